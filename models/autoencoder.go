@@ -1,0 +1,315 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Autoencoder is the conv autoencoder of the paper's Fig. 3, in float32:
+//
+//	E: 1×28×28 → conv3×3/2 16 → ReLU → conv3×3/2 32 → ReLU → (7·7·32) → mapping → ℓ
+//	D: ℓ → mapping → ReLU → 32×7×7 → upsample×2 → conv3×3 16 → ReLU
+//	   → upsample×2 → conv3×3 1 → sigmoid
+//
+// The mapping is one dense layer for ℓ ≤ 3 and three (1568→128→64→ℓ and
+// back) above (paper §5.3). Upsampling + convolution stands in for the
+// transposed convolution gorgonia lacks. Latents are standardised per
+// dimension over the training split: Shift and Scale are kept with the
+// encoder and undone before decoding.
+type Autoencoder struct {
+	Latent int
+	Enc    Params // conv1.weight, conv1.bias, conv2.weight, conv2.bias, then the mapping MLP
+	encMap *MLP
+	Dec    Params
+	decMap *MLP
+	// Standardisation of the latents: z_std = (z − Shift) / Scale.
+	Shift, Scale []float64
+}
+
+const (
+	aeC1   = 16
+	aeC2   = 32
+	aeFlat = aeC2 * 7 * 7
+)
+
+// NewAutoencoder builds an untrained autoencoder with an ℓ-dimensional
+// bottleneck.
+func NewAutoencoder(seed uint64, latent int) *Autoencoder {
+	f32 := tensor.Float32
+	conv := func(name string, out, in int) (*Param, *Param) {
+		bound := 1 / math.Sqrt(float64(in*9))
+		return newUniform(seed, name+".weight", f32, bound, out, in, 3, 3), newUniform(seed, name+".bias", f32, bound, 1, out, 1, 1)
+	}
+	ae := &Autoencoder{Latent: latent}
+	w1, b1 := conv("enc.conv1", aeC1, 1)
+	w2, b2 := conv("enc.conv2", aeC2, aeC1)
+	encSizes, decSizes := []int{aeFlat, latent}, []int{latent, aeFlat}
+	if latent > 3 {
+		encSizes, decSizes = []int{aeFlat, 128, 64, latent}, []int{latent, 64, 128, aeFlat}
+	}
+	ae.encMap = NewMLP(seed, "enc.map", f32, ActReLU, encSizes...)
+	ae.Enc = append(Params{w1, b1, w2, b2}, ae.encMap.Params...)
+	ae.decMap = NewMLP(seed, "dec.map", f32, ActReLU, decSizes...)
+	w3, b3 := conv("dec.conv1", aeC1, aeC2)
+	w4, b4 := conv("dec.conv2", 1, aeC1)
+	ae.Dec = append(append(Params(nil), ae.decMap.Params...), w3, b3, w4, b4)
+	return ae
+}
+
+// Params returns encoder and decoder parameters.
+func (ae *Autoencoder) Params() Params { return append(append(Params(nil), ae.Enc...), ae.Dec...) }
+
+func conv2d(b *binder, x *G.Node, w, bias *Param, stride int) (*G.Node, error) {
+	c, err := G.Conv2d(x, b.node(w), tensor.Shape{3, 3}, []int{1, 1}, []int{stride, stride}, []int{1, 1})
+	if err != nil {
+		return nil, err
+	}
+	return G.BroadcastAdd(c, b.node(bias), nil, []byte{0, 2, 3})
+}
+
+// encode builds E(x) for x of shape B×1×28×28: B×ℓ raw (unstandardised) latents.
+func (ae *Autoencoder) encode(b *binder, x *G.Node) (*G.Node, error) {
+	bs := x.Shape()[0]
+	h, err := conv2d(b, x, ae.Enc[0], ae.Enc[1], 2)
+	if err != nil {
+		return nil, err
+	}
+	h = G.Must(G.Rectify(h))
+	if h, err = conv2d(b, h, ae.Enc[2], ae.Enc[3], 2); err != nil {
+		return nil, err
+	}
+	h = G.Must(G.Rectify(h))
+	h = G.Must(G.Reshape(h, tensor.Shape{bs, aeFlat}))
+	return ae.encMap.apply(b, h)
+}
+
+// decode builds D(z) for raw latents z (B×ℓ): B×1×28×28 in (0, 1).
+func (ae *Autoencoder) decode(b *binder, z *G.Node) (*G.Node, error) {
+	bs := z.Shape()[0]
+	h, err := ae.decMap.apply(b, z)
+	if err != nil {
+		return nil, err
+	}
+	h = G.Must(G.Rectify(h))
+	h = G.Must(G.Reshape(h, tensor.Shape{bs, aeC2, 7, 7}))
+	h = G.Must(G.Upsample2D(h, 2))
+	n := len(ae.Dec)
+	if h, err = conv2d(b, h, ae.Dec[n-4], ae.Dec[n-3], 1); err != nil {
+		return nil, err
+	}
+	h = G.Must(G.Rectify(h))
+	h = G.Must(G.Upsample2D(h, 2))
+	if h, err = conv2d(b, h, ae.Dec[n-2], ae.Dec[n-1], 1); err != nil {
+		return nil, err
+	}
+	return G.Sigmoid(h)
+}
+
+// AEConfig configures autoencoder training.
+type AEConfig struct {
+	Latent int
+	Epochs int
+	LR     float64
+	Batch  int
+	Seed   uint64
+}
+
+// AEResult is what TrainAutoencoder returns.
+type AEResult struct {
+	AE     *Autoencoder
+	ValMSE float64
+	Losses []map[string]float64
+}
+
+// TrainAutoencoder fits the autoencoder to images (rows of 784 pixels in
+// [0, 1]) with Adam on the mean squared reconstruction error, then measures
+// the error on the validation images and the standardisation of the
+// training latents.
+func TrainAutoencoder(ctx context.Context, cfg AEConfig, train, val [][]float32, h Hooks) (*AEResult, error) {
+	ae := NewAutoencoder(cfg.Seed, cfg.Latent)
+	batch := cfg.Batch
+	if batch <= 0 || batch > len(train) {
+		batch = len(train)
+	}
+	if batch == 0 {
+		return nil, fmt.Errorf("train autoencoder: no images")
+	}
+	g := G.NewGraph()
+	b := newBinder(g)
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithShape(batch, 1, 28, 28))
+	z, err := ae.encode(b, x)
+	if err != nil {
+		return nil, fmt.Errorf("train autoencoder: encoder: %w", err)
+	}
+	rec, err := ae.decode(b, z)
+	if err != nil {
+		return nil, fmt.Errorf("train autoencoder: decoder: %w", err)
+	}
+	cost := G.Must(G.Mean(G.Must(G.Square(G.Must(G.Sub(rec, x))))))
+	params := ae.Params()
+	learn := b.all(params)
+	if _, err := G.Grad(cost, learn...); err != nil {
+		return nil, fmt.Errorf("train autoencoder: gradient: %w", err)
+	}
+	var costV G.Value
+	G.Read(cost, &costV)
+	vm := G.NewTapeMachine(g, G.BindDualValues(learn...))
+	defer vm.Close()
+	xb := make([]float32, batch*784)
+	l := &loop{
+		stage: "autoencoder", params: params, nodes: learn, vm: vm,
+		adam: NewAdam(cfg.LR, params), epochs: cfg.Epochs,
+		batches: miniBatches(len(train), batch, cfg.Seed),
+		feed: func(idx []int) error {
+			for r, i := range idx {
+				copy(xb[r*784:], train[i])
+			}
+			return G.Let(x, tensor.New(tensor.WithShape(batch, 1, 28, 28), tensor.WithBacking(xb)))
+		},
+		names: []string{"total"}, reads: []*G.Value{&costV},
+	}
+	hist, err := l.run(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	res := &AEResult{AE: ae, Losses: hist}
+	if err := ae.Standardise(train); err != nil {
+		return nil, err
+	}
+	if len(val) > 0 {
+		if res.ValMSE, err = ae.ReconstructionMSE(val); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+// evalChunk is the batch size of forward-only passes.
+const evalChunk = 500
+
+// EncodeRaw returns E(x) for each image, before standardisation.
+func (ae *Autoencoder) EncodeRaw(images [][]float32) ([][]float64, error) {
+	out := make([][]float64, 0, len(images))
+	for s := 0; s < len(images); s += evalChunk {
+		chunk := images[s:min(s+evalChunk, len(images))]
+		vals, err := evalGraph(func(g *G.ExprGraph) ([]*G.Node, error) {
+			z, err := ae.encode(newBinder(g), imageNode(g, chunk))
+			return []*G.Node{z}, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("encode: %w", err)
+		}
+		out = append(out, unflatten(vals[0], ae.Latent)...)
+	}
+	return out, nil
+}
+
+// Encode returns the standardised latents of the images.
+func (ae *Autoencoder) Encode(images [][]float32) ([][]float64, error) {
+	z, err := ae.EncodeRaw(images)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range z {
+		for j := range r {
+			r[j] = (r[j] - ae.Shift[j]) / ae.Scale[j]
+		}
+	}
+	return z, nil
+}
+
+// Standardise sets Shift and Scale to the mean and standard deviation of
+// each latent dimension over images (the training split). A dimension with
+// zero spread keeps scale 1.
+func (ae *Autoencoder) Standardise(images [][]float32) error {
+	z, err := ae.EncodeRaw(images)
+	if err != nil {
+		return err
+	}
+	ae.Shift, ae.Scale = make([]float64, ae.Latent), make([]float64, ae.Latent)
+	for _, r := range z {
+		for j, v := range r {
+			ae.Shift[j] += v / float64(len(z))
+		}
+	}
+	for _, r := range z {
+		for j, v := range r {
+			ae.Scale[j] += sq(v-ae.Shift[j]) / float64(len(z))
+		}
+	}
+	for j := range ae.Scale {
+		ae.Scale[j] = math.Sqrt(ae.Scale[j])
+		if ae.Scale[j] == 0 {
+			ae.Scale[j] = 1
+		}
+	}
+	return nil
+}
+
+// Decode maps standardised latents back to images (rows of 784 pixels).
+func (ae *Autoencoder) Decode(z [][]float64) ([][]float32, error) {
+	out := make([][]float32, 0, len(z))
+	for s := 0; s < len(z); s += evalChunk {
+		chunk := z[s:min(s+evalChunk, len(z))]
+		raw := make([]float32, 0, len(chunk)*ae.Latent)
+		for _, r := range chunk {
+			for j, v := range r {
+				raw = append(raw, float32(v*ae.Scale[j]+ae.Shift[j]))
+			}
+		}
+		vals, err := evalGraph(func(g *G.ExprGraph) ([]*G.Node, error) {
+			zn := G.NewMatrix(g, tensor.Float32, G.WithName("z"), G.WithShape(len(chunk), ae.Latent), G.WithValue(tensor.New(tensor.WithShape(len(chunk), ae.Latent), tensor.WithBacking(raw))))
+			img, err := ae.decode(newBinder(g), zn)
+			return []*G.Node{img}, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("decode: %w", err)
+		}
+		for i := range chunk {
+			row := make([]float32, 784)
+			for j := range row {
+				row[j] = float32(vals[0][i*784+j])
+			}
+			out = append(out, row)
+		}
+	}
+	return out, nil
+}
+
+// ReconstructionMSE is the mean squared error of D(E(x)) over images.
+func (ae *Autoencoder) ReconstructionMSE(images [][]float32) (float64, error) {
+	var total float64
+	for s := 0; s < len(images); s += evalChunk {
+		chunk := images[s:min(s+evalChunk, len(images))]
+		vals, err := evalGraph(func(g *G.ExprGraph) ([]*G.Node, error) {
+			b := newBinder(g)
+			x := imageNode(g, chunk)
+			z, err := ae.encode(b, x)
+			if err != nil {
+				return nil, err
+			}
+			rec, err := ae.decode(b, z)
+			if err != nil {
+				return nil, err
+			}
+			return []*G.Node{G.Must(G.Sum(G.Must(G.Square(G.Must(G.Sub(rec, x))))))}, nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("reconstruction error: %w", err)
+		}
+		total += vals[0][0]
+	}
+	return total / float64(len(images)*784), nil
+}
+
+func imageNode(g *G.ExprGraph, images [][]float32) *G.Node {
+	flat := make([]float32, 0, len(images)*784)
+	for _, im := range images {
+		flat = append(flat, im...)
+	}
+	return G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithShape(len(images), 1, 28, 28), G.WithValue(tensor.New(tensor.WithShape(len(images), 1, 28, 28), tensor.WithBacking(flat))))
+}

@@ -1,0 +1,367 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	G "gorgonia.org/gorgonia"
+	"gonum.org/v1/gonum/mat"
+)
+
+// AbelianTol is the threshold below which a bracket counts as zero: a pair
+// whose bracket has rms‖[J_α,J_β]‖ < AbelianTol · rms‖J_α‖ · rms‖J_β‖ is an
+// abelian pair (a = 0, residual 0) rather than 0/0.
+const AbelianTol = 1e-3
+
+// Metrics are the scale-free measures of DESIGN §1.4.
+type Metrics struct {
+	// InvRatio is max_α Σ_i‖ψ(z_i+ε ĝ_α(z_i))−ψ(z_i)‖² / Σ_i‖ψ(z_i+ε u_i)−ψ(z_i)‖²
+	// with ĝ_α the unit direction of g_α and u_i random unit vectors: ≪ 1 for
+	// a symmetry, ~1 for a direction the oracle sees.
+	InvRatio float64 `json:"inv_ratio"`
+	// OrthoCos2 is the mean squared cosine between generator pairs, in the
+	// inner product the orthogonality loss uses (pointwise or global).
+	OrthoCos2 float64 `json:"ortho_cos2"`
+	// NormDev is L_norm on the evaluation points.
+	NormDev float64 `json:"norm_dev"`
+	// ClosureRel is the largest per-pair relative residual
+	// ‖C_αβ‖² / ‖[J_α, J_β]‖² of the least-squares structure constants.
+	ClosureRel float64 `json:"closure_rel"`
+}
+
+// Analysis is the post-hoc analysis of a trained generator set.
+type Analysis struct {
+	Metrics Metrics
+	// PairResidual[p] is the relative residual of Pairs(N)[p].
+	PairResidual []float64
+	// Structure[α][β][γ] = a_[αβ]γ, antisymmetric in α, β, with
+	// [J_α, J_β] ≈ Σ_γ a_[αβ]γ J_γ.
+	Structure [][][]float64
+	Algebra   Algebra
+}
+
+// Analyze evaluates a trained generator set on the points z: the metrics of
+// DESIGN §1.4, the post-hoc structure constants (the linear least squares of
+// eqs. 15, 16 over z) and the algebra they define. seed draws the random
+// directions of inv_ratio.
+func Analyze(o Oracle, s *GeneratorSet, z [][]float64, cfg GenConfig, seed uint64) (*Analysis, error) {
+	m, dim, n := len(z), s.Dim, s.N
+	pairs := Pairs(n)
+	vals, err := evalGraph(func(g *G.ExprGraph) ([]*G.Node, error) {
+		b := newBinder(g)
+		x := matrixNode(g, "z", z)
+		var outs []*G.Node
+		for a := 0; a < n; a++ {
+			f, err := s.apply(b, a, x)
+			if err != nil {
+				return nil, err
+			}
+			outs = append(outs, f)
+		}
+		for _, p := range pairs {
+			br, err := s.bracket(b, p[0], p[1], x, outs[p[0]], outs[p[1]])
+			if err != nil {
+				return nil, err
+			}
+			outs = append(outs, br)
+		}
+		return outs, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("analyze generators: %w", err)
+	}
+	fields, brackets := vals[:n], vals[n:]
+	an := &Analysis{}
+
+	// inv_ratio: the unit directions of every field and a random one.
+	r := rand.New(rand.NewPCG(seed, 0x1a7))
+	probe := make([][]float64, 0, (n+2)*m)
+	probe = append(probe, z...)
+	for a := 0; a < n; a++ {
+		for i := 0; i < m; i++ {
+			probe = append(probe, step(z[i], unit(fields[a][i*dim:(i+1)*dim]), cfg.Epsilon))
+		}
+	}
+	for i := 0; i < m; i++ {
+		u := make([]float64, dim)
+		for j := range u {
+			u[j] = r.NormFloat64()
+		}
+		probe = append(probe, step(z[i], unit(u), cfg.Epsilon))
+	}
+	psi, err := EvalOracle(o, probe)
+	if err != nil {
+		return nil, err
+	}
+	change := func(block int) float64 {
+		var s float64
+		for i := 0; i < m; i++ {
+			for k, v := range psi[block*m+i] {
+				d := v - psi[i][k]
+				s += d * d
+			}
+		}
+		return s
+	}
+	random := change(n + 1)
+	for a := 0; a < n; a++ {
+		ratio := change(a+1) / random
+		if random == 0 {
+			ratio = math.Inf(1)
+		}
+		an.Metrics.InvRatio = math.Max(an.Metrics.InvRatio, ratio)
+	}
+
+	// ortho_cos2 and norm_dev
+	an.Metrics.OrthoCos2 = orthoCos2(s, fields, cfg.Orthogonality, m, dim)
+	an.Metrics.NormDev = normDev(s, fields, cfg.Normalization, m, dim)
+
+	// structure constants by least squares, pair by pair
+	an.Structure = make([][][]float64, n)
+	for a := range an.Structure {
+		an.Structure[a] = make([][]float64, n)
+		for c := range an.Structure[a] {
+			an.Structure[a][c] = make([]float64, n)
+		}
+	}
+	if len(pairs) > 0 {
+		A := mat.NewDense(m*dim, n, nil)
+		for c := 0; c < n; c++ {
+			for i, v := range fields[c] {
+				A.Set(i, c, v)
+			}
+		}
+		var qr mat.QR
+		qr.Factorize(A)
+		for pi, p := range pairs {
+			br := brackets[pi]
+			bb := dot(br, br) / float64(m)
+			fa := dot(fields[p[0]], fields[p[0]]) / float64(m)
+			fc := dot(fields[p[1]], fields[p[1]]) / float64(m)
+			if math.Sqrt(bb) < AbelianTol*math.Sqrt(fa*fc) {
+				an.PairResidual = append(an.PairResidual, 0)
+				continue
+			}
+			var x mat.Dense
+			if err := qr.SolveTo(&x, false, mat.NewDense(m*dim, 1, br)); err != nil {
+				return nil, fmt.Errorf("structure constants of pair %v: %w (the generators are linearly dependent)", p, err)
+			}
+			res := append([]float64(nil), br...)
+			for c := 0; c < n; c++ {
+				coef := x.At(c, 0)
+				an.Structure[p[0]][p[1]][c] = coef
+				an.Structure[p[1]][p[0]][c] = -coef
+				for i, v := range fields[c] {
+					res[i] -= coef * v
+				}
+			}
+			rel := dot(res, res) / dot(br, br)
+			an.PairResidual = append(an.PairResidual, rel)
+			an.Metrics.ClosureRel = math.Max(an.Metrics.ClosureRel, rel)
+		}
+	}
+	an.Algebra = Classify(an.Structure)
+	return an, nil
+}
+
+func orthoCos2(s *GeneratorSet, fields [][]float64, mode string, m, dim int) float64 {
+	pairs := Pairs(s.N)
+	if len(pairs) == 0 {
+		return 0
+	}
+	var total float64
+	for _, p := range pairs {
+		fa, fc := fields[p[0]], fields[p[1]]
+		switch {
+		case mode == OrthoGlobal && s.Kind == GenLinear:
+			ga, gc := s.Params[p[0]].Float64s(), s.Params[p[1]].Float64s()
+			total += sq(dot(ga, gc)) / (dot(ga, ga) * dot(gc, gc))
+		case mode == OrthoGlobal:
+			total += sq(dot(fa, fc)) / (dot(fa, fa) * dot(fc, fc))
+		default:
+			var c float64
+			for i := 0; i < m; i++ {
+				a, b := fa[i*dim:(i+1)*dim], fc[i*dim:(i+1)*dim]
+				if na, nb := dot(a, a), dot(b, b); na > 0 && nb > 0 {
+					c += sq(dot(a, b)) / (na * nb)
+				}
+			}
+			total += c / float64(m)
+		}
+	}
+	return total / float64(len(pairs))
+}
+
+func normDev(s *GeneratorSet, fields [][]float64, mode string, m, dim int) float64 {
+	var total float64
+	for a := 0; a < s.N; a++ {
+		if mode == NormFrobenius {
+			g := s.Params[a].Float64s()
+			total += sq(dot(g, g) - 2)
+			continue
+		}
+		norms := make([]float64, m)
+		var mean float64
+		for i := range norms {
+			v := fields[a][i*dim : (i+1)*dim]
+			norms[i] = math.Sqrt(dot(v, v))
+			mean += norms[i] / float64(m)
+		}
+		for _, nv := range norms {
+			total += (sq(nv-1) + sq(nv-mean)) / float64(m)
+		}
+	}
+	return total
+}
+
+func dot(a, b []float64) float64 {
+	var s float64
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+func sq(x float64) float64 { return x * x }
+
+func unit(v []float64) []float64 {
+	n := math.Sqrt(dot(v, v))
+	out := make([]float64, len(v))
+	if n == 0 {
+		return out
+	}
+	for i, x := range v {
+		out[i] = x / n
+	}
+	return out
+}
+
+func step(z, d []float64, eps float64) []float64 {
+	out := make([]float64, len(z))
+	for i := range z {
+		out[i] = z[i] + eps*d[i]
+	}
+	return out
+}
+
+// AlgebraTol is the tolerance of the algebra classification: structure
+// constants, singular values and Killing eigenvalues below it (relative to
+// the largest, when that exceeds 1) count as zero. Learned constants of
+// normalised generators are O(1), so this sits well above their noise.
+const AlgebraTol = 1e-2
+
+// Algebra describes the Lie algebra spanned by the generators.
+type Algebra struct {
+	Dim        int  `json:"dim"`
+	Abelian    bool `json:"abelian"`
+	DerivedDim int  `json:"derived_dim"`
+	// KillingSignature counts the positive, negative and zero eigenvalues of
+	// the Killing form K_αβ = tr(ad_α ad_β).
+	KillingSignature Signature `json:"killing_signature"`
+	Description      string    `json:"description"`
+}
+
+// Signature counts eigenvalues by sign.
+type Signature struct {
+	Pos  int `json:"pos"`
+	Neg  int `json:"neg"`
+	Zero int `json:"zero"`
+}
+
+// Classify derives the algebra's invariants from structure constants
+// a[α][β][γ] (with [J_α, J_β] = Σ_γ a_[αβ]γ J_γ): its dimension, whether it is
+// abelian, the dimension of the derived algebra [g, g] (the rank of the
+// brackets' coefficient vectors) and the signature of the Killing form
+//
+//	K_αβ = Σ_{γ,δ} a_[αδ]γ a_[βγ]δ = tr(ad_α ad_β),  (ad_α)_γδ = a_[αδ]γ.
+//
+// Negative definite K means compact semisimple (e.g. so(3)); indefinite and
+// non-degenerate means non-compact semisimple (e.g. so(1,3)).
+func Classify(a [][][]float64) Algebra {
+	n := len(a)
+	alg := Algebra{Dim: n, Abelian: true}
+	if n == 0 {
+		alg.Description = "empty"
+		return alg
+	}
+	var maxA float64
+	for x := range a {
+		for y := range a[x] {
+			for _, v := range a[x][y] {
+				maxA = math.Max(maxA, math.Abs(v))
+			}
+		}
+	}
+	alg.Abelian = maxA < AlgebraTol
+	pairs := Pairs(n)
+	if len(pairs) > 0 && !alg.Abelian {
+		rows := mat.NewDense(len(pairs), n, nil)
+		for i, p := range pairs {
+			rows.SetRow(i, a[p[0]][p[1]])
+		}
+		var svd mat.SVD
+		if svd.Factorize(rows, mat.SVDNone) {
+			sv := svd.Values(nil)
+			tol := AlgebraTol * math.Max(1, sv[0])
+			for _, v := range sv {
+				if v > tol {
+					alg.DerivedDim++
+				}
+			}
+		}
+	}
+	k := mat.NewSymDense(n, nil)
+	for x := 0; x < n; x++ {
+		for y := x; y < n; y++ {
+			var s float64
+			for c := 0; c < n; c++ {
+				for d := 0; d < n; d++ {
+					s += a[x][d][c] * a[y][c][d]
+				}
+			}
+			k.SetSym(x, y, s)
+		}
+	}
+	var eig mat.EigenSym
+	if eig.Factorize(k, false) {
+		ev := eig.Values(nil)
+		var maxE float64
+		for _, v := range ev {
+			maxE = math.Max(maxE, math.Abs(v))
+		}
+		tol := AlgebraTol * math.Max(1, maxE)
+		for _, v := range ev {
+			switch {
+			case v > tol:
+				alg.KillingSignature.Pos++
+			case v < -tol:
+				alg.KillingSignature.Neg++
+			default:
+				alg.KillingSignature.Zero++
+			}
+		}
+	}
+	alg.Description = describe(alg)
+	return alg
+}
+
+func describe(a Algebra) string {
+	d := fmt.Sprintf("%d-dimensional", a.Dim)
+	if a.Abelian {
+		return d + " abelian algebra (all brackets vanish)"
+	}
+	d += fmt.Sprintf(" non-abelian algebra, derived algebra [g,g] of dimension %d", a.DerivedDim)
+	s := a.KillingSignature
+	switch {
+	case s.Neg == a.Dim:
+		d += ", Killing form negative definite: compact semisimple (e.g. so(3), so(4))"
+	case s.Zero == 0 && s.Pos > 0 && s.Neg > 0:
+		d += fmt.Sprintf(", Killing form indefinite (%d+, %d−): non-compact semisimple (e.g. so(1,3))", s.Pos, s.Neg)
+	case s.Zero == a.Dim:
+		d += ", Killing form zero: nilpotent or solvable"
+	default:
+		d += fmt.Sprintf(", Killing form degenerate (%d+, %d−, %d zero): not semisimple", s.Pos, s.Neg, s.Zero)
+	}
+	return d
+}

@@ -1,0 +1,399 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Generator kinds.
+const (
+	GenMLP    = "mlp"    // a dense tanh network per generator
+	GenLinear = "linear" // g_α(z) = G_α z (Forestano et al. 2023)
+)
+
+// Loss options.
+const (
+	OrthoPointwise = "pointwise" // eq. 14: 1/m Σ_i Σ_{α<β} (g_α(z_i)·g_β(z_i))²
+	OrthoGlobal    = "global"    // Σ_{α<β} ⟨g_α, g_β⟩², function-space (Frobenius for linear)
+
+	NormPointwise = "pointwise" // eq. 11
+	NormFrobenius = "frobenius" // Σ_α (‖G_α‖_F² − 2)²
+
+	ClosureNone   = "none"    // no closure term in training
+	ClosurePostHoc = "posthoc" // structure constants fitted after training only
+	ClosureJoint  = "joint"   // a_[αβ]γ trained with the generators
+)
+
+// GeneratorSet holds N_g vector fields on R^ℓ, either linear (G_α, stored
+// as "gen.<α>.matrix", acting on column vectors) or tanh MLPs
+// ("gen.<α>.<layer>.weight|bias").
+type GeneratorSet struct {
+	Kind   string
+	Dim    int
+	N      int
+	Hidden []int
+	Params Params
+	mlps   []*MLP
+}
+
+// NewGeneratorSet builds N_g untrained generators on R^dim, initialised from
+// seed (linear entries and MLP layers as PyTorch's nn.Linear).
+func NewGeneratorSet(kind string, dim, n int, hidden []int, seed uint64) (*GeneratorSet, error) {
+	s := &GeneratorSet{Kind: kind, Dim: dim, N: n, Hidden: hidden}
+	for a := 0; a < n; a++ {
+		switch kind {
+		case GenLinear:
+			s.Params = append(s.Params, newUniform(seed, fmt.Sprintf("gen.%d.matrix", a), tensor.Float64, 1/math.Sqrt(float64(dim)), dim, dim))
+		case GenMLP:
+			sizes := append(append([]int{dim}, hidden...), dim)
+			m := NewMLP(seed, fmt.Sprintf("gen.%d", a), tensor.Float64, ActTanh, sizes...)
+			s.mlps = append(s.mlps, m)
+			s.Params = append(s.Params, m.Params...)
+		default:
+			return nil, fmt.Errorf("generator kind %q: want %s or %s", kind, GenLinear, GenMLP)
+		}
+	}
+	return s, nil
+}
+
+// Matrix returns G_α of a linear generator set as rows.
+func (s *GeneratorSet) Matrix(a int) [][]float64 {
+	return unflatten(append([]float64(nil), s.Params[a].Float64s()...), s.Dim)
+}
+
+// apply builds J_α(x) for the rows of x: M×ℓ.
+func (s *GeneratorSet) apply(b *binder, a int, x *G.Node) (*G.Node, error) {
+	if s.Kind == GenLinear {
+		// rows: z_iᵀ G_αᵀ = (G_α z_i)ᵀ
+		gt, err := G.Transpose(b.node(s.Params[a]))
+		if err != nil {
+			return nil, err
+		}
+		return G.Mul(x, gt)
+	}
+	return s.mlps[a].apply(b, x)
+}
+
+// bracketH is the step of the central differences in brackets.
+const bracketH = 1e-4
+
+// bracket builds the Lie bracket of two vector fields at the rows of x,
+//
+//	[J_α, J_β](z) = DJ_β(z)·J_α(z) − DJ_α(z)·J_β(z),
+//
+// with each directional derivative a central difference along the other
+// field, DJ(z)·v ≈ (J(z + h v) − J(z − h v)) / 2h, so the bracket needs
+// forward passes only and stays differentiable with first-order autodiff.
+// For linear fields J(z) = Gz it equals [G_β, G_α] z = −[G_α, G_β] z
+// (the matrix commutator with the opposite sign).
+func (s *GeneratorSet) bracket(b *binder, a, c int, x, fa, fc *G.Node) (*G.Node, error) {
+	dir := func(gen int, v *G.Node) (*G.Node, error) {
+		hv, err := G.Mul(v, G.NewConstant(bracketH))
+		if err != nil {
+			return nil, err
+		}
+		plus, err := G.Add(x, hv)
+		if err != nil {
+			return nil, err
+		}
+		minus, err := G.Sub(x, hv)
+		if err != nil {
+			return nil, err
+		}
+		jp, err := s.apply(b, gen, plus)
+		if err != nil {
+			return nil, err
+		}
+		jm, err := s.apply(b, gen, minus)
+		if err != nil {
+			return nil, err
+		}
+		d, err := G.Sub(jp, jm)
+		if err != nil {
+			return nil, err
+		}
+		return G.Mul(d, G.NewConstant(1/(2*bracketH)))
+	}
+	t1, err := dir(c, fa) // DJ_β · J_α
+	if err != nil {
+		return nil, err
+	}
+	t2, err := dir(a, fc) // DJ_α · J_β
+	if err != nil {
+		return nil, err
+	}
+	return G.Sub(t1, t2)
+}
+
+// Pairs lists the index pairs α < β of n generators in order.
+func Pairs(n int) [][2]int {
+	var out [][2]int
+	for a := 0; a < n; a++ {
+		for c := a + 1; c < n; c++ {
+			out = append(out, [2]int{a, c})
+		}
+	}
+	return out
+}
+
+// GenConfig configures the training of a generator set.
+type GenConfig struct {
+	Kind          string
+	Hidden        []int
+	N             int
+	Orthogonality string
+	Normalization string
+	Closure       string
+	Epochs        int
+	LR            float64
+	Epsilon       float64
+	Batch         int
+	HNorm         float64
+	HOrtho        float64
+	HClosure      float64
+	Seed          uint64
+}
+
+// lossNodes are the terms of the generator loss built on one batch.
+type lossNodes struct {
+	total, inv, norm, ortho, closure *G.Node
+	fields                           []*G.Node
+}
+
+// buildLoss builds L = L_inv + h_norm L_norm + h_ortho L_ortho
+// [+ h_closure L_closure] on the rows of x:
+//
+//	L_inv   = 1/(m ε²) Σ_i Σ_α ‖ψ(z_i + ε g_α(z_i)) − ψ(z_i)‖²           (eq. 10)
+//	L_norm  = Σ_α [1/m Σ_i (‖g_α(z_i)‖ − 1)² + 1/m Σ_i (‖g_α(z_i)‖ − mean‖g_α‖)²]  (eq. 11)
+//	     or = Σ_α (‖G_α‖_F² − 2)²                                    (frobenius)
+//	L_ortho = 1/m Σ_i Σ_{α<β} (g_α(z_i)·g_β(z_i))²                   (eq. 14)
+//	     or = Σ_{α<β} (1/m Σ_i g_α(z_i)·g_β(z_i))²  (global; Σ ⟨G_α,G_β⟩_F² for linear)
+//	L_closure = Σ_{α<β} 1/m Σ_i ‖[J_α,J_β](z_i) − Σ_γ a_[αβ]γ J_γ(z_i)‖²  (eqs. 15, 16)
+//
+// ψ is frozen: its weights are constants of the graph, so gradients flow
+// through it into the generators (and a) only.
+func buildLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConfig, x *G.Node) (*lossNodes, error) {
+	m := x.Shape()[0]
+	ln := &lossNodes{}
+	var err error
+	for a := 0; a < s.N; a++ {
+		f, err := s.apply(b, a, x)
+		if err != nil {
+			return nil, err
+		}
+		ln.fields = append(ln.fields, f)
+	}
+	// invariance
+	psi0, err := o.apply(b, x)
+	if err != nil {
+		return nil, err
+	}
+	moved := make([]*G.Node, s.N)
+	base := make([]*G.Node, s.N)
+	for a, f := range ln.fields {
+		if moved[a], err = G.Add(x, G.Must(G.Mul(f, G.NewConstant(cfg.Epsilon)))); err != nil {
+			return nil, err
+		}
+		base[a] = psi0
+	}
+	allMoved, allBase := moved[0], psi0
+	if s.N > 1 {
+		allMoved, allBase = G.Must(G.Concat(0, moved...)), G.Must(G.Concat(0, base...))
+	}
+	psi1, err := o.apply(b, allMoved)
+	if err != nil {
+		return nil, err
+	}
+	diff := G.Must(G.Sub(psi1, allBase))
+	ln.inv = G.Must(G.Mul(G.Must(G.Sum(G.Must(G.Square(diff)))), G.NewConstant(1/(float64(m)*cfg.Epsilon*cfg.Epsilon))))
+
+	// normalization
+	var norms []*G.Node
+	for a, f := range ln.fields {
+		var term *G.Node
+		if cfg.Normalization == NormFrobenius {
+			sq := G.Must(G.Sum(G.Must(G.Square(b.node(s.Params[a])))))
+			term = G.Must(G.Square(G.Must(G.Sub(sq, G.NewConstant(2.0)))))
+		} else {
+			n := G.Must(G.Sqrt(G.Must(G.Add(G.Must(G.Sum(G.Must(G.Square(f)), 1)), G.NewConstant(1e-12)))))
+			t1 := G.Must(G.Mean(G.Must(G.Square(G.Must(G.Sub(n, G.NewConstant(1.0)))))))
+			t2 := G.Must(G.Mean(G.Must(G.Square(G.Must(G.Sub(n, G.Must(G.Mean(n))))))))
+			term = G.Must(G.Add(t1, t2))
+		}
+		norms = append(norms, term)
+	}
+	ln.norm = sumNodes(norms)
+
+	// orthogonality
+	var orth []*G.Node
+	for _, p := range Pairs(s.N) {
+		fa, fc := ln.fields[p[0]], ln.fields[p[1]]
+		var term *G.Node
+		switch {
+		case cfg.Orthogonality == OrthoGlobal && s.Kind == GenLinear:
+			term = G.Must(G.Square(G.Must(G.Sum(G.Must(G.HadamardProd(b.node(s.Params[p[0]]), b.node(s.Params[p[1]])))))))
+		case cfg.Orthogonality == OrthoGlobal:
+			term = G.Must(G.Square(G.Must(G.Mean(G.Must(G.Sum(G.Must(G.HadamardProd(fa, fc)), 1))))))
+		default:
+			term = G.Must(G.Mean(G.Must(G.Square(G.Must(G.Sum(G.Must(G.HadamardProd(fa, fc)), 1))))))
+		}
+		orth = append(orth, term)
+	}
+	ln.ortho = sumNodes(orth)
+
+	// closure
+	if cfg.Closure == ClosureJoint && s.N > 1 {
+		an := b.node(coeffs)
+		var cl []*G.Node
+		for pi, p := range Pairs(s.N) {
+			br, err := s.bracket(b, p[0], p[1], x, ln.fields[p[0]], ln.fields[p[1]])
+			if err != nil {
+				return nil, err
+			}
+			res := br
+			for c := 0; c < s.N; c++ {
+				coef := G.Must(G.Slice(an, G.S(pi), G.S(c)))
+				res = G.Must(G.Sub(res, G.Must(G.Mul(ln.fields[c], coef))))
+			}
+			cl = append(cl, G.Must(G.Mul(G.Must(G.Sum(G.Must(G.Square(res)))), G.NewConstant(1/float64(m)))))
+		}
+		ln.closure = sumNodes(cl)
+	}
+
+	total := G.Must(G.Add(ln.inv, G.Must(G.Mul(ln.norm, G.NewConstant(cfg.HNorm)))))
+	if ln.ortho != nil {
+		total = G.Must(G.Add(total, G.Must(G.Mul(ln.ortho, G.NewConstant(cfg.HOrtho)))))
+	}
+	if ln.closure != nil {
+		total = G.Must(G.Add(total, G.Must(G.Mul(ln.closure, G.NewConstant(cfg.HClosure)))))
+	}
+	ln.total = total
+	return ln, nil
+}
+
+func sumNodes(ns []*G.Node) *G.Node {
+	if len(ns) == 0 {
+		return nil
+	}
+	s := ns[0]
+	for _, n := range ns[1:] {
+		s = G.Must(G.Add(s, n))
+	}
+	return s
+}
+
+// GenResult is what TrainGenerators returns.
+type GenResult struct {
+	Set *GeneratorSet
+	// Coeffs are the jointly trained structure constants, pairs × N_g
+	// (nil unless closure is joint).
+	Coeffs *Param
+	Losses []map[string]float64
+}
+
+// Final returns the losses of the last epoch.
+func (r *GenResult) Final() map[string]float64 {
+	if len(r.Losses) == 0 {
+		return map[string]float64{}
+	}
+	return r.Losses[len(r.Losses)-1]
+}
+
+// TrainGenerators trains N_g generators against the frozen oracle o on the
+// points z (rows) with Adam, full batch when cfg.Batch is 0.
+func TrainGenerators(ctx context.Context, o Oracle, z [][]float64, cfg GenConfig, h Hooks) (*GenResult, error) {
+	if len(z) == 0 {
+		return nil, fmt.Errorf("train generators: no points")
+	}
+	dim := len(z[0])
+	if dim != o.InDim() {
+		return nil, fmt.Errorf("train generators: points have dim %d, oracle takes %d", dim, o.InDim())
+	}
+	s, err := NewGeneratorSet(cfg.Kind, dim, cfg.N, cfg.Hidden, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	params := append(Params(nil), s.Params...)
+	var coeffs *Param
+	if cfg.Closure == ClosureJoint && cfg.N > 1 {
+		coeffs = &Param{Name: "closure.coeffs", Dense: tensor.New(tensor.WithShape(len(Pairs(cfg.N)), cfg.N), tensor.WithBacking(make([]float64, len(Pairs(cfg.N))*cfg.N)))}
+		params = append(params, coeffs)
+	}
+	batch := cfg.Batch
+	if batch <= 0 || batch > len(z) {
+		batch = len(z)
+	}
+	g := G.NewGraph()
+	b := newBinder(g)
+	x := G.NewMatrix(g, tensor.Float64, G.WithName("z"), G.WithShape(batch, dim))
+	ln, err := buildLoss(b, o, s, coeffs, cfg, x)
+	if err != nil {
+		return nil, fmt.Errorf("train generators: build loss: %w", err)
+	}
+	learn := b.all(params)
+	if _, err := G.Grad(ln.total, learn...); err != nil {
+		return nil, fmt.Errorf("train generators: gradient: %w", err)
+	}
+	names := []string{"total", "inv", "norm"}
+	nodes := []*G.Node{ln.total, ln.inv, ln.norm}
+	if ln.ortho != nil {
+		names, nodes = append(names, "ortho"), append(nodes, ln.ortho)
+	}
+	if ln.closure != nil {
+		names, nodes = append(names, "closure"), append(nodes, ln.closure)
+	}
+	reads := make([]*G.Value, len(nodes))
+	for i, n := range nodes {
+		reads[i] = new(G.Value)
+		G.Read(n, reads[i])
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(learn...))
+	defer vm.Close()
+	xb := make([]float64, batch*dim)
+	full := batch == len(z)
+	if full {
+		copy(xb, flatten(z))
+		if err := G.Let(x, newDense(xb, batch, dim)); err != nil {
+			return nil, err
+		}
+	}
+	l := &loop{
+		stage: "generators", params: params, nodes: learn, vm: vm,
+		adam: NewAdam(cfg.LR, params), epochs: cfg.Epochs,
+		batches: miniBatches(len(z), batch, cfg.Seed),
+		feed: func(idx []int) error {
+			if full {
+				return nil
+			}
+			for r, i := range idx {
+				copy(xb[r*dim:], z[i])
+			}
+			return G.Let(x, newDense(xb, batch, dim))
+		},
+		names: names, reads: reads,
+	}
+	hist, err := l.run(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	return &GenResult{Set: s, Coeffs: coeffs, Losses: hist}, nil
+}
+
+// GeneratorParams returns the parameters TrainGenerators trains for cfg on
+// R^dim, freshly initialised: the shapes a checkpoint must match.
+func GeneratorParams(cfg GenConfig, dim int) (Params, error) {
+	s, err := NewGeneratorSet(cfg.Kind, dim, cfg.N, cfg.Hidden, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	ps := append(Params(nil), s.Params...)
+	if cfg.Closure == ClosureJoint && cfg.N > 1 {
+		np := len(Pairs(cfg.N))
+		ps = append(ps, &Param{Name: "closure.coeffs", Dense: tensor.New(tensor.WithShape(np, cfg.N), tensor.WithBacking(make([]float64, np*cfg.N)))})
+	}
+	return ps, nil
+}

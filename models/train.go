@@ -1,0 +1,352 @@
+package models
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// ErrNonFinite is returned when a loss becomes NaN or infinite.
+var ErrNonFinite = errors.New("loss is not finite")
+
+// Adam is the optimizer of Kingma & Ba (2015) with PyTorch's update rule:
+//
+//	m ← β1 m + (1−β1) g,   v ← β2 v + (1−β2) g²
+//	p ← p − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + eps)
+//
+// Its state (Step, M, V) is exported so that a checkpoint holds it and a
+// resumed run continues bit for bit.
+type Adam struct {
+	LR, Beta1, Beta2, Eps float64
+	Step                  int
+	M, V                  Params
+}
+
+// NewAdam returns an Adam optimizer with zeroed moments for params.
+func NewAdam(lr float64, params Params) *Adam {
+	a := &Adam{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+	for _, p := range params {
+		a.M = append(a.M, &Param{Name: p.Name, Dense: tensor.New(tensor.Of(p.Dense.Dtype()), tensor.WithShape(p.Dense.Shape().Clone()...))})
+		a.V = append(a.V, &Param{Name: p.Name, Dense: tensor.New(tensor.Of(p.Dense.Dtype()), tensor.WithShape(p.Dense.Shape().Clone()...))})
+	}
+	return a
+}
+
+// update applies one step to params with the gradients held by nodes and
+// zeroes those gradients (gorgonia accumulates them across runs).
+func (a *Adam) update(params Params, nodes []*G.Node) error {
+	a.Step++
+	c1 := 1 - math.Pow(a.Beta1, float64(a.Step))
+	c2 := 1 - math.Pow(a.Beta2, float64(a.Step))
+	for i, p := range params {
+		gv, err := nodes[i].Grad()
+		if err != nil {
+			return fmt.Errorf("gradient of %s: %w", p.Name, err)
+		}
+		gd := gv.(*tensor.Dense)
+		switch w := p.Dense.Data().(type) {
+		case []float64:
+			adamStep(w, gd.Data().([]float64), a.M[i].Dense.Data().([]float64), a.V[i].Dense.Data().([]float64), a, c1, c2)
+		case []float32:
+			adamStep(w, gd.Data().([]float32), a.M[i].Dense.Data().([]float32), a.V[i].Dense.Data().([]float32), a, c1, c2)
+		}
+	}
+	return nil
+}
+
+func adamStep[T float32 | float64](w, g, m, v []T, a *Adam, c1, c2 float64) {
+	b1, b2 := T(a.Beta1), T(a.Beta2)
+	lr1 := T(a.LR / c1)
+	sc2 := T(math.Sqrt(c2))
+	eps := T(a.Eps)
+	for j := range w {
+		gj := g[j]
+		m[j] = b1*m[j] + (1-b1)*gj
+		v[j] = b2*v[j] + (1-b2)*gj*gj
+		w[j] -= lr1 * m[j] / (T(math.Sqrt(float64(v[j])))/sc2 + eps)
+		g[j] = 0
+	}
+}
+
+// Checkpoint is the complete state of a training stage after Epoch epochs:
+// the weights, the optimizer's moments and step count. Restoring it and
+// training on gives the same weights as an uninterrupted run, because the
+// data order of every epoch is a pure function of (seed, epoch).
+type Checkpoint struct {
+	Stage  string
+	Epoch  int
+	Params Params
+	Adam   *Adam
+	// Losses are the per-epoch mean losses so far (for curves and reports).
+	Losses []map[string]float64
+}
+
+// Encode writes the checkpoint as safetensors: "param/<name>",
+// "adam_m/<name>", "adam_v/<name>" tensors and the epoch, step and loss
+// history as metadata.
+func (c *Checkpoint) Encode() ([]byte, error) {
+	ts := map[string]*tensor.Dense{}
+	for _, p := range c.Params {
+		ts["param/"+p.Name] = p.Dense
+	}
+	meta := map[string]string{"format": "liesweep-checkpoint-v1", "stage": c.Stage, "epoch": strconv.Itoa(c.Epoch)}
+	if c.Adam != nil {
+		for i := range c.Adam.M {
+			ts["adam_m/"+c.Adam.M[i].Name] = c.Adam.M[i].Dense
+			ts["adam_v/"+c.Adam.V[i].Name] = c.Adam.V[i].Dense
+		}
+		meta["adam_step"] = strconv.Itoa(c.Adam.Step)
+		meta["adam_lr"] = strconv.FormatFloat(c.Adam.LR, 'g', -1, 64)
+	}
+	meta["losses"] = encodeLosses(c.Losses)
+	var buf bytes.Buffer
+	if err := WriteSafetensors(&buf, ts, meta); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// DecodeCheckpoint reads a checkpoint written by Encode into the shapes of
+// like (the parameters of a freshly built network of the same config).
+// A checkpoint that does not match is an error wrapping ErrCorrupt.
+func DecodeCheckpoint(b []byte, stage string, like Params) (*Checkpoint, error) {
+	ts, meta, err := ReadSafetensors(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	if meta["format"] != "liesweep-checkpoint-v1" || meta["stage"] != stage {
+		return nil, fmt.Errorf("%w: checkpoint is %q for stage %q, want liesweep-checkpoint-v1 for %q", ErrCorrupt, meta["format"], meta["stage"], stage)
+	}
+	c := &Checkpoint{Stage: stage}
+	if c.Epoch, err = strconv.Atoi(meta["epoch"]); err != nil {
+		return nil, fmt.Errorf("%w: checkpoint epoch %q", ErrCorrupt, meta["epoch"])
+	}
+	pick := func(prefix string) (Params, error) {
+		out := make(Params, len(like))
+		for i, p := range like {
+			t, ok := ts[prefix+p.Name]
+			if !ok || !t.Shape().Eq(p.Dense.Shape()) || t.Dtype() != p.Dense.Dtype() {
+				return nil, fmt.Errorf("%w: checkpoint tensor %s%s missing or of the wrong shape (want %v %v)", ErrCorrupt, prefix, p.Name, p.Dense.Shape(), p.Dense.Dtype())
+			}
+			out[i] = &Param{Name: p.Name, Dense: t}
+		}
+		return out, nil
+	}
+	if c.Params, err = pick("param/"); err != nil {
+		return nil, err
+	}
+	if s, ok := meta["adam_step"]; ok {
+		a := &Adam{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+		if a.Step, err = strconv.Atoi(s); err != nil {
+			return nil, fmt.Errorf("%w: adam step %q", ErrCorrupt, s)
+		}
+		if a.LR, err = strconv.ParseFloat(meta["adam_lr"], 64); err != nil {
+			return nil, fmt.Errorf("%w: adam lr %q", ErrCorrupt, meta["adam_lr"])
+		}
+		if a.M, err = pick("adam_m/"); err != nil {
+			return nil, err
+		}
+		if a.V, err = pick("adam_v/"); err != nil {
+			return nil, err
+		}
+		c.Adam = a
+	}
+	if c.Losses, err = decodeLosses(meta["losses"]); err != nil {
+		return nil, fmt.Errorf("%w: loss history: %v", ErrCorrupt, err)
+	}
+	return c, nil
+}
+
+// Hooks connect a training stage to its caller: cancellation, progress,
+// periodic checkpoints and resumption. The zero value trains silently.
+type Hooks struct {
+	// OnEpoch is called after every epoch with the epoch's mean losses.
+	OnEpoch func(EpochReport)
+	// CheckpointEvery K > 0 calls OnCheckpoint after every K-th epoch and
+	// after the last one.
+	CheckpointEvery int
+	OnCheckpoint    func(*Checkpoint) error
+	// Resume, when set, restores weights, optimizer and epoch first.
+	Resume *Checkpoint
+}
+
+// EpochReport is what OnEpoch receives.
+type EpochReport struct {
+	Stage  string
+	Epoch  int // 1-based number of epochs completed
+	Epochs int
+	Losses map[string]float64
+}
+
+// EpochOrder returns the order in which an epoch visits n items: a
+// permutation drawn from a PCG seeded with (seed, epoch), so the data order
+// of an epoch never depends on what ran before it.
+func EpochOrder(n int, seed uint64, epoch int) []int {
+	return rand.New(rand.NewPCG(seed, 0xe90c<<32|uint64(epoch))).Perm(n)
+}
+
+// loop is the training loop shared by every stage.
+type loop struct {
+	stage  string
+	params Params
+	nodes  []*G.Node // the graph nodes of params, same order
+	vm     G.VM
+	adam   *Adam
+	epochs int
+	// batches returns the item indices of each step of an epoch.
+	batches func(epoch int) [][]int
+	// feed sets the graph's inputs for one step.
+	feed func(idx []int) error
+	// reads are the loss terms to report; the first is the total.
+	names []string
+	reads []*G.Value
+}
+
+func (l *loop) run(ctx context.Context, h Hooks) ([]map[string]float64, error) {
+	start := 0
+	var history []map[string]float64
+	if c := h.Resume; c != nil {
+		if err := l.params.CopyFrom(c.Params); err != nil {
+			return nil, fmt.Errorf("resume %s: %w", l.stage, err)
+		}
+		if c.Adam != nil {
+			if err := l.adam.M.CopyFrom(c.Adam.M); err != nil {
+				return nil, fmt.Errorf("resume %s: %w", l.stage, err)
+			}
+			if err := l.adam.V.CopyFrom(c.Adam.V); err != nil {
+				return nil, fmt.Errorf("resume %s: %w", l.stage, err)
+			}
+			l.adam.Step = c.Adam.Step
+		}
+		start = c.Epoch
+		history = append(history, c.Losses...)
+	}
+	for epoch := start; epoch < l.epochs; epoch++ {
+		if err := ctx.Err(); err != nil {
+			return history, err
+		}
+		sums := make([]float64, len(l.reads))
+		steps := l.batches(epoch)
+		for _, idx := range steps {
+			if err := l.feed(idx); err != nil {
+				return history, err
+			}
+			if err := l.vm.RunAll(); err != nil {
+				l.vm.Reset()
+				return history, fmt.Errorf("%s epoch %d: %w", l.stage, epoch+1, err)
+			}
+			for i, r := range l.reads {
+				sums[i] += scalarOf(*r)
+			}
+			if total := scalarOf(*l.reads[0]); !finite(total) {
+				l.vm.Reset()
+				return history, fmt.Errorf("%s epoch %d: %w (total loss %v): lower the learning rate or check the data for NaN/Inf", l.stage, epoch+1, ErrNonFinite, total)
+			}
+			if err := l.adam.update(l.params, l.nodes); err != nil {
+				return history, err
+			}
+			l.vm.Reset()
+		}
+		losses := map[string]float64{}
+		for i, n := range l.names {
+			losses[n] = sums[i] / float64(len(steps))
+		}
+		history = append(history, losses)
+		if h.OnEpoch != nil {
+			h.OnEpoch(EpochReport{Stage: l.stage, Epoch: epoch + 1, Epochs: l.epochs, Losses: losses})
+		}
+		if h.OnCheckpoint != nil && h.CheckpointEvery > 0 && ((epoch+1)%h.CheckpointEvery == 0 || epoch+1 == l.epochs) {
+			c := &Checkpoint{Stage: l.stage, Epoch: epoch + 1, Params: l.params, Adam: l.adam, Losses: history}
+			if err := h.OnCheckpoint(c); err != nil {
+				return history, fmt.Errorf("%s checkpoint at epoch %d: %w", l.stage, epoch+1, err)
+			}
+		}
+	}
+	return history, nil
+}
+
+func scalarOf(v G.Value) float64 {
+	switch x := v.Data().(type) {
+	case float64:
+		return x
+	case float32:
+		return float64(x)
+	case []float64:
+		return x[0]
+	case []float32:
+		return float64(x[0])
+	}
+	return math.NaN()
+}
+
+// miniBatches splits the epoch's order into full batches of size b (the
+// graph's shapes are fixed, so a last partial batch is dropped; the order
+// changes every epoch, so every item is still visited). b ≤ 0 or b ≥ n means
+// one full batch in the original order.
+func miniBatches(n, b int, seed uint64) func(epoch int) [][]int {
+	return func(epoch int) [][]int {
+		if b <= 0 || b >= n {
+			idx := make([]int, n)
+			for i := range idx {
+				idx[i] = i
+			}
+			return [][]int{idx}
+		}
+		order := EpochOrder(n, seed, epoch)
+		var out [][]int
+		for s := 0; s+b <= n; s += b {
+			out = append(out, order[s:s+b])
+		}
+		return out
+	}
+}
+
+func encodeLosses(h []map[string]float64) string {
+	var b bytes.Buffer
+	for i, m := range h {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		first := true
+		for _, k := range sortedKeys(m) {
+			if !first {
+				b.WriteByte(',')
+			}
+			first = false
+			b.WriteString(k)
+			b.WriteByte('=')
+			b.WriteString(strconv.FormatFloat(m[k], 'g', -1, 64))
+		}
+	}
+	return b.String()
+}
+
+func decodeLosses(s string) ([]map[string]float64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []map[string]float64
+	for _, ep := range bytes.Split([]byte(s), []byte(";")) {
+		m := map[string]float64{}
+		for _, kv := range bytes.Split(ep, []byte(",")) {
+			k, v, ok := bytes.Cut(kv, []byte("="))
+			if !ok {
+				return nil, fmt.Errorf("entry %q", kv)
+			}
+			f, err := strconv.ParseFloat(string(v), 64)
+			if err != nil {
+				return nil, err
+			}
+			m[string(k)] = f
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}
