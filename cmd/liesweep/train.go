@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/liesweep/liesweep/infra/filestore"
+	"github.com/liesweep/liesweep/sweeps"
+	"github.com/liesweep/liesweep/sweeps/pipeline"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+func newValidateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate SPEC",
+		Short: "Check a sweep spec and print it with every default filled in",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := loadSpecFile(args[0])
+			if err != nil {
+				return err
+			}
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			enc.SetIndent("", "  ")
+			return enc.Encode(s)
+		},
+	}
+}
+
+func newTrainCmd() *cobra.Command {
+	var (
+		specPath, out, mnistDir string
+		ng, seed, latent        int
+	)
+	cmd := &cobra.Command{
+		Use:   "train --spec FILE --ng N --seed S [--latent L] --out DIR",
+		Short: "Run one trial locally (no Temporal, no S3) and write DIR/result.json",
+		Long: `train runs one trial of a spec: for MNIST autoencoder → encode → oracle →
+generators → closure, for analytic oracles generators → closure. Artifacts and
+checkpoints go under DIR/artifacts; running the same command again reuses the
+finished stages and resumes an interrupted one from its last checkpoint.
+It exits 0 whether the trial passed or failed the verdict thresholds.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec, err := loadSpecFile(specPath)
+			if err != nil {
+				return err
+			}
+			if mnistDir != "" {
+				spec.Dataset.MNISTDir = mnistDir
+			}
+			if latent == 0 {
+				latent = spec.LatentDims[0]
+			}
+			if !slices.Contains(spec.LatentDims, latent) && spec.Dataset.Kind == "analytic" {
+				return fmt.Errorf("--latent %d: an analytic dataset's latent dim is dataset.dim = %d", latent, spec.Dataset.Dim)
+			}
+			if ng < 1 {
+				return fmt.Errorf("--ng must be ≥ 1, got %d", ng)
+			}
+			if out == "" {
+				return fmt.Errorf("--out DIR is required")
+			}
+			store, err := filestore.New(filepath.Join(out, "artifacts"))
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			p := newProgress(cmd.ErrOrStderr())
+			defer p.close()
+			r := &pipeline.Runner{Store: &prefixStore{store}, Progress: p.event, Worker: pipeline.Hostname()}
+			start := time.Now()
+			res, err := r.RunTrial(ctx, spec, pipeline.Trial{Latent: latent, NG: ng, Seed: seed})
+			p.close()
+			if err != nil {
+				if ctx.Err() != nil {
+					return fmt.Errorf("interrupted: %w (run the same command again to resume from the last checkpoint)", err)
+				}
+				return err
+			}
+			if err := writeTrialOutputs(ctx, out, store, res); err != nil {
+				return err
+			}
+			printSummary(cmd.OutOrStdout(), res, time.Since(start))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&specPath, "spec", "", "sweep spec (YAML)")
+	f.IntVar(&ng, "ng", 1, "number of generators N_g")
+	f.IntVar(&seed, "seed", 1, "seed of the trial")
+	f.IntVar(&latent, "latent", 0, "latent dimension ℓ (default: the spec's first)")
+	f.StringVar(&out, "out", "", "output directory")
+	f.StringVar(&mnistDir, "mnist-dir", "", "folder with the MNIST IDX .gz files (default: the GoMNIST module in the Go module cache)")
+	cmd.MarkFlagRequired("spec")
+	return cmd
+}
+
+// prefixStore is the file store as the pipeline sees it (keys unchanged);
+// it exists so the train command's outputs sit beside the artifacts.
+type prefixStore struct{ sweeps.ArtifactStore }
+
+func writeTrialOutputs(ctx context.Context, out string, store *filestore.Store, res *sweeps.TrialResult) error {
+	for stage, key := range res.Artifacts {
+		if !strings.HasSuffix(key, ".safetensors") {
+			continue
+		}
+		b, err := store.Get(ctx, strings.TrimPrefix(key, ""))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(out, stage+".safetensors"), b, 0o644); err != nil {
+			return err
+		}
+	}
+	b, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, "result.json"), append(b, '\n'), 0o644)
+}
+
+func printSummary(w io.Writer, r *sweeps.TrialResult, d time.Duration) {
+	verdict := "PASSED"
+	if !r.Passed {
+		verdict = "FAILED on " + strings.Join(r.FailedOn, ", ")
+	}
+	fmt.Fprintf(w, "trial %s ℓ=%d N_g=%d seed=%d: %s (%.1fs)\n", r.Dataset, r.LatentDim, r.NG, r.Seed, verdict, d.Seconds())
+	m, t := r.Metrics, r.Thresholds
+	fmt.Fprintf(w, "  inv_ratio   %.3g (≤ %g)\n  ortho_cos2  %.3g (≤ %g)\n  norm_dev    %.3g (≤ %g)\n  closure_rel %.3g (≤ %g)\n",
+		m.InvRatio, t.InvRatio, m.OrthoCos2, t.OrthoCos2, m.NormDev, t.NormDev, m.ClosureRel, t.ClosureRel)
+	if r.OracleAccuracy != nil {
+		fmt.Fprintf(w, "  oracle validation accuracy %.4f, autoencoder validation MSE %.4f\n", *r.OracleAccuracy, *r.AutoencoderMSE)
+	}
+	fmt.Fprintf(w, "  algebra: %s\n", r.Algebra.Description)
+	for a := range r.StructureConstants {
+		for b := a + 1; b < len(r.StructureConstants); b++ {
+			var terms []string
+			for c, v := range r.StructureConstants[a][b] {
+				if v > 1e-2 || v < -1e-2 {
+					terms = append(terms, fmt.Sprintf("%+.3f J%d", v, c+1))
+				}
+			}
+			if len(terms) == 0 {
+				terms = []string{"0"}
+			}
+			fmt.Fprintf(w, "  [J%d, J%d] = %s\n", a+1, b+1, strings.Join(terms, " "))
+		}
+	}
+}
+
+// progress shows per-stage progress: a bar on a terminal, plain lines
+// (at most one per stage per 5 s, and the last epoch) otherwise.
+type progress struct {
+	w     io.Writer
+	tty   bool
+	bar   *progressbar.ProgressBar
+	stage string
+	last  time.Time
+}
+
+func newProgress(w io.Writer) *progress {
+	p := &progress{w: w}
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.tty = true
+	}
+	return p
+}
+
+func (p *progress) close() {
+	if p.bar != nil {
+		p.bar.Finish()
+		fmt.Fprintln(p.w)
+		p.bar = nil
+	}
+}
+
+func lossText(l map[string]float64) string {
+	var parts []string
+	for _, k := range []string{"total", "inv", "norm", "ortho", "closure"} {
+		if v, ok := l[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s=%.3g", k, v))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func (p *progress) event(e pipeline.Event) {
+	if e.Message != "" {
+		p.close()
+		fmt.Fprintf(p.w, "[%s] %s\n", e.Stage, e.Message)
+		return
+	}
+	if p.tty {
+		if p.bar == nil || p.stage != e.Stage {
+			p.close()
+			p.stage = e.Stage
+			p.bar = progressbar.NewOptions(e.Epochs, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(e.Stage),
+				progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionThrottle(200*time.Millisecond))
+		}
+		p.bar.Describe(fmt.Sprintf("%-11s %s", e.Stage, lossText(e.Losses)))
+		p.bar.Set(e.Epoch)
+		return
+	}
+	if e.Stage != p.stage || time.Since(p.last) > 5*time.Second || e.Epoch == e.Epochs {
+		p.stage, p.last = e.Stage, time.Now()
+		fmt.Fprintf(p.w, "[%s] epoch %d/%d %s\n", e.Stage, e.Epoch, e.Epochs, lossText(e.Losses))
+	}
+}

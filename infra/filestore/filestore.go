@@ -1,0 +1,152 @@
+// Package filestore is an ArtifactStore on a local directory: what
+// `liesweep train` uses, and the reference the S3 store is tested against.
+package filestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/liesweep/liesweep/sweeps"
+)
+
+var _ sweeps.ArtifactStore = (*Store)(nil)
+
+// Store keeps each object in a file under Root, with its SHA-256 in a
+// ".sha256" file beside it. Put writes both through temporary files and
+// renames the object first and the digest last, so an object without its
+// digest (a crash between the two) reads as absent, never as complete.
+type Store struct{ Root string }
+
+// New returns a store rooted at dir, creating it.
+func New(dir string) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("artifact store %s: %w", dir, err)
+	}
+	return &Store{Root: dir}, nil
+}
+
+func (s *Store) path(key string) (string, error) {
+	if key == "" || strings.HasPrefix(key, "/") || strings.Contains(key, "..") || strings.HasSuffix(key, ".sha256") {
+		return "", fmt.Errorf("artifact key %q is not a relative slash path", key)
+	}
+	return filepath.Join(s.Root, filepath.FromSlash(key)), nil
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Put stores data under key atomically.
+func (s *Store) Put(ctx context.Context, key string, data []byte) error {
+	p, err := s.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	os.Remove(p + ".sha256")
+	if err := writeAtomic(p, data); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	if err := writeAtomic(p+".sha256", []byte(sweeps.Digest(data))); err != nil {
+		return fmt.Errorf("put %s digest: %w", key, err)
+	}
+	return nil
+}
+
+// Get returns the object under key after checking its SHA-256.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	p, err := s.path(key)
+	if err != nil {
+		return nil, err
+	}
+	want, err := os.ReadFile(p + ".sha256")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("get %s: %w", key, sweeps.ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	data, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("get %s: %w", key, sweeps.ErrNotFound)
+	} else if err != nil {
+		return nil, fmt.Errorf("get %s: %w", key, err)
+	}
+	if got := sweeps.Digest(data); got != strings.TrimSpace(string(want)) {
+		return nil, fmt.Errorf("get %s (%s): %w: sha256 is %s, recorded %s; delete the object to have its stage recomputed", key, p, sweeps.ErrCorrupt, got, strings.TrimSpace(string(want)))
+	}
+	return data, nil
+}
+
+// Exists reports whether a complete object is stored under key.
+func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
+	p, err := s.path(key)
+	if err != nil {
+		return false, err
+	}
+	_, err1 := os.Stat(p)
+	_, err2 := os.Stat(p + ".sha256")
+	return err1 == nil && err2 == nil, nil
+}
+
+// List returns the keys under prefix, sorted.
+func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(s.Root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || strings.HasSuffix(path, ".sha256") || strings.HasPrefix(d.Name(), ".tmp-") {
+			return nil
+		}
+		rel, _ := filepath.Rel(s.Root, path)
+		key := filepath.ToSlash(rel)
+		if strings.HasPrefix(key, prefix) {
+			if _, err := os.Stat(path + ".sha256"); err == nil {
+				out = append(out, key)
+			}
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+// Delete removes the object under key (absent is not an error).
+func (s *Store) Delete(ctx context.Context, key string) error {
+	p, err := s.path(key)
+	if err != nil {
+		return err
+	}
+	os.Remove(p + ".sha256")
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	return nil
+}

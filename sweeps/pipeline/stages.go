@@ -1,0 +1,378 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/liesweep/liesweep/datasets"
+	"github.com/liesweep/liesweep/models"
+	"github.com/liesweep/liesweep/sweeps"
+	"gorgonia.org/tensor"
+)
+
+// latentSet is the output of the latents stage.
+type latentSet struct {
+	Train, Val   [][]float64
+	TrainY, ValY []int
+}
+
+// Autoencoder trains (or reuses) the autoencoder of (ℓ, seed).
+func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t Trial) (*models.Autoencoder, sweeps.StageRun, float64, error) {
+	start := time.Now()
+	k := StageKeys(spec, t).Autoencoder
+	key := ArtifactKey(StageAutoencoder, k, "weights.safetensors")
+	ae := models.NewAutoencoder(uint64(t.Seed), t.Latent)
+	if b, err := r.getOptional(ctx, key); err != nil {
+		return nil, sweeps.StageRun{}, 0, err
+	} else if b != nil {
+		meta, err := loadInto(b, "", ae.Params())
+		if err != nil {
+			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load autoencoder %s: %w", key, err)
+		}
+		if err := json.Unmarshal([]byte(meta["shift"]), &ae.Shift); err != nil {
+			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load autoencoder %s: shift: %w", key, err)
+		}
+		if err := json.Unmarshal([]byte(meta["scale"]), &ae.Scale); err != nil {
+			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load autoencoder %s: scale: %w", key, err)
+		}
+		mse, _ := strconv.ParseFloat(meta["val_mse"], 64)
+		r.emit(Event{Stage: StageAutoencoder, Message: "reusing stored autoencoder " + k})
+		return ae, stageRun(StageAutoencoder, k, start, true, 0), mse, nil
+	}
+	m, err := r.loadMNIST(spec.Dataset.MNISTDir)
+	if err != nil {
+		return nil, sweeps.StageRun{}, 0, err
+	}
+	train, val, err := m.Select(spec.Dataset.Classes, uint64(t.Seed), spec.Dataset.MaxTrain, spec.Dataset.MaxVal)
+	if err != nil {
+		return nil, sweeps.StageRun{}, 0, err
+	}
+	cfg := models.AEConfig{Latent: t.Latent, Epochs: spec.Autoencoder.Epochs, LR: spec.Autoencoder.LR, Batch: spec.Autoencoder.Batch, Seed: uint64(t.Seed)}
+	var res *models.AEResult
+	resumed, err := r.trainStage(ctx, StageAutoencoder, k, ae.Params(), 1, func(h models.Hooks) error {
+		var err error
+		res, err = models.TrainAutoencoder(ctx, cfg, train.Images, val.Images, h)
+		return err
+	})
+	if err != nil {
+		return nil, sweeps.StageRun{}, 0, fmt.Errorf("train autoencoder: %w", err)
+	}
+	shift, _ := json.Marshal(res.AE.Shift)
+	scale, _ := json.Marshal(res.AE.Scale)
+	b, err := encodeTensors(paramsTensors("", res.AE.Params()), map[string]string{
+		"stage": StageAutoencoder, "latent": strconv.Itoa(t.Latent), "shift": string(shift), "scale": string(scale),
+		"val_mse": strconv.FormatFloat(res.ValMSE, 'g', -1, 64),
+		"layout": "conv weights (out,in,kh,kw); dense weights (in,out), biases (1,out); latents standardised: z=(E(x)-shift)/scale",
+	})
+	if err != nil {
+		return nil, sweeps.StageRun{}, 0, err
+	}
+	if err := r.Store.Put(ctx, key, b); err != nil {
+		return nil, sweeps.StageRun{}, 0, fmt.Errorf("store autoencoder: %w", err)
+	}
+	return res.AE, stageRun(StageAutoencoder, k, start, false, resumed), res.ValMSE, nil
+}
+
+// Latents encodes the train and validation images of (ℓ, seed).
+func (r *Runner) Latents(ctx context.Context, spec *sweeps.Spec, t Trial, ae *models.Autoencoder) (*latentSet, sweeps.StageRun, error) {
+	start := time.Now()
+	k := StageKeys(spec, t).Latents
+	key := ArtifactKey(StageLatents, k, "latents.safetensors")
+	if b, err := r.getOptional(ctx, key); err != nil {
+		return nil, sweeps.StageRun{}, err
+	} else if b != nil {
+		ts, _, err := models.ReadSafetensors(bytesReader(b))
+		if err != nil {
+			return nil, sweeps.StageRun{}, fmt.Errorf("load latents %s: %w", key, err)
+		}
+		for _, n := range []string{"train_z", "val_z", "train_y", "val_y"} {
+			if ts[n] == nil {
+				return nil, sweeps.StageRun{}, fmt.Errorf("load latents %s: %w: no tensor %s", key, models.ErrCorrupt, n)
+			}
+		}
+		ls := &latentSet{Train: tensorRows(ts["train_z"]), Val: tensorRows(ts["val_z"]), TrainY: tensorInts(ts["train_y"]), ValY: tensorInts(ts["val_y"])}
+		return ls, stageRun(StageLatents, k, start, true, 0), nil
+	}
+	if ae == nil {
+		var err error
+		if ae, _, _, err = r.Autoencoder(ctx, spec, t); err != nil {
+			return nil, sweeps.StageRun{}, err
+		}
+	}
+	m, err := r.loadMNIST(spec.Dataset.MNISTDir)
+	if err != nil {
+		return nil, sweeps.StageRun{}, err
+	}
+	train, val, err := m.Select(spec.Dataset.Classes, uint64(t.Seed), spec.Dataset.MaxTrain, spec.Dataset.MaxVal)
+	if err != nil {
+		return nil, sweeps.StageRun{}, err
+	}
+	r.emit(Event{Stage: StageLatents, Message: fmt.Sprintf("encoding %d + %d images", len(train.Images), len(val.Images))})
+	ls := &latentSet{TrainY: train.Labels, ValY: val.Labels}
+	if ls.Train, err = ae.Encode(train.Images); err != nil {
+		return nil, sweeps.StageRun{}, err
+	}
+	if ls.Val, err = ae.Encode(val.Images); err != nil {
+		return nil, sweeps.StageRun{}, err
+	}
+	b, err := encodeTensors(map[string]*tensor.Dense{
+		"train_z": rowsTensor(ls.Train), "val_z": rowsTensor(ls.Val),
+		"train_y": intsTensor(ls.TrainY), "val_y": intsTensor(ls.ValY),
+	}, map[string]string{"stage": StageLatents, "standardised": "true"})
+	if err != nil {
+		return nil, sweeps.StageRun{}, err
+	}
+	if err := r.Store.Put(ctx, key, b); err != nil {
+		return nil, sweeps.StageRun{}, fmt.Errorf("store latents: %w", err)
+	}
+	return ls, stageRun(StageLatents, k, start, false, 0), nil
+}
+
+// Oracle trains (or reuses) ψ on the latents of (ℓ, seed).
+func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t Trial, ls *latentSet) (*models.MLPOracle, sweeps.StageRun, float64, error) {
+	start := time.Now()
+	k := StageKeys(spec, t).Oracle
+	key := ArtifactKey(StageOracle, k, "weights.safetensors")
+	classes := len(spec.Dataset.Classes)
+	o := models.NewMLPOracle(uint64(t.Seed), t.Latent, classes, spec.OracleNet.Preserve)
+	if b, err := r.getOptional(ctx, key); err != nil {
+		return nil, sweeps.StageRun{}, 0, err
+	} else if b != nil {
+		meta, err := loadInto(b, "", o.Net.Params)
+		if err != nil {
+			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load oracle %s: %w", key, err)
+		}
+		acc, _ := strconv.ParseFloat(meta["val_accuracy"], 64)
+		r.emit(Event{Stage: StageOracle, Message: "reusing stored oracle " + k})
+		return o, stageRun(StageOracle, k, start, true, 0), acc, nil
+	}
+	cfg := models.OracleConfig{Classes: classes, Epochs: spec.OracleNet.Epochs, LR: spec.OracleNet.LR, Batch: spec.OracleNet.Batch, Seed: uint64(t.Seed), Preserve: spec.OracleNet.Preserve}
+	var res *models.OracleResult
+	resumed, err := r.trainStage(ctx, StageOracle, k, o.Net.Params, 5, func(h models.Hooks) error {
+		var err error
+		res, err = models.TrainOracle(ctx, cfg, ls.Train, ls.Val, ls.TrainY, ls.ValY, h)
+		return err
+	})
+	if err != nil {
+		return nil, sweeps.StageRun{}, 0, fmt.Errorf("train oracle: %w", err)
+	}
+	b, err := encodeTensors(paramsTensors("", res.Oracle.Net.Params), map[string]string{
+		"stage": StageOracle, "classes": strconv.Itoa(classes), "preserve": spec.OracleNet.Preserve,
+		"val_accuracy": strconv.FormatFloat(res.ValAccuracy, 'g', -1, 64),
+		"layout":       "dense weights (in,out), biases (1,out); ReLU between layers; input: standardised latents",
+	})
+	if err != nil {
+		return nil, sweeps.StageRun{}, 0, err
+	}
+	if err := r.Store.Put(ctx, key, b); err != nil {
+		return nil, sweeps.StageRun{}, 0, fmt.Errorf("store oracle: %w", err)
+	}
+	return res.Oracle, stageRun(StageOracle, k, start, false, resumed), res.ValAccuracy, nil
+}
+
+// genConfig maps the spec onto the generator trainer's config.
+func genConfig(spec *sweeps.Spec, t Trial) models.GenConfig {
+	g, tr := spec.Generator, spec.Train
+	return models.GenConfig{
+		Kind: g.Kind, Hidden: g.Hidden, N: t.NG, Orthogonality: g.Orthogonality,
+		Normalization: g.Normalization, Closure: g.Closure,
+		Epochs: tr.Epochs, LR: tr.LR, Epsilon: tr.Epsilon, Batch: tr.Batch,
+		HNorm: tr.HNorm, HOrtho: tr.HOrtho, HClosure: tr.HClosure, Seed: uint64(t.Seed),
+	}
+}
+
+// points returns the oracle and the training and evaluation points of a
+// trial: Gaussian samples for an analytic oracle, latents for MNIST.
+func (r *Runner) points(ctx context.Context, spec *sweeps.Spec, t Trial, run func(sweeps.StageRun)) (models.Oracle, [][]float64, [][]float64, *float64, *float64, error) {
+	tr := spec.Train
+	if spec.Dataset.Kind == "analytic" {
+		d := spec.Dataset
+		exprs, err := datasets.AnalyticOracle(d.Oracle, d.Dim, d.Expr)
+		if err != nil {
+			return nil, nil, nil, nil, nil, err
+		}
+		train := datasets.GaussianSamples(d.Samples, d.Dim, uint64(t.Seed), 0)
+		eval := datasets.GaussianSamples(min(d.Samples, tr.EvalPoints), d.Dim, uint64(t.Seed), 1)
+		return models.NewExprOracle(d.Dim, exprs), train, eval, nil, nil, nil
+	}
+	ae, aeRun, mse, err := r.Autoencoder(ctx, spec, t)
+	if err != nil {
+		return nil, nil, nil, nil, nil, err
+	}
+	run(aeRun)
+	ls, lRun, err := r.Latents(ctx, spec, t, ae)
+	if err != nil {
+		return nil, nil, nil, nil, nil, err
+	}
+	run(lRun)
+	o, oRun, acc, err := r.Oracle(ctx, spec, t, ls)
+	if err != nil {
+		return nil, nil, nil, nil, nil, err
+	}
+	run(oRun)
+	train := ls.Train
+	if tr.MaxPoints > 0 && len(train) > tr.MaxPoints {
+		train = train[:tr.MaxPoints]
+	}
+	eval := ls.Val
+	if len(eval) > tr.EvalPoints {
+		eval = eval[:tr.EvalPoints]
+	}
+	return o, train, eval, &acc, &mse, nil
+}
+
+// Generators trains (or reuses) the N_g generators of a trial.
+func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t Trial, o models.Oracle, train [][]float64) (*models.GeneratorSet, [][][]float64, map[string]float64, sweeps.StageRun, error) {
+	start := time.Now()
+	k := StageKeys(spec, t).Generators
+	key := ArtifactKey(StageGenerators, k, "weights.safetensors")
+	cfg := genConfig(spec, t)
+	like, err := models.GeneratorParams(cfg, o.InDim())
+	if err != nil {
+		return nil, nil, nil, sweeps.StageRun{}, err
+	}
+	set, err := models.NewGeneratorSet(cfg.Kind, o.InDim(), cfg.N, cfg.Hidden, cfg.Seed)
+	if err != nil {
+		return nil, nil, nil, sweeps.StageRun{}, err
+	}
+	if b, err := r.getOptional(ctx, key); err != nil {
+		return nil, nil, nil, sweeps.StageRun{}, err
+	} else if b != nil {
+		meta, err := loadInto(b, "", like)
+		if err != nil {
+			return nil, nil, nil, sweeps.StageRun{}, fmt.Errorf("load generators %s: %w", key, err)
+		}
+		if err := set.Params.CopyFrom(like); err != nil {
+			return nil, nil, nil, sweeps.StageRun{}, err
+		}
+		var losses map[string]float64
+		if err := json.Unmarshal([]byte(meta["final_losses"]), &losses); err != nil {
+			return nil, nil, nil, sweeps.StageRun{}, fmt.Errorf("load generators %s: %w: final_losses", key, models.ErrCorrupt)
+		}
+		r.emit(Event{Stage: StageGenerators, Message: "reusing stored generators " + k})
+		return set, jointConstants(like.ByName("closure.coeffs"), cfg.N), losses, stageRun(StageGenerators, k, start, true, 0), nil
+	}
+	var res *models.GenResult
+	resumed, err := r.trainStage(ctx, StageGenerators, k, like, spec.Train.CheckpointEvery, func(h models.Hooks) error {
+		var err error
+		res, err = models.TrainGenerators(ctx, o, train, cfg, h)
+		return err
+	})
+	if err != nil {
+		return nil, nil, nil, sweeps.StageRun{}, fmt.Errorf("train generators (N_g=%d): %w", t.NG, err)
+	}
+	ps := append(models.Params(nil), res.Set.Params...)
+	if res.Coeffs != nil {
+		ps = append(ps, res.Coeffs)
+	}
+	final, _ := json.Marshal(res.Final())
+	b, err := encodeTensors(paramsTensors("", ps), map[string]string{
+		"stage": StageGenerators, "kind": cfg.Kind, "ng": strconv.Itoa(cfg.N), "final_losses": string(final),
+		"layout": "linear: gen.<a>.matrix G_a acting on column vectors, g_a(z)=G_a z; mlp: gen.<a>.<l>.weight (in,out), bias (1,out), tanh; closure.coeffs (pairs a<b in order, N_g)",
+	})
+	if err != nil {
+		return nil, nil, nil, sweeps.StageRun{}, err
+	}
+	if err := r.Store.Put(ctx, key, b); err != nil {
+		return nil, nil, nil, sweeps.StageRun{}, fmt.Errorf("store generators: %w", err)
+	}
+	var coeffs *models.Param
+	if res.Coeffs != nil {
+		coeffs = res.Coeffs
+	}
+	return res.Set, jointConstants(coeffs, cfg.N), res.Final(), stageRun(StageGenerators, k, start, false, resumed), nil
+}
+
+func jointConstants(p *models.Param, n int) [][][]float64 {
+	if p == nil {
+		return nil
+	}
+	out := make([][][]float64, n)
+	for a := range out {
+		out[a] = make([][]float64, n)
+		for b := range out[a] {
+			out[a][b] = make([]float64, n)
+		}
+	}
+	v := p.Float64s()
+	for pi, pr := range models.Pairs(n) {
+		for c := 0; c < n; c++ {
+			out[pr[0]][pr[1]][c] = v[pi*n+c]
+			out[pr[1]][pr[0]][c] = -v[pi*n+c]
+		}
+	}
+	return out
+}
+
+// RunTrial runs every stage of one trial, reusing what is stored, and
+// returns its judged result. The result is also stored as the analysis
+// stage's result.json.
+func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t Trial) (*sweeps.TrialResult, error) {
+	res := &sweeps.TrialResult{Dataset: DatasetLabel(spec), NG: t.NG, LatentDim: t.Latent, Seed: t.Seed, Worker: r.Worker, Epochs: spec.Train.Epochs, Artifacts: map[string]string{}}
+	keys := StageKeys(spec, t)
+	o, train, eval, acc, mse, err := r.points(ctx, spec, t, func(s sweeps.StageRun) { res.Stages = append(res.Stages, s) })
+	if err != nil {
+		return nil, err
+	}
+	res.OracleAccuracy, res.AutoencoderMSE = acc, mse
+	if spec.Dataset.Kind == "mnist" {
+		res.Artifacts[StageAutoencoder] = ArtifactKey(StageAutoencoder, keys.Autoencoder, "weights.safetensors")
+		res.Artifacts[StageLatents] = ArtifactKey(StageLatents, keys.Latents, "latents.safetensors")
+		res.Artifacts[StageOracle] = ArtifactKey(StageOracle, keys.Oracle, "weights.safetensors")
+	}
+	set, joint, losses, gRun, err := r.Generators(ctx, spec, t, o, train)
+	if err != nil {
+		return nil, err
+	}
+	res.Stages = append(res.Stages, gRun)
+	res.Artifacts[StageGenerators] = ArtifactKey(StageGenerators, keys.Generators, "weights.safetensors")
+	res.JointConstants = joint
+	res.Losses = sweeps.Losses{Total: losses["total"], Inv: losses["inv"], Norm: losses["norm"], Ortho: losses["ortho"], Closure: losses["closure"]}
+
+	start := time.Now()
+	r.emit(Event{Stage: StageAnalysis, Message: fmt.Sprintf("closure analysis on %d points", len(eval))})
+	an, err := models.Analyze(o, set, eval, genConfig(spec, t), uint64(t.Seed))
+	if err != nil {
+		return nil, err
+	}
+	res.Metrics = sweeps.Metrics{InvRatio: an.Metrics.InvRatio, OrthoCos2: an.Metrics.OrthoCos2, NormDev: an.Metrics.NormDev, ClosureRel: an.Metrics.ClosureRel}
+	res.PairResidual = an.PairResidual
+	if res.PairResidual == nil {
+		res.PairResidual = []float64{}
+	}
+	res.StructureConstants = an.Structure
+	a := an.Algebra
+	res.Algebra = sweeps.Algebra{Dim: a.Dim, Abelian: a.Abelian, DerivedDim: a.DerivedDim, Description: a.Description,
+		KillingSignature: sweeps.Signature{Pos: a.KillingSignature.Pos, Neg: a.KillingSignature.Neg, Zero: a.KillingSignature.Zero}}
+	res.Judge(spec.Verdict)
+	res.Stages = append(res.Stages, stageRun(StageAnalysis, keys.Analysis, start, false, 0))
+	akey := ArtifactKey(StageAnalysis, keys.Analysis, "result.json")
+	res.Artifacts[StageAnalysis] = akey
+	if err := r.Store.Put(ctx, akey, jsonBytes(res)); err != nil {
+		return nil, fmt.Errorf("store result: %w", err)
+	}
+	return res, nil
+}
+
+// DatasetLabel is a short human name of the spec's dataset, e.g.
+// "norm(n=3)" or "mnist{0,1}".
+func DatasetLabel(spec *sweeps.Spec) string {
+	d := spec.Dataset
+	if d.Kind == "mnist" {
+		s := "mnist{"
+		for i, c := range d.Classes {
+			if i > 0 {
+				s += ","
+			}
+			s += strconv.Itoa(c)
+		}
+		return s + "}"
+	}
+	if d.Oracle == "expr" {
+		return fmt.Sprintf("expr%q(n=%d)", d.Expr, d.Dim)
+	}
+	return fmt.Sprintf("%s(n=%d)", d.Oracle, d.Dim)
+}

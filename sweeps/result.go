@@ -1,0 +1,103 @@
+package sweeps
+
+import (
+	"math"
+	"sort"
+)
+
+// Losses are the final training losses of a trial (DESIGN §1.2).
+type Losses struct {
+	Total   float64 `json:"total"`
+	Inv     float64 `json:"inv"`
+	Norm    float64 `json:"norm"`
+	Ortho   float64 `json:"ortho"`
+	Closure float64 `json:"closure"`
+}
+
+// Metrics are the scale-free measures a trial is judged on (DESIGN §1.4).
+type Metrics struct {
+	InvRatio   float64 `json:"inv_ratio"`
+	OrthoCos2  float64 `json:"ortho_cos2"`
+	NormDev    float64 `json:"norm_dev"`
+	ClosureRel float64 `json:"closure_rel"`
+}
+
+// Signature counts the Killing form's eigenvalues by sign.
+type Signature struct {
+	Pos  int `json:"pos"`
+	Neg  int `json:"neg"`
+	Zero int `json:"zero"`
+}
+
+// Algebra is the classification of the algebra a trial's generators span.
+type Algebra struct {
+	Dim              int       `json:"dim"`
+	Abelian          bool      `json:"abelian"`
+	DerivedDim       int       `json:"derived_dim"`
+	KillingSignature Signature `json:"killing_signature"`
+	Description      string    `json:"description"`
+}
+
+// TrialResult is result.json: everything one trial (dataset, ℓ, N_g, seed)
+// measured. Its schema is documented in the README.
+type TrialResult struct {
+	Sweep     string `json:"sweep,omitempty"`
+	Dataset   string `json:"dataset"`
+	NG        int    `json:"ng"`
+	LatentDim int    `json:"latent_dim"`
+	Seed      int    `json:"seed"`
+	Passed    bool   `json:"passed"`
+	// FlowsPassed is true when every criterion but closure passed.
+	FlowsPassed bool      `json:"flows_passed"`
+	FailedOn    []string  `json:"failed_on"`
+	Losses      Losses    `json:"losses"`
+	Metrics     Metrics   `json:"metrics"`
+	Thresholds  Verdict   `json:"thresholds"`
+	PairResidual []float64 `json:"pair_residuals"`
+	// StructureConstants[α][β][γ] = a_[αβ]γ with [J_α, J_β] ≈ Σ_γ a_[αβ]γ J_γ,
+	// the bracket being [J_α,J_β](z) = DJ_β(z)·J_α(z) − DJ_α(z)·J_β(z).
+	StructureConstants [][][]float64 `json:"structure_constants"`
+	// JointConstants are the a_[αβ]γ trained with the generators (closure: joint).
+	JointConstants [][][]float64 `json:"joint_constants,omitempty"`
+	Algebra        Algebra       `json:"algebra"`
+	OracleAccuracy *float64      `json:"oracle_accuracy,omitempty"`
+	AutoencoderMSE *float64      `json:"autoencoder_mse,omitempty"`
+	Epochs         int           `json:"epochs"`
+	// Stages lists each stage's wall time and whether it was reused from the store.
+	Stages   []StageRun        `json:"stages"`
+	Worker   string            `json:"worker,omitempty"`
+	Artifacts map[string]string `json:"artifacts,omitempty"`
+}
+
+// StageRun records how one stage of a trial ran.
+type StageRun struct {
+	Stage   string  `json:"stage"`
+	Key     string  `json:"key"`
+	Seconds float64 `json:"seconds"`
+	Reused  bool    `json:"reused"`
+	// ResumedFrom is the epoch a resumed stage continued from (0: from scratch).
+	ResumedFrom int `json:"resumed_from,omitempty"`
+}
+
+// Judge sets Passed, FlowsPassed and FailedOn from the metrics and the
+// thresholds. A NaN metric fails.
+func (r *TrialResult) Judge(v Verdict) {
+	r.Thresholds = v
+	r.FailedOn = r.FailedOn[:0]
+	check := func(name string, got, limit float64) {
+		if !(got <= limit) || math.IsNaN(got) {
+			r.FailedOn = append(r.FailedOn, name)
+		}
+	}
+	check("inv_ratio", r.Metrics.InvRatio, v.InvRatio)
+	check("ortho_cos2", r.Metrics.OrthoCos2, v.OrthoCos2)
+	check("norm_dev", r.Metrics.NormDev, v.NormDev)
+	flows := len(r.FailedOn) == 0
+	check("closure_rel", r.Metrics.ClosureRel, v.ClosureRel)
+	sort.Strings(r.FailedOn)
+	if r.FailedOn == nil {
+		r.FailedOn = []string{}
+	}
+	r.Passed = len(r.FailedOn) == 0
+	r.FlowsPassed = flows
+}
