@@ -265,14 +265,9 @@ func TrainOracle(ctx context.Context, cfg OracleConfig, train, val [][]float64, 
 	if err != nil {
 		return nil, err
 	}
-	var cost *G.Node
-	if k == 1 {
-		// BCE with logits: mean(softplus(l) − y·l).
-		sp := G.Must(G.Softplus(logits))
-		cost = G.Must(G.Mean(G.Must(G.Sub(sp, G.Must(G.HadamardProd(y, logits))))))
-	} else {
-		ls := G.Must(G.LogSoftMax(logits, 1))
-		cost = G.Must(G.Neg(G.Must(G.Mean(G.Must(G.Sum(G.Must(G.HadamardProd(y, ls)), 1))))))
+	cost, err := oracleLoss(logits, y)
+	if err != nil {
+		return nil, err
 	}
 	learn := b.all(o.Net.Params)
 	if _, err := G.Grad(cost, learn...); err != nil {
@@ -314,6 +309,24 @@ func TrainOracle(ctx context.Context, cfg OracleConfig, train, val [][]float64, 
 		return nil, err
 	}
 	return &OracleResult{Oracle: o, ValAccuracy: acc, Losses: hist}, nil
+}
+
+// oracleLoss is the classification loss of ψ on targets y: for one logit
+// the binary cross-entropy mean(softplus(l) − y·l), otherwise the softmax
+// cross-entropy −mean(Σ_k y_k log softmax(l)_k) with y one-hot.
+func oracleLoss(logits, y *G.Node) (*G.Node, error) {
+	if logits.Shape()[1] == 1 {
+		sp, err := G.Softplus(logits)
+		if err != nil {
+			return nil, err
+		}
+		return G.Mean(G.Must(G.Sub(sp, G.Must(G.HadamardProd(y, logits)))))
+	}
+	ls, err := G.LogSoftMax(logits, 1)
+	if err != nil {
+		return nil, err
+	}
+	return G.Neg(G.Must(G.Mean(G.Must(G.Sum(G.Must(G.HadamardProd(y, ls)), 1)))))
 }
 
 // Accuracy is the fraction of points whose most probable class is the label.

@@ -1,0 +1,161 @@
+package models
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/liesweep/liesweep/datasets"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// gradCheck compares gorgonia's gradient of a scalar loss with central
+// finite differences, (L(p+h) − L(p−h)) / 2h, at every entry of every
+// parameter (h = 1e-6 in float64; truncation O(h²), rounding O(1e-16/h)).
+func gradCheck(t *testing.T, params Params, build func(b *binder) (*G.Node, error)) {
+	t.Helper()
+	g := G.NewGraph()
+	b := newBinder(g)
+	loss, err := build(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := b.all(params)
+	if _, err := G.Grad(loss, nodes...); err != nil {
+		t.Fatal(err)
+	}
+	var lv G.Value
+	G.Read(loss, &lv)
+	vm := G.NewTapeMachine(g, G.BindDualValues(nodes...))
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	var grads [][]float64
+	for _, n := range nodes {
+		gv, err := n.Grad()
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads = append(grads, append([]float64(nil), gv.Data().([]float64)...))
+	}
+	vm.Reset()
+	eval := func() float64 {
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+		v := scalarOf(lv)
+		vm.Reset()
+		return v
+	}
+	const h = 1e-6
+	checked := 0
+	for i, p := range params {
+		w := p.Float64s()
+		for j := range w {
+			orig := w[j]
+			w[j] = orig + h
+			up := eval()
+			w[j] = orig - h
+			down := eval()
+			w[j] = orig
+			fd := (up - down) / (2 * h)
+			if diff := math.Abs(fd - grads[i][j]); diff > 1e-5*math.Max(1, math.Abs(fd)) {
+				t.Errorf("%s[%d]: autodiff %.10g, finite difference %.10g", p.Name, j, grads[i][j], fd)
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no parameter checked")
+	}
+}
+
+func gradFixture(t *testing.T, kind string, n int) (*GeneratorSet, *ExprOracle, *G.ExprGraph, [][]float64) {
+	t.Helper()
+	s, err := NewGeneratorSet(kind, 3, n, []int{4}, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := datasets.AnalyticOracle("expr", 3, []string{"x0^2 + sin(x1)*x2", "exp(x2/2) - x0*x1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, NewExprOracle(3, ex), nil, datasets.GaussianSamples(12, 3, 3, 0)
+}
+
+// TestLossGradients checks every term of the generator loss (eqs. 10, 11,
+// 14, 15) in every variant against finite differences, for both generator
+// kinds. Gradients flow through the oracle into the generators only.
+func TestLossGradients(t *testing.T) {
+	terms := []struct {
+		name string
+		cfg  GenConfig
+		pick func(*lossNodes) *G.Node
+	}{
+		{"inv", GenConfig{Epsilon: 1e-3}, func(l *lossNodes) *G.Node { return l.inv }},
+		{"norm-pointwise", GenConfig{Normalization: NormPointwise, Epsilon: 1e-3}, func(l *lossNodes) *G.Node { return l.norm }},
+		{"norm-frobenius", GenConfig{Normalization: NormFrobenius, Epsilon: 1e-3}, func(l *lossNodes) *G.Node { return l.norm }},
+		{"ortho-pointwise", GenConfig{Orthogonality: OrthoPointwise, Epsilon: 1e-3}, func(l *lossNodes) *G.Node { return l.ortho }},
+		{"ortho-global", GenConfig{Orthogonality: OrthoGlobal, Epsilon: 1e-3}, func(l *lossNodes) *G.Node { return l.ortho }},
+		{"closure-joint", GenConfig{Closure: ClosureJoint, Epsilon: 1e-3}, func(l *lossNodes) *G.Node { return l.closure }},
+		{"total", GenConfig{Closure: ClosureJoint, Epsilon: 1e-3, HNorm: 0.5, HOrtho: 2, HClosure: 0.7}, func(l *lossNodes) *G.Node { return l.total }},
+	}
+	for _, kind := range []string{GenLinear, GenMLP} {
+		for _, tc := range terms {
+			if kind == GenMLP && tc.cfg.Normalization == NormFrobenius {
+				continue
+			}
+			t.Run(kind+"/"+tc.name, func(t *testing.T) {
+				s, o, _, z := gradFixture(t, kind, 3)
+				cfg := tc.cfg
+				cfg.Kind, cfg.N = kind, 3
+				if cfg.Normalization == "" {
+					cfg.Normalization = NormPointwise
+				}
+				params := append(Params(nil), s.Params...)
+				var coeffs *Param
+				if cfg.Closure == ClosureJoint {
+					coeffs = newUniform(5, "closure.coeffs", tensor.Float64, 1, 3, 3)
+					params = append(params, coeffs)
+				}
+				gradCheck(t, params, func(b *binder) (*G.Node, error) {
+					ln, err := buildLoss(b, o, s, coeffs, cfg, matrixNode(b.g, "z", z))
+					if err != nil {
+						return nil, err
+					}
+					return tc.pick(ln), nil
+				})
+			})
+		}
+	}
+}
+
+// TestOracleLossGradients checks the oracle's BCE and softmax cross-entropy.
+func TestOracleLossGradients(t *testing.T) {
+	z := datasets.GaussianSamples(8, 2, 1, 0)
+	for _, classes := range []int{2, 3} {
+		t.Run(fmt.Sprint(classes, " classes"), func(t *testing.T) {
+			o := NewMLPOracle(3, 2, classes, PreserveLogits)
+			o.Net = NewMLP(3, "oracle", tensor.Float64, ActTanh, 2, 5, oracleOutputs(classes)) // smooth, so FD is exact
+			k := o.OutDim()
+			y := make([]float64, 8*k)
+			for i := 0; i < 8; i++ {
+				if k == 1 {
+					y[i] = float64(i % 2)
+				} else {
+					y[i*k+i%k] = 1
+				}
+			}
+			gradCheck(t, o.Net.Params, func(b *binder) (*G.Node, error) {
+				logits, err := o.Net.apply(b, matrixNode(b.g, "z", z))
+				if err != nil {
+					return nil, err
+				}
+				yn := G.NewMatrix(b.g, tensor.Float64, G.WithName("y"), G.WithShape(8, k), G.WithValue(newDense(y, 8, k)))
+				return oracleLoss(logits, yn)
+			})
+		})
+	}
+}
