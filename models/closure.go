@@ -5,8 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
-	G "gorgonia.org/gorgonia"
 	"gonum.org/v1/gonum/mat"
+	G "gorgonia.org/gorgonia"
 )
 
 // AbelianTol is the threshold below which a bracket counts as zero: a pair

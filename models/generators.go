@@ -23,9 +23,9 @@ const (
 	NormPointwise = "pointwise" // eq. 11
 	NormFrobenius = "frobenius" // Σ_α (‖G_α‖_F² − 2)²
 
-	ClosureNone   = "none"    // no closure term in training
+	ClosureNone    = "none"    // no closure term in training
 	ClosurePostHoc = "posthoc" // structure constants fitted after training only
-	ClosureJoint  = "joint"   // a_[αβ]γ trained with the generators
+	ClosureJoint   = "joint"   // a_[αβ]γ trained with the generators
 )
 
 // GeneratorSet holds N_g vector fields on R^ℓ, either linear (G_α, stored

@@ -17,8 +17,8 @@ import (
 var ErrCorrupt = errors.New("corrupt tensor file")
 
 type stEntry struct {
-	DType   string  `json:"dtype"`
-	Shape   []int   `json:"shape"`
+	DType   string   `json:"dtype"`
+	Shape   []int    `json:"shape"`
 	Offsets [2]int64 `json:"data_offsets"`
 }
 

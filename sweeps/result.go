@@ -48,11 +48,11 @@ type TrialResult struct {
 	Seed      int    `json:"seed"`
 	Passed    bool   `json:"passed"`
 	// FlowsPassed is true when every criterion but closure passed.
-	FlowsPassed bool      `json:"flows_passed"`
-	FailedOn    []string  `json:"failed_on"`
-	Losses      Losses    `json:"losses"`
-	Metrics     Metrics   `json:"metrics"`
-	Thresholds  Verdict   `json:"thresholds"`
+	FlowsPassed  bool      `json:"flows_passed"`
+	FailedOn     []string  `json:"failed_on"`
+	Losses       Losses    `json:"losses"`
+	Metrics      Metrics   `json:"metrics"`
+	Thresholds   Verdict   `json:"thresholds"`
 	PairResidual []float64 `json:"pair_residuals"`
 	// StructureConstants[α][β][γ] = a_[αβ]γ with [J_α, J_β] ≈ Σ_γ a_[αβ]γ J_γ,
 	// the bracket being [J_α,J_β](z) = DJ_β(z)·J_α(z) − DJ_α(z)·J_β(z).
@@ -64,8 +64,8 @@ type TrialResult struct {
 	AutoencoderMSE *float64      `json:"autoencoder_mse,omitempty"`
 	Epochs         int           `json:"epochs"`
 	// Stages lists each stage's wall time and whether it was reused from the store.
-	Stages   []StageRun        `json:"stages"`
-	Worker   string            `json:"worker,omitempty"`
+	Stages    []StageRun        `json:"stages"`
+	Worker    string            `json:"worker,omitempty"`
 	Artifacts map[string]string `json:"artifacts,omitempty"`
 }
 

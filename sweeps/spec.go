@@ -14,18 +14,18 @@ import (
 // Spec is a sweep: one dataset, a grid over latent dims × N_g × seeds, and
 // the hyperparameters of every stage. Field tags give the YAML keys.
 type Spec struct {
-	Name        string        `mapstructure:"name" json:"name"`
-	Dataset     Dataset       `mapstructure:"dataset" json:"dataset"`
-	LatentDims  []int         `mapstructure:"latent_dims" json:"latent_dims"`
-	NG          []int         `mapstructure:"ng" json:"ng"`
-	Seeds       []int         `mapstructure:"seeds" json:"seeds"`
-	Generator   Generator     `mapstructure:"generator" json:"generator"`
-	Train       Train         `mapstructure:"train" json:"train"`
-	Autoencoder StageTrain    `mapstructure:"autoencoder" json:"autoencoder"`
-	OracleNet   OracleTrain   `mapstructure:"oracle_net" json:"oracle_net"`
-	Verdict     Verdict       `mapstructure:"verdict" json:"verdict"`
-	Concurrency int           `mapstructure:"concurrency" json:"concurrency"`
-	Adaptive    Adaptive      `mapstructure:"adaptive" json:"adaptive"`
+	Name        string      `mapstructure:"name" json:"name"`
+	Dataset     Dataset     `mapstructure:"dataset" json:"dataset"`
+	LatentDims  []int       `mapstructure:"latent_dims" json:"latent_dims"`
+	NG          []int       `mapstructure:"ng" json:"ng"`
+	Seeds       []int       `mapstructure:"seeds" json:"seeds"`
+	Generator   Generator   `mapstructure:"generator" json:"generator"`
+	Train       Train       `mapstructure:"train" json:"train"`
+	Autoencoder StageTrain  `mapstructure:"autoencoder" json:"autoencoder"`
+	OracleNet   OracleTrain `mapstructure:"oracle_net" json:"oracle_net"`
+	Verdict     Verdict     `mapstructure:"verdict" json:"verdict"`
+	Concurrency int         `mapstructure:"concurrency" json:"concurrency"`
+	Adaptive    Adaptive    `mapstructure:"adaptive" json:"adaptive"`
 }
 
 // Dataset selects the data: real MNIST digits or an analytic oracle.

@@ -65,7 +65,7 @@ func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t Trial) (*
 	b, err := encodeTensors(paramsTensors("", res.AE.Params()), map[string]string{
 		"stage": StageAutoencoder, "latent": strconv.Itoa(t.Latent), "shift": string(shift), "scale": string(scale),
 		"val_mse": strconv.FormatFloat(res.ValMSE, 'g', -1, 64),
-		"layout": "conv weights (out,in,kh,kw); dense weights (in,out), biases (1,out); latents standardised: z=(E(x)-shift)/scale",
+		"layout":  "conv weights (out,in,kh,kw); dense weights (in,out), biases (1,out); latents standardised: z=(E(x)-shift)/scale",
 	})
 	if err != nil {
 		return nil, sweeps.StageRun{}, 0, err
