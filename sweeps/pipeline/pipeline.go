@@ -137,7 +137,7 @@ func StageKeys(spec *sweeps.Spec, t Trial) Keys {
 	upstream := ""
 	var analytic *sweeps.Dataset
 	if spec.Dataset.Kind == "mnist" {
-		k.Autoencoder = sweeps.StageKey(aeKey{"ae-v1", spec.Dataset.Classes, spec.Dataset.MaxTrain, spec.Dataset.MaxVal, t.Latent, t.Seed, spec.Autoencoder})
+		k.Autoencoder = sweeps.StageKey(aeKey{"ae-v2", spec.Dataset.Classes, spec.Dataset.MaxTrain, spec.Dataset.MaxVal, t.Latent, t.Seed, spec.Autoencoder})
 		k.Latents = sweeps.StageKey(latentsKey{"latents-v1", k.Autoencoder})
 		k.Oracle = sweeps.StageKey(oracleKey{"oracle-v1", k.Latents, spec.OracleNet})
 		upstream = k.Oracle

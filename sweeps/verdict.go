@@ -1,0 +1,228 @@
+package sweeps
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+)
+
+// Level is one N_g of a (dataset, ℓ) group with its trials.
+type Level struct {
+	NG              int           `json:"ng"`
+	Passed          bool          `json:"passed"`
+	FlowsPassed     bool          `json:"flows_passed"`
+	SuccessFraction float64       `json:"success_fraction"`
+	Trials          []TrialResult `json:"trials"`
+}
+
+// Group is the verdict for one (dataset, ℓ).
+type Group struct {
+	Dataset   string `json:"dataset"`
+	LatentDim int    `json:"latent_dim"`
+	// MaxNG is the largest passing N_g over the whole grid (0: none passed):
+	// success is not monotone in N_g (so(3) has closed subalgebras of
+	// dimension 1 and 3, none of 2).
+	MaxNG int `json:"max_ng"`
+	// Bounded is false when the largest N_g tried passed: the algebra may be
+	// larger ("≥ MaxNG").
+	Bounded bool `json:"bounded"`
+	// MaxNGFlows is the largest N_g passing every criterion but closure.
+	MaxNGFlows int     `json:"max_ng_flows"`
+	Levels     []Level `json:"levels"`
+	// Algebra is the classification of the best passing trial at MaxNG.
+	Algebra  *Algebra `json:"algebra,omitempty"`
+	Evidence string   `json:"evidence"`
+}
+
+// Aggregate groups trial results by (dataset, ℓ) and N_g and derives the
+// verdict: an N_g passes when at least quorum of its seeds pass.
+func Aggregate(results []TrialResult, quorum int) []Group {
+	type gk struct {
+		ds string
+		l  int
+	}
+	byGroup := map[gk]map[int][]TrialResult{}
+	var order []gk
+	for _, r := range results {
+		k := gk{r.Dataset, r.LatentDim}
+		if byGroup[k] == nil {
+			byGroup[k] = map[int][]TrialResult{}
+			order = append(order, k)
+		}
+		byGroup[k][r.NG] = append(byGroup[k][r.NG], r)
+	}
+	sort.Slice(order, func(i, j int) bool {
+		if order[i].ds != order[j].ds {
+			return order[i].ds < order[j].ds
+		}
+		return order[i].l < order[j].l
+	})
+	var out []Group
+	for _, k := range order {
+		g := Group{Dataset: k.ds, LatentDim: k.l}
+		var ngs []int
+		for ng := range byGroup[k] {
+			ngs = append(ngs, ng)
+		}
+		sort.Ints(ngs)
+		for _, ng := range ngs {
+			trials := byGroup[k][ng]
+			sort.Slice(trials, func(i, j int) bool { return trials[i].Seed < trials[j].Seed })
+			pass, flows := 0, 0
+			for _, t := range trials {
+				if t.Passed {
+					pass++
+				}
+				if t.FlowsPassed {
+					flows++
+				}
+			}
+			lv := Level{NG: ng, Passed: pass >= quorum, FlowsPassed: flows >= quorum, SuccessFraction: float64(pass) / float64(len(trials)), Trials: trials}
+			g.Levels = append(g.Levels, lv)
+			if lv.Passed {
+				g.MaxNG = ng
+			}
+			if lv.FlowsPassed {
+				g.MaxNGFlows = ng
+			}
+		}
+		last := g.Levels[len(g.Levels)-1]
+		g.Bounded = !last.Passed
+		if g.MaxNG > 0 {
+			for _, lv := range g.Levels {
+				if lv.NG == g.MaxNG {
+					best := bestTrial(lv.Trials)
+					a := best.Algebra
+					g.Algebra = &a
+				}
+			}
+		}
+		g.Evidence = evidence(g)
+		out = append(out, g)
+	}
+	return out
+}
+
+// bestTrial is the passing trial with the smallest closure residual.
+func bestTrial(ts []TrialResult) TrialResult {
+	best := -1
+	for i, t := range ts {
+		if t.Passed && (best < 0 || t.Metrics.ClosureRel < ts[best].Metrics.ClosureRel) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return ts[0]
+	}
+	return ts[best]
+}
+
+// evidence says in words why the verdict is what it is: for every failed
+// level above the maximum, which metric failed and by how much.
+func evidence(g Group) string {
+	var parts []string
+	if g.MaxNG == 0 {
+		parts = append(parts, "no N_g passed")
+	} else if g.Bounded {
+		parts = append(parts, fmt.Sprintf("largest closed algebra N_g = %d", g.MaxNG))
+	} else {
+		parts = append(parts, fmt.Sprintf("N_g = %d, the largest tried, passed: the algebra may be larger (≥ %d)", g.MaxNG, g.MaxNG))
+	}
+	for _, lv := range g.Levels {
+		if lv.Passed {
+			continue
+		}
+		// the closest attempt: the trial with the smallest worst excess
+		var best string
+		bestExcess := math.Inf(1)
+		for _, t := range lv.Trials {
+			worst, what := 0.0, ""
+			for _, m := range t.FailedOn {
+				v, lim := metricValue(t.Metrics, m), metricValue(t.Thresholds.asMetrics(), m)
+				if e := v / lim; e > worst {
+					worst, what = e, fmt.Sprintf("%s %.3g > %.3g", m, v, lim)
+				}
+			}
+			if worst < bestExcess {
+				bestExcess, best = worst, what
+			}
+		}
+		parts = append(parts, fmt.Sprintf("N_g = %d failed (%.0f%% of seeds passed; best seed: %s)", lv.NG, 100*lv.SuccessFraction, best))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (v Verdict) asMetrics() Metrics {
+	return Metrics{InvRatio: v.InvRatio, OrthoCos2: v.OrthoCos2, NormDev: v.NormDev, ClosureRel: v.ClosureRel}
+}
+
+func metricValue(m Metrics, name string) float64 {
+	switch name {
+	case "inv_ratio":
+		return m.InvRatio
+	case "ortho_cos2":
+		return m.OrthoCos2
+	case "norm_dev":
+		return m.NormDev
+	case "closure_rel":
+		return m.ClosureRel
+	}
+	return math.NaN()
+}
+
+// FormatTable renders the groups as a plain-text table.
+func FormatTable(groups []Group) string {
+	var b strings.Builder
+	for _, g := range groups {
+		max := fmt.Sprint(g.MaxNG)
+		if !g.Bounded {
+			max = "≥ " + max
+		}
+		fmt.Fprintf(&b, "%s  ℓ=%d  maximal closed algebra N_g = %s  (distinct flows: %d)\n", g.Dataset, g.LatentDim, max, g.MaxNGFlows)
+		fmt.Fprintf(&b, "  %-5s %-6s %-8s %-10s %-10s %-10s %-10s %s\n", "N_g", "pass", "seeds", "inv_ratio", "ortho_cos2", "norm_dev", "closure", "failed on (per seed)")
+		for _, lv := range g.Levels {
+			mark := "✗"
+			if lv.Passed {
+				mark = "✓"
+			}
+			med := median(lv.Trials)
+			var fails []string
+			for _, t := range lv.Trials {
+				f := "-"
+				if len(t.FailedOn) > 0 {
+					f = strings.Join(t.FailedOn, "+")
+				}
+				fails = append(fails, fmt.Sprintf("s%d:%s", t.Seed, f))
+			}
+			fmt.Fprintf(&b, "  %-5d %-6s %-8s %-10.3g %-10.3g %-10.3g %-10.3g %s\n", lv.NG, mark, fmt.Sprintf("%.0f%%", 100*lv.SuccessFraction),
+				med.InvRatio, med.OrthoCos2, med.NormDev, med.ClosureRel, strings.Join(fails, " "))
+		}
+		if g.Algebra != nil {
+			fmt.Fprintf(&b, "  algebra at N_g = %d: %s\n", g.MaxNG, g.Algebra.Description)
+		}
+		fmt.Fprintf(&b, "  evidence: %s\n\n", g.Evidence)
+	}
+	return b.String()
+}
+
+// median returns the per-metric median over trials.
+func median(ts []TrialResult) Metrics {
+	pick := func(f func(Metrics) float64) float64 {
+		v := make([]float64, len(ts))
+		for i, t := range ts {
+			v[i] = f(t.Metrics)
+		}
+		sort.Float64s(v)
+		if len(v) == 0 {
+			return math.NaN()
+		}
+		return v[len(v)/2]
+	}
+	return Metrics{
+		InvRatio:   pick(func(m Metrics) float64 { return m.InvRatio }),
+		OrthoCos2:  pick(func(m Metrics) float64 { return m.OrthoCos2 }),
+		NormDev:    pick(func(m Metrics) float64 { return m.NormDev }),
+		ClosureRel: pick(func(m Metrics) float64 { return m.ClosureRel }),
+	}
+}

@@ -1,0 +1,60 @@
+package sweeps
+
+import (
+	"strings"
+	"testing"
+)
+
+func trial(ng, seed int, m Metrics) TrialResult {
+	r := TrialResult{Dataset: "norm(n=3)", LatentDim: 3, NG: ng, Seed: seed, Metrics: m}
+	r.Judge(DefaultSpec().Verdict)
+	return r
+}
+
+var good = Metrics{InvRatio: 1e-7, OrthoCos2: 1e-9, NormDev: 1e-9, ClosureRel: 1e-7}
+
+// TestAggregateNonMonotone: so(3)'s pattern 1 ✓ 2 ✗ 3 ✓ 4 ✗ gives max 3,
+// never "the last N_g before the first failure" (1).
+func TestAggregateNonMonotone(t *testing.T) {
+	rs := []TrialResult{
+		trial(1, 1, good), trial(1, 2, good),
+		trial(2, 1, Metrics{ClosureRel: 0.98}), trial(2, 2, Metrics{ClosureRel: 0.5}),
+		trial(3, 1, good), trial(3, 2, Metrics{ClosureRel: 0.3}),
+		trial(4, 1, Metrics{OrthoCos2: 0.4, NormDev: 0.3}), trial(4, 2, Metrics{InvRatio: 0.2}),
+	}
+	g := Aggregate(rs, 1)
+	if len(g) != 1 {
+		t.Fatalf("%d groups", len(g))
+	}
+	if g[0].MaxNG != 3 || !g[0].Bounded || g[0].MaxNGFlows != 3 {
+		t.Errorf("max_ng %d bounded %v flows %d; want 3, true, 3", g[0].MaxNG, g[0].Bounded, g[0].MaxNGFlows)
+	}
+	if f := g[0].Levels[2].SuccessFraction; f != 0.5 {
+		t.Errorf("success fraction at N_g=3: %g, want 0.5", f)
+	}
+	if !strings.Contains(g[0].Evidence, "N_g = 4 failed") || !strings.Contains(g[0].Evidence, "closure_rel 0.5 > 0.1") {
+		t.Errorf("evidence %q lacks the failed levels", g[0].Evidence)
+	}
+	// quorum 2: N_g = 3 no longer passes
+	if g := Aggregate(rs, 2); g[0].MaxNG != 1 {
+		t.Errorf("quorum 2: max_ng %d, want 1", g[0].MaxNG)
+	}
+	// largest tried passes: unbounded
+	if g := Aggregate(rs[:6], 1); g[0].Bounded || !strings.Contains(g[0].Evidence, "≥ 3") {
+		t.Errorf("unbounded verdict: %+v", g[0])
+	}
+	if s := FormatTable(g); !strings.Contains(s, "N_g = 3") {
+		t.Errorf("table: %s", s)
+	}
+}
+
+func TestJudge(t *testing.T) {
+	r := trial(2, 1, Metrics{InvRatio: 1e-3, OrthoCos2: 0.5, NormDev: 0.01, ClosureRel: 0.2})
+	if r.Passed || r.FlowsPassed || strings.Join(r.FailedOn, ",") != "closure_rel,ortho_cos2" {
+		t.Errorf("judge: passed %v flows %v failed_on %v", r.Passed, r.FlowsPassed, r.FailedOn)
+	}
+	r = trial(2, 1, Metrics{InvRatio: 1e-3, ClosureRel: 0.3})
+	if r.Passed || !r.FlowsPassed {
+		t.Errorf("closure-only failure: passed %v flows %v", r.Passed, r.FlowsPassed)
+	}
+}
