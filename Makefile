@@ -26,6 +26,7 @@ bench: data ## Go benchmarks of the training workloads
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./models/
 
 examples: build ## run the example trials of examples/ and print their verdicts
+	mkdir -p $${LIESWEEP_STATE_DIR:-.liesweep}
 	./scripts/run-examples.sh
 
 demo: examples

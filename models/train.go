@@ -235,6 +235,9 @@ func (l *loop) run(ctx context.Context, h Hooks) ([]map[string]float64, error) {
 		sums := make([]float64, len(l.reads))
 		steps := l.batches(epoch)
 		for _, idx := range steps {
+			if err := ctx.Err(); err != nil {
+				return history, err
+			}
 			if err := l.feed(idx); err != nil {
 				return history, err
 			}

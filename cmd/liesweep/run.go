@@ -144,4 +144,3 @@ func eventText(e pipeline.Event) string {
 	}
 	return fmt.Sprintf("epoch %d/%d %s", e.Epoch, e.Epochs, lossText(e.Losses))
 }
-
