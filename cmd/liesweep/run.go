@@ -39,7 +39,7 @@ finished and resume what was interrupted.`,
 			if out == "" {
 				return fmt.Errorf("--out DIR is required")
 			}
-			store, err := filestore.New(filepath.Join(out, "artifacts"))
+			store, err := filestore.New(out)
 			if err != nil {
 				return err
 			}

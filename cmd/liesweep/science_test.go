@@ -6,21 +6,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/liesweep/liesweep/sweeps"
 )
 
 // runTrain runs `liesweep train` as a user would and returns result.json.
-func runTrain(t *testing.T, spec string, ng, seed int, extra ...string) *sweeps.TrialResult {
+func runTrain(t *testing.T, spec string, ng, seed int, out string) *sweeps.TrialResult {
 	t.Helper()
-	out := t.TempDir()
 	cmd := newRootCmd()
 	var stdout, stderr bytes.Buffer
 	cmd.SetOut(&stdout)
 	cmd.SetErr(&stderr)
-	cmd.SetArgs(append([]string{"train", "--spec", spec, "--ng", fmt.Sprint(ng), "--seed", fmt.Sprint(seed), "--out", out}, extra...))
+	cmd.SetArgs([]string{"train", "--spec", spec, "--ng", fmt.Sprint(ng), "--seed", fmt.Sprint(seed), "--out", out})
 	if err := cmd.Execute(); err != nil {
 		t.Fatalf("liesweep train %s N_g=%d seed=%d: %v\n%s", spec, ng, seed, err, stderr.String())
 	}
@@ -60,7 +58,7 @@ func TestScienceAnalytic(t *testing.T) {
 			for _, seed := range spec.Seeds {
 				t.Run(fmt.Sprintf("%s/ng=%d/seed=%d", spec.Name, ng, seed), func(t *testing.T) {
 					t.Parallel()
-					r := runTrain(t, c.spec, ng, seed)
+					r := runTrain(t, c.spec, ng, seed, t.TempDir())
 					if r.Passed != c.expect[ng] {
 						t.Errorf("passed = %v, want %v (failed_on %v, metrics %+v)", r.Passed, c.expect[ng], r.FailedOn, r.Metrics)
 					}
@@ -84,28 +82,21 @@ func TestScienceAnalytic(t *testing.T) {
 }
 
 // TestScienceMNIST01 reproduces the paper's §5.1 on the real MNIST zeros and
-// ones at ℓ = 2 (Fig. 6): the oracle separates them (≥ 99% validation
-// accuracy), one invariant flow exists, two do not. It trains on a 3000-image
-// slice of the training split to stay within a couple of minutes; the
-// example spec runs the full split.
+// ones at ℓ = 2 (Fig. 6) with examples/mnist01_l2.yaml as shipped: the
+// oracle separates them (≥ 99% validation accuracy), one invariant flow
+// exists, two do not. Both trials share one output directory, so the second
+// reuses the first's autoencoder and oracle. (On a 3000-image slice with the
+// same epochs N_g = 1 did not pass — inv_ratio 0.061, norm_dev 0.15 — so the
+// test runs the full 3:1 split: ~8 minutes on 2 cores.)
 func TestScienceMNIST01(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains an autoencoder on MNIST")
 	}
-	src, err := os.ReadFile("../../examples/mnist01_l2.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec := strings.Replace(string(src), "dataset: {kind: mnist, classes: [0, 1]}", "dataset: {kind: mnist, classes: [0, 1], max_train: 3000, max_val: 1000}", 1)
-	spec = strings.Replace(spec, "max_points: 2000, eval_points: 2000", "max_points: 1000, eval_points: 1000", 1)
-	if spec == string(src) {
-		t.Fatal("could not shrink the example spec")
-	}
-	path := filepath.Join(t.TempDir(), "mnist01_l2_small.yaml")
-	os.WriteFile(path, []byte(spec), 0o644)
+	t.Parallel()
+	out := t.TempDir()
 	var results []*sweeps.TrialResult
 	for _, ng := range []int{1, 2} {
-		results = append(results, runTrain(t, path, ng, 1))
+		results = append(results, runTrain(t, "../../examples/mnist01_l2.yaml", ng, 1, out))
 	}
 	if acc := *results[0].OracleAccuracy; acc < 0.99 {
 		t.Errorf("oracle validation accuracy %.4f, want ≥ 0.99", acc)
@@ -116,5 +107,9 @@ func TestScienceMNIST01(t *testing.T) {
 	if results[1].Passed {
 		t.Errorf("N_g = 2 passed (%+v); a 2-D latent space with a one-logit oracle has room for one flow only", results[1].Metrics)
 	}
-
+	for _, s := range results[1].Stages {
+		if (s.Stage == "autoencoder" || s.Stage == "oracle") && !s.Reused {
+			t.Errorf("N_g = 2 retrained the %s instead of reusing N_g = 1's", s.Stage)
+		}
+	}
 }

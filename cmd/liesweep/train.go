@@ -71,7 +71,7 @@ It exits 0 whether the trial passed or failed the verdict thresholds.`,
 			if out == "" {
 				return fmt.Errorf("--out DIR is required")
 			}
-			store, err := filestore.New(filepath.Join(out, "artifacts"))
+			store, err := filestore.New(out)
 			if err != nil {
 				return err
 			}
@@ -79,7 +79,7 @@ It exits 0 whether the trial passed or failed the verdict thresholds.`,
 			defer stop()
 			p := newProgress(cmd.ErrOrStderr())
 			defer p.close()
-			r := &pipeline.Runner{Store: &prefixStore{store}, Progress: p.event, Worker: pipeline.Hostname()}
+			r := &pipeline.Runner{Store: store, Progress: p.event, Worker: pipeline.Hostname()}
 			start := time.Now()
 			res, err := r.RunTrial(ctx, spec, pipeline.Trial{Latent: latent, NG: ng, Seed: seed})
 			p.close()
@@ -107,16 +107,12 @@ It exits 0 whether the trial passed or failed the verdict thresholds.`,
 	return cmd
 }
 
-// prefixStore is the file store as the pipeline sees it (keys unchanged);
-// it exists so the train command's outputs sit beside the artifacts.
-type prefixStore struct{ sweeps.ArtifactStore }
-
 func writeTrialOutputs(ctx context.Context, out string, store *filestore.Store, res *sweeps.TrialResult) error {
 	for stage, key := range res.Artifacts {
 		if !strings.HasSuffix(key, ".safetensors") {
 			continue
 		}
-		b, err := store.Get(ctx, strings.TrimPrefix(key, ""))
+		b, err := store.Get(ctx, key)
 		if err != nil {
 			return err
 		}
