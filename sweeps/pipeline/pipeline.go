@@ -49,8 +49,25 @@ type Runner struct {
 	// Worker identifies where trials run (host, GPU); copied into results.
 	Worker string
 
+	cache *mnistCache
+}
+
+type mnistCache struct {
 	mu    sync.Mutex
 	mnist *datasets.MNIST
+}
+
+// WithProgress returns a runner that reports to progress and shares r's
+// store and loaded data.
+func (r *Runner) WithProgress(progress func(Event)) *Runner {
+	r.ensureCache()
+	return &Runner{Store: r.Store, MNISTDir: r.MNISTDir, Progress: progress, Worker: r.Worker, cache: r.cache}
+}
+
+func (r *Runner) ensureCache() {
+	if r.cache == nil {
+		r.cache = &mnistCache{}
+	}
 }
 
 func (r *Runner) emit(e Event) {
@@ -60,9 +77,11 @@ func (r *Runner) emit(e Event) {
 }
 
 func (r *Runner) loadMNIST(dir string) (*datasets.MNIST, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.mnist == nil {
+	r.ensureCache()
+	c := r.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mnist == nil {
 		if dir == "" {
 			dir = r.MNISTDir
 		}
@@ -70,9 +89,9 @@ func (r *Runner) loadMNIST(dir string) (*datasets.MNIST, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.mnist = m
+		c.mnist = m
 	}
-	return r.mnist, nil
+	return c.mnist, nil
 }
 
 // Trial names one point of the grid.

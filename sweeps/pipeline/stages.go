@@ -376,3 +376,28 @@ func DatasetLabel(spec *sweeps.Spec) string {
 	}
 	return fmt.Sprintf("%s(n=%d)", d.Oracle, d.Dim)
 }
+
+// Prepare runs (or reuses) the autoencoder, latents and oracle of the
+// trial's (ℓ, seed); analytic specs have none.
+func (r *Runner) Prepare(ctx context.Context, spec *sweeps.Spec, t Trial) ([]sweeps.StageRun, float64, error) {
+	var runs []sweeps.StageRun
+	if spec.Dataset.Kind != "mnist" {
+		return nil, 0, nil
+	}
+	_, _, _, acc, _, err := r.points(ctx, spec, t, func(s sweeps.StageRun) { runs = append(runs, s) })
+	if err != nil {
+		return runs, 0, err
+	}
+	return runs, *acc, nil
+}
+
+// TrainGeneratorsStage trains (or reuses) the generators of one trial; the
+// upstream stages are reused from the store (or run when missing).
+func (r *Runner) TrainGeneratorsStage(ctx context.Context, spec *sweeps.Spec, t Trial) (sweeps.StageRun, error) {
+	o, train, _, _, _, err := r.points(ctx, spec, t, func(sweeps.StageRun) {})
+	if err != nil {
+		return sweeps.StageRun{}, err
+	}
+	_, _, _, run, err := r.Generators(ctx, spec, t, o, train)
+	return run, err
+}

@@ -1,0 +1,217 @@
+// Package activities runs the stages of a trial as Temporal activities:
+// each is idempotent (a stage whose output is stored is not run again),
+// heartbeats its progress, resumes from the last checkpoint in the artifact
+// store when retried, and classifies its errors (bad spec, corrupt data,
+// NaN loss: non-retryable; everything else: retried).
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/liesweep/liesweep/models"
+	"github.com/liesweep/liesweep/sweeps"
+	"github.com/liesweep/liesweep/sweeps/pipeline"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Activities holds what the stages need: the store, where MNIST is, and
+// the worker's identity. Workflows call its methods through a nil pointer.
+type Activities struct {
+	Store    sweeps.ArtifactStore
+	MNISTDir string
+	// Worker names this worker (host, GPU) in results and heartbeats.
+	Worker string
+
+	mu     sync.Mutex
+	runner *pipeline.Runner
+}
+
+// Heartbeat is the detail every heartbeat carries.
+type Heartbeat struct {
+	Worker string             `json:"worker"`
+	Stage  string             `json:"stage"`
+	Epoch  int                `json:"epoch"`
+	Epochs int                `json:"epochs"`
+	Losses map[string]float64 `json:"losses,omitempty"`
+	Note   string             `json:"note,omitempty"`
+}
+
+// runnerFor returns a pipeline runner whose progress heartbeats ctx. The
+// MNIST files are loaded once per worker.
+func (a *Activities) runnerFor(ctx context.Context) *pipeline.Runner {
+	a.mu.Lock()
+	if a.runner == nil {
+		a.runner = &pipeline.Runner{Store: a.Store, MNISTDir: a.MNISTDir, Worker: a.Worker}
+	}
+	shared := a.runner
+	a.mu.Unlock()
+	r := shared.WithProgress(func(e pipeline.Event) {
+		activity.RecordHeartbeat(ctx, Heartbeat{Worker: a.Worker, Stage: e.Stage, Epoch: e.Epoch, Epochs: e.Epochs, Losses: e.Losses, Note: e.Message})
+	})
+	r.Worker = a.Worker
+	return r
+}
+
+// classify turns errors that retrying cannot fix into non-retryable
+// application errors with a message saying what to do.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	case errors.Is(err, sweeps.ErrInvalidSpec):
+		return temporal.NewNonRetryableApplicationError(err.Error(), "InvalidSpec", err)
+	case errors.Is(err, models.ErrNonFinite):
+		return temporal.NewNonRetryableApplicationError(err.Error(), "NonFiniteLoss", err)
+	case errors.Is(err, sweeps.ErrCorrupt), errors.Is(err, models.ErrCorrupt):
+		return temporal.NewNonRetryableApplicationError(err.Error()+" (delete the corrupt object and resume the sweep)", "CorruptArtifact", err)
+	case strings.Contains(err.Error(), "mnist files not found"), strings.Contains(err.Error(), "is corrupt or truncated"):
+		return temporal.NewNonRetryableApplicationError(err.Error(), "MissingData", err)
+	}
+	return err
+}
+
+// PrepareInput names the (ℓ, seed) whose autoencoder, latents and oracle
+// to prepare.
+type PrepareInput struct {
+	Spec   sweeps.Spec
+	Latent int
+	Seed   int
+}
+
+// PrepareOutput reports the prepared stages.
+type PrepareOutput struct {
+	Stages         []sweeps.StageRun
+	OracleAccuracy float64
+	Worker         string
+}
+
+// PrepareLatent trains (or reuses) the autoencoder, encodes the images and
+// trains (or reuses) the oracle of one (ℓ, seed). Analytic specs need none
+// of it and return at once.
+func (a *Activities) PrepareLatent(ctx context.Context, in PrepareInput) (PrepareOutput, error) {
+	out := PrepareOutput{Worker: a.Worker}
+	if in.Spec.Dataset.Kind != "mnist" {
+		return out, nil
+	}
+	r := a.runnerFor(ctx)
+	runs, acc, err := r.Prepare(ctx, &in.Spec, pipeline.Trial{Latent: in.Latent, Seed: in.Seed})
+	out.Stages, out.OracleAccuracy = runs, acc
+	return out, classify(err)
+}
+
+// TrialInput names one trial of a sweep.
+type TrialInput struct {
+	SweepID string
+	Spec    sweeps.Spec
+	Trial   pipeline.Trial
+}
+
+// TrainOutput reports how the generators were trained.
+type TrainOutput struct {
+	Stage  sweeps.StageRun
+	Worker string
+}
+
+// TrainGenerators trains (or reuses) the generators of one trial, resuming
+// from the checkpoint in the store when a previous attempt was interrupted.
+func (a *Activities) TrainGenerators(ctx context.Context, in TrialInput) (TrainOutput, error) {
+	r := a.runnerFor(ctx)
+	run, err := r.TrainGeneratorsStage(ctx, &in.Spec, in.Trial)
+	return TrainOutput{Stage: run, Worker: a.Worker}, classify(err)
+}
+
+// AnalyzeClosure analyses one trial's trained generators (structure
+// constants, metrics, algebra), judges it, and stores its result.json under
+// the sweep: sweeps/<id>/results/l<ℓ>-ng<N>-seed<S>.json.
+func (a *Activities) AnalyzeClosure(ctx context.Context, in TrialInput) (sweeps.TrialResult, error) {
+	r := a.runnerFor(ctx)
+	res, err := r.RunTrial(ctx, &in.Spec, in.Trial)
+	if err != nil {
+		return sweeps.TrialResult{}, classify(err)
+	}
+	res.Sweep = in.SweepID
+	if err := a.Store.Put(ctx, ResultKey(in.SweepID, in.Trial), jsonBytes(res)); err != nil {
+		return sweeps.TrialResult{}, err
+	}
+	return *res, nil
+}
+
+// ResultKey is where a sweep's trial result is stored.
+func ResultKey(sweepID string, t pipeline.Trial) string {
+	return fmt.Sprintf("sweeps/%s/results/l%d-ng%d-seed%d.json", sweepID, t.Latent, t.NG, t.Seed)
+}
+
+// VerdictKey is where a sweep's verdict is stored.
+func VerdictKey(sweepID string) string { return "sweeps/" + sweepID + "/verdict.json" }
+
+// AggregateInput names a finished sweep.
+type AggregateInput struct {
+	SweepID string
+	Spec    sweeps.Spec
+}
+
+// AggregateOutput summarises the verdict.
+type AggregateOutput struct {
+	VerdictKey string
+	Groups     []GroupSummary
+}
+
+// GroupSummary is one (dataset, ℓ) line of the verdict.
+type GroupSummary struct {
+	Dataset    string
+	LatentDim  int
+	MaxNG      int
+	Bounded    bool
+	MaxNGFlows int
+}
+
+// Report is the verdict document stored beside the sweep and printed by
+// `sweep report --format json`.
+type Report struct {
+	Sweep  string         `json:"sweep"`
+	Spec   sweeps.Spec    `json:"spec"`
+	Groups []sweeps.Group `json:"groups"`
+	Notes  []string       `json:"notes,omitempty"`
+}
+
+// Aggregate reads every stored result of the sweep, derives the verdict
+// and stores it as sweeps/<id>/verdict.json.
+func (a *Activities) Aggregate(ctx context.Context, in AggregateInput) (AggregateOutput, error) {
+	keys, err := a.Store.List(ctx, "sweeps/"+in.SweepID+"/results/")
+	if err != nil {
+		return AggregateOutput{}, err
+	}
+	var results []sweeps.TrialResult
+	for _, k := range keys {
+		b, err := a.Store.Get(ctx, k)
+		if err != nil {
+			return AggregateOutput{}, classify(err)
+		}
+		var r sweeps.TrialResult
+		if err := unmarshal(b, &r); err != nil {
+			return AggregateOutput{}, classify(fmt.Errorf("%w: result %s: %v", sweeps.ErrCorrupt, k, err))
+		}
+		results = append(results, r)
+	}
+	groups := sweeps.Aggregate(results, in.Spec.Verdict.Quorum)
+	rep := Report{Sweep: in.SweepID, Spec: in.Spec, Groups: groups}
+	if in.Spec.Adaptive.Enabled {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("adaptive: levels ascended until %d consecutive failed levels (patience)", in.Spec.Adaptive.Patience))
+	}
+	out := AggregateOutput{VerdictKey: VerdictKey(in.SweepID)}
+	if err := a.Store.Put(ctx, out.VerdictKey, jsonBytes(rep)); err != nil {
+		return AggregateOutput{}, err
+	}
+	for _, g := range groups {
+		out.Groups = append(out.Groups, GroupSummary{Dataset: g.Dataset, LatentDim: g.LatentDim, MaxNG: g.MaxNG, Bounded: g.Bounded, MaxNGFlows: g.MaxNGFlows})
+	}
+	return out, nil
+}
