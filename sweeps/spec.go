@@ -94,6 +94,9 @@ type Verdict struct {
 type Adaptive struct {
 	Enabled  bool `mapstructure:"enabled" json:"enabled"`
 	Patience int  `mapstructure:"patience" json:"patience"`
+	// MaxNG caps how far adaptive mode extends past the spec's largest N_g
+	// while levels keep passing (0: ℓ², the dimension of gl(ℓ)).
+	MaxNG int `mapstructure:"max_ng" json:"max_ng"`
 }
 
 // DefaultSpec returns a spec with every field at its documented default;
@@ -309,6 +312,9 @@ func (s *Spec) Validate() error {
 	}
 	if s.Concurrency < 1 {
 		bad("concurrency", "must be ≥ 1, got %d", s.Concurrency)
+	}
+	if s.Adaptive.MaxNG < 0 || s.Adaptive.MaxNG > 64 {
+		bad("adaptive.max_ng", "must be in 0…64 (0 = ℓ²), got %d", s.Adaptive.MaxNG)
 	}
 	if s.Adaptive.Patience < 1 {
 		bad("adaptive.patience", "must be ≥ 1, got %d", s.Adaptive.Patience)

@@ -1,0 +1,66 @@
+// Package worker wires the workflows and activities onto Temporal task
+// queues.
+package worker
+
+import (
+	"fmt"
+
+	"github.com/liesweep/liesweep/activities"
+	"github.com/liesweep/liesweep/workflows"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Options choose what a worker serves.
+type Options struct {
+	// Queues to serve: workflows.TaskQueue (orchestration + aggregation)
+	// and/or workflows.TrainQueue (training). Empty means both.
+	Queues []string
+	// TrainSlots is how many training activities run at once (one per GPU
+	// on a GPU node; configurable on CPU nodes).
+	TrainSlots int
+}
+
+// Start starts workers for the queues and returns a function that stops
+// them.
+func Start(c client.Client, acts *activities.Activities, opts Options) (stop func(), err error) {
+	queues := opts.Queues
+	if len(queues) == 0 {
+		queues = []string{workflows.TaskQueue, workflows.TrainQueue}
+	}
+	var started []worker.Worker
+	stop = func() {
+		for _, w := range started {
+			w.Stop()
+		}
+	}
+	for _, q := range queues {
+		var w worker.Worker
+		switch q {
+		case workflows.TaskQueue:
+			w = worker.New(c, q, worker.Options{})
+			w.RegisterWorkflowWithOptions(workflows.SweepWorkflow, workflow.RegisterOptions{Name: "SweepWorkflow"})
+			w.RegisterWorkflowWithOptions(workflows.LatentWorkflow, workflow.RegisterOptions{Name: "LatentWorkflow"})
+			w.RegisterActivity(acts.Aggregate)
+		case workflows.TrainQueue:
+			slots := opts.TrainSlots
+			if slots < 1 {
+				slots = 1
+			}
+			w = worker.New(c, q, worker.Options{MaxConcurrentActivityExecutionSize: slots})
+			w.RegisterActivity(acts.PrepareLatent)
+			w.RegisterActivity(acts.TrainGenerators)
+			w.RegisterActivity(acts.AnalyzeClosure)
+		default:
+			stop()
+			return nil, fmt.Errorf("unknown task queue %q (want %s or %s)", q, workflows.TaskQueue, workflows.TrainQueue)
+		}
+		if err := w.Start(); err != nil {
+			stop()
+			return nil, fmt.Errorf("start worker on %s: %w", q, err)
+		}
+		started = append(started, w)
+	}
+	return stop, nil
+}

@@ -1,0 +1,366 @@
+// Package workflows orchestrates sweeps on Temporal: SweepWorkflow fans out
+// one LatentWorkflow per (ℓ, seed) under a concurrency bound, each of which
+// prepares the autoencoder and oracle once and then trains and analyses the
+// generators of every N_g; an Aggregate activity writes the verdict.
+// Workflows only orchestrate: all I/O is in activities.
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/liesweep/liesweep/activities"
+	"github.com/liesweep/liesweep/sweeps"
+	"github.com/liesweep/liesweep/sweeps/pipeline"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Task queues and the names of the query and signal.
+const (
+	// TaskQueue serves workflows and the light Aggregate activity.
+	TaskQueue = "liesweep"
+	// TrainQueue serves the training activities, so GPU workers can serve
+	// it apart from the orchestration queue.
+	TrainQueue = "liesweep-train"
+	// ProgressQuery returns a Progress.
+	ProgressQuery = "progress"
+	// trialSignal carries TrialStatus updates from children to the sweep.
+	trialSignal = "trial-status"
+)
+
+// SweepInput starts a sweep.
+type SweepInput struct {
+	SweepID string
+	Spec    sweeps.Spec
+}
+
+// SweepOutput is the sweep's verdict summary (the full verdict is stored).
+type SweepOutput struct {
+	SweepID    string
+	VerdictKey string
+	Groups     []activities.GroupSummary
+	Failed     []TrialStatus
+}
+
+// Trial stages as the progress query reports them.
+const (
+	StagePending   = "pending"
+	StagePreparing = "preparing"
+	StageTraining  = "training"
+	StageAnalysing = "analysing"
+	StageDone      = "done"
+	StageFailed    = "failed"
+)
+
+// TrialStatus is one trial as the progress query shows it.
+type TrialStatus struct {
+	Latent   int      `json:"latent"`
+	NG       int      `json:"ng"`
+	Seed     int      `json:"seed"`
+	Stage    string   `json:"stage"`
+	Child    string   `json:"child,omitempty"` // workflow ID of its LatentWorkflow
+	Passed   *bool    `json:"passed,omitempty"`
+	FailedOn []string `json:"failed_on,omitempty"`
+	Worker   string   `json:"worker,omitempty"`
+	Error    string   `json:"error,omitempty"`
+}
+
+// Progress is what ProgressQuery returns.
+type Progress struct {
+	SweepID string        `json:"sweep"`
+	Phase   string        `json:"phase"`
+	Trials  []TrialStatus `json:"trials"`
+	Verdict string        `json:"verdict,omitempty"`
+}
+
+func (p *Progress) update(s TrialStatus) {
+	for i := range p.Trials {
+		t := &p.Trials[i]
+		if t.Latent == s.Latent && t.NG == s.NG && t.Seed == s.Seed {
+			*t = s
+			return
+		}
+	}
+	p.Trials = append(p.Trials, s)
+}
+
+// trainOptions are the options of the training activities: long, on the
+// training queue, heartbeating, retried with backoff.
+func trainOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           TrainQueue,
+		StartToCloseTimeout: 48 * time.Hour,
+		HeartbeatTimeout:    30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+			MaximumAttempts:    20,
+		},
+	})
+}
+
+// SweepWorkflow runs a sweep: it validates the spec, fans out the grid
+// (or ascends N_g level by level in adaptive mode) with at most
+// spec.Concurrency (ℓ, seed) groups at once, and aggregates the verdict.
+func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
+	spec := in.Spec
+	spec.Normalize()
+	if err := spec.Validate(); err != nil {
+		return SweepOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidSpec", nil)
+	}
+	prog := &Progress{SweepID: in.SweepID, Phase: "running"}
+	for _, l := range spec.LatentDims {
+		for _, seed := range spec.Seeds {
+			for _, ng := range spec.NG {
+				if spec.Adaptive.Enabled && ng != slices.Min(spec.NG) {
+					continue
+				}
+				prog.update(TrialStatus{Latent: l, NG: ng, Seed: seed, Stage: StagePending})
+			}
+		}
+	}
+	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (Progress, error) { return *prog, nil }); err != nil {
+		return SweepOutput{}, err
+	}
+	sig := workflow.GetSignalChannel(ctx, trialSignal)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		for {
+			var s TrialStatus
+			if !sig.Receive(gctx, &s) {
+				return
+			}
+			prog.update(s)
+		}
+	})
+
+	sem := workflow.NewSemaphore(ctx, int64(spec.Concurrency))
+	var failed []TrialStatus
+	runLevel := func(latents []int, ngs []int) (map[int][]sweeps.TrialResult, error) {
+		results := map[int][]sweeps.TrialResult{}
+		wg := workflow.NewWaitGroup(ctx)
+		var firstErr error
+		for _, l := range latents {
+			for _, seed := range spec.Seeds {
+				l, seed := l, seed
+				wg.Add(1)
+				workflow.Go(ctx, func(gctx workflow.Context) {
+					defer wg.Done()
+					if err := sem.Acquire(gctx, 1); err != nil {
+						firstErr = err
+						return
+					}
+					defer sem.Release(1)
+					id := childID(in.SweepID, l, seed, ngs)
+					cctx := workflow.WithChildOptions(gctx, workflow.ChildWorkflowOptions{
+						WorkflowID:        id,
+						TaskQueue:         TaskQueue,
+						ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
+						WaitForCancellation: true,
+					})
+					var out LatentOutput
+					err := workflow.ExecuteChildWorkflow(cctx, LatentWorkflow, LatentInput{
+						SweepID: in.SweepID, Spec: spec, Latent: l, Seed: seed, NGs: ngs,
+						ParentID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+					}).Get(gctx, &out)
+					if err != nil {
+						if firstErr == nil {
+							firstErr = err
+						}
+						return
+					}
+					results[l] = append(results[l], out.Results...)
+					failed = append(failed, out.Failed...)
+				})
+			}
+		}
+		wg.Wait(ctx)
+		return results, firstErr
+	}
+
+	if !spec.Adaptive.Enabled {
+		if _, err := runLevel(spec.LatentDims, sortedCopy(spec.NG)); err != nil {
+			return SweepOutput{}, err
+		}
+	} else if err := runAdaptive(ctx, &spec, prog, runLevel); err != nil {
+		return SweepOutput{}, err
+	}
+
+	prog.Phase = "aggregating"
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           TaskQueue,
+		StartToCloseTimeout: 10 * time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumAttempts: 10},
+	})
+	var a *activities.Activities
+	var agg activities.AggregateOutput
+	if err := workflow.ExecuteActivity(actx, a.Aggregate, activities.AggregateInput{SweepID: in.SweepID, Spec: spec}).Get(ctx, &agg); err != nil {
+		return SweepOutput{}, err
+	}
+	prog.Phase = "done"
+	var parts []string
+	for _, g := range agg.Groups {
+		m := fmt.Sprint(g.MaxNG)
+		if !g.Bounded {
+			m = "≥ " + m
+		}
+		parts = append(parts, fmt.Sprintf("%s ℓ=%d: max N_g %s", g.Dataset, g.LatentDim, m))
+	}
+	prog.Verdict = strings.Join(parts, "; ")
+	return SweepOutput{SweepID: in.SweepID, VerdictKey: agg.VerdictKey, Groups: agg.Groups, Failed: failed}, nil
+}
+
+// runAdaptive ascends N_g level by level: every active ℓ runs the level on
+// all seeds; an ℓ stops after `patience` consecutive failed levels; while
+// levels pass past the spec's largest N_g, it extends up to max_ng.
+func runAdaptive(ctx workflow.Context, spec *sweeps.Spec, prog *Progress, runLevel func([]int, []int) (map[int][]sweeps.TrialResult, error)) error {
+	levels := sortedCopy(spec.NG)
+	fails := make([]int, len(spec.LatentDims))
+	active := func() []int {
+		var out []int
+		for i, l := range spec.LatentDims {
+			if fails[i] < spec.Adaptive.Patience {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	ng := levels[0]
+	for next := 1; ; next++ {
+		ls := active()
+		if len(ls) == 0 {
+			return nil
+		}
+		res, err := runLevel(ls, []int{ng})
+		if err != nil {
+			return err
+		}
+		for i, l := range spec.LatentDims {
+			if fails[i] >= spec.Adaptive.Patience {
+				continue
+			}
+			pass := 0
+			for _, r := range res[l] {
+				if r.Passed {
+					pass++
+				}
+			}
+			if pass >= spec.Verdict.Quorum {
+				fails[i] = 0
+			} else {
+				fails[i]++
+			}
+		}
+		if next < len(levels) {
+			ng = levels[next]
+			continue
+		}
+		limit := spec.Adaptive.MaxNG
+		if limit == 0 {
+			limit = slices.Max(spec.LatentDims) * slices.Max(spec.LatentDims)
+		}
+		if ng+1 > limit {
+			return nil
+		}
+		ng++
+		for _, l := range active() {
+			for _, seed := range spec.Seeds {
+				prog.update(TrialStatus{Latent: l, NG: ng, Seed: seed, Stage: StagePending})
+			}
+		}
+	}
+}
+
+func childID(sweepID string, l, seed int, ngs []int) string {
+	parts := make([]string, len(ngs))
+	for i, n := range ngs {
+		parts[i] = fmt.Sprint(n)
+	}
+	return fmt.Sprintf("%s/l%d-s%d-ng%s", sweepID, l, seed, strings.Join(parts, "."))
+}
+
+func sortedCopy(xs []int) []int {
+	out := slices.Clone(xs)
+	slices.Sort(out)
+	return out
+}
+
+// LatentInput is one (ℓ, seed) of a sweep and the N_g levels to run.
+type LatentInput struct {
+	SweepID  string
+	Spec     sweeps.Spec
+	Latent   int
+	Seed     int
+	NGs      []int
+	ParentID string
+}
+
+// LatentOutput holds the results of the trials that finished and the
+// trials that failed with an error.
+type LatentOutput struct {
+	Results []sweeps.TrialResult
+	Failed  []TrialStatus
+}
+
+// LatentWorkflow prepares the autoencoder and oracle of one (ℓ, seed) once
+// and then trains and analyses the generators of each N_g, reporting each
+// trial's stage to the parent sweep. A trial that fails with a
+// non-retryable error (a NaN loss, say) is reported and the others go on.
+func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) {
+	var a *activities.Activities
+	actx := trainOptions(ctx)
+	self := workflow.GetInfo(ctx).WorkflowExecution.ID
+	report := func(s TrialStatus) {
+		s.Child = self
+		if in.ParentID == "" {
+			return
+		}
+		// best effort: progress only
+		_ = workflow.SignalExternalWorkflow(ctx, in.ParentID, "", trialSignal, s).Get(ctx, nil)
+	}
+	trial := func(ng int) pipeline.Trial { return pipeline.Trial{Latent: in.Latent, NG: ng, Seed: in.Seed} }
+	var out LatentOutput
+	for _, ng := range in.NGs {
+		report(TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StagePreparing})
+	}
+	var prep activities.PrepareOutput
+	if err := workflow.ExecuteActivity(actx, a.PrepareLatent, activities.PrepareInput{Spec: in.Spec, Latent: in.Latent, Seed: in.Seed}).Get(ctx, &prep); err != nil {
+		if temporal.IsCanceledError(err) {
+			return out, err
+		}
+		for _, ng := range in.NGs {
+			s := TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageFailed, Error: err.Error()}
+			report(s)
+			out.Failed = append(out.Failed, s)
+		}
+		return out, nil
+	}
+	for _, ng := range in.NGs {
+		ti := activities.TrialInput{SweepID: in.SweepID, Spec: in.Spec, Trial: trial(ng)}
+		report(TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageTraining})
+		var tr activities.TrainOutput
+		err := workflow.ExecuteActivity(actx, a.TrainGenerators, ti).Get(ctx, &tr)
+		var res sweeps.TrialResult
+		if err == nil {
+			report(TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageAnalysing, Worker: tr.Worker})
+			err = workflow.ExecuteActivity(actx, a.AnalyzeClosure, ti).Get(ctx, &res)
+		}
+		if err != nil {
+			if temporal.IsCanceledError(err) || ctx.Err() != nil {
+				return out, err
+			}
+			s := TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageFailed, Error: err.Error()}
+			report(s)
+			out.Failed = append(out.Failed, s)
+			continue
+		}
+		passed := res.Passed
+		report(TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageDone, Passed: &passed, FailedOn: res.FailedOn, Worker: res.Worker})
+		out.Results = append(out.Results, res)
+	}
+	return out, nil
+}

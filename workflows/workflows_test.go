@@ -1,0 +1,223 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/liesweep/liesweep/activities"
+	"github.com/liesweep/liesweep/sweeps"
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+)
+
+func mnistSpec() sweeps.Spec {
+	s := sweeps.DefaultSpec()
+	s.Name = "t"
+	s.Dataset = sweeps.Dataset{Kind: "mnist", Classes: []int{0, 1}}
+	s.LatentDims = []int{2, 3}
+	s.NG = []int{1, 2}
+	s.Seeds = []int{1, 2}
+	s.Concurrency = 2
+	s.Normalize()
+	return s
+}
+
+// env wires the workflows with mocked activities; calls counts activity
+// invocations by name.
+type harness struct {
+	testsuite.WorkflowTestSuite
+	env   *testsuite.TestWorkflowEnvironment
+	acts  *activities.Activities
+	mu    sync.Mutex
+	calls map[string][]activities.TrialInput
+	preps []activities.PrepareInput
+}
+
+func newHarness(t *testing.T, pass func(ng int) bool) *harness {
+	h := &harness{calls: map[string][]activities.TrialInput{}}
+	h.env = h.NewTestWorkflowEnvironment()
+	h.acts = &activities.Activities{}
+	h.env.RegisterWorkflow(SweepWorkflow)
+	h.env.RegisterWorkflow(LatentWorkflow)
+	h.env.RegisterActivity(h.acts)
+	h.env.OnActivity(h.acts.PrepareLatent, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.PrepareInput) (activities.PrepareOutput, error) {
+		h.mu.Lock()
+		h.preps = append(h.preps, in)
+		h.mu.Unlock()
+		return activities.PrepareOutput{}, nil
+	}).After(time.Minute)
+	h.env.OnActivity(h.acts.TrainGenerators, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.TrialInput) (activities.TrainOutput, error) {
+		h.mu.Lock()
+		h.calls["train"] = append(h.calls["train"], in)
+		h.mu.Unlock()
+		return activities.TrainOutput{Worker: "w1"}, nil
+	}).After(time.Minute)
+	h.env.OnActivity(h.acts.AnalyzeClosure, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.TrialInput) (sweeps.TrialResult, error) {
+		h.mu.Lock()
+		h.calls["analyze"] = append(h.calls["analyze"], in)
+		h.mu.Unlock()
+		return sweeps.TrialResult{NG: in.Trial.NG, Seed: in.Trial.Seed, LatentDim: in.Trial.Latent, Passed: pass(in.Trial.NG)}, nil
+	})
+	h.env.OnActivity(h.acts.Aggregate, mock.Anything, mock.Anything).Return(activities.AggregateOutput{VerdictKey: "sweeps/x/verdict.json"}, nil)
+	return h
+}
+
+// TestSweepFanOut: one LatentWorkflow per (ℓ, seed); the autoencoder and
+// oracle stage (PrepareLatent) runs once per (ℓ, seed) and is shared by
+// every N_g; every trial is trained and analysed once; at most
+// `concurrency` groups run at once.
+func TestSweepFanOut(t *testing.T) {
+	h := newHarness(t, func(ng int) bool { return ng == 1 })
+	spec := mnistSpec()
+	maxActive := 0
+	for i := 1; i < 40; i++ {
+		h.env.RegisterDelayedCallback(func() {
+			v, err := h.env.QueryWorkflow(ProgressQuery)
+			if err != nil {
+				return
+			}
+			var p Progress
+			v.Get(&p)
+			children := map[string]bool{}
+			for _, tr := range p.Trials {
+				if tr.Stage == StagePreparing || tr.Stage == StageTraining || tr.Stage == StageAnalysing {
+					children[tr.Child] = true
+				}
+			}
+			maxActive = max(maxActive, len(children))
+		}, time.Duration(i)*20*time.Second)
+	}
+	h.env.ExecuteWorkflow(SweepWorkflow, SweepInput{SweepID: "s1", Spec: spec})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.preps) != 4 {
+		t.Errorf("PrepareLatent ran %d times, want 4 (one per (ℓ, seed), shared by both N_g)", len(h.preps))
+	}
+	if len(h.calls["train"]) != 8 || len(h.calls["analyze"]) != 8 {
+		t.Errorf("trained %d, analysed %d trials; want 8 each", len(h.calls["train"]), len(h.calls["analyze"]))
+	}
+	if maxActive != spec.Concurrency {
+		t.Errorf("at most %d (ℓ, seed) groups were active at once, want exactly the concurrency bound %d (4 groups queued)", maxActive, spec.Concurrency)
+	}
+	var out SweepOutput
+	h.env.GetWorkflowResult(&out)
+	if out.VerdictKey == "" {
+		t.Error("no verdict key")
+	}
+	v, _ := h.env.QueryWorkflow(ProgressQuery)
+	var p Progress
+	v.Get(&p)
+	done := 0
+	for _, tr := range p.Trials {
+		if tr.Stage == StageDone {
+			done++
+		}
+	}
+	if p.Phase != "done" || done != 8 {
+		t.Errorf("progress after the end: phase %q, %d trials done; want done, 8", p.Phase, done)
+	}
+}
+
+// TestSweepRejectsBadSpec: a malformed spec fails the workflow at once with
+// a non-retryable error naming the field; nothing is scheduled.
+func TestSweepRejectsBadSpec(t *testing.T) {
+	h := newHarness(t, func(int) bool { return true })
+	spec := mnistSpec()
+	spec.Train.LR = -1
+	h.env.ExecuteWorkflow(SweepWorkflow, SweepInput{SweepID: "bad", Spec: spec})
+	err := h.env.GetWorkflowError()
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) || !ae.NonRetryable() || ae.Type() != "InvalidSpec" {
+		t.Fatalf("want a non-retryable InvalidSpec error, got %v", err)
+	}
+	if len(h.preps)+len(h.calls["train"]) != 0 {
+		t.Error("activities ran for an invalid spec")
+	}
+}
+
+// TestSweepCancel: cancelling the sweep cancels the running children and
+// their activities; the sweep ends cancelled without aggregating.
+func TestSweepCancel(t *testing.T) {
+	h := newHarness(t, func(int) bool { return true })
+	h.env.RegisterDelayedCallback(h.env.CancelWorkflow, 90*time.Second)
+	h.env.ExecuteWorkflow(SweepWorkflow, SweepInput{SweepID: "c", Spec: mnistSpec()})
+	err := h.env.GetWorkflowError()
+	if !temporal.IsCanceledError(err) {
+		t.Fatalf("want a cancelled sweep, got %v", err)
+	}
+	if n := len(h.calls["analyze"]); n >= 8 {
+		t.Errorf("%d trials analysed after a cancel at 90 s", n)
+	}
+	h.env.AssertNotCalled(t, "Aggregate", mock.Anything, mock.Anything)
+}
+
+// TestAdaptiveStops: in adaptive mode N_g ascends level by level; with the
+// so(3) pattern (1 ✓, 2 ✗, 3 ✓, then ✗) and patience 2 it runs levels 1–5
+// and stops after the two consecutive failures at 4 and 5.
+func TestAdaptiveStops(t *testing.T) {
+	h := newHarness(t, func(ng int) bool { return ng == 1 || ng == 3 })
+	spec := sweeps.DefaultSpec()
+	spec.Dataset = sweeps.Dataset{Kind: "analytic", Oracle: "norm", Dim: 3}
+	spec.NG = []int{1, 2}
+	spec.Seeds = []int{1}
+	spec.Adaptive = sweeps.Adaptive{Enabled: true, Patience: 2}
+	spec.Normalize()
+	h.env.ExecuteWorkflow(SweepWorkflow, SweepInput{SweepID: "a", Spec: spec})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var levels []int
+	for _, c := range h.calls["train"] {
+		levels = append(levels, c.Trial.NG)
+	}
+	want := []int{1, 2, 3, 4, 5}
+	if len(levels) != len(want) {
+		t.Fatalf("levels trained %v, want %v", levels, want)
+	}
+	for i := range want {
+		if levels[i] != want[i] {
+			t.Fatalf("levels trained %v, want %v", levels, want)
+		}
+	}
+}
+
+// TestNonRetryableTrialError: a NaN loss in one trial is not retried; that
+// trial is reported failed and the rest of the sweep completes.
+func TestNonRetryableTrialError(t *testing.T) {
+	h := &harness{calls: map[string][]activities.TrialInput{}}
+	h.env = h.NewTestWorkflowEnvironment()
+	h.acts = &activities.Activities{}
+	h.env.RegisterWorkflow(SweepWorkflow)
+	h.env.RegisterWorkflow(LatentWorkflow)
+	h.env.RegisterActivity(h.acts)
+	spec := mnistSpec()
+	spec.LatentDims, spec.Seeds = []int{2}, []int{1}
+	h.env.OnActivity(h.acts.PrepareLatent, mock.Anything, mock.Anything).Return(activities.PrepareOutput{}, nil)
+	attempts := 0
+	h.env.OnActivity(h.acts.TrainGenerators, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.TrialInput) (activities.TrainOutput, error) {
+		if in.Trial.NG == 2 {
+			attempts++
+			return activities.TrainOutput{}, temporal.NewNonRetryableApplicationError("generators epoch 12: loss is not finite", "NonFiniteLoss", nil)
+		}
+		return activities.TrainOutput{}, nil
+	})
+	h.env.OnActivity(h.acts.AnalyzeClosure, mock.Anything, mock.Anything).Return(sweeps.TrialResult{NG: 1, Passed: true}, nil)
+	h.env.OnActivity(h.acts.Aggregate, mock.Anything, mock.Anything).Return(activities.AggregateOutput{}, nil)
+	h.env.ExecuteWorkflow(SweepWorkflow, SweepInput{SweepID: "n", Spec: spec})
+	if err := h.env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var out SweepOutput
+	h.env.GetWorkflowResult(&out)
+	if attempts != 1 {
+		t.Errorf("the NaN trial ran %d times, want 1 (not retried)", attempts)
+	}
+	if len(out.Failed) != 1 || out.Failed[0].NG != 2 || out.Failed[0].Stage != StageFailed {
+		t.Errorf("failed trials %+v, want N_g = 2", out.Failed)
+	}
+}
