@@ -157,9 +157,9 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 					defer sem.Release(1)
 					id := childID(in.SweepID, l, seed, ngs)
 					cctx := workflow.WithChildOptions(gctx, workflow.ChildWorkflowOptions{
-						WorkflowID:        id,
-						TaskQueue:         TaskQueue,
-						ParentClosePolicy: enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
+						WorkflowID:          id,
+						TaskQueue:           TaskQueue,
+						ParentClosePolicy:   enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
 						WaitForCancellation: true,
 					})
 					var out LatentOutput

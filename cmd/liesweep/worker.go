@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/liesweep/liesweep/activities"
+	"github.com/liesweep/liesweep/sweeps/pipeline"
+	"github.com/liesweep/liesweep/worker"
+	"github.com/spf13/cobra"
+)
+
+func newWorkerCmd() *cobra.Command {
+	var queues []string
+	var slots int
+	var name string
+	cmd := &cobra.Command{
+		Use:   "worker [--queue Q]... [--slots N]",
+		Short: "Serve sweeps: workflows (queue liesweep) and/or training (queue liesweep-train)",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer s.client.Close()
+			if name == "" {
+				name = pipeline.Hostname()
+				if gpu := os.Getenv("NVIDIA_VISIBLE_DEVICES"); gpu != "" && gpu != "all" {
+					name += "/gpu" + gpu
+				}
+				name += fmt.Sprintf("/pid%d", os.Getpid())
+			}
+			acts := &activities.Activities{Store: s.store, MNISTDir: s.cfg.MNISTDir, Worker: name}
+			stop, err := worker.Start(s.client, acts, worker.Options{Queues: queues, TrainSlots: slots})
+			if err != nil {
+				return err
+			}
+			defer stop()
+			q := "liesweep, liesweep-train"
+			if len(queues) > 0 {
+				q = strings.Join(queues, ", ")
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "worker %s serving %s on %s (training slots %d)\n", name, q, s.cfg.Temporal.Address, max(1, slots))
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+			<-sig
+			fmt.Fprintln(cmd.ErrOrStderr(), "worker stopping")
+			return nil
+		},
+	}
+	addConfigFlags(cmd)
+	cmd.Flags().StringSliceVar(&queues, "queue", nil, "task queue(s) to serve: liesweep, liesweep-train (default both)")
+	cmd.Flags().IntVar(&slots, "slots", 1, "training activities at once (one per GPU; CPU nodes: as configured)")
+	cmd.Flags().StringVar(&name, "name", "", "worker name shown in progress and results (default host/pid)")
+	cmd.Flags().String("mnist-dir", "", "folder with the MNIST IDX .gz files")
+	return cmd
+}
