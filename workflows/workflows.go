@@ -312,7 +312,6 @@ type LatentOutput struct {
 // non-retryable error (a NaN loss, say) is reported and the others go on.
 func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) {
 	var a *activities.Activities
-	actx := trainOptions(ctx)
 	self := workflow.GetInfo(ctx).WorkflowExecution.ID
 	report := func(s TrialStatus) {
 		s.Child = self
@@ -328,7 +327,7 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 		report(TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StagePreparing})
 	}
 	var prep activities.PrepareOutput
-	if err := workflow.ExecuteActivity(actx, a.PrepareLatent, activities.PrepareInput{Spec: in.Spec, Latent: in.Latent, Seed: in.Seed}).Get(ctx, &prep); err != nil {
+	if err := workflow.ExecuteActivity(trainOptions(ctx), a.PrepareLatent, activities.PrepareInput{Spec: in.Spec, Latent: in.Latent, Seed: in.Seed}).Get(ctx, &prep); err != nil {
 		if temporal.IsCanceledError(err) {
 			return out, err
 		}
@@ -339,28 +338,48 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 		}
 		return out, nil
 	}
-	for _, ng := range in.NGs {
-		ti := activities.TrialInput{SweepID: in.SweepID, Spec: in.Spec, Trial: trial(ng)}
-		report(TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageTraining})
-		var tr activities.TrainOutput
-		err := workflow.ExecuteActivity(actx, a.TrainGenerators, ti).Get(ctx, &tr)
-		var res sweeps.TrialResult
-		if err == nil {
-			report(TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageAnalysing, Worker: tr.Worker})
-			err = workflow.ExecuteActivity(actx, a.AnalyzeClosure, ti).Get(ctx, &res)
-		}
-		if err != nil {
-			if temporal.IsCanceledError(err) || ctx.Err() != nil {
-				return out, err
+	// The N_g trials share the prepared stages and run concurrently; the
+	// workers' training slots bound how many train at once.
+	wg := workflow.NewWaitGroup(ctx)
+	var canceled error
+	results := make([]*sweeps.TrialResult, len(in.NGs))
+	for i, ng := range in.NGs {
+		i, ng := i, ng
+		wg.Add(1)
+		workflow.Go(ctx, func(gctx workflow.Context) {
+			defer wg.Done()
+			ti := activities.TrialInput{SweepID: in.SweepID, Spec: in.Spec, Trial: trial(ng)}
+			report(TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageTraining})
+			var tr activities.TrainOutput
+			err := workflow.ExecuteActivity(trainOptions(gctx), a.TrainGenerators, ti).Get(gctx, &tr)
+			var res sweeps.TrialResult
+			if err == nil {
+				report(TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageAnalysing, Worker: tr.Worker})
+				err = workflow.ExecuteActivity(trainOptions(gctx), a.AnalyzeClosure, ti).Get(gctx, &res)
 			}
-			s := TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageFailed, Error: err.Error()}
-			report(s)
-			out.Failed = append(out.Failed, s)
-			continue
+			if err != nil {
+				if temporal.IsCanceledError(err) || gctx.Err() != nil {
+					canceled = err
+					return
+				}
+				s := TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageFailed, Error: err.Error()}
+				report(s)
+				out.Failed = append(out.Failed, s)
+				return
+			}
+			passed := res.Passed
+			report(TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageDone, Passed: &passed, FailedOn: res.FailedOn, Worker: res.Worker})
+			results[i] = &res
+		})
+	}
+	wg.Wait(ctx)
+	if canceled != nil {
+		return out, canceled
+	}
+	for _, r := range results {
+		if r != nil {
+			out.Results = append(out.Results, *r)
 		}
-		passed := res.Passed
-		report(TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageDone, Passed: &passed, FailedOn: res.FailedOn, Worker: res.Worker})
-		out.Results = append(out.Results, res)
 	}
 	return out, nil
 }
