@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/sweeps"
@@ -41,20 +42,50 @@ type Heartbeat struct {
 	Note   string             `json:"note,omitempty"`
 }
 
-// runnerFor returns a pipeline runner whose progress heartbeats ctx. The
-// MNIST files are loaded once per worker.
-func (a *Activities) runnerFor(ctx context.Context) *pipeline.Runner {
+// heartbeatEvery is how often a running stage heartbeats even between
+// epochs (an autoencoder epoch on all of MNIST takes minutes), so a killed
+// worker is noticed within the HeartbeatTimeout and a cancel is delivered.
+const heartbeatEvery = 5 * time.Second
+
+// withRunner runs f with a pipeline runner whose progress heartbeats ctx.
+// The MNIST files are loaded once per worker.
+func (a *Activities) withRunner(ctx context.Context, f func(r *pipeline.Runner) error) error {
 	a.mu.Lock()
 	if a.runner == nil {
 		a.runner = &pipeline.Runner{Store: a.Store, MNISTDir: a.MNISTDir, Worker: a.Worker}
 	}
 	shared := a.runner
 	a.mu.Unlock()
+	var mu sync.Mutex
+	last := Heartbeat{Worker: a.Worker, Note: "starting"}
+	beat := func() {
+		mu.Lock()
+		hb := last
+		mu.Unlock()
+		activity.RecordHeartbeat(ctx, hb)
+	}
 	r := shared.WithProgress(func(e pipeline.Event) {
-		activity.RecordHeartbeat(ctx, Heartbeat{Worker: a.Worker, Stage: e.Stage, Epoch: e.Epoch, Epochs: e.Epochs, Losses: e.Losses, Note: e.Message})
+		mu.Lock()
+		last = Heartbeat{Worker: a.Worker, Stage: e.Stage, Epoch: e.Epoch, Epochs: e.Epochs, Losses: e.Losses, Note: e.Message}
+		mu.Unlock()
+		beat()
 	})
-	r.Worker = a.Worker
-	return r
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				beat()
+			}
+		}
+	}()
+	beat()
+	return f(r)
 }
 
 // classify turns errors that retrying cannot fix into non-retryable
@@ -101,9 +132,11 @@ func (a *Activities) PrepareLatent(ctx context.Context, in PrepareInput) (Prepar
 	if in.Spec.Dataset.Kind != "mnist" {
 		return out, nil
 	}
-	r := a.runnerFor(ctx)
-	runs, acc, err := r.Prepare(ctx, &in.Spec, pipeline.Trial{Latent: in.Latent, Seed: in.Seed})
-	out.Stages, out.OracleAccuracy = runs, acc
+	err := a.withRunner(ctx, func(r *pipeline.Runner) error {
+		var err error
+		out.Stages, out.OracleAccuracy, err = r.Prepare(ctx, &in.Spec, pipeline.Trial{Latent: in.Latent, Seed: in.Seed})
+		return err
+	})
 	return out, classify(err)
 }
 
@@ -123,17 +156,25 @@ type TrainOutput struct {
 // TrainGenerators trains (or reuses) the generators of one trial, resuming
 // from the checkpoint in the store when a previous attempt was interrupted.
 func (a *Activities) TrainGenerators(ctx context.Context, in TrialInput) (TrainOutput, error) {
-	r := a.runnerFor(ctx)
-	run, err := r.TrainGeneratorsStage(ctx, &in.Spec, in.Trial)
-	return TrainOutput{Stage: run, Worker: a.Worker}, classify(err)
+	out := TrainOutput{Worker: a.Worker}
+	err := a.withRunner(ctx, func(r *pipeline.Runner) error {
+		var err error
+		out.Stage, err = r.TrainGeneratorsStage(ctx, &in.Spec, in.Trial)
+		return err
+	})
+	return out, classify(err)
 }
 
 // AnalyzeClosure analyses one trial's trained generators (structure
 // constants, metrics, algebra), judges it, and stores its result.json under
 // the sweep: sweeps/<id>/results/l<ℓ>-ng<N>-seed<S>.json.
 func (a *Activities) AnalyzeClosure(ctx context.Context, in TrialInput) (sweeps.TrialResult, error) {
-	r := a.runnerFor(ctx)
-	res, err := r.RunTrial(ctx, &in.Spec, in.Trial)
+	var res *sweeps.TrialResult
+	err := a.withRunner(ctx, func(r *pipeline.Runner) error {
+		var err error
+		res, err = r.RunTrial(ctx, &in.Spec, in.Trial)
+		return err
+	})
 	if err != nil {
 		return sweeps.TrialResult{}, classify(err)
 	}
