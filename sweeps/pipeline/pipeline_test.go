@@ -104,6 +104,7 @@ func TestCorruptArtifactIsNotUsed(t *testing.T) {
 	b, _ := os.ReadFile(p)
 	b[len(b)-1] ^= 1
 	os.WriteFile(p, b, 0o644)
+	st.Delete(context.Background(), res.Artifacts[StageAnalysis]) // force the analysis to read the weights
 	_, err = (&Runner{Store: st}).RunTrial(context.Background(), spec, trial)
 	if !errors.Is(err, sweeps.ErrCorrupt) || !strings.Contains(err.Error(), "delete the object") {
 		t.Errorf("want ErrCorrupt saying what to do, got %v", err)

@@ -311,8 +311,24 @@ func jointConstants(p *models.Param, n int) [][][]float64 {
 // returns its judged result. The result is also stored as the analysis
 // stage's result.json.
 func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t Trial) (*sweeps.TrialResult, error) {
-	res := &sweeps.TrialResult{Dataset: DatasetLabel(spec), NG: t.NG, LatentDim: t.Latent, Seed: t.Seed, Worker: r.Worker, Epochs: spec.Train.Epochs, Artifacts: map[string]string{}}
 	keys := StageKeys(spec, t)
+	akey := ArtifactKey(StageAnalysis, keys.Analysis, "result.json")
+	if b, err := r.getOptional(ctx, akey); err != nil {
+		return nil, err
+	} else if b != nil {
+		// The whole trial is stored: reuse it, judged with this spec's thresholds.
+		var res sweeps.TrialResult
+		if err := json.Unmarshal(b, &res); err != nil {
+			return nil, fmt.Errorf("load result %s: %w: %v", akey, sweeps.ErrCorrupt, err)
+		}
+		for i := range res.Stages {
+			res.Stages[i].Reused, res.Stages[i].Seconds = true, 0
+		}
+		res.Judge(spec.Verdict)
+		r.emit(Event{Stage: StageAnalysis, Message: "reusing stored result " + keys.Analysis})
+		return &res, nil
+	}
+	res := &sweeps.TrialResult{Dataset: DatasetLabel(spec), NG: t.NG, LatentDim: t.Latent, Seed: t.Seed, Worker: r.Worker, Epochs: spec.Train.Epochs, Artifacts: map[string]string{}}
 	o, train, eval, acc, mse, err := r.points(ctx, spec, t, func(s sweeps.StageRun) { res.Stages = append(res.Stages, s) })
 	if err != nil {
 		return nil, err
@@ -349,7 +365,6 @@ func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t Trial) (*swe
 		KillingSignature: sweeps.Signature{Pos: a.KillingSignature.Pos, Neg: a.KillingSignature.Neg, Zero: a.KillingSignature.Zero}}
 	res.Judge(spec.Verdict)
 	res.Stages = append(res.Stages, stageRun(StageAnalysis, keys.Analysis, start, false, 0))
-	akey := ArtifactKey(StageAnalysis, keys.Analysis, "result.json")
 	res.Artifacts[StageAnalysis] = akey
 	if err := r.Store.Put(ctx, akey, jsonBytes(res)); err != nil {
 		return nil, fmt.Errorf("store result: %w", err)
