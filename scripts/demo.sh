@@ -17,8 +17,14 @@ trap cleanup EXIT
 $ls worker --slots 2 >> "$state/logs/worker.log" 2>&1 &
 worker_pid=$!
 stamp=$(date -u +%Y%m%d-%H%M%S)
-for s in ${DEMO_SPECS:-so3-demo mnist01_l2 mnist01_l3}; do
-  echo "== examples/$s.yaml"
-  $ls sweep start --spec "examples/$s.yaml" --id "$s-$stamp" --wait
+specs=${DEMO_SPECS:-so3-demo mnist01_l2 mnist01_l3}
+# start every sweep, so the worker's two training slots stay busy, then
+# follow each to its verdict
+for s in $specs; do
+  $ls sweep start --spec "examples/$s.yaml" --id "$s-$stamp"
 done
-echo "sweeps are listed by '$ls sweep list'; the stack's data stays in $state"
+for s in $specs; do
+  echo "== examples/$s.yaml"
+  $ls sweep watch "$s-$stamp"
+done
+echo "list the sweeps with '$ls sweep list' (after '$ls dev up'); the stack's data stays in $state"

@@ -96,7 +96,9 @@ func store(t *testing.T, bucket string) *s3store.Store {
 
 func cli(t *testing.T, bucket string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = env(bucket)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

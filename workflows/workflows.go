@@ -313,18 +313,19 @@ type LatentOutput struct {
 func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) {
 	var a *activities.Activities
 	self := workflow.GetInfo(ctx).WorkflowExecution.ID
-	report := func(s TrialStatus) {
+	// report tells the parent sweep a trial's stage (best effort: progress
+	// only). It blocks, so it takes the calling coroutine's context.
+	report := func(rctx workflow.Context, s TrialStatus) {
 		s.Child = self
 		if in.ParentID == "" {
 			return
 		}
-		// best effort: progress only
-		_ = workflow.SignalExternalWorkflow(ctx, in.ParentID, "", trialSignal, s).Get(ctx, nil)
+		_ = workflow.SignalExternalWorkflow(rctx, in.ParentID, "", trialSignal, s).Get(rctx, nil)
 	}
 	trial := func(ng int) pipeline.Trial { return pipeline.Trial{Latent: in.Latent, NG: ng, Seed: in.Seed} }
 	var out LatentOutput
 	for _, ng := range in.NGs {
-		report(TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StagePreparing})
+		report(ctx, TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StagePreparing})
 	}
 	var prep activities.PrepareOutput
 	if err := workflow.ExecuteActivity(trainOptions(ctx), a.PrepareLatent, activities.PrepareInput{Spec: in.Spec, Latent: in.Latent, Seed: in.Seed}).Get(ctx, &prep); err != nil {
@@ -333,7 +334,7 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 		}
 		for _, ng := range in.NGs {
 			s := TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageFailed, Error: err.Error()}
-			report(s)
+			report(ctx, s)
 			out.Failed = append(out.Failed, s)
 		}
 		return out, nil
@@ -349,12 +350,12 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 		workflow.Go(ctx, func(gctx workflow.Context) {
 			defer wg.Done()
 			ti := activities.TrialInput{SweepID: in.SweepID, Spec: in.Spec, Trial: trial(ng)}
-			report(TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageTraining})
+			report(gctx, TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageTraining})
 			var tr activities.TrainOutput
 			err := workflow.ExecuteActivity(trainOptions(gctx), a.TrainGenerators, ti).Get(gctx, &tr)
 			var res sweeps.TrialResult
 			if err == nil {
-				report(TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageAnalysing, Worker: tr.Worker})
+				report(gctx, TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageAnalysing, Worker: tr.Worker})
 				err = workflow.ExecuteActivity(trainOptions(gctx), a.AnalyzeClosure, ti).Get(gctx, &res)
 			}
 			if err != nil {
@@ -363,12 +364,12 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 					return
 				}
 				s := TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageFailed, Error: err.Error()}
-				report(s)
+				report(gctx, s)
 				out.Failed = append(out.Failed, s)
 				return
 			}
 			passed := res.Passed
-			report(TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageDone, Passed: &passed, FailedOn: res.FailedOn, Worker: res.Worker})
+			report(gctx, TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageDone, Passed: &passed, FailedOn: res.FailedOn, Worker: res.Worker})
 			results[i] = &res
 		})
 	}

@@ -303,7 +303,7 @@ func watch(ctx context.Context, s *session, id string, w io.Writer) error {
 		if out := b.String(); tty {
 			fmt.Fprint(w, "\033[H\033[2J"+out)
 		} else if summary := summarize(v); summary != last {
-			fmt.Fprintln(w, summary)
+			fmt.Fprintf(w, "[%s] %s\n", time.Now().Format("15:04:05"), summary)
 			last = summary
 		}
 		switch v.State {
@@ -332,7 +332,7 @@ func summarize(v *statusView) string {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
 		}
 	}
-	return fmt.Sprintf("[%s] %s: %s", time.Now().Format("15:04:05"), v.Phase, strings.Join(parts, ", "))
+	return fmt.Sprintf("%s: %s", v.Phase, strings.Join(parts, ", "))
 }
 
 func newSweepWatchCmd() *cobra.Command {
