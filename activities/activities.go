@@ -45,7 +45,7 @@ type Heartbeat struct {
 // heartbeatEvery is how often a running stage heartbeats even between
 // epochs (an autoencoder epoch on all of MNIST takes minutes), so a killed
 // worker is noticed within the HeartbeatTimeout and a cancel is delivered.
-const heartbeatEvery = 5 * time.Second
+const heartbeatEvery = 2 * time.Second
 
 // withRunner runs f with a pipeline runner whose progress heartbeats ctx.
 // The MNIST files are loaded once per worker.
@@ -145,6 +145,9 @@ type TrialInput struct {
 	SweepID string
 	Spec    sweeps.Spec
 	Trial   pipeline.Trial
+	// Known are the stage runs of earlier activities of this trial
+	// (PrepareLatent, TrainGenerators), recorded in its result.
+	Known []sweeps.StageRun
 }
 
 // TrainOutput reports how the generators were trained.
@@ -172,7 +175,7 @@ func (a *Activities) AnalyzeClosure(ctx context.Context, in TrialInput) (sweeps.
 	var res *sweeps.TrialResult
 	err := a.withRunner(ctx, func(r *pipeline.Runner) error {
 		var err error
-		res, err = r.RunTrial(ctx, &in.Spec, in.Trial)
+		res, err = r.RunTrial(ctx, &in.Spec, in.Trial, in.Known...)
 		return err
 	})
 	if err != nil {

@@ -94,7 +94,7 @@ func trainOptions(ctx workflow.Context) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           TrainQueue,
 		StartToCloseTimeout: 48 * time.Hour,
-		HeartbeatTimeout:    30 * time.Second,
+		HeartbeatTimeout:    10 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    time.Second,
 			BackoffCoefficient: 2,
@@ -356,6 +356,7 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 			var res sweeps.TrialResult
 			if err == nil {
 				report(gctx, TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageAnalysing, Worker: tr.Worker})
+				ti.Known = append(append([]sweeps.StageRun(nil), prep.Stages...), tr.Stage)
 				err = workflow.ExecuteActivity(trainOptions(gctx), a.AnalyzeClosure, ti).Get(gctx, &res)
 			}
 			if err != nil {

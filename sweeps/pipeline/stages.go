@@ -309,8 +309,10 @@ func jointConstants(p *models.Param, n int) [][][]float64 {
 
 // RunTrial runs every stage of one trial, reusing what is stored, and
 // returns its judged result. The result is also stored as the analysis
-// stage's result.json.
-func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t Trial) (*sweeps.TrialResult, error) {
+// stage's result.json. known are stage runs done elsewhere (by earlier
+// activities of the same trial): they replace the "reused" records of those
+// stages, so the result tells how each stage was produced.
+func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t Trial, known ...sweeps.StageRun) (*sweeps.TrialResult, error) {
 	keys := StageKeys(spec, t)
 	akey := ArtifactKey(StageAnalysis, keys.Analysis, "result.json")
 	if b, err := r.getOptional(ctx, akey); err != nil {
@@ -365,6 +367,13 @@ func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t Trial) (*swe
 		KillingSignature: sweeps.Signature{Pos: a.KillingSignature.Pos, Neg: a.KillingSignature.Neg, Zero: a.KillingSignature.Zero}}
 	res.Judge(spec.Verdict)
 	res.Stages = append(res.Stages, stageRun(StageAnalysis, keys.Analysis, start, false, 0))
+	for i, st := range res.Stages {
+		for _, k := range known {
+			if k.Stage == st.Stage && k.Key == st.Key {
+				res.Stages[i] = k
+			}
+		}
+	}
 	res.Artifacts[StageAnalysis] = akey
 	if err := r.Store.Put(ctx, akey, jsonBytes(res)); err != nil {
 		return nil, fmt.Errorf("store result: %w", err)
