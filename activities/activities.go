@@ -35,6 +35,9 @@ type Activities struct {
 // Heartbeat is the detail every heartbeat carries.
 type Heartbeat struct {
 	Worker string             `json:"worker"`
+	Latent int                `json:"latent"`
+	NG     int                `json:"ng,omitempty"` // 0 for PrepareLatent
+	Seed   int                `json:"seed"`
 	Stage  string             `json:"stage"`
 	Epoch  int                `json:"epoch"`
 	Epochs int                `json:"epochs"`
@@ -49,7 +52,7 @@ const heartbeatEvery = 2 * time.Second
 
 // withRunner runs f with a pipeline runner whose progress heartbeats ctx.
 // The MNIST files are loaded once per worker.
-func (a *Activities) withRunner(ctx context.Context, f func(r *pipeline.Runner) error) error {
+func (a *Activities) withRunner(ctx context.Context, t pipeline.Trial, f func(r *pipeline.Runner) error) error {
 	a.mu.Lock()
 	if a.runner == nil {
 		a.runner = &pipeline.Runner{Store: a.Store, MNISTDir: a.MNISTDir, Worker: a.Worker}
@@ -57,7 +60,7 @@ func (a *Activities) withRunner(ctx context.Context, f func(r *pipeline.Runner) 
 	shared := a.runner
 	a.mu.Unlock()
 	var mu sync.Mutex
-	last := Heartbeat{Worker: a.Worker, Note: "starting"}
+	last := Heartbeat{Worker: a.Worker, Latent: t.Latent, NG: t.NG, Seed: t.Seed, Note: "starting"}
 	beat := func() {
 		mu.Lock()
 		hb := last
@@ -66,7 +69,7 @@ func (a *Activities) withRunner(ctx context.Context, f func(r *pipeline.Runner) 
 	}
 	r := shared.WithProgress(func(e pipeline.Event) {
 		mu.Lock()
-		last = Heartbeat{Worker: a.Worker, Stage: e.Stage, Epoch: e.Epoch, Epochs: e.Epochs, Losses: e.Losses, Note: e.Message}
+		last = Heartbeat{Worker: a.Worker, Latent: t.Latent, NG: t.NG, Seed: t.Seed, Stage: e.Stage, Epoch: e.Epoch, Epochs: e.Epochs, Losses: e.Losses, Note: e.Message}
 		mu.Unlock()
 		beat()
 	})
@@ -132,7 +135,7 @@ func (a *Activities) PrepareLatent(ctx context.Context, in PrepareInput) (Prepar
 	if in.Spec.Dataset.Kind != "mnist" {
 		return out, nil
 	}
-	err := a.withRunner(ctx, func(r *pipeline.Runner) error {
+	err := a.withRunner(ctx, pipeline.Trial{Latent: in.Latent, Seed: in.Seed}, func(r *pipeline.Runner) error {
 		var err error
 		out.Stages, out.OracleAccuracy, err = r.Prepare(ctx, &in.Spec, pipeline.Trial{Latent: in.Latent, Seed: in.Seed})
 		return err
@@ -160,7 +163,7 @@ type TrainOutput struct {
 // from the checkpoint in the store when a previous attempt was interrupted.
 func (a *Activities) TrainGenerators(ctx context.Context, in TrialInput) (TrainOutput, error) {
 	out := TrainOutput{Worker: a.Worker}
-	err := a.withRunner(ctx, func(r *pipeline.Runner) error {
+	err := a.withRunner(ctx, in.Trial, func(r *pipeline.Runner) error {
 		var err error
 		out.Stage, err = r.TrainGeneratorsStage(ctx, &in.Spec, in.Trial)
 		return err
@@ -173,7 +176,7 @@ func (a *Activities) TrainGenerators(ctx context.Context, in TrialInput) (TrainO
 // the sweep: sweeps/<id>/results/l<ℓ>-ng<N>-seed<S>.json.
 func (a *Activities) AnalyzeClosure(ctx context.Context, in TrialInput) (sweeps.TrialResult, error) {
 	var res *sweeps.TrialResult
-	err := a.withRunner(ctx, func(r *pipeline.Runner) error {
+	err := a.withRunner(ctx, in.Trial, func(r *pipeline.Runner) error {
 		var err error
 		res, err = r.RunTrial(ctx, &in.Spec, in.Trial, in.Known...)
 		return err

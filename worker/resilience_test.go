@@ -167,7 +167,7 @@ func TestWorkerKilledMidTraining(t *testing.T) {
 func TestResumeRunsOnlyWhatIsMissing(t *testing.T) {
 	skipShort(t)
 	bucket := "it-resume"
-	startWorker(t, bucket, "w-r")
+	startWorker(t, bucket, "w-r", "--slots", "2")
 	// N_g = 3 trains ~4× longer than N_g = 1, leaving a wide window to cancel in
 	spec := writeSpec(t, strings.NewReplacer("ng: [3]", "ng: [1, 3]", "epochs: 6000", "epochs: 20000", "checkpoint_every: 500", "checkpoint_every: 2000").Replace(so3Kill))
 	if out, err := cli(t, bucket, "sweep", "start", "--spec", spec, "--id", "res"); err != nil {

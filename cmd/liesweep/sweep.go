@@ -184,8 +184,12 @@ func status(ctx context.Context, s *session, id string) (*statusView, error) {
 					}
 				}
 			}
-			if bs := beats[t.Child]; len(bs) > 0 {
-				tv.Activity, tv.Attempt, tv.Beat = bs[0].Activity, bs[0].Attempt, bs[0].Beat
+			for _, b := range beats[t.Child] {
+				// PrepareLatent (NG 0) serves every trial of the child; the
+				// other activities carry their trial's N_g.
+				if b.Beat != nil && (b.Beat.NG == 0 || b.Beat.NG == t.NG) {
+					tv.Activity, tv.Attempt, tv.Beat = b.Activity, b.Attempt, b.Beat
+				}
 			}
 		}
 		v.Trials = append(v.Trials, tv)
