@@ -27,11 +27,12 @@ func newWorkerCmd() *cobra.Command {
 			}
 			defer s.client.Close()
 			if name == "" {
-				name = pipeline.Hostname()
-				if gpu := os.Getenv("NVIDIA_VISIBLE_DEVICES"); gpu != "" && gpu != "all" {
-					name += "/gpu" + gpu
-				}
-				name += fmt.Sprintf("/pid%d", os.Getpid())
+				name = fmt.Sprintf("%s/pid%d", pipeline.Hostname(), os.Getpid())
+			}
+			// a GPU node's workers say which GPU they hold (Nomad and the
+			// NVIDIA container runtime set NVIDIA_VISIBLE_DEVICES)
+			if gpu := os.Getenv("NVIDIA_VISIBLE_DEVICES"); gpu != "" && gpu != "all" && gpu != "none" {
+				name += "/gpu" + gpu
 			}
 			acts := &activities.Activities{Store: s.store, MNISTDir: s.cfg.MNISTDir, Worker: name}
 			stop, err := worker.Start(s.client, acts, worker.Options{Queues: queues, TrainSlots: slots})
