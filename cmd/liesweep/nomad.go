@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+
+	"github.com/hashicorp/nomad/api"
 	"strings"
 
 	"github.com/liesweep/liesweep/infra/nomad"
@@ -62,6 +64,18 @@ func newInfraCmd() *cobra.Command {
 		}
 		return j, j.Validate()
 	}
+	client := func(cmd *cobra.Command) (*api.Client, error) {
+		cfg, err := loadConfig(cmd)
+		if err != nil {
+			return nil, err
+		}
+		n := cfg.Nomad
+		cc := nomad.ClientConfig{Address: n.Address, Region: n.Region, Namespace: n.Namespace, Token: n.Token, CACert: n.CACert, ClientCert: n.ClientCert, ClientKey: n.ClientKey}
+		if nc.Address != "" {
+			cc.Address = nc.Address
+		}
+		return nomad.NewClient(cc)
+	}
 	plan := &cobra.Command{
 		Use:   "plan",
 		Short: "Print the job (secrets redacted) and, when Nomad is reachable, its plan diff; registers nothing",
@@ -79,7 +93,7 @@ func newInfraCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s\n", b)
-			c, err := nomad.NewClient(nc)
+			c, err := client(cmd)
 			if err != nil {
 				return err
 			}
@@ -101,7 +115,7 @@ func newInfraCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			c, err := nomad.NewClient(nc)
+			c, err := client(cmd)
 			if err != nil {
 				return err
 			}
@@ -117,7 +131,7 @@ func newInfraCmd() *cobra.Command {
 		Use:   "status",
 		Short: "Show the workers' allocations per node, their health and task queues",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := nomad.NewClient(nc)
+			c, err := client(cmd)
 			if err != nil {
 				return err
 			}
@@ -137,7 +151,7 @@ func newInfraCmd() *cobra.Command {
 		Use:   "stop [--purge]",
 		Short: "Deregister the worker job",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := nomad.NewClient(nc)
+			c, err := client(cmd)
 			if err != nil {
 				return err
 			}
