@@ -14,7 +14,7 @@ import (
 
 // Options choose what a worker serves.
 type Options struct {
-	// Queues to serve: workflows.TaskQueue (orchestration + aggregation)
+	// Queues to serve: workflows.TaskQueue (orchestration, closure analysis, aggregation)
 	// and/or workflows.TrainQueue (training). Empty means both.
 	Queues []string
 	// TrainSlots is how many training activities run at once (one per GPU
@@ -43,6 +43,7 @@ func Start(c client.Client, acts *activities.Activities, opts Options) (stop fun
 			w.RegisterWorkflowWithOptions(workflows.SweepWorkflow, workflow.RegisterOptions{Name: "SweepWorkflow"})
 			w.RegisterWorkflowWithOptions(workflows.LatentWorkflow, workflow.RegisterOptions{Name: "LatentWorkflow"})
 			w.RegisterActivity(acts.Aggregate)
+			w.RegisterActivity(acts.AnalyzeClosure)
 		case workflows.TrainQueue:
 			slots := opts.TrainSlots
 			if slots < 1 {
@@ -51,7 +52,6 @@ func Start(c client.Client, acts *activities.Activities, opts Options) (stop fun
 			w = worker.New(c, q, worker.Options{MaxConcurrentActivityExecutionSize: slots})
 			w.RegisterActivity(acts.PrepareLatent)
 			w.RegisterActivity(acts.TrainGenerators)
-			w.RegisterActivity(acts.AnalyzeClosure)
 		default:
 			stop()
 			return nil, fmt.Errorf("unknown task queue %q (want %s or %s)", q, workflows.TaskQueue, workflows.TrainQueue)

@@ -104,6 +104,23 @@ func trainOptions(ctx workflow.Context) workflow.Context {
 	})
 }
 
+// analysisOptions run the closure analysis on the orchestration queue: it
+// is seconds of CPU, and must not wait behind long trainings for a
+// training slot.
+func analysisOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           TaskQueue,
+		StartToCloseTimeout: time.Hour,
+		HeartbeatTimeout:    10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+			MaximumAttempts:    20,
+		},
+	})
+}
+
 // SweepWorkflow runs a sweep: it validates the spec, fans out the grid
 // (or ascends N_g level by level in adaptive mode) with at most
 // spec.Concurrency (ℓ, seed) groups at once, and aggregates the verdict.
@@ -357,7 +374,7 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 			if err == nil {
 				report(gctx, TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageAnalysing, Worker: tr.Worker})
 				ti.Known = append(append([]sweeps.StageRun(nil), prep.Stages...), tr.Stage)
-				err = workflow.ExecuteActivity(trainOptions(gctx), a.AnalyzeClosure, ti).Get(gctx, &res)
+				err = workflow.ExecuteActivity(analysisOptions(gctx), a.AnalyzeClosure, ti).Get(gctx, &res)
 			}
 			if err != nil {
 				if temporal.IsCanceledError(err) || gctx.Err() != nil {
