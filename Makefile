@@ -66,7 +66,7 @@ examples: build ## the example sweeps on this machine without Temporal (liesweep
 	mkdir -p $(STATE_DIR)
 	LIESWEEP_STATE_DIR=$(STATE_DIR) ./scripts/run-examples.sh
 
-demo: build tools ## the local stack + a worker + the demo sweeps on Temporal, with progress and verdicts
+demo: build $(TEMPORAL) $(MINIO) ## the local stack + a worker + the demo sweeps on Temporal, with progress and verdicts
 	LIESWEEP_STATE_DIR=$(STATE_DIR) ./scripts/demo.sh
 
 clean:

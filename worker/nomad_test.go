@@ -219,4 +219,3 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 		time.Sleep(250 * time.Millisecond)
 	}
 }
-
