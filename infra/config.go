@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liesweep/liesweep/infra/nomad"
 	"github.com/liesweep/liesweep/infra/s3store"
 	"go.temporal.io/sdk/client"
 )
@@ -30,19 +31,7 @@ type Config struct {
 	// Dev configures `liesweep dev` (the local stack).
 	Dev DevConfig `mapstructure:"dev"`
 	// Nomad reaches the cluster for `liesweep infra nomad`.
-	Nomad NomadConfig `mapstructure:"nomad"`
-}
-
-// NomadConfig reaches a Nomad cluster; empty fields fall back to the
-// standard NOMAD_* environment variables.
-type NomadConfig struct {
-	Address    string `mapstructure:"address"`
-	Region     string `mapstructure:"region"`
-	Namespace  string `mapstructure:"namespace"`
-	Token      string `mapstructure:"token"` // secret
-	CACert     string `mapstructure:"ca_cert"`
-	ClientCert string `mapstructure:"client_cert"`
-	ClientKey  string `mapstructure:"client_key"`
+	Nomad nomad.ClientConfig `mapstructure:"nomad"`
 }
 
 // TemporalConfig reaches a Temporal server or Temporal Cloud.

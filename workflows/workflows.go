@@ -88,6 +88,17 @@ func (p *Progress) update(s TrialStatus) {
 	p.Trials = append(p.Trials, s)
 }
 
+// stageRetry retries a stage with backoff; non-retryable errors (bad
+// spec, NaN loss, corrupt artifact) stop at once.
+func stageRetry() *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    time.Minute,
+		MaximumAttempts:    20,
+	}
+}
+
 // trainOptions are the options of the training activities: long, on the
 // training queue, heartbeating, retried with backoff.
 func trainOptions(ctx workflow.Context) workflow.Context {
@@ -95,12 +106,7 @@ func trainOptions(ctx workflow.Context) workflow.Context {
 		TaskQueue:           TrainQueue,
 		StartToCloseTimeout: 48 * time.Hour,
 		HeartbeatTimeout:    10 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-			MaximumAttempts:    20,
-		},
+		RetryPolicy:         stageRetry(),
 	})
 }
 
@@ -112,12 +118,7 @@ func analysisOptions(ctx workflow.Context) workflow.Context {
 		TaskQueue:           TaskQueue,
 		StartToCloseTimeout: time.Hour,
 		HeartbeatTimeout:    10 * time.Second,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
-			MaximumAttempts:    20,
-		},
+		RetryPolicy:         stageRetry(),
 	})
 }
 

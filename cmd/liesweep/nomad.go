@@ -69,8 +69,7 @@ func newInfraCmd() *cobra.Command {
 		if err != nil {
 			return nil, err
 		}
-		n := cfg.Nomad
-		cc := nomad.ClientConfig{Address: n.Address, Region: n.Region, Namespace: n.Namespace, Token: n.Token, CACert: n.CACert, ClientCert: n.ClientCert, ClientKey: n.ClientKey}
+		cc := cfg.Nomad
 		if nc.Address != "" {
 			cc.Address = nc.Address
 		}
