@@ -16,7 +16,7 @@ NOMAD    := $(TOOLS_DIR)/nomad-$(NOMAD_VERSION)/nomad
 
 export LIESWEEP_DEV_TOOLS_DIR := $(TOOLS_DIR)
 
-.PHONY: all build test test-short bench demo examples tools data vet clean
+.PHONY: all build test test-short bench bench-go demo examples tools data vet clean
 
 all: build
 
@@ -59,7 +59,11 @@ test: data tools vet ## every test: unit, workflow, science, and integration aga
 test-short: data ## without the science and integration tests
 	$(GO) test -short -count=1 ./...
 
-bench: data ## Go benchmarks of the training workloads
+bench: build ## liesweep vs PyTorch (Debian python3-torch, CPU) on the same workloads; writes bench/latest.json
+	@python3 -c 'import torch' 2>/dev/null || { echo "make bench needs PyTorch: apt-get install python3-torch"; exit 1; }
+	./$(BIN)/liesweep bench --rounds $(or $(ROUNDS),3)
+
+bench-go: data ## Go testing.B benchmarks of the workloads, for profiling
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./models/
 
 examples: build ## the example sweeps on this machine without Temporal (liesweep run)

@@ -24,6 +24,7 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newTrainCmd(), newRunCmd(), newValidateCmd(), newSweepCmd(), newWorkerCmd(), newDevCmd(), newInfraCmd())
+	root.AddCommand(newTrainCmd(), newRunCmd(), newValidateCmd(), newSweepCmd(), newWorkerCmd(), newDevCmd(), newInfraCmd(), newBenchCmd())
+	root.AddCommand(newBenchWorkloadCmd())
 	return root
 }

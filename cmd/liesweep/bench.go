@@ -1,0 +1,168 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/liesweep/liesweep/models"
+	"github.com/spf13/cobra"
+)
+
+// benchRun is one measured run of a workload in a child process.
+type benchRun struct {
+	models.BenchResult
+	RSSMB float64 `json:"rss_mb"`
+}
+
+// benchRow is one workload of bench/latest.json.
+type benchRow struct {
+	Workload        string  `json:"workload"`
+	Unit            string  `json:"unit"`
+	Liesweep        float64 `json:"liesweep"`     // median throughput
+	LiesweepMin     float64 `json:"liesweep_min"` // min throughput
+	PyTorch         float64 `json:"pytorch"`      // median of the faster thread setting
+	PyTorchMin      float64 `json:"pytorch_min"`
+	PyTorchThreads  int     `json:"pytorch_threads"`
+	Ratio           float64 `json:"ratio"` // liesweep / pytorch (medians)
+	RSSLiesweepMB   float64 `json:"rss_liesweep_mb"`
+	RSSPyTorchMB    float64 `json:"rss_pytorch_mb"`
+	LossLiesweep    float64 `json:"loss_liesweep"`
+	LossPyTorch     float64 `json:"loss_pytorch"`
+	BLAS            string  `json:"blas"`
+	SimilarLossNote string  `json:"loss_check"`
+}
+
+func runChild(cmd *exec.Cmd) (benchRun, error) {
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return benchRun{}, fmt.Errorf("%s: %v\n%s", cmd.Args, err, errb.String())
+	}
+	var r benchRun
+	if err := json.Unmarshal(bytes.TrimSpace(out.Bytes()), &r.BenchResult); err != nil {
+		return r, fmt.Errorf("%s printed %q: %v", cmd.Args, out.String(), err)
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.RSSMB = float64(ru.Maxrss) / 1024
+	}
+	return r, nil
+}
+
+func medianMin(rs []benchRun) (med, lo, rss, loss float64) {
+	v := make([]float64, len(rs))
+	lo = math.Inf(1)
+	for i, r := range rs {
+		v[i] = r.Throughput
+		lo = math.Min(lo, r.Throughput)
+		rss = math.Max(rss, r.RSSMB)
+		loss = r.FinalLoss
+	}
+	sort.Float64s(v)
+	return v[len(v)/2], lo, rss, loss
+}
+
+func newBenchCmd() *cobra.Command {
+	var rounds int
+	var out, script string
+	cmd := &cobra.Command{
+		Use:   "bench [--rounds N] [--out bench/latest.json]",
+		Short: "Compare training throughput with the same networks in PyTorch (python3-torch, CPU)",
+		Long: `bench trains the workloads (autoencoder ℓ=16, oracle 16→128→128→32→10,
+generator sets N_g = 1, 4, 10 against a frozen oracle) in liesweep and in
+PyTorch (bench/torch_bench.py; at 1 and 2 threads), alternating the two for
+--rounds rounds, each run in its own process. It prints per workload the
+median and min throughput of each, the ratio liesweep / PyTorch (against the
+faster PyTorch thread setting), max RSS, and the mean loss of the last epoch
+of each (different initial weights: similar, not equal), and writes the table
+as JSON.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			workloads := []struct {
+				name   string
+				epochs int
+			}{{"autoencoder", 3}, {"oracle", 3}, {"generators-1", 5}, {"generators-4", 5}, {"generators-10", 3}}
+			var rows []benchRow
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "%-14s %-6s %12s %12s %7s %6s %9s %9s  %s\n", "workload", "unit", "liesweep", "pytorch", "threads", "ratio", "rss_ls_MB", "rss_pt_MB", "last-epoch loss (liesweep / pytorch)")
+			for _, wl := range workloads {
+				var ls []benchRun
+				pt := map[int][]benchRun{}
+				for r := 0; r < rounds; r++ {
+					g, err := runChild(exec.Command(self, "bench-workload", wl.name, strconv.Itoa(wl.epochs)))
+					if err != nil {
+						return err
+					}
+					ls = append(ls, g)
+					for _, th := range []int{1, 2} {
+						p, err := runChild(exec.Command("python3", script, wl.name, strconv.Itoa(wl.epochs), strconv.Itoa(th)))
+						if err != nil {
+							return fmt.Errorf("pytorch side (install Debian's python3-torch): %w", err)
+						}
+						pt[th] = append(pt[th], p)
+					}
+				}
+				row := benchRow{Workload: wl.name, Unit: ls[0].Unit, BLAS: "gonum (pure Go)"}
+				row.Liesweep, row.LiesweepMin, row.RSSLiesweepMB, row.LossLiesweep = medianMin(ls)
+				best := -1.0
+				for _, th := range []int{1, 2} {
+					med, lo, rss, loss := medianMin(pt[th])
+					if med > best {
+						best = med
+						row.PyTorch, row.PyTorchMin, row.RSSPyTorchMB, row.LossPyTorch, row.PyTorchThreads = med, lo, rss, loss, th
+					}
+				}
+				row.Ratio = row.Liesweep / row.PyTorch
+				row.SimilarLossNote = "similar"
+				if r := row.LossLiesweep / row.LossPyTorch; r > 2 || r < 0.5 {
+					row.SimilarLossNote = fmt.Sprintf("differs by %.2g×: check before trusting the ratio", r)
+				}
+				rows = append(rows, row)
+				fmt.Fprintf(w, "%-14s %-6s %12.0f %12.0f %7d %6.2f %9.0f %9.0f  %.4g / %.4g (%s)\n", row.Workload, row.Unit, row.Liesweep, row.PyTorch, row.PyTorchThreads, row.Ratio, row.RSSLiesweepMB, row.RSSPyTorchMB, row.LossLiesweep, row.LossPyTorch, row.SimilarLossNote)
+			}
+			doc := map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "go": runtime.Version(), "cpus": runtime.NumCPU(), "rounds": rounds, "workloads": rows}
+			b, _ := json.MarshalIndent(doc, "", "  ")
+			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(out, append(b, '\n'), 0o644)
+		},
+	}
+	cmd.Flags().IntVar(&rounds, "rounds", 3, "alternating rounds per workload")
+	cmd.Flags().StringVar(&out, "out", "bench/latest.json", "where to write the table")
+	cmd.Flags().StringVar(&script, "script", "bench/torch_bench.py", "the PyTorch side")
+	return cmd
+}
+
+// newBenchWorkloadCmd is the child-process side of bench: one workload in
+// a fresh process, so its max RSS is its own.
+func newBenchWorkloadCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:    "bench-workload WORKLOAD EPOCHS",
+		Hidden: true,
+		Args:   cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			epochs, err := strconv.Atoi(args[1])
+			if err != nil {
+				return err
+			}
+			r, err := models.BenchWorkload(args[0], epochs)
+			if err != nil {
+				return err
+			}
+			return json.NewEncoder(cmd.OutOrStdout()).Encode(r)
+		},
+	}
+}
