@@ -60,7 +60,7 @@ test-short: data ## without the science and integration tests
 	$(GO) test -short -count=1 ./...
 
 bench: build ## liesweep vs PyTorch (Debian python3-torch, CPU) on the same workloads; writes bench/latest.json
-	@python3 -c 'import torch' 2>/dev/null || { echo "make bench needs PyTorch: apt-get install python3-torch"; exit 1; }
+	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "make bench needs Debian's PyTorch: apt-get install python3-torch"; exit 1; }
 	./$(BIN)/liesweep bench --rounds $(or $(ROUNDS),3)
 
 bench-go: data ## Go testing.B benchmarks of the workloads, for profiling

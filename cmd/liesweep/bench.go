@@ -73,7 +73,7 @@ func medianMin(rs []benchRun) (med, lo, rss, loss float64) {
 
 func newBenchCmd() *cobra.Command {
 	var rounds int
-	var out, script string
+	var out, script, python string
 	cmd := &cobra.Command{
 		Use:   "bench [--rounds N] [--out bench/latest.json]",
 		Short: "Compare training throughput with the same networks in PyTorch (python3-torch, CPU)",
@@ -107,7 +107,7 @@ as JSON.`,
 					}
 					ls = append(ls, g)
 					for _, th := range []int{1, 2} {
-						p, err := runChild(exec.Command("python3", script, wl.name, strconv.Itoa(wl.epochs), strconv.Itoa(th)))
+						p, err := runChild(exec.Command(python, script, wl.name, strconv.Itoa(wl.epochs), strconv.Itoa(th)))
 						if err != nil {
 							return fmt.Errorf("pytorch side (install Debian's python3-torch): %w", err)
 						}
@@ -143,6 +143,7 @@ as JSON.`,
 	cmd.Flags().IntVar(&rounds, "rounds", 3, "alternating rounds per workload")
 	cmd.Flags().StringVar(&out, "out", "bench/latest.json", "where to write the table")
 	cmd.Flags().StringVar(&script, "script", "bench/torch_bench.py", "the PyTorch side")
+	cmd.Flags().StringVar(&python, "python", "/usr/bin/python3", "the Python with Debian's python3-torch")
 	return cmd
 }
 
