@@ -104,6 +104,15 @@ func Aggregate(results []TrialResult, quorum int) []Group {
 	return out
 }
 
+// MaxLabel is the verdict in words: "N_g = 3", or "N_g ≥ 3" when the
+// largest N_g tried passed.
+func (g Group) MaxLabel() string {
+	if !g.Bounded {
+		return fmt.Sprintf("N_g ≥ %d", g.MaxNG)
+	}
+	return fmt.Sprintf("N_g = %d", g.MaxNG)
+}
+
 // bestTrial is the passing trial with the smallest closure residual.
 func bestTrial(ts []TrialResult) TrialResult {
 	best := -1
@@ -175,11 +184,7 @@ func metricValue(m Metrics, name string) float64 {
 func FormatTable(groups []Group) string {
 	var b strings.Builder
 	for _, g := range groups {
-		max := fmt.Sprint(g.MaxNG)
-		if !g.Bounded {
-			max = "≥ " + max
-		}
-		fmt.Fprintf(&b, "%s  ℓ=%d  maximal closed algebra N_g = %s  (distinct flows: %d)\n", g.Dataset, g.LatentDim, max, g.MaxNGFlows)
+		fmt.Fprintf(&b, "%s  ℓ=%d  maximal closed algebra %s  (distinct flows: %d)\n", g.Dataset, g.LatentDim, g.MaxLabel(), g.MaxNGFlows)
 		fmt.Fprintf(&b, "  %-5s %-6s %-8s %-10s %-10s %-10s %-10s %s\n", "N_g", "pass", "seeds", "inv_ratio", "ortho_cos2", "norm_dev", "closure", "failed on (per seed)")
 		for _, lv := range g.Levels {
 			mark := "✗"

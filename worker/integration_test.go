@@ -234,6 +234,21 @@ func TestSweepEndToEnd(t *testing.T) {
 	if err != nil || !ok {
 		t.Errorf("verdict not stored beside the sweep: %v", err)
 	}
+	dir := t.TempDir()
+	csvOut, err := cli(t, bucket, "sweep", "report", "e2e", "--format", "csv", "--out", dir)
+	if err != nil || strings.Count(csvOut, "\n") != 5 || !strings.HasPrefix(csvOut, "sweep,dataset,latent_dim,ng,seed,passed") {
+		t.Errorf("csv report (a header and 4 trials): %v\n%s", err, csvOut)
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "report.md"))
+	if !strings.Contains(string(md), "[J1, J2] = ") || !strings.Contains(string(md), "Maximal closed algebra: N_g = 3") {
+		t.Errorf("markdown report lacks the verdict or the structure constants:\n%s", md)
+	}
+	if ok, _ := store(t, bucket).Exists(context.Background(), "sweeps/e2e/report/report.md"); !ok {
+		t.Error("report not stored beside the sweep")
+	}
+	if out, err := cli(t, bucket, "sweep", "compare", "e2e", "e2e"); err != nil || strings.Contains(out, "*") || !strings.Contains(out, "e2e: N_g = 3") {
+		t.Errorf("compare of a sweep with itself: %v\n%s", err, out)
+	}
 	// a malformed spec is rejected before anything is scheduled, naming the field
 	bad := writeSpec(t, strings.Replace(so3Small, "lr: 1.0e-2", "lr: -1", 1))
 	out, err = cli(t, bucket, "sweep", "start", "--spec", bad, "--id", "bad")

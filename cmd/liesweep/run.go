@@ -125,6 +125,8 @@ finished and resume what was interrupted.`,
 			if err := os.WriteFile(filepath.Join(out, "verdict.json"), append(b, '\n'), 0o644); err != nil {
 				return err
 			}
+			os.WriteFile(filepath.Join(out, "report.md"), []byte(sweeps.FormatMarkdown(spec.Name, groupsOut)), 0o644)
+			os.WriteFile(filepath.Join(out, "trials.csv"), []byte(sweeps.FormatCSV(spec.Name, groupsOut)), 0o644)
 			fmt.Fprintf(cmd.OutOrStdout(), "sweep %s\n%s", spec.Name, sweeps.FormatTable(groupsOut))
 			return nil
 		},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -28,7 +29,7 @@ func newSweepCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "sweep", Short: "Run and inspect sweeps on Temporal"}
 	addConfigFlags(cmd)
 	cmd.AddCommand(newSweepStartCmd(), newSweepStatusCmd(), newSweepWatchCmd(), newSweepResumeCmd(),
-		newSweepCancelCmd(), newSweepListCmd(), newSweepReportCmd())
+		newSweepCancelCmd(), newSweepListCmd(), newSweepReportCmd(), newSweepCompareCmd())
 	return cmd
 }
 
@@ -441,38 +442,81 @@ func newSweepListCmd() *cobra.Command {
 	}
 }
 
-func report(ctx context.Context, s *session, id, format string, w io.Writer) error {
+func loadReport(ctx context.Context, s *session, id string) (*activities.Report, error) {
 	b, err := s.store.Get(ctx, activities.VerdictKey(id))
 	if err != nil {
 		if errors.Is(err, sweeps.ErrNotFound) {
-			return fmt.Errorf("sweep %s has no verdict yet (is it finished? `liesweep sweep status %s`)", id, id)
+			return nil, fmt.Errorf("sweep %s has no verdict yet (is it finished? `liesweep sweep status %s`)", id, id)
 		}
-		return err
+		return nil, err
 	}
 	var rep activities.Report
 	if err := json.Unmarshal(b, &rep); err != nil {
-		return fmt.Errorf("verdict of %s: %w", id, err)
+		return nil, fmt.Errorf("verdict of %s: %w", id, err)
 	}
+	return &rep, nil
+}
+
+// renderReport renders a verdict in one format.
+func renderReport(rep *activities.Report, format string) (string, error) {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(map[string]any{"sweep": rep.Sweep, "groups": rep.Groups})
+		b, _ := json.MarshalIndent(map[string]any{"sweep": rep.Sweep, "groups": rep.Groups}, "", "  ")
+		return string(b) + "\n", nil
 	case "table":
-		fmt.Fprintf(w, "sweep %s\n%s", rep.Sweep, sweeps.FormatTable(rep.Groups))
+		out := fmt.Sprintf("sweep %s\n%s", rep.Sweep, sweeps.FormatTable(rep.Groups))
 		for _, n := range rep.Notes {
-			fmt.Fprintln(w, "note:", n)
+			out += "note: " + n + "\n"
 		}
-		return nil
+		return out, nil
+	case "csv":
+		return sweeps.FormatCSV(rep.Sweep, rep.Groups), nil
+	case "md":
+		return sweeps.FormatMarkdown(rep.Sweep, rep.Groups), nil
 	}
-	return fmt.Errorf("--format %q: want table or json", format)
+	return "", fmt.Errorf("--format %q: want table, md, csv or json", format)
+}
+
+func report(ctx context.Context, s *session, id, format string, w io.Writer) error {
+	rep, err := loadReport(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	text, err := renderReport(rep, format)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, text)
+	return err
+}
+
+// writeReports writes every format to dir and beside the sweep in the
+// bucket (sweeps/<id>/report/…).
+func writeReports(ctx context.Context, s *session, id, dir string) error {
+	rep, err := loadReport(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for format, name := range map[string]string{"table": "report.txt", "md": "report.md", "csv": "trials.csv", "json": "verdict.json"} {
+		text, _ := renderReport(rep, format)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			return err
+		}
+		if err := s.store.Put(ctx, "sweeps/"+id+"/report/"+name, []byte(text)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func newSweepReportCmd() *cobra.Command {
-	var format string
+	var format, out string
 	cmd := &cobra.Command{
-		Use:   "report ID [--format table|json]",
-		Short: "Print a finished sweep's verdict (also stored at sweeps/<id>/verdict.json in the bucket)",
+		Use:   "report ID [--format table|md|csv|json] [--out DIR]",
+		Short: "Print a finished sweep's verdict; --out also writes every format to DIR and beside the sweep in the bucket",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := connect(cmd)
@@ -480,9 +524,40 @@ func newSweepReportCmd() *cobra.Command {
 				return err
 			}
 			defer s.client.Close()
+			if out != "" {
+				if err := writeReports(cmd.Context(), s, args[0], out); err != nil {
+					return err
+				}
+			}
 			return report(cmd.Context(), s, args[0], format, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "table", "table or json")
+	cmd.Flags().StringVar(&format, "format", "table", "table, md, csv or json")
+	cmd.Flags().StringVar(&out, "out", "", "also write report.txt, report.md, trials.csv and verdict.json here")
 	return cmd
+}
+
+func newSweepCompareCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "compare ID1 ID2",
+		Short: "Two sweeps' verdicts side by side, differences marked with *",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer s.client.Close()
+			a, err := loadReport(cmd.Context(), s, args[0])
+			if err != nil {
+				return err
+			}
+			b, err := loadReport(cmd.Context(), s, args[1])
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(cmd.OutOrStdout(), sweeps.FormatCompare(args[0], a.Groups, args[1], b.Groups))
+			return nil
+		},
+	}
 }

@@ -1,0 +1,227 @@
+package sweeps
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// BracketLines writes the non-zero structure constants of one trial as
+// "[J1, J2] = 0.998 J3" lines (|a| below AlgebraPrintTol is left out).
+func BracketLines(a [][][]float64) []string {
+	var out []string
+	for x := range a {
+		for y := x + 1; y < len(a); y++ {
+			var terms []string
+			for c, v := range a[x][y] {
+				if math.Abs(v) >= AlgebraPrintTol {
+					terms = append(terms, fmt.Sprintf("%+.3f J%d", v, c+1))
+				}
+			}
+			rhs := "0"
+			if len(terms) > 0 {
+				rhs = strings.TrimPrefix(strings.Join(terms, " "), "+")
+			}
+			out = append(out, fmt.Sprintf("[J%d, J%d] = %s", x+1, y+1, rhs))
+		}
+	}
+	return out
+}
+
+// AlgebraPrintTol is the smallest structure constant a report prints.
+const AlgebraPrintTol = 1e-2
+
+// meanStd returns the mean and standard deviation of a metric over trials.
+func meanStd(ts []TrialResult, f func(Metrics) float64) (float64, float64) {
+	if len(ts) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	var s, ss float64
+	for _, t := range ts {
+		s += f(t.Metrics)
+	}
+	m := s / float64(len(ts))
+	for _, t := range ts {
+		ss += (f(t.Metrics) - m) * (f(t.Metrics) - m)
+	}
+	return m, math.Sqrt(ss / float64(len(ts)))
+}
+
+var metricCols = []struct {
+	name string
+	get  func(Metrics) float64
+}{
+	{"inv_ratio", func(m Metrics) float64 { return m.InvRatio }},
+	{"ortho_cos2", func(m Metrics) float64 { return m.OrthoCos2 }},
+	{"norm_dev", func(m Metrics) float64 { return m.NormDev }},
+	{"closure_rel", func(m Metrics) float64 { return m.ClosureRel }},
+}
+
+// FormatCSV writes one row per trial, for pandas.
+func FormatCSV(sweep string, groups []Group) string {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.Write([]string{"sweep", "dataset", "latent_dim", "ng", "seed", "passed", "flows_passed", "failed_on",
+		"loss_total", "loss_inv", "loss_norm", "loss_ortho", "loss_closure",
+		"inv_ratio", "ortho_cos2", "norm_dev", "closure_rel", "algebra_dim", "abelian", "derived_dim",
+		"killing_pos", "killing_neg", "killing_zero", "oracle_accuracy", "autoencoder_mse", "worker"})
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	opt := func(p *float64) string {
+		if p == nil {
+			return ""
+		}
+		return f(*p)
+	}
+	for _, g := range groups {
+		for _, lv := range g.Levels {
+			for _, t := range lv.Trials {
+				a := t.Algebra
+				w.Write([]string{sweep, g.Dataset, strconv.Itoa(g.LatentDim), strconv.Itoa(t.NG), strconv.Itoa(t.Seed),
+					strconv.FormatBool(t.Passed), strconv.FormatBool(t.FlowsPassed), strings.Join(t.FailedOn, "+"),
+					f(t.Losses.Total), f(t.Losses.Inv), f(t.Losses.Norm), f(t.Losses.Ortho), f(t.Losses.Closure),
+					f(t.Metrics.InvRatio), f(t.Metrics.OrthoCos2), f(t.Metrics.NormDev), f(t.Metrics.ClosureRel),
+					strconv.Itoa(a.Dim), strconv.FormatBool(a.Abelian), strconv.Itoa(a.DerivedDim),
+					strconv.Itoa(a.KillingSignature.Pos), strconv.Itoa(a.KillingSignature.Neg), strconv.Itoa(a.KillingSignature.Zero),
+					opt(t.OracleAccuracy), opt(t.AutoencoderMSE), t.Worker})
+			}
+		}
+	}
+	w.Flush()
+	return b.String()
+}
+
+// FormatMarkdown renders the verdict, the per-N_g mean ± std over seeds,
+// the N_g × seed table and the structure constants of the best seed.
+func FormatMarkdown(sweep string, groups []Group) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Sweep %s\n\n", sweep)
+	for _, g := range groups {
+		fmt.Fprintf(&b, "## %s, ℓ = %d\n\n**Maximal closed algebra: %s** (distinct flows: %d).\n\n%s\n\n", g.Dataset, g.LatentDim, g.MaxLabel(), g.MaxNGFlows, g.Evidence)
+		if g.Algebra != nil {
+			fmt.Fprintf(&b, "Algebra at N_g = %d: %s.\n\n", g.MaxNG, g.Algebra.Description)
+		}
+		b.WriteString("| N_g | passed | success | inv_ratio | ortho_cos2 | norm_dev | closure_rel |\n|---|---|---|---|---|---|---|\n")
+		for _, lv := range g.Levels {
+			mark := "✗"
+			if lv.Passed {
+				mark = "✓"
+			}
+			fmt.Fprintf(&b, "| %d | %s | %.0f%% |", lv.NG, mark, 100*lv.SuccessFraction)
+			for _, c := range metricCols {
+				m, s := meanStd(lv.Trials, c.get)
+				fmt.Fprintf(&b, " %.3g ± %.2g |", m, s)
+			}
+			b.WriteString("\n")
+		}
+		b.WriteString("\n| N_g | seed | passed | failed on | inv_ratio | ortho_cos2 | norm_dev | closure_rel | worker |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, lv := range g.Levels {
+			for _, t := range lv.Trials {
+				fail := strings.Join(t.FailedOn, ", ")
+				if fail == "" {
+					fail = "–"
+				}
+				fmt.Fprintf(&b, "| %d | %d | %v | %s | %.3g | %.3g | %.3g | %.3g | %s |\n", t.NG, t.Seed, t.Passed, fail,
+					t.Metrics.InvRatio, t.Metrics.OrthoCos2, t.Metrics.NormDev, t.Metrics.ClosureRel, t.Worker)
+			}
+		}
+		for _, lv := range g.Levels {
+			if lv.NG == g.MaxNG && g.MaxNG > 1 {
+				best := bestTrial(lv.Trials)
+				fmt.Fprintf(&b, "\nStructure constants at N_g = %d (seed %d):\n\n", lv.NG, best.Seed)
+				for _, l := range BracketLines(best.StructureConstants) {
+					fmt.Fprintf(&b, "    %s\n", l)
+				}
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// FormatCompare sets two sweeps' verdicts side by side per (dataset, ℓ)
+// and N_g: success fraction and median metrics, with "*" marking what
+// differs (pass/fail of a level, or the verdict).
+func FormatCompare(idA string, a []Group, idB string, b []Group) string {
+	var out strings.Builder
+	find := func(gs []Group, ds string, l int) *Group {
+		for i := range gs {
+			if gs[i].Dataset == ds && gs[i].LatentDim == l {
+				return &gs[i]
+			}
+		}
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, g := range append(append([]Group(nil), a...), b...) {
+		key := fmt.Sprintf("%s/%d", g.Dataset, g.LatentDim)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		ga, gb := find(a, g.Dataset, g.LatentDim), find(b, g.Dataset, g.LatentDim)
+		label := func(x *Group) string {
+			if x == nil {
+				return "–"
+			}
+			return x.MaxLabel()
+		}
+		mark := ""
+		if label(ga) != label(gb) {
+			mark = " *"
+		}
+		fmt.Fprintf(&out, "%s ℓ=%d   %s: %s   %s: %s%s\n", g.Dataset, g.LatentDim, idA, label(ga), idB, label(gb), mark)
+		fmt.Fprintf(&out, "  %-4s | %-30s | %-30s\n", "N_g", idA+" (pass, inv, ortho, closure)", idB+" (pass, inv, ortho, closure)")
+		levels := map[int]bool{}
+		var ngs []int
+		for _, x := range []*Group{ga, gb} {
+			if x == nil {
+				continue
+			}
+			for _, lv := range x.Levels {
+				if !levels[lv.NG] {
+					levels[lv.NG] = true
+					ngs = append(ngs, lv.NG)
+				}
+			}
+		}
+		sortInts(ngs)
+		cell := func(x *Group, ng int) (string, string) {
+			if x == nil {
+				return "–", ""
+			}
+			for _, lv := range x.Levels {
+				if lv.NG == ng {
+					m := median(lv.Trials)
+					p := "✗"
+					if lv.Passed {
+						p = "✓"
+					}
+					return fmt.Sprintf("%s %3.0f%% %.2g %.2g %.2g", p, 100*lv.SuccessFraction, m.InvRatio, m.OrthoCos2, m.ClosureRel), p
+				}
+			}
+			return "–", ""
+		}
+		for _, ng := range ngs {
+			ca, pa := cell(ga, ng)
+			cb, pb := cell(gb, ng)
+			m := ""
+			if pa != pb {
+				m = " *"
+			}
+			fmt.Fprintf(&out, "  %-4d | %-30s | %-30s%s\n", ng, ca, cb, m)
+		}
+		out.WriteString("\n")
+	}
+	return out.String()
+}
+
+func sortInts(x []int) {
+	for i := 1; i < len(x); i++ {
+		for j := i; j > 0 && x[j] < x[j-1]; j-- {
+			x[j], x[j-1] = x[j-1], x[j]
+		}
+	}
+}
