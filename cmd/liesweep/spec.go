@@ -33,7 +33,6 @@ func loadSpec(r io.Reader) (*sweeps.Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s (see the configuration reference in README.md)", sweeps.ErrInvalidSpec, strings.ReplaceAll(err.Error(), "\n", " "))
 	}
-	// viper flattens lists of one string; make sure expr stays a list.
 	spec.Normalize()
 	if err := spec.Validate(); err != nil {
 		return nil, err
