@@ -100,20 +100,6 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Redacted returns a copy safe to print: secrets replaced.
-func (c Config) Redacted() Config {
-	red := func(s string) string {
-		if s == "" {
-			return ""
-		}
-		return "<redacted>"
-	}
-	c.Temporal.APIKey = red(c.Temporal.APIKey)
-	c.S3.AccessKey = red(c.S3.AccessKey)
-	c.S3.SecretKey = red(c.S3.SecretKey)
-	c.Nomad.Token = red(c.Nomad.Token)
-	return c
-}
 
 // Store opens the S3 artifact store.
 func (c Config) Store() (*s3store.Store, error) {
