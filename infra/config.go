@@ -100,7 +100,6 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-
 // Store opens the S3 artifact store.
 func (c Config) Store() (*s3store.Store, error) {
 	return s3store.New(s3store.Config{Endpoint: c.S3.Endpoint, AccessKey: c.S3.AccessKey, SecretKey: c.S3.SecretKey, Bucket: c.S3.Bucket, Region: c.S3.Region, Secure: c.S3.Secure})
