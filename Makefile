@@ -13,6 +13,8 @@ NOMAD_API_VERSION := v0.0.0-20231030125810-e0497bff1437
 TEMPORAL := $(TOOLS_DIR)/temporal-$(TEMPORAL_VERSION)/temporal
 MINIO    := $(TOOLS_DIR)/minio-$(MINIO_VERSION)/minio
 NOMAD    := $(TOOLS_DIR)/nomad-$(NOMAD_VERSION)/nomad
+WORKFLOWCHECK_VERSION := v0.6.0
+WORKFLOWCHECK := $(TOOLS_DIR)/workflowcheck-$(WORKFLOWCHECK_VERSION)/workflowcheck
 
 export LIESWEEP_DEV_TOOLS_DIR := $(TOOLS_DIR)
 
@@ -50,8 +52,12 @@ $(NOMAD):
 	cd "$$work/nomad" && GOFLAGS=-buildvcs=false GOWORK=off $(GO) build -ldflags "-s -w" -o $@ . ; \
 	rm -rf "$$work"
 
-vet:
+$(WORKFLOWCHECK):
+	GOBIN=$(dir $@) GOFLAGS=-buildvcs=false $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+
+vet: $(WORKFLOWCHECK) ## go vet, and Temporal's workflowcheck on the workflows (no non-determinism)
 	$(GO) vet ./...
+	$(WORKFLOWCHECK) ./workflows/...
 
 test: data tools vet ## every test: unit, workflow, science, and integration against real Temporal + MinIO
 	$(GO) test -count=1 -timeout 60m ./...
