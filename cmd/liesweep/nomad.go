@@ -75,15 +75,19 @@ func newInfraCmd() *cobra.Command {
 		}
 		return nomad.NewClient(cc)
 	}
+	render := func(cmd *cobra.Command) (nomad.JobConfig, *api.Job, error) {
+		j, err := build(cmd)
+		if err != nil {
+			return j, nil, err
+		}
+		job, err := nomad.Render(j)
+		return j, job, err
+	}
 	plan := &cobra.Command{
 		Use:   "plan",
 		Short: "Print the job (secrets redacted) and, when Nomad is reachable, its plan diff; registers nothing",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			j, err := build(cmd)
-			if err != nil {
-				return err
-			}
-			job, err := nomad.Render(j)
+			_, job, err := render(cmd)
 			if err != nil {
 				return err
 			}
@@ -106,11 +110,7 @@ func newInfraCmd() *cobra.Command {
 		Use:   "deploy",
 		Short: "Register the worker job (secrets go to Nomad Variables unless --secrets-from env)",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			j, err := build(cmd)
-			if err != nil {
-				return err
-			}
-			job, err := nomad.Render(j)
+			j, job, err := render(cmd)
 			if err != nil {
 				return err
 			}
