@@ -231,3 +231,7 @@ func median(ts []TrialResult) Metrics {
 		ClosureRel: pick(func(m Metrics) float64 { return m.ClosureRel }),
 	}
 }
+
+// Best is the trial a report shows for this level: the passing seed with
+// the smallest closure residual, else the first seed.
+func (lv Level) Best() TrialResult { return bestTrial(lv.Trials) }

@@ -243,8 +243,13 @@ func TestSweepEndToEnd(t *testing.T) {
 	if !strings.Contains(string(md), "[J1, J2] = ") || !strings.Contains(string(md), "Maximal closed algebra: N_g = 3") {
 		t.Errorf("markdown report lacks the verdict or the structure constants:\n%s", md)
 	}
-	if ok, _ := store(t, bucket).Exists(context.Background(), "sweeps/e2e/report/report.md"); !ok {
-		t.Error("report not stored beside the sweep")
+	for _, k := range []string{"report.md", "report.html", "flows.json", "plots/norm_n_3-l3-projections.png", "plots/norm_n_3-l3-losses.png"} {
+		if ok, _ := store(t, bucket).Exists(context.Background(), "sweeps/e2e/report/"+k); !ok {
+			t.Errorf("report file %s not stored beside the sweep", k)
+		}
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(k))); err != nil {
+			t.Errorf("report file %s not written to --out: %v", k, err)
+		}
 	}
 	if out, err := cli(t, bucket, "sweep", "compare", "e2e", "e2e"); err != nil || strings.Contains(out, "*") || !strings.Contains(out, "e2e: N_g = 3") {
 		t.Errorf("compare of a sweep with itself: %v\n%s", err, out)

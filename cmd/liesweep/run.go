@@ -9,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/liesweep/liesweep/activities"
 	"github.com/liesweep/liesweep/infra/filestore"
 	"github.com/liesweep/liesweep/sweeps"
 	"github.com/liesweep/liesweep/sweeps/pipeline"
@@ -26,7 +27,8 @@ func newRunCmd() *cobra.Command {
 		Long: `run trains every trial of the spec's grid (latent dims × N_g × seeds) on this
 machine, sharing the autoencoder and oracle of each (ℓ, seed) across N_g through
 the content-addressed store in DIR/artifacts, writes DIR/results/*.json and
-DIR/verdict.json, and prints the verdict table. Run it again to reuse what
+DIR/verdict.json and the report with its plots in DIR/report/ (report.html,
+report.md, plots/, trials.csv, flows.json), and prints the verdict table. Run it again to reuse what
 finished and resume what was interrupted.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := loadSpecFile(specPath)
@@ -125,9 +127,17 @@ finished and resume what was interrupted.`,
 			if err := os.WriteFile(filepath.Join(out, "verdict.json"), append(b, '\n'), 0o644); err != nil {
 				return err
 			}
-			os.WriteFile(filepath.Join(out, "report.md"), []byte(sweeps.FormatMarkdown(spec.Name, groupsOut)), 0o644)
-			os.WriteFile(filepath.Join(out, "trials.csv"), []byte(sweeps.FormatCSV(spec.Name, groupsOut)), 0o644)
 			fmt.Fprintf(cmd.OutOrStdout(), "sweep %s\n%s", spec.Name, sweeps.FormatTable(groupsOut))
+			rep := &activities.Report{Sweep: spec.Name, Spec: *spec, Groups: groupsOut}
+			full, err := buildPlots(ctx, store, spec.Dataset.MNISTDir, spec.Name, rep)
+			if err != nil {
+				return err
+			}
+			dir := filepath.Join(out, "report")
+			if err := writeFiles(dir, reportFiles(rep, full)); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "report: %s\n", filepath.Join(dir, "report.html"))
 			return nil
 		},
 	}

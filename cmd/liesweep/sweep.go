@@ -15,6 +15,8 @@ import (
 	"github.com/liesweep/liesweep/activities"
 	"github.com/liesweep/liesweep/infra"
 	"github.com/liesweep/liesweep/sweeps"
+	"github.com/liesweep/liesweep/sweeps/pipeline"
+	"github.com/liesweep/liesweep/sweeps/report"
 	"github.com/liesweep/liesweep/workflows"
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -125,7 +127,7 @@ func waitAndReport(cmd *cobra.Command, s *session, id string) error {
 	if err := watch(cmd.Context(), s, id, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
-	return report(cmd.Context(), s, id, "table", cmd.OutOrStdout())
+	return printReport(cmd.Context(), s, id, "table", cmd.OutOrStdout())
 }
 
 // trialView is one row of `sweep status`: the workflow's view of a trial
@@ -474,12 +476,20 @@ func renderReport(rep *activities.Report, format string) (string, error) {
 	case "md":
 		return sweeps.FormatMarkdown(rep.Sweep, rep.Groups), nil
 	}
-	return "", fmt.Errorf("--format %q: want table, md, csv or json", format)
+	return "", fmt.Errorf("--format %q: want table, md, html, csv or json", format)
 }
 
-func report(ctx context.Context, s *session, id, format string, w io.Writer) error {
+func printReport(ctx context.Context, s *session, id, format string, w io.Writer) error {
 	rep, err := loadReport(ctx, s, id)
 	if err != nil {
+		return err
+	}
+	if format == "html" {
+		full, err := buildPlots(ctx, s.store, s.cfg.MNISTDir, id, rep)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(full.HTML())
 		return err
 	}
 	text, err := renderReport(rep, format)
@@ -490,23 +500,63 @@ func report(ctx context.Context, s *session, id, format string, w io.Writer) err
 	return err
 }
 
-// writeReports writes every format to dir and beside the sweep in the
-// bucket (sweeps/<id>/report/…).
+// buildPlots renders the full report (plots, Markdown, HTML) from the
+// artifacts the sweep's trials stored.
+func buildPlots(ctx context.Context, store sweeps.ArtifactStore, mnistDir, id string, rep *activities.Report) (*report.Report, error) {
+	r := &pipeline.Runner{Store: store, MNISTDir: mnistDir}
+	full, err := report.Build(ctx, r, &rep.Spec, id, rep.Groups, rep.Notes, report.DefaultOptions())
+	if err != nil {
+		return nil, fmt.Errorf("plots of sweep %s: %w", id, err)
+	}
+	return full, nil
+}
+
+// reportFiles are every file of a sweep's report by name: the verdict in
+// each text format, the Markdown and HTML reports with their plots, and
+// flows.json (the tangency and streamline measurements).
+func reportFiles(rep *activities.Report, full *report.Report) map[string][]byte {
+	files := full.Files()
+	for format, name := range map[string]string{"table": "report.txt", "csv": "trials.csv", "json": "verdict.json"} {
+		text, _ := renderReport(rep, format)
+		files[name] = []byte(text)
+	}
+	flows, _ := json.MarshalIndent(map[string]any{"tangency": full.Tangency, "streamlines": full.Drift}, "", "  ")
+	files["flows.json"] = append(flows, '\n')
+	return files
+}
+
+// writeFiles writes files under dir, creating folders as needed.
+func writeFiles(dir string, files map[string][]byte) error {
+	for name, b := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeReports writes every file of the report to dir and beside the sweep
+// in the bucket (sweeps/<id>/report/…).
 func writeReports(ctx context.Context, s *session, id, dir string) error {
 	rep, err := loadReport(ctx, s, id)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	full, err := buildPlots(ctx, s.store, s.cfg.MNISTDir, id, rep)
+	if err != nil {
 		return err
 	}
-	for format, name := range map[string]string{"table": "report.txt", "md": "report.md", "csv": "trials.csv", "json": "verdict.json"} {
-		text, _ := renderReport(rep, format)
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			return err
-		}
-		if err := s.store.Put(ctx, "sweeps/"+id+"/report/"+name, []byte(text)); err != nil {
-			return err
+	files := reportFiles(rep, full)
+	if err := writeFiles(dir, files); err != nil {
+		return err
+	}
+	for name, b := range files {
+		if err := s.store.Put(ctx, "sweeps/"+id+"/report/"+name, b); err != nil {
+			return fmt.Errorf("store report %s: %w", name, err)
 		}
 	}
 	return nil
@@ -515,9 +565,20 @@ func writeReports(ctx context.Context, s *session, id, dir string) error {
 func newSweepReportCmd() *cobra.Command {
 	var format, out string
 	cmd := &cobra.Command{
-		Use:   "report ID [--format table|md|csv|json] [--out DIR]",
-		Short: "Print a finished sweep's verdict; --out also writes every format to DIR and beside the sweep in the bucket",
-		Args:  cobra.ExactArgs(1),
+		Use:   "report ID [--format table|md|html|csv|json] [--out DIR]",
+		Short: "Print a finished sweep's verdict; --out also writes the full report with plots to DIR and beside the sweep in the bucket",
+		Long: `report prints a finished sweep's verdict in one format: table (the default),
+md (the verdict tables), csv (one row per trial), json (the verdict object) or
+html (the whole report as one self-contained page, plots embedded).
+
+With --out DIR it also writes the whole report to DIR and to
+sweeps/<ID>/report/ in the bucket: report.html (self-contained), report.md
+with plots/*.png (training curves, metrics against N_g, the latent space with
+ψ and the flows for ℓ = 2, projections for ℓ = 3, decoded streamlines for
+MNIST), report.txt, trials.csv, verdict.json and flows.json (how tangent each
+flow is to ψ's level sets, and how far ψ's class probability drifted along
+each streamline).`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := connect(cmd)
 			if err != nil {
@@ -528,12 +589,13 @@ func newSweepReportCmd() *cobra.Command {
 				if err := writeReports(cmd.Context(), s, args[0], out); err != nil {
 					return err
 				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "report written to %s (open %s) and sweeps/%s/report/ in the bucket\n", out, filepath.Join(out, "report.html"), args[0])
 			}
-			return report(cmd.Context(), s, args[0], format, cmd.OutOrStdout())
+			return printReport(cmd.Context(), s, args[0], format, cmd.OutOrStdout())
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "table", "table, md, csv or json")
-	cmd.Flags().StringVar(&out, "out", "", "also write report.txt, report.md, trials.csv and verdict.json here")
+	cmd.Flags().StringVar(&format, "format", "table", "table, md, html, csv or json")
+	cmd.Flags().StringVar(&out, "out", "", "also write the whole report (HTML, Markdown with PNG plots, CSV, JSON) here")
 	return cmd
 }
 

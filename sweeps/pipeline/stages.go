@@ -64,8 +64,8 @@ func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t Trial) (*
 	scale, _ := json.Marshal(res.AE.Scale)
 	b, err := encodeTensors(paramsTensors("", res.AE.Params()), map[string]string{
 		"stage": StageAutoencoder, "latent": strconv.Itoa(t.Latent), "shift": string(shift), "scale": string(scale),
-		"val_mse": strconv.FormatFloat(res.ValMSE, 'g', -1, 64),
-		"layout":  "conv weights (out,in,kh,kw); dense weights (in,out), biases (1,out); latents standardised: z=(E(x)-shift)/scale",
+		"val_mse": strconv.FormatFloat(res.ValMSE, 'g', -1, 64), "history": historyJSON(res.Losses),
+		"layout": "conv weights (out,in,kh,kw); dense weights (in,out), biases (1,out); latents standardised: z=(E(x)-shift)/scale",
 	})
 	if err != nil {
 		return nil, sweeps.StageRun{}, 0, err
@@ -161,8 +161,8 @@ func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t Trial, ls *lat
 	}
 	b, err := encodeTensors(paramsTensors("", res.Oracle.Net.Params), map[string]string{
 		"stage": StageOracle, "classes": strconv.Itoa(classes), "preserve": spec.OracleNet.Preserve,
-		"val_accuracy": strconv.FormatFloat(res.ValAccuracy, 'g', -1, 64),
-		"layout":       "dense weights (in,out), biases (1,out); ReLU between layers; input: standardised latents",
+		"val_accuracy": strconv.FormatFloat(res.ValAccuracy, 'g', -1, 64), "history": historyJSON(res.Losses),
+		"layout": "dense weights (in,out), biases (1,out); ReLU between layers; input: standardised latents",
 	})
 	if err != nil {
 		return nil, sweeps.StageRun{}, 0, err
@@ -270,7 +270,7 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t Trial, o m
 	}
 	final, _ := json.Marshal(res.Final())
 	b, err := encodeTensors(paramsTensors("", ps), map[string]string{
-		"stage": StageGenerators, "kind": cfg.Kind, "ng": strconv.Itoa(cfg.N), "final_losses": string(final),
+		"stage": StageGenerators, "kind": cfg.Kind, "ng": strconv.Itoa(cfg.N), "final_losses": string(final), "history": historyJSON(res.Losses),
 		"layout": "linear: gen.<a>.matrix G_a acting on column vectors, g_a(z)=G_a z; mlp: gen.<a>.<l>.weight (in,out), bias (1,out), tanh; closure.coeffs (pairs a<b in order, N_g)",
 	})
 	if err != nil {

@@ -1,0 +1,303 @@
+package report
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"sort"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+)
+
+// dpi of every PNG: a 4×3 inch panel is 384×288 pixels.
+const dpi = 96
+
+// renderPNG draws plots aligned in rows × cols tiles of w × h inches each.
+func renderPNG(plots [][]*plot.Plot, w, h float64) ([]byte, error) {
+	rows, cols := len(plots), len(plots[0])
+	c := vgimg.NewWith(vgimg.UseWH(vg.Length(w*float64(cols))*vg.Inch, vg.Length(h*float64(rows))*vg.Inch), vgimg.UseDPI(dpi))
+	dc := draw.New(c)
+	t := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 2, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
+	canvases := plot.Align(plots, t, dc)
+	for i := range plots {
+		for j, p := range plots[i] {
+			if p != nil {
+				p.Draw(canvases[i][j])
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("encode png: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// logFloor keeps zero losses drawable on a log axis.
+const logFloor = 1e-12
+
+func logY(p *plot.Plot) {
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = decades{}
+}
+
+// decades ticks a log axis at powers of ten, labelled 1e-3 style, at most
+// six of them labelled.
+type decades struct{}
+
+func (decades) Ticks(lo, hi float64) []plot.Tick {
+	first, last := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
+	step := max(1, (last-first+5)/6)
+	var t []plot.Tick
+	for e := first; e <= last; e++ {
+		v := math.Pow(10, float64(e))
+		if v < lo*0.999 || v > hi*1.001 {
+			continue
+		}
+		label := ""
+		if (e-first)%step == 0 {
+			switch {
+			case e == 0:
+				label = "1"
+			case e == 1:
+				label = "10"
+			default:
+				label = fmt.Sprintf("1e%d", e)
+			}
+		}
+		t = append(t, plot.Tick{Value: v, Label: label})
+	}
+	if len(t) < 2 {
+		return plot.LogTicks{Prec: 2}.Ticks(lo, hi)
+	}
+	return t
+}
+
+// lossCurves draws every loss term of one training against the epoch.
+func lossCurves(title string, history []map[string]float64) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "epoch"
+	p.Y.Label.Text = "loss"
+	logY(p)
+	if len(history) == 0 {
+		p.Title.Text += " (no loss history stored)"
+		return p, nil
+	}
+	var names []string
+	for k := range history[0] {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var args []any
+	for _, n := range names {
+		pts := make(plotter.XYs, 0, len(history))
+		for e, h := range history {
+			v, ok := h[n]
+			if !ok || math.IsNaN(v) {
+				continue
+			}
+			pts = append(pts, plotter.XY{X: float64(e + 1), Y: math.Max(math.Abs(v), logFloor)})
+		}
+		if len(pts) > 0 {
+			args = append(args, n, pts)
+		}
+	}
+	if err := plotutil.AddLines(p, args...); err != nil {
+		return nil, err
+	}
+	p.Legend.Top = true
+	p.Legend.TextStyle.Font.Size = vg.Points(8)
+	return p, nil
+}
+
+// metricPoint is one trial's value of a metric.
+type metricPoint struct {
+	NG    int
+	Value float64
+}
+
+// metricVsNG draws a metric of every trial against N_g (one dot per seed),
+// the mean over seeds as a line and the pass threshold as a dashed line.
+func metricVsNG(name string, pts []metricPoint, threshold float64) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = name
+	p.X.Label.Text = "N_g"
+	logY(p)
+	sum, n := map[int]float64{}, map[int]int{}
+	var dots plotter.XYs
+	xmin, xmax := math.Inf(1), math.Inf(-1)
+	for _, q := range pts {
+		v := math.Max(q.Value, logFloor)
+		dots = append(dots, plotter.XY{X: float64(q.NG), Y: v})
+		sum[q.NG] += v
+		n[q.NG]++
+		xmin, xmax = math.Min(xmin, float64(q.NG)), math.Max(xmax, float64(q.NG))
+	}
+	var ngs []int
+	for k := range sum {
+		ngs = append(ngs, k)
+	}
+	sort.Ints(ngs)
+	var mean plotter.XYs
+	for _, k := range ngs {
+		mean = append(mean, plotter.XY{X: float64(k), Y: sum[k] / float64(n[k])})
+	}
+	s, err := plotter.NewScatter(dots)
+	if err != nil {
+		return nil, err
+	}
+	s.GlyphStyle.Shape = draw.CircleGlyph{}
+	s.GlyphStyle.Color = color.RGBA{R: 40, G: 90, B: 200, A: 255}
+	l, err := plotter.NewLine(mean)
+	if err != nil {
+		return nil, err
+	}
+	l.Color = color.RGBA{R: 40, G: 90, B: 200, A: 255}
+	thr, err := plotter.NewLine(plotter.XYs{{X: xmin - 0.3, Y: threshold}, {X: xmax + 0.3, Y: threshold}})
+	if err != nil {
+		return nil, err
+	}
+	thr.Color = color.RGBA{R: 200, A: 255}
+	thr.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	p.Add(s, l, thr)
+	p.Legend.Add("seeds", s)
+	p.Legend.Add("mean", l)
+	p.Legend.Add(fmt.Sprintf("threshold %g", threshold), thr)
+	p.Legend.Top = true
+	p.Legend.TextStyle.Font.Size = vg.Points(8)
+	p.X.Min, p.X.Max = xmin-0.5, xmax+0.5
+	p.X.Tick.Marker = intTicks{}
+	return p, nil
+}
+
+type intTicks struct{}
+
+func (intTicks) Ticks(min, max float64) []plot.Tick {
+	var t []plot.Tick
+	for i := math.Ceil(min); i <= max; i++ {
+		t = append(t, plot.Tick{Value: i, Label: fmt.Sprint(int(i))})
+	}
+	return t
+}
+
+// classColor is the colour of class i in scatter plots.
+func classColor(i int) color.Color {
+	c := plotutil.Color(i).(color.RGBA)
+	return c
+}
+
+// quiver draws arrows from At[i] along V[i], scaled so the longest is Len
+// data units.
+type quiver struct {
+	At, V [][2]float64
+	Len   float64
+	Color color.Color
+}
+
+func (q *quiver) Plot(c draw.Canvas, plt *plot.Plot) {
+	trX, trY := plt.Transforms(&c)
+	maxN := 0.0
+	for _, v := range q.V {
+		maxN = math.Max(maxN, math.Hypot(v[0], v[1]))
+	}
+	if maxN == 0 {
+		return
+	}
+	sty := draw.LineStyle{Color: q.Color, Width: vg.Points(0.8)}
+	for i, a := range q.At {
+		v := q.V[i]
+		bx, by := a[0]+v[0]/maxN*q.Len, a[1]+v[1]/maxN*q.Len
+		p0 := vg.Point{X: trX(a[0]), Y: trY(a[1])}
+		p1 := vg.Point{X: trX(bx), Y: trY(by)}
+		d := p1.Sub(p0)
+		n := math.Hypot(float64(d.X), float64(d.Y))
+		if n < 0.5 {
+			continue
+		}
+		u := vg.Point{X: d.X / vg.Length(n), Y: d.Y / vg.Length(n)}
+		head := vg.Length(math.Min(4, n/2))
+		l := vg.Point{X: -u.X*head - u.Y*head/2, Y: -u.Y*head + u.X*head/2}
+		r := vg.Point{X: -u.X*head + u.Y*head/2, Y: -u.Y*head - u.X*head/2}
+		lines := c.ClipLinesXY([]vg.Point{p0, p1}, []vg.Point{p1.Add(l), p1, p1.Add(r)})
+		c.StrokeLines(sty, lines...)
+	}
+}
+
+func (q *quiver) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, ymin = math.Inf(1), math.Inf(1)
+	xmax, ymax = math.Inf(-1), math.Inf(-1)
+	for _, a := range q.At {
+		xmin, xmax = math.Min(xmin, a[0]), math.Max(xmax, a[0])
+		ymin, ymax = math.Min(ymin, a[1]), math.Max(ymax, a[1])
+	}
+	return
+}
+
+// grid is a heat map's values on a regular grid (plotter.GridXYZ).
+type grid struct {
+	Xs, Ys []float64
+	Vals   [][]float64 // Vals[row(y)][col(x)]
+	Lo, Hi float64
+}
+
+func (g *grid) Dims() (int, int)   { return len(g.Xs), len(g.Ys) }
+func (g *grid) Z(c, r int) float64 { return g.Vals[r][c] }
+func (g *grid) X(c int) float64    { return g.Xs[c] }
+func (g *grid) Y(r int) float64    { return g.Ys[r] }
+func (g *grid) Min() float64       { return g.Lo }
+func (g *grid) Max() float64       { return g.Hi }
+
+// coolWarm is a blue–white–red palette for heat maps.
+type coolWarm int
+
+func (n coolWarm) Colors() []color.Color {
+	out := make([]color.Color, int(n))
+	for i := range out {
+		t := float64(i) / float64(int(n)-1)
+		lerp := func(a, b float64, t float64) uint8 { return uint8(a + (b-a)*t) }
+		if t < 0.5 {
+			s := t / 0.5
+			out[i] = color.RGBA{R: lerp(59, 240, s), G: lerp(76, 240, s), B: lerp(192, 240, s), A: 255}
+		} else {
+			s := (t - 0.5) / 0.5
+			out[i] = color.RGBA{R: lerp(240, 180, s), G: lerp(240, 4, s), B: lerp(240, 38, s), A: 255}
+		}
+	}
+	return out
+}
+
+// strip tiles 28×28 grey images in one row, each scaled by zoom, white
+// on black as MNIST is.
+func strip(images [][]float32, zoom int) ([]byte, error) {
+	const side = 28
+	pad := 2
+	w := len(images)*(side*zoom+pad) + pad
+	h := side*zoom + 2*pad
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = 96
+	}
+	for k, im := range images {
+		x0 := pad + k*(side*zoom+pad)
+		for y := 0; y < side*zoom; y++ {
+			for x := 0; x < side*zoom; x++ {
+				v := im[(y/zoom)*side+x/zoom]
+				img.SetGray(x0+x, pad+y, color.Gray{Y: uint8(math.Round(255 * math.Min(1, math.Max(0, float64(v)))))})
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
