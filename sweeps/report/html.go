@@ -10,8 +10,8 @@ import (
 )
 
 var (
-	colorBlack = color.RGBA{A: 255}
-	colorGreen = color.RGBA{R: 20, G: 160, B: 60, A: 255}
+	colorBlack  = color.RGBA{A: 255}
+	colorStream = color.RGBA{R: 255, G: 210, B: 0, A: 255}
 )
 
 var (

@@ -85,6 +85,12 @@ type Drift struct {
 	MaxDrift  float64 `json:"max_drift"`
 	Steps     int     `json:"steps"`
 	Eps       float64 `json:"eps"`
+	// LeftDataAt is the first step at which the streamline is outside the
+	// bounding box of the validation latents (-1: it never leaves), where
+	// ψ and the generators are extrapolating; DriftInside is the largest
+	// drift before that step.
+	LeftDataAt  int     `json:"left_data_at"`
+	DriftInside float64 `json:"drift_inside"`
 }
 
 // Report is a rendered sweep report.
@@ -185,9 +191,13 @@ func Build(ctx context.Context, r *pipeline.Runner, spec *sweeps.Spec, sweep str
 			for _, img := range imgs {
 				add(img)
 			}
-			fmt.Fprintf(&md, "### Class probability along the streamlines (%s)\n\n| generator | through centre of | p at start | p at end | largest drift |\n|---|---|---|---|---|\n", who)
+			fmt.Fprintf(&md, "### Class probability along the streamlines (%s)\n\n| generator | through centre of | p at start | p at end | largest drift | leaves the data at step | largest drift inside |\n|---|---|---|---|---|---|---|\n", who)
 			for _, d := range drifts {
-				fmt.Fprintf(&md, "| J%d | digit %d | %.4f | %.4f | %.4f |\n", d.Generator, d.Class, d.Start, d.End, d.MaxDrift)
+				left := "never"
+				if d.LeftDataAt >= 0 {
+					left = fmt.Sprint(d.LeftDataAt)
+				}
+				fmt.Fprintf(&md, "| J%d | digit %d | %.4f | %.4f | %.4f | %s | %.4f |\n", d.Generator, d.Class, d.Start, d.End, d.MaxDrift, left, d.DriftInside)
 			}
 			fmt.Fprintf(&md, "\n(%d Runge–Kutta steps of ε = %g.)\n\n", opt.StreamSteps, opt.StreamEps)
 		}
@@ -465,6 +475,26 @@ func heatValues(tr *pipeline.Trained, pts [][]float64) ([]float64, string, error
 	return out, "ψ₁(z)", nil
 }
 
+// box is the bounding box of the points.
+func box(pts [][]float64) (lo, hi []float64) {
+	lo, hi = append([]float64(nil), pts[0]...), append([]float64(nil), pts[0]...)
+	for _, p := range pts {
+		for d, v := range p {
+			lo[d], hi[d] = math.Min(lo[d], v), math.Max(hi[d], v)
+		}
+	}
+	return lo, hi
+}
+
+func inside(p, lo, hi []float64) bool {
+	for d, v := range p {
+		if v < lo[d] || v > hi[d] {
+			return false
+		}
+	}
+	return true
+}
+
 // bounds returns a square window around the validation latents.
 func bounds(pts [][]float64, a, b int) (lo, hi [2]float64) {
 	lo = [2]float64{math.Inf(1), math.Inf(1)}
@@ -586,7 +616,7 @@ func field2D(tr *pipeline.Trained, opt Options, who string) (Image, error) {
 			if err != nil {
 				return Image{}, err
 			}
-			l.Color, l.Width = colorGreen, vg.Points(1.6)
+			l.Color, l.Width = colorStream, vg.Points(1.8)
 			p.Add(l)
 		}
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo[0], hi[0], lo[1], hi[1]
@@ -598,7 +628,7 @@ func field2D(tr *pipeline.Trained, opt Options, who string) (Image, error) {
 		return Image{}, err
 	}
 	return Image{Name: "field", Title: "Latent space, oracle and flows (" + who + ")", PNG: b,
-		Caption: fmt.Sprintf("Validation latents by class over ψ's heat map (%s); black arrows: the generator's field (direction, longest scaled to a grid cell); green: streamlines through the class centres (%d Runge–Kutta steps of ε = %g). For a symmetry the arrows and streamlines follow the heat map's contours.", label, opt.StreamSteps, opt.StreamEps)}, nil
+		Caption: fmt.Sprintf("Validation latents by class over ψ's heat map (%s); black arrows: the generator's field (direction, longest scaled to a grid cell); yellow: streamlines through the class centres (%d Runge–Kutta steps of ε = %g). For a symmetry the arrows and streamlines follow the heat map's contours.", label, opt.StreamSteps, opt.StreamEps)}, nil
 }
 
 // projections3D draws an ℓ = 3 trial's latents and fields in the three
@@ -647,6 +677,7 @@ func projections3D(tr *pipeline.Trained, opt Options, who string) (Image, error)
 // ψ's class probabilities along the streamline.
 func decodedStreamlines(tr *pipeline.Trained, opt Options, t sweeps.TrialResult) ([]Image, []Drift, error) {
 	starts, classes := centres(tr)
+	lo, hi := box(tr.Val)
 	var imgs []Image
 	var drifts []Drift
 	every := max(1, opt.StreamSteps/100)
@@ -664,8 +695,17 @@ func decodedStreamlines(tr *pipeline.Trained, opt Options, t sweeps.TrialResult)
 			}
 			d := Drift{NG: t.NG, Seed: t.Seed, Generator: a + 1, Class: tr.Classes[classes[ci]], Steps: opt.StreamSteps, Eps: opt.StreamEps,
 				Start: probs[0][classes[ci]], End: probs[len(probs)-1][classes[ci]]}
-			for _, pr := range probs {
-				d.MaxDrift = math.Max(d.MaxDrift, math.Abs(pr[classes[ci]]-d.Start))
+			d.LeftDataAt = -1
+			for i, pr := range probs {
+				step := min(i*every, opt.StreamSteps)
+				drift := math.Abs(pr[classes[ci]] - d.Start)
+				d.MaxDrift = math.Max(d.MaxDrift, drift)
+				if d.LeftDataAt < 0 && !inside(line[i], lo, hi) {
+					d.LeftDataAt = step
+				}
+				if d.LeftDataAt < 0 {
+					d.DriftInside = math.Max(d.DriftInside, drift)
+				}
 			}
 			drifts = append(drifts, d)
 			var frames [][]float64
@@ -698,6 +738,15 @@ func decodedStreamlines(tr *pipeline.Trained, opt Options, t sweeps.TrialResult)
 				p.Add(l)
 				p.Legend.Add(fmt.Sprintf("P(digit %d)", tr.Classes[k]), l)
 			}
+			if d.LeftDataAt >= 0 {
+				exit, err := plotter.NewLine(plotter.XYs{{X: float64(d.LeftDataAt), Y: 0}, {X: float64(d.LeftDataAt), Y: 1}})
+				if err != nil {
+					return nil, nil, err
+				}
+				exit.Color, exit.Dashes = colorBlack, []vg.Length{vg.Points(3), vg.Points(3)}
+				p.Add(exit)
+				p.Legend.Add("leaves the data", exit)
+			}
 			p.Legend.Top, p.Legend.Left = false, true
 			probRow = append(probRow, p)
 		}
@@ -706,7 +755,7 @@ func decodedStreamlines(tr *pipeline.Trained, opt Options, t sweeps.TrialResult)
 			return nil, nil, err
 		}
 		imgs = append(imgs, Image{Name: fmt.Sprintf("probabilities-J%d", a+1), Title: fmt.Sprintf("ψ along the streamlines of J%d", a+1), PNG: b,
-			Caption: fmt.Sprintf("Class probabilities along the streamline of J%d through each class centre (%d steps of ε = %g): flat lines mean the flow keeps the class.", a+1, opt.StreamSteps, opt.StreamEps)})
+			Caption: fmt.Sprintf("Class probabilities along the streamline of J%d through each class centre (%d steps of ε = %g): flat lines mean the flow keeps the class; the dashed line marks where the streamline leaves the bounding box of the validation latents (beyond it ψ and the flow extrapolate).", a+1, opt.StreamSteps, opt.StreamEps)})
 		for ci, sb := range strips {
 			imgs = append(imgs, Image{Name: fmt.Sprintf("decoded-J%d-digit%d", a+1, tr.Classes[classes[ci]]),
 				Title: fmt.Sprintf("Decoded along J%d from the centre of digit %d", a+1, tr.Classes[classes[ci]]), PNG: sb,
