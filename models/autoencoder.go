@@ -63,12 +63,10 @@ func NewAutoencoder(seed uint64, latent int) *Autoencoder {
 // Params returns encoder and decoder parameters.
 func (ae *Autoencoder) Params() Params { return append(append(Params(nil), ae.Enc...), ae.Dec...) }
 
+// conv2d is a 3×3, padding-1 convolution with bias (the custom op of
+// convop.go).
 func conv2d(b *binder, x *G.Node, w, bias *Param, stride int) (*G.Node, error) {
-	c, err := G.Conv2d(x, b.node(w), tensor.Shape{3, 3}, []int{1, 1}, []int{stride, stride}, []int{1, 1})
-	if err != nil {
-		return nil, err
-	}
-	return G.BroadcastAdd(c, b.node(bias), nil, []byte{0, 2, 3})
+	return Conv3x3(x, b.node(w), b.node(bias), stride)
 }
 
 // encode builds E(x) for x of shape B×1×28×28: B×ℓ raw (unstandardised) latents.
@@ -105,13 +103,13 @@ func (ae *Autoencoder) decodeLogits(b *binder, z *G.Node) (*G.Node, error) {
 	}
 	h = G.Must(G.Rectify(h))
 	h = G.Must(G.Reshape(h, tensor.Shape{bs, aeC2, 7, 7}))
-	h = G.Must(G.Upsample2D(h, 2))
+	h = G.Must(Upsample2x(h))
 	n := len(ae.Dec)
 	if h, err = conv2d(b, h, ae.Dec[n-4], ae.Dec[n-3], 1); err != nil {
 		return nil, err
 	}
 	h = G.Must(G.Rectify(h))
-	h = G.Must(G.Upsample2D(h, 2))
+	h = G.Must(Upsample2x(h))
 	return conv2d(b, h, ae.Dec[n-2], ae.Dec[n-1], 1)
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: start the local stack (Temporal dev server + MinIO, state in
 # $LIESWEEP_STATE_DIR), a worker, run the demo sweeps of examples/ on
-# Temporal with progress, print their verdicts, stop what it started.
+# Temporal with progress, print their verdicts, write each sweep's report
+# with plots to $LIESWEEP_STATE_DIR/reports/, stop what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=${LIESWEEP_STATE_DIR:-.liesweep}
@@ -26,5 +27,10 @@ done
 for s in $specs; do
   echo "== examples/$s.yaml"
   $ls sweep watch "$s-$stamp"
+  $ls sweep report "$s-$stamp" --format md --out "$state/reports/$s-$stamp" > /dev/null
+done
+echo "reports with plots (open report.html in a browser):"
+for s in $specs; do
+  echo "  $state/reports/$s-$stamp/report.html"
 done
 echo "list the sweeps with '$ls sweep list' (after '$ls dev up'); the stack's data stays in $state"

@@ -65,7 +65,11 @@ func withStack(m *testing.M) (int, error) {
 	}
 	defer stack.Down()
 	binary = filepath.Join(dir, "liesweep")
-	build := exec.Command("go", "build", "-o", binary, "./cmd/liesweep")
+	args := []string{"build", "-o", binary}
+	if tags := os.Getenv("LIESWEEP_GOTAGS"); tags != "" {
+		args = append(args, "-tags", tags) // as make test's own build (openblas)
+	}
+	build := exec.Command("go", append(args, "./cmd/liesweep")...)
 	build.Dir = ".."
 	if out, err := build.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("build liesweep: %v\n%s", err, out)
@@ -94,9 +98,9 @@ func store(t *testing.T, bucket string) *s3store.Store {
 	return s
 }
 
-func cli(t *testing.T, bucket string, args ...string) (string, error) {
+func cli(t testing.TB, bucket string, args ...string) (string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Env = env(bucket)
@@ -114,7 +118,7 @@ type workerProc struct {
 	log *bytes.Buffer
 }
 
-func startWorker(t *testing.T, bucket, name string, extra ...string) *workerProc {
+func startWorker(t testing.TB, bucket, name string, extra ...string) *workerProc {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"worker", "--name", name}, extra...)...)
 	cmd.Env = env(bucket)
@@ -139,7 +143,7 @@ func startWorker(t *testing.T, bucket, name string, extra ...string) *workerProc
 	return w
 }
 
-func writeSpec(t *testing.T, text string) string {
+func writeSpec(t testing.TB, text string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "spec.yaml")
 	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
@@ -163,8 +167,9 @@ type report struct {
 				Passed bool   `json:"passed"`
 				Worker string `json:"worker"`
 				Stages []struct {
-					Stage       string `json:"stage"`
-					Reused      bool   `json:"reused"`
+					Stage       string  `json:"stage"`
+					Seconds     float64 `json:"seconds"`
+					Reused      bool    `json:"reused"`
 					ResumedFrom int    `json:"resumed_from"`
 				} `json:"stages"`
 			} `json:"trials"`
@@ -172,7 +177,7 @@ type report struct {
 	} `json:"groups"`
 }
 
-func getReport(t *testing.T, bucket, id string) report {
+func getReport(t testing.TB, bucket, id string) report {
 	t.Helper()
 	out, err := cli(t, bucket, "sweep", "report", id, "--format", "json")
 	if err != nil {

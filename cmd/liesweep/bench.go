@@ -114,7 +114,7 @@ as JSON.`,
 						pt[th] = append(pt[th], p)
 					}
 				}
-				row := benchRow{Workload: wl.name, Unit: ls[0].Unit, BLAS: "gonum (pure Go)"}
+				row := benchRow{Workload: wl.name, Unit: ls[0].Unit, BLAS: models.BLAS}
 				row.Liesweep, row.LiesweepMin, row.RSSLiesweepMB, row.LossLiesweep = medianMin(ls)
 				best := -1.0
 				for _, th := range []int{1, 2} {

@@ -1,0 +1,512 @@
+package models
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+	"runtime"
+	"sync"
+
+	"github.com/chewxy/hm"
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// The autoencoder's convolutions and upsampling are custom gorgonia ops:
+// stock gorgonia runs a 3×3 convolution as a boxed im2col, a batched
+// matmul and a separate bias broadcast, and Upsample2D touches one boxed
+// element at a time (NOTES-gorgonia: ~45 % of the autoencoder's CPU). Here
+// a convolution is im2col in tight slice loops over a chunk of images, one
+// GEMM per chunk (gonum's blas32, or OpenBLAS with the openblas build tag)
+// and the bias added while scattering the result; its gradients are the
+// transposed GEMMs and col2im. Work is split over the cores by images.
+// Buffers come from a shared pool and every op writes into the value the
+// tape machine preallocated, so a training step allocates nothing large.
+// Float32 only: the autoencoder is float32.
+
+// convGeom is the geometry of a 3×3, padding-1 convolution.
+type convGeom struct {
+	B, Cin, H, W, Cout, Stride int
+}
+
+func (g convGeom) Ho() int { return (g.H-1)/g.Stride + 1 }
+func (g convGeom) Wo() int { return (g.W-1)/g.Stride + 1 }
+func (g convGeom) P() int  { return g.Ho() * g.Wo() }
+func (g convGeom) K() int  { return g.Cin * 9 }
+
+// chunkImages is how many images one GEMM covers: about 8192 output
+// positions, so the im2col buffer stays a few MB.
+func (g convGeom) chunkImages() int { return max(1, min(g.B, 8192/g.P())) }
+
+func (g convGeom) String() string {
+	return fmt.Sprintf("%dx%dx%dx%d→%d/s%d", g.B, g.Cin, g.H, g.W, g.Cout, g.Stride)
+}
+
+// im2col writes the K × (n·P) patch matrix of images [b0, b0+n) of x into
+// cols (row k = (ci·3+ky)·3+kx, column j·P + oy·Wo + ox).
+func (g convGeom) im2col(x []float32, b0, n int, cols []float32) {
+	P, Ho, Wo, s := g.P(), g.Ho(), g.Wo(), g.Stride
+	ld := n * P
+	parallel(n, func(j0, j1 int) {
+		for j := j0; j < j1; j++ {
+			img := x[(b0+j)*g.Cin*g.H*g.W:]
+			for ci := 0; ci < g.Cin; ci++ {
+				plane := img[ci*g.H*g.W : (ci+1)*g.H*g.W]
+				for ky := 0; ky < 3; ky++ {
+					for kx := 0; kx < 3; kx++ {
+						row := cols[((ci*3+ky)*3+kx)*ld+j*P:]
+						for oy := 0; oy < Ho; oy++ {
+							iy := oy*s + ky - 1
+							out := row[oy*Wo : (oy+1)*Wo]
+							if iy < 0 || iy >= g.H {
+								clear(out)
+								continue
+							}
+							src := plane[iy*g.W : (iy+1)*g.W]
+							for ox := range out {
+								ix := ox*s + kx - 1
+								if ix < 0 || ix >= g.W {
+									out[ox] = 0
+								} else {
+									out[ox] = src[ix]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// col2im adds the K × (n·P) matrix dcols back onto images [b0, b0+n) of dx.
+func (g convGeom) col2im(dcols []float32, b0, n int, dx []float32) {
+	P, Ho, Wo, s := g.P(), g.Ho(), g.Wo(), g.Stride
+	ld := n * P
+	parallel(n, func(j0, j1 int) {
+		for j := j0; j < j1; j++ {
+			img := dx[(b0+j)*g.Cin*g.H*g.W:]
+			for ci := 0; ci < g.Cin; ci++ {
+				plane := img[ci*g.H*g.W : (ci+1)*g.H*g.W]
+				for ky := 0; ky < 3; ky++ {
+					for kx := 0; kx < 3; kx++ {
+						row := dcols[((ci*3+ky)*3+kx)*ld+j*P:]
+						for oy := 0; oy < Ho; oy++ {
+							iy := oy*s + ky - 1
+							if iy < 0 || iy >= g.H {
+								continue
+							}
+							dst := plane[iy*g.W : (iy+1)*g.W]
+							in := row[oy*Wo : (oy+1)*Wo]
+							for ox, v := range in {
+								if ix := ox*s + kx - 1; ix >= 0 && ix < g.W {
+									dst[ix] += v
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// gatherDY copies dy of images [b0, b0+n) (B×Cout×P) into Cout × (n·P).
+func (g convGeom) gatherDY(dy []float32, b0, n int, out []float32) {
+	P, ld := g.P(), n*g.P()
+	parallel(n, func(j0, j1 int) {
+		for j := j0; j < j1; j++ {
+			for co := 0; co < g.Cout; co++ {
+				copy(out[co*ld+j*P:co*ld+(j+1)*P], dy[((b0+j)*g.Cout+co)*P:])
+			}
+		}
+	})
+}
+
+// forward computes y = conv(x, w) + bias into y (B×Cout×Ho×Wo).
+func (g convGeom) forward(x, w, bias, y []float32) {
+	P, K, cb := g.P(), g.K(), g.chunkImages()
+	cols := getBuf(K * cb * P)
+	tmp := getBuf(g.Cout * cb * P)
+	defer putBuf(cols)
+	defer putBuf(tmp)
+	W := blas32.General{Rows: g.Cout, Cols: K, Stride: K, Data: w}
+	for b0 := 0; b0 < g.B; b0 += cb {
+		n := min(cb, g.B-b0)
+		ld := n * P
+		g.im2col(x, b0, n, cols)
+		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, W,
+			blas32.General{Rows: K, Cols: ld, Stride: ld, Data: cols},
+			0, blas32.General{Rows: g.Cout, Cols: ld, Stride: ld, Data: tmp})
+		parallel(n, func(j0, j1 int) {
+			for j := j0; j < j1; j++ {
+				for co := 0; co < g.Cout; co++ {
+					dst := y[((b0+j)*g.Cout+co)*P : ((b0+j)*g.Cout+co+1)*P]
+					src := tmp[co*ld+j*P:]
+					bv := bias[co]
+					for p := range dst {
+						dst[p] = src[p] + bv
+					}
+				}
+			}
+		})
+	}
+}
+
+// gradWeight computes dW = Σ dY·colsᵀ (Cout×K) and dBias = Σ dY.
+func (g convGeom) gradWeight(x, dy, dw, db []float32) {
+	P, K, cb := g.P(), g.K(), g.chunkImages()
+	cols := getBuf(K * cb * P)
+	dyt := getBuf(g.Cout * cb * P)
+	defer putBuf(cols)
+	defer putBuf(dyt)
+	clear(dw)
+	clear(db)
+	DW := blas32.General{Rows: g.Cout, Cols: K, Stride: K, Data: dw}
+	for b0 := 0; b0 < g.B; b0 += cb {
+		n := min(cb, g.B-b0)
+		ld := n * P
+		g.im2col(x, b0, n, cols)
+		g.gatherDY(dy, b0, n, dyt)
+		blas32.Gemm(blas.NoTrans, blas.Trans, 1,
+			blas32.General{Rows: g.Cout, Cols: ld, Stride: ld, Data: dyt},
+			blas32.General{Rows: K, Cols: ld, Stride: ld, Data: cols},
+			1, DW)
+		for co := 0; co < g.Cout; co++ {
+			var s float32
+			for _, v := range dyt[co*ld : (co+1)*ld] {
+				s += v
+			}
+			db[co] += s
+		}
+	}
+}
+
+// gradInput computes dX = col2im(Wᵀ·dY).
+func (g convGeom) gradInput(w, dy, dx []float32) {
+	P, K, cb := g.P(), g.K(), g.chunkImages()
+	dcols := getBuf(K * cb * P)
+	dyt := getBuf(g.Cout * cb * P)
+	defer putBuf(dcols)
+	defer putBuf(dyt)
+	clear(dx)
+	W := blas32.General{Rows: g.Cout, Cols: K, Stride: K, Data: w}
+	for b0 := 0; b0 < g.B; b0 += cb {
+		n := min(cb, g.B-b0)
+		ld := n * P
+		g.gatherDY(dy, b0, n, dyt)
+		blas32.Gemm(blas.Trans, blas.NoTrans, 1, W,
+			blas32.General{Rows: g.Cout, Cols: ld, Stride: ld, Data: dyt},
+			0, blas32.General{Rows: K, Cols: ld, Stride: ld, Data: dcols})
+		g.col2im(dcols, b0, n, dx)
+	}
+}
+
+// parallel runs f over [0, n) split into one contiguous range per core.
+func parallel(n int, f func(i0, i1 int)) {
+	w := min(n, runtime.GOMAXPROCS(0))
+	if w <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for k := 0; k < w; k++ {
+		i0, i1 := k*n/w, (k+1)*n/w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i0, i1)
+		}()
+	}
+	wg.Wait()
+}
+
+// bufPool hands out float32 scratch buffers; ops run one at a time per
+// graph, so a handful of buffers serves every convolution of a training.
+var bufPool struct {
+	sync.Mutex
+	free [][]float32
+}
+
+func getBuf(n int) []float32 {
+	bufPool.Lock()
+	defer bufPool.Unlock()
+	for i, b := range bufPool.free {
+		if cap(b) >= n {
+			bufPool.free = append(bufPool.free[:i], bufPool.free[i+1:]...)
+			return b[:n]
+		}
+	}
+	return make([]float32, n)
+}
+
+func putBuf(b []float32) {
+	bufPool.Lock()
+	defer bufPool.Unlock()
+	if len(bufPool.free) < 8 {
+		bufPool.free = append(bufPool.free, b)
+	}
+}
+
+// --- gorgonia ops ---
+
+// convOp is y = conv3×3(x, w, padding 1, stride) + bias over inputs
+// (x: B×Cin×H×W, w: Cout×Cin×3×3, bias: 1×Cout×1×1).
+type convOp struct{ g convGeom }
+
+// convGradOp is one gradient of convOp: of the input (inputs w, dy), of
+// the weight (inputs x, dy) or of the bias (inputs x, dy).
+type convGradOp struct {
+	g     convGeom
+	which string // "input", "weight", "bias"
+}
+
+// upsampleOp repeats each pixel 2×2; upsampleGradOp sums 2×2 blocks.
+type upsampleOp struct{ B, C, H, W int }
+type upsampleGradOp struct{ B, C, H, W int }
+
+var (
+	_ G.SDOp            = convOp{}
+	_ G.UsePreallocDoer = convOp{}
+	_ G.UsePreallocDoer = convGradOp{}
+	_ G.SDOp            = upsampleOp{}
+	_ G.UsePreallocDoer = upsampleOp{}
+	_ G.UsePreallocDoer = upsampleGradOp{}
+)
+
+func tensor4() G.TensorType { return G.TensorType{Dims: 4, Of: hm.TypeVariable('a')} }
+
+// Conv3x3 applies the custom convolution with bias: x is B×Cin×H×W, w is
+// Cout×Cin×3×3, bias 1×Cout×1×1.
+func Conv3x3(x, w, bias *G.Node, stride int) (*G.Node, error) {
+	xs, ws := x.Shape(), w.Shape()
+	if len(xs) != 4 || len(ws) != 4 || ws[1] != xs[1] || ws[2] != 3 || ws[3] != 3 {
+		return nil, fmt.Errorf("conv3x3: input %v and weight %v do not fit (want B×C×H×W and O×C×3×3)", xs, ws)
+	}
+	if x.Dtype() != tensor.Float32 {
+		return nil, fmt.Errorf("conv3x3: float32 only, got %v", x.Dtype())
+	}
+	return G.ApplyOp(convOp{g: convGeom{B: xs[0], Cin: xs[1], H: xs[2], W: xs[3], Cout: ws[0], Stride: stride}}, x, w, bias)
+}
+
+// Upsample2x repeats each pixel of x (B×C×H×W, float32) 2×2.
+func Upsample2x(x *G.Node) (*G.Node, error) {
+	s := x.Shape()
+	if len(s) != 4 || x.Dtype() != tensor.Float32 {
+		return nil, fmt.Errorf("upsample2x: want a float32 B×C×H×W input, got %v %v", x.Dtype(), s)
+	}
+	return G.ApplyOp(upsampleOp{B: s[0], C: s[1], H: s[2], W: s[3]}, x)
+}
+
+func (op convOp) Arity() int            { return 3 }
+func (op convOp) Type() hm.Type         { t := tensor4(); return hm.NewFnType(t, t, t, t) }
+func (op convOp) ReturnsPtr() bool      { return false }
+func (op convOp) CallsExtern() bool     { return false }
+func (op convOp) OverwritesInput() int  { return -1 }
+func (op convOp) String() string        { return "Conv3x3(" + op.g.String() + ")" }
+func (op convOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op convOp) Hashcode() uint32      { return hashOf(op) }
+func (op convOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.g.B, op.g.Cout, op.g.Ho(), op.g.Wo()}, nil
+}
+func (op convOp) Do(in ...G.Value) (G.Value, error) {
+	return op.UsePreallocDo(nil, in...)
+}
+func (op convOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	x, w, b, err := floats3(op, in)
+	if err != nil {
+		return nil, err
+	}
+	out, y := outTensor(prealloc, op.g.B, op.g.Cout, op.g.Ho(), op.g.Wo())
+	op.g.forward(x, w, b, y)
+	return out, nil
+}
+func (op convOp) DiffWRT(int) []bool { return []bool{true, true, true} }
+func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	x, w := inputs[0], inputs[1]
+	dx, err := G.ApplyOp(convGradOp{g: op.g, which: "input"}, w, grad)
+	if err != nil {
+		return nil, err
+	}
+	dw, err := G.ApplyOp(convGradOp{g: op.g, which: "weight"}, x, grad)
+	if err != nil {
+		return nil, err
+	}
+	db, err := G.ApplyOp(convGradOp{g: op.g, which: "bias"}, x, grad)
+	if err != nil {
+		return nil, err
+	}
+	return G.Nodes{dx, dw, db}, nil
+}
+
+func (op convGradOp) Arity() int            { return 2 }
+func (op convGradOp) Type() hm.Type         { t := tensor4(); return hm.NewFnType(t, t, t) }
+func (op convGradOp) ReturnsPtr() bool      { return false }
+func (op convGradOp) CallsExtern() bool     { return false }
+func (op convGradOp) OverwritesInput() int  { return -1 }
+func (op convGradOp) String() string        { return "Conv3x3Grad" + op.which + "(" + op.g.String() + ")" }
+func (op convGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op convGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op convGradOp) shape() tensor.Shape {
+	switch op.which {
+	case "input":
+		return tensor.Shape{op.g.B, op.g.Cin, op.g.H, op.g.W}
+	case "weight":
+		return tensor.Shape{op.g.Cout, op.g.Cin, 3, 3}
+	}
+	return tensor.Shape{1, op.g.Cout, 1, 1}
+}
+func (op convGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape(), nil }
+func (op convGradOp) Do(in ...G.Value) (G.Value, error)              { return op.UsePreallocDo(nil, in...) }
+func (op convGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	if len(in) != 2 {
+		return nil, fmt.Errorf("%v: want 2 inputs, got %d", op, len(in))
+	}
+	a, err1 := float32s(in[0])
+	dy, err2 := float32s(in[1])
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("%v: float32 tensors only", op)
+	}
+	s := op.shape()
+	out, d := outTensor(prealloc, s...)
+	switch op.which {
+	case "input":
+		op.g.gradInput(a, dy, d)
+	case "weight":
+		db := getBuf(op.g.Cout)
+		op.g.gradWeight(a, dy, d, db)
+		putBuf(db)
+	case "bias":
+		clear(d)
+		P := op.g.P()
+		for b := 0; b < op.g.B; b++ {
+			for co := 0; co < op.g.Cout; co++ {
+				var s float32
+				for _, v := range dy[(b*op.g.Cout+co)*P : (b*op.g.Cout+co+1)*P] {
+					s += v
+				}
+				d[co] += s
+			}
+		}
+	}
+	return out, nil
+}
+
+func (op upsampleOp) Arity() int           { return 1 }
+func (op upsampleOp) Type() hm.Type        { t := tensor4(); return hm.NewFnType(t, t) }
+func (op upsampleOp) ReturnsPtr() bool     { return false }
+func (op upsampleOp) CallsExtern() bool    { return false }
+func (op upsampleOp) OverwritesInput() int { return -1 }
+func (op upsampleOp) String() string {
+	return fmt.Sprintf("Upsample2x(%dx%dx%dx%d)", op.B, op.C, op.H, op.W)
+}
+func (op upsampleOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op upsampleOp) Hashcode() uint32      { return hashOf(op) }
+func (op upsampleOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.B, op.C, 2 * op.H, 2 * op.W}, nil
+}
+func (op upsampleOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
+func (op upsampleOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	x, err := float32s(in[0])
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", op, err)
+	}
+	out, y := outTensor(prealloc, op.B, op.C, 2*op.H, 2*op.W)
+	W2 := 2 * op.W
+	parallel(op.B*op.C, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			src := x[p*op.H*op.W : (p+1)*op.H*op.W]
+			dst := y[p*4*op.H*op.W : (p+1)*4*op.H*op.W]
+			for i := 0; i < op.H; i++ {
+				row := dst[2*i*W2 : (2*i+1)*W2]
+				for j, v := range src[i*op.W : (i+1)*op.W] {
+					row[2*j], row[2*j+1] = v, v
+				}
+				copy(dst[(2*i+1)*W2:(2*i+2)*W2], row)
+			}
+		}
+	})
+	return out, nil
+}
+func (op upsampleOp) DiffWRT(int) []bool { return []bool{true} }
+func (op upsampleOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
+	d, err := G.ApplyOp(upsampleGradOp(op), grad)
+	return G.Nodes{d}, err
+}
+
+func (op upsampleGradOp) Arity() int           { return 1 }
+func (op upsampleGradOp) Type() hm.Type        { t := tensor4(); return hm.NewFnType(t, t) }
+func (op upsampleGradOp) ReturnsPtr() bool     { return false }
+func (op upsampleGradOp) CallsExtern() bool    { return false }
+func (op upsampleGradOp) OverwritesInput() int { return -1 }
+func (op upsampleGradOp) String() string {
+	return fmt.Sprintf("Upsample2xGrad(%dx%dx%dx%d)", op.B, op.C, op.H, op.W)
+}
+func (op upsampleGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op upsampleGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op upsampleGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+	return tensor.Shape{op.B, op.C, op.H, op.W}, nil
+}
+func (op upsampleGradOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
+func (op upsampleGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+	dy, err := float32s(in[0])
+	if err != nil {
+		return nil, fmt.Errorf("%v: %w", op, err)
+	}
+	out, dx := outTensor(prealloc, op.B, op.C, op.H, op.W)
+	W2 := 2 * op.W
+	parallel(op.B*op.C, func(p0, p1 int) {
+		for p := p0; p < p1; p++ {
+			src := dy[p*4*op.H*op.W : (p+1)*4*op.H*op.W]
+			dst := dx[p*op.H*op.W : (p+1)*op.H*op.W]
+			for i := 0; i < op.H; i++ {
+				r0, r1 := src[2*i*W2:(2*i+1)*W2], src[(2*i+1)*W2:(2*i+2)*W2]
+				for j := range dst[i*op.W : (i+1)*op.W] {
+					dst[i*op.W+j] = r0[2*j] + r0[2*j+1] + r1[2*j] + r1[2*j+1]
+				}
+			}
+		}
+	})
+	return out, nil
+}
+
+func hashOf(op fmt.Stringer) uint32 {
+	h := fnv.New32a()
+	fmt.Fprint(h, op.String())
+	return h.Sum32()
+}
+
+func float32s(v G.Value) ([]float32, error) {
+	d, ok := v.Data().([]float32)
+	if !ok {
+		return nil, fmt.Errorf("want float32 data, got %T", v.Data())
+	}
+	return d, nil
+}
+
+func floats3(op fmt.Stringer, in []G.Value) (a, b, c []float32, err error) {
+	if len(in) != 3 {
+		return nil, nil, nil, fmt.Errorf("%v: want 3 inputs, got %d", op, len(in))
+	}
+	if a, err = float32s(in[0]); err == nil {
+		if b, err = float32s(in[1]); err == nil {
+			c, err = float32s(in[2])
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("%v: %w", op, err)
+	}
+	return
+}
+
+// outTensor returns prealloc when it is a float32 tensor of the shape, a
+// new one otherwise, with its backing slice.
+func outTensor(prealloc G.Value, shape ...int) (*tensor.Dense, []float32) {
+	if t, ok := prealloc.(*tensor.Dense); ok && t.Dtype() == tensor.Float32 && t.Shape().Eq(tensor.Shape(shape)) {
+		return t, t.Data().([]float32)
+	}
+	t := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	return t, t.Data().([]float32)
+}
