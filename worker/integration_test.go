@@ -170,7 +170,7 @@ type report struct {
 					Stage       string  `json:"stage"`
 					Seconds     float64 `json:"seconds"`
 					Reused      bool    `json:"reused"`
-					ResumedFrom int    `json:"resumed_from"`
+					ResumedFrom int     `json:"resumed_from"`
 				} `json:"stages"`
 			} `json:"trials"`
 		} `json:"levels"`
