@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
@@ -36,9 +37,14 @@ func (g convGeom) Wo() int { return (g.W-1)/g.Stride + 1 }
 func (g convGeom) P() int  { return g.Ho() * g.Wo() }
 func (g convGeom) K() int  { return g.Cin * 9 }
 
-// chunkImages is how many images one GEMM covers: about 8192 output
-// positions, so the im2col buffer stays a few MB.
-func (g convGeom) chunkImages() int { return max(1, min(g.B, 8192/g.P())) }
+// chunkImages is how many images one GEMM covers: about 4096 output
+// positions, and at least four chunks per batch so the cores share the
+// work. It depends on the geometry only, so every sum over chunks runs in
+// the same order whatever the number of cores: results are identical on
+// every machine.
+func (g convGeom) chunkImages() int {
+	return max(1, min(4096/g.P(), (g.B+3)/4))
+}
 
 func (g convGeom) String() string {
 	return fmt.Sprintf("%dx%dx%dx%d→%d/s%d", g.B, g.Cin, g.H, g.W, g.Cout, g.Stride)
@@ -49,137 +55,188 @@ func (g convGeom) String() string {
 func (g convGeom) im2col(x []float32, b0, n int, cols []float32) {
 	P, Ho, Wo, s := g.P(), g.Ho(), g.Wo(), g.Stride
 	ld := n * P
-	parallel(n, func(j0, j1 int) {
-		for j := j0; j < j1; j++ {
-			img := x[(b0+j)*g.Cin*g.H*g.W:]
-			for ci := 0; ci < g.Cin; ci++ {
-				plane := img[ci*g.H*g.W : (ci+1)*g.H*g.W]
-				for ky := 0; ky < 3; ky++ {
-					for kx := 0; kx < 3; kx++ {
-						row := cols[((ci*3+ky)*3+kx)*ld+j*P:]
-						for oy := 0; oy < Ho; oy++ {
-							iy := oy*s + ky - 1
-							out := row[oy*Wo : (oy+1)*Wo]
-							if iy < 0 || iy >= g.H {
-								clear(out)
-								continue
+	for j := 0; j < n; j++ {
+		img := x[(b0+j)*g.Cin*g.H*g.W:]
+		for ci := 0; ci < g.Cin; ci++ {
+			plane := img[ci*g.H*g.W : (ci+1)*g.H*g.W]
+			for ky := 0; ky < 3; ky++ {
+				for kx := 0; kx < 3; kx++ {
+					row := cols[((ci*3+ky)*3+kx)*ld+j*P:]
+					for oy := 0; oy < Ho; oy++ {
+						iy := oy*s + ky - 1
+						out := row[oy*Wo : (oy+1)*Wo]
+						if iy < 0 || iy >= g.H {
+							clear(out)
+							continue
+						}
+						src := plane[iy*g.W : (iy+1)*g.W]
+						if s == 1 {
+							// out[ox] = src[ox+kx-1]: a shifted copy, zero at the edge
+							switch kx {
+							case 0:
+								out[0] = 0
+								copy(out[1:], src[:Wo-1])
+							case 1:
+								copy(out, src[:Wo])
+							case 2:
+								copy(out, src[1:Wo])
+								out[Wo-1] = 0
 							}
-							src := plane[iy*g.W : (iy+1)*g.W]
-							for ox := range out {
-								ix := ox*s + kx - 1
-								if ix < 0 || ix >= g.W {
-									out[ox] = 0
-								} else {
-									out[ox] = src[ix]
-								}
+							continue
+						}
+						for ox := range out {
+							if ix := ox*s + kx - 1; ix >= 0 && ix < g.W {
+								out[ox] = src[ix]
+							} else {
+								out[ox] = 0
 							}
 						}
 					}
 				}
 			}
 		}
-	})
+	}
 }
 
 // col2im adds the K × (n·P) matrix dcols back onto images [b0, b0+n) of dx.
 func (g convGeom) col2im(dcols []float32, b0, n int, dx []float32) {
 	P, Ho, Wo, s := g.P(), g.Ho(), g.Wo(), g.Stride
 	ld := n * P
-	parallel(n, func(j0, j1 int) {
-		for j := j0; j < j1; j++ {
-			img := dx[(b0+j)*g.Cin*g.H*g.W:]
-			for ci := 0; ci < g.Cin; ci++ {
-				plane := img[ci*g.H*g.W : (ci+1)*g.H*g.W]
-				for ky := 0; ky < 3; ky++ {
-					for kx := 0; kx < 3; kx++ {
-						row := dcols[((ci*3+ky)*3+kx)*ld+j*P:]
-						for oy := 0; oy < Ho; oy++ {
-							iy := oy*s + ky - 1
-							if iy < 0 || iy >= g.H {
-								continue
+	for j := 0; j < n; j++ {
+		img := dx[(b0+j)*g.Cin*g.H*g.W:]
+		for ci := 0; ci < g.Cin; ci++ {
+			plane := img[ci*g.H*g.W : (ci+1)*g.H*g.W]
+			for ky := 0; ky < 3; ky++ {
+				for kx := 0; kx < 3; kx++ {
+					row := dcols[((ci*3+ky)*3+kx)*ld+j*P:]
+					for oy := 0; oy < Ho; oy++ {
+						iy := oy*s + ky - 1
+						if iy < 0 || iy >= g.H {
+							continue
+						}
+						dst := plane[iy*g.W : (iy+1)*g.W]
+						in := row[oy*Wo : (oy+1)*Wo]
+						if s == 1 {
+							// dst[ox+kx-1] += in[ox] over the columns inside
+							lo, hi := 0, Wo
+							if kx == 0 {
+								lo = 1
+							} else if kx == 2 {
+								hi = Wo - 1
 							}
-							dst := plane[iy*g.W : (iy+1)*g.W]
-							in := row[oy*Wo : (oy+1)*Wo]
-							for ox, v := range in {
-								if ix := ox*s + kx - 1; ix >= 0 && ix < g.W {
-									dst[ix] += v
-								}
+							d := dst[lo+kx-1 : hi+kx-1]
+							for i, v := range in[lo:hi] {
+								d[i] += v
+							}
+							continue
+						}
+						for ox, v := range in {
+							if ix := ox*s + kx - 1; ix >= 0 && ix < g.W {
+								dst[ix] += v
 							}
 						}
 					}
 				}
 			}
 		}
-	})
+	}
 }
 
 // gatherDY copies dy of images [b0, b0+n) (B×Cout×P) into Cout × (n·P).
 func (g convGeom) gatherDY(dy []float32, b0, n int, out []float32) {
 	P, ld := g.P(), n*g.P()
-	parallel(n, func(j0, j1 int) {
-		for j := j0; j < j1; j++ {
-			for co := 0; co < g.Cout; co++ {
-				copy(out[co*ld+j*P:co*ld+(j+1)*P], dy[((b0+j)*g.Cout+co)*P:])
-			}
+	for j := 0; j < n; j++ {
+		for co := 0; co < g.Cout; co++ {
+			copy(out[co*ld+j*P:co*ld+(j+1)*P], dy[((b0+j)*g.Cout+co)*P:])
 		}
-	})
+	}
+}
+
+// chunks runs f on every chunk of images, spread over the cores; f gets
+// the chunk's index, first image and size and a worker-owned scratch.
+func (g convGeom) chunks(scratch int, f func(c, b0, n int, buf []float32)) {
+	cb := g.chunkImages()
+	nc := (g.B + cb - 1) / cb
+	workers := min(nc, runtime.GOMAXPROCS(0))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := getBuf(scratch)
+			defer putBuf(buf)
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= nc {
+					return
+				}
+				b0 := c * cb
+				f(c, b0, min(cb, g.B-b0), buf)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // forward computes y = conv(x, w) + bias into y (B×Cout×Ho×Wo).
 func (g convGeom) forward(x, w, bias, y []float32) {
 	P, K, cb := g.P(), g.K(), g.chunkImages()
-	cols := getBuf(K * cb * P)
-	tmp := getBuf(g.Cout * cb * P)
-	defer putBuf(cols)
-	defer putBuf(tmp)
 	W := blas32.General{Rows: g.Cout, Cols: K, Stride: K, Data: w}
-	for b0 := 0; b0 < g.B; b0 += cb {
-		n := min(cb, g.B-b0)
+	g.chunks((K+g.Cout)*cb*P, func(_, b0, n int, buf []float32) {
 		ld := n * P
+		cols, tmp := buf[:K*ld], buf[K*cb*P:K*cb*P+g.Cout*ld]
 		g.im2col(x, b0, n, cols)
 		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, W,
 			blas32.General{Rows: K, Cols: ld, Stride: ld, Data: cols},
 			0, blas32.General{Rows: g.Cout, Cols: ld, Stride: ld, Data: tmp})
-		parallel(n, func(j0, j1 int) {
-			for j := j0; j < j1; j++ {
-				for co := 0; co < g.Cout; co++ {
-					dst := y[((b0+j)*g.Cout+co)*P : ((b0+j)*g.Cout+co+1)*P]
-					src := tmp[co*ld+j*P:]
-					bv := bias[co]
-					for p := range dst {
-						dst[p] = src[p] + bv
-					}
+		for j := 0; j < n; j++ {
+			for co := 0; co < g.Cout; co++ {
+				dst := y[((b0+j)*g.Cout+co)*P : ((b0+j)*g.Cout+co+1)*P]
+				src := tmp[co*ld+j*P:]
+				bv := bias[co]
+				for p := range dst {
+					dst[p] = src[p] + bv
 				}
 			}
-		})
-	}
+		}
+	})
 }
 
-// gradWeight computes dW = Σ dY·colsᵀ (Cout×K) and dBias = Σ dY.
+// gradWeight computes dW = Σ dY·colsᵀ (Cout×K) and dBias = Σ dY. Each chunk
+// writes its own partial sums, added up in chunk order.
 func (g convGeom) gradWeight(x, dy, dw, db []float32) {
 	P, K, cb := g.P(), g.K(), g.chunkImages()
-	cols := getBuf(K * cb * P)
-	dyt := getBuf(g.Cout * cb * P)
-	defer putBuf(cols)
-	defer putBuf(dyt)
-	clear(dw)
-	clear(db)
-	DW := blas32.General{Rows: g.Cout, Cols: K, Stride: K, Data: dw}
-	for b0 := 0; b0 < g.B; b0 += cb {
-		n := min(cb, g.B-b0)
+	nc := (g.B + cb - 1) / cb
+	part := getBuf(nc * (g.Cout*K + g.Cout))
+	defer putBuf(part)
+	g.chunks((K+g.Cout)*cb*P, func(c, b0, n int, buf []float32) {
 		ld := n * P
+		cols, dyt := buf[:K*ld], buf[K*cb*P:K*cb*P+g.Cout*ld]
+		pw := part[c*(g.Cout*K+g.Cout):]
 		g.im2col(x, b0, n, cols)
 		g.gatherDY(dy, b0, n, dyt)
 		blas32.Gemm(blas.NoTrans, blas.Trans, 1,
 			blas32.General{Rows: g.Cout, Cols: ld, Stride: ld, Data: dyt},
 			blas32.General{Rows: K, Cols: ld, Stride: ld, Data: cols},
-			1, DW)
+			0, blas32.General{Rows: g.Cout, Cols: K, Stride: K, Data: pw[:g.Cout*K]})
 		for co := 0; co < g.Cout; co++ {
 			var s float32
 			for _, v := range dyt[co*ld : (co+1)*ld] {
 				s += v
 			}
-			db[co] += s
+			pw[g.Cout*K+co] = s
+		}
+	})
+	clear(dw)
+	clear(db)
+	for c := 0; c < nc; c++ {
+		pw := part[c*(g.Cout*K+g.Cout):]
+		for i := range dw {
+			dw[i] += pw[i]
+		}
+		for co := range db {
+			db[co] += pw[g.Cout*K+co]
 		}
 	}
 }
@@ -187,21 +244,17 @@ func (g convGeom) gradWeight(x, dy, dw, db []float32) {
 // gradInput computes dX = col2im(Wᵀ·dY).
 func (g convGeom) gradInput(w, dy, dx []float32) {
 	P, K, cb := g.P(), g.K(), g.chunkImages()
-	dcols := getBuf(K * cb * P)
-	dyt := getBuf(g.Cout * cb * P)
-	defer putBuf(dcols)
-	defer putBuf(dyt)
 	clear(dx)
 	W := blas32.General{Rows: g.Cout, Cols: K, Stride: K, Data: w}
-	for b0 := 0; b0 < g.B; b0 += cb {
-		n := min(cb, g.B-b0)
+	g.chunks((K+g.Cout)*cb*P, func(_, b0, n int, buf []float32) {
 		ld := n * P
+		dcols, dyt := buf[:K*ld], buf[K*cb*P:K*cb*P+g.Cout*ld]
 		g.gatherDY(dy, b0, n, dyt)
 		blas32.Gemm(blas.Trans, blas.NoTrans, 1, W,
 			blas32.General{Rows: g.Cout, Cols: ld, Stride: ld, Data: dyt},
 			0, blas32.General{Rows: K, Cols: ld, Stride: ld, Data: dcols})
 		g.col2im(dcols, b0, n, dx)
-	}
+	})
 }
 
 // parallel runs f over [0, n) split into one contiguous range per core.
