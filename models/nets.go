@@ -71,8 +71,27 @@ func NewMLP(seed uint64, prefix string, dt tensor.Dtype, act string, sizes ...in
 	return m
 }
 
-// apply builds the network on x (rows are points) in b's graph.
+// apply builds the network on x (rows are points) in b's graph: one fused
+// Dense op per layer (denseop.go).
 func (m *MLP) apply(b *binder, x *G.Node) (*G.Node, error) {
+	h := x
+	layers := len(m.Params) / 2
+	for i := 0; i < layers; i++ {
+		act := ""
+		if i+1 < layers {
+			act = m.Activation
+		}
+		var err error
+		if h, err = Dense(h, b.node(m.Params[2*i]), b.node(m.Params[2*i+1]), act); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// applyStock builds the same network from gorgonia's stock ops (matmul,
+// broadcast add, activation); the tests check Dense against it.
+func (m *MLP) applyStock(b *binder, x *G.Node) (*G.Node, error) {
 	h := x
 	for i := 0; i < len(m.Params)/2; i++ {
 		w, bias := b.node(m.Params[2*i]), b.node(m.Params[2*i+1])
