@@ -164,15 +164,17 @@ func (op denseGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, e
 		switch op.which {
 		case "dz":
 			dy := in[1].Data().([]float64)
-			for i, y := range a {
-				switch op.Act {
-				case ActReLU:
+			switch op.Act {
+			case ActReLU:
+				for i, y := range a {
 					if y > 0 {
 						d[i] = dy[i]
 					} else {
 						d[i] = 0
 					}
-				case ActTanh:
+				}
+			case ActTanh:
+				for i, y := range a {
 					d[i] = dy[i] * (1 - y*y)
 				}
 			}
@@ -193,15 +195,17 @@ func (op denseGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, e
 		switch op.which {
 		case "dz":
 			dy := in[1].Data().([]float32)
-			for i, y := range a {
-				switch op.Act {
-				case ActReLU:
+			switch op.Act {
+			case ActReLU:
+				for i, y := range a {
 					if y > 0 {
 						d[i] = dy[i]
 					} else {
 						d[i] = 0
 					}
-				case ActTanh:
+				}
+			case ActTanh:
+				for i, y := range a {
 					d[i] = dy[i] * (1 - y*y)
 				}
 			}
