@@ -508,6 +508,9 @@ func buildPlots(ctx context.Context, store sweeps.ArtifactStore, mnistDir, id st
 	if err != nil {
 		return nil, fmt.Errorf("plots of sweep %s: %w", id, err)
 	}
+	for _, w := range full.Warnings {
+		fmt.Fprintln(os.Stderr, "liesweep: warning:", w)
+	}
 	return full, nil
 }
 

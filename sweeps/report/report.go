@@ -100,6 +100,9 @@ type Report struct {
 	Images   []Image
 	Tangency []Tangency
 	Drift    []Drift
+	// Warnings say which plots could not be made and why (an artifact
+	// missing from the store, say); the rest of the report is still there.
+	Warnings []string
 }
 
 // Build renders the report of a sweep from its verdict groups, loading each
@@ -112,98 +115,111 @@ func Build(ctx context.Context, r *pipeline.Runner, spec *sweeps.Spec, sweep str
 		fmt.Fprintf(&md, "Note: %s\n\n", n)
 	}
 	for _, g := range groups {
-		slug := slugOf(g)
-		fmt.Fprintf(&md, "## Plots: %s, ℓ = %d\n\n", g.Dataset, g.LatentDim)
-		add := func(img Image) {
-			img.Name = slug + "-" + img.Name + ".png"
-			rep.Images = append(rep.Images, img)
-			fmt.Fprintf(&md, "### %s\n\n![%s](plots/%s)\n\n%s\n\n", img.Title, img.Title, img.Name, img.Caption)
-		}
-		img, err := metricsImage(g)
-		if err != nil {
-			return nil, err
-		}
-		add(img)
-
-		loaded := map[[2]int]*pipeline.Trained{}
-		load := func(t sweeps.TrialResult) (*pipeline.Trained, error) {
-			k := [2]int{t.NG, t.Seed}
-			if loaded[k] == nil {
-				tr, err := r.Load(ctx, spec, pipeline.Trial{Latent: g.LatentDim, NG: t.NG, Seed: t.Seed})
-				if err != nil {
-					return nil, err
-				}
-				loaded[k] = tr
-			}
-			return loaded[k], nil
-		}
-		if img, err = curvesImage(g, load); err != nil {
-			return nil, err
-		}
-		add(img)
-
-		focus := focusTrial(g)
-		tr, err := load(focus)
-		if err != nil {
-			return nil, err
-		}
-		who := fmt.Sprintf("N_g = %d, seed %d", focus.NG, focus.Seed)
-		tans, err := measureTangency(tr, opt, focus)
-		if err != nil {
-			return nil, err
-		}
-		for i := range tans {
-			tans[i].Dataset, tans[i].LatentDim = g.Dataset, g.LatentDim
-		}
-		rep.Tangency = append(rep.Tangency, tans...)
-		fmt.Fprintf(&md, "### Tangency of the flows to ψ's level sets (%s)\n\n", who)
-		md.WriteString("Mean squared cosine between each generator's field and ψ's gradient at the validation latents (0: the field follows the level sets; random directions give ≈ 1/ℓ).\n\n| generator | points | field | random directions | field turned 90° |\n|---|---|---|---|---|\n")
-		for _, t := range tans {
-			rot := "–"
-			if g.LatentDim == 2 {
-				rot = fmt.Sprintf("%.3g", t.Rotated)
-			}
-			fmt.Fprintf(&md, "| J%d | %d | %.3g | %.3g | %s |\n", t.Generator, t.Points, t.Field, t.Random, rot)
-		}
-		md.WriteString("\n")
-
-		switch g.LatentDim {
-		case 2:
-			if img, err = field2D(tr, opt, who); err != nil {
-				return nil, err
-			}
-			add(img)
-		case 3:
-			if img, err = projections3D(tr, opt, who); err != nil {
-				return nil, err
-			}
-			add(img)
-		}
-		if tr.AE != nil {
-			imgs, drifts, err := decodedStreamlines(tr, opt, focus)
-			if err != nil {
-				return nil, err
-			}
-			for i := range drifts {
-				drifts[i].Dataset, drifts[i].LatentDim = g.Dataset, g.LatentDim
-			}
-			rep.Drift = append(rep.Drift, drifts...)
-			for _, img := range imgs {
-				add(img)
-			}
-			fmt.Fprintf(&md, "### Class probability along the streamlines (%s)\n\n| generator | through centre of | p at start | p at end | largest drift | leaves the data at step | largest drift inside |\n|---|---|---|---|---|---|---|\n", who)
-			for _, d := range drifts {
-				left := "never"
-				if d.LeftDataAt >= 0 {
-					left = fmt.Sprint(d.LeftDataAt)
-				}
-				fmt.Fprintf(&md, "| J%d | digit %d | %.4f | %.4f | %.4f | %s | %.4f |\n", d.Generator, d.Class, d.Start, d.End, d.MaxDrift, left, d.DriftInside)
-			}
-			fmt.Fprintf(&md, "\n(%d Runge–Kutta steps of ε = %g.)\n\n", opt.StreamSteps, opt.StreamEps)
+		if err := rep.group(ctx, r, spec, g, opt, &md); err != nil {
+			// The verdict tables stand without the plots: say why they are
+			// missing instead of failing the whole report.
+			w := fmt.Sprintf("plots of %s, ℓ = %d are incomplete: %v", g.Dataset, g.LatentDim, err)
+			rep.Warnings = append(rep.Warnings, w)
+			fmt.Fprintf(&md, "**Note: %s.**\n\n", w)
 		}
 	}
 	rep.Markdown = md.String()
 	return rep, nil
+}
+
+// group adds the plots and flow measurements of one (dataset, ℓ) to the
+// report and its Markdown.
+func (rep *Report) group(ctx context.Context, r *pipeline.Runner, spec *sweeps.Spec, g sweeps.Group, opt Options, md *strings.Builder) error {
+	slug := slugOf(g)
+	fmt.Fprintf(md, "## Plots: %s, ℓ = %d\n\n", g.Dataset, g.LatentDim)
+	add := func(img Image) {
+		img.Name = slug + "-" + img.Name + ".png"
+		rep.Images = append(rep.Images, img)
+		fmt.Fprintf(md, "### %s\n\n![%s](plots/%s)\n\n%s\n\n", img.Title, img.Title, img.Name, img.Caption)
+	}
+	img, err := metricsImage(g)
+	if err != nil {
+		return err
+	}
+	add(img)
+
+	loaded := map[[2]int]*pipeline.Trained{}
+	load := func(t sweeps.TrialResult) (*pipeline.Trained, error) {
+		k := [2]int{t.NG, t.Seed}
+		if loaded[k] == nil {
+			tr, err := r.Load(ctx, spec, pipeline.Trial{Latent: g.LatentDim, NG: t.NG, Seed: t.Seed})
+			if err != nil {
+				return nil, err
+			}
+			loaded[k] = tr
+		}
+		return loaded[k], nil
+	}
+	if img, err = curvesImage(g, load); err != nil {
+		return err
+	}
+	add(img)
+
+	focus := focusTrial(g)
+	tr, err := load(focus)
+	if err != nil {
+		return err
+	}
+	who := fmt.Sprintf("N_g = %d, seed %d", focus.NG, focus.Seed)
+	tans, err := measureTangency(tr, opt, focus)
+	if err != nil {
+		return err
+	}
+	for i := range tans {
+		tans[i].Dataset, tans[i].LatentDim = g.Dataset, g.LatentDim
+	}
+	rep.Tangency = append(rep.Tangency, tans...)
+	fmt.Fprintf(md, "### Tangency of the flows to ψ's level sets (%s)\n\n", who)
+	md.WriteString("Mean squared cosine between each generator's field and ψ's gradient at the validation latents (0: the field follows the level sets; random directions give ≈ 1/ℓ).\n\n| generator | points | field | random directions | field turned 90° |\n|---|---|---|---|---|\n")
+	for _, t := range tans {
+		rot := "–"
+		if g.LatentDim == 2 {
+			rot = fmt.Sprintf("%.3g", t.Rotated)
+		}
+		fmt.Fprintf(md, "| J%d | %d | %.3g | %.3g | %s |\n", t.Generator, t.Points, t.Field, t.Random, rot)
+	}
+	md.WriteString("\n")
+
+	switch g.LatentDim {
+	case 2:
+		if img, err = field2D(tr, opt, who); err != nil {
+			return err
+		}
+		add(img)
+	case 3:
+		if img, err = projections3D(tr, opt, who); err != nil {
+			return err
+		}
+		add(img)
+	}
+	if tr.AE != nil {
+		imgs, drifts, err := decodedStreamlines(tr, opt, focus)
+		if err != nil {
+			return err
+		}
+		for i := range drifts {
+			drifts[i].Dataset, drifts[i].LatentDim = g.Dataset, g.LatentDim
+		}
+		rep.Drift = append(rep.Drift, drifts...)
+		for _, img := range imgs {
+			add(img)
+		}
+		fmt.Fprintf(md, "### Class probability along the streamlines (%s)\n\n| generator | through centre of | p at start | p at end | largest drift | leaves the data at step | largest drift inside |\n|---|---|---|---|---|---|---|\n", who)
+		for _, d := range drifts {
+			left := "never"
+			if d.LeftDataAt >= 0 {
+				left = fmt.Sprint(d.LeftDataAt)
+			}
+			fmt.Fprintf(md, "| J%d | digit %d | %.4f | %.4f | %.4f | %s | %.4f |\n", d.Generator, d.Class, d.Start, d.End, d.MaxDrift, left, d.DriftInside)
+		}
+		fmt.Fprintf(md, "\n(%d Runge–Kutta steps of ε = %g.)\n\n", opt.StreamSteps, opt.StreamEps)
+	}
+	return nil
 }
 
 // WriteDir writes report.md, report.html and plots/*.png to dir.

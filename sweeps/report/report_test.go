@@ -90,4 +90,21 @@ func TestReportSO2(t *testing.T) {
 		t.Fatal(err)
 	}
 	reporttest.OpenInChromium(t, filepath.Join(dir, "report.html"), len(rep.Images))
+
+	// An artifact gone from the store: the report keeps its tables and says
+	// which plots are missing and why.
+	key := groups[0].Levels[0].Trials[0].Artifacts["generators"]
+	if err := r.Store.Delete(context.Background(), key); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = report.Build(context.Background(), r, spec, spec.Name, groups, nil, report.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "not in the store") || !strings.Contains(rep.Warnings[0], key) {
+		t.Errorf("warnings %q: want one naming the missing %s", rep.Warnings, key)
+	}
+	if !strings.Contains(rep.Markdown, "Maximal closed algebra: N_g = 1") || !strings.Contains(rep.Markdown, "**Note: plots of norm(n=2)") {
+		t.Errorf("report without the artifact lacks the verdict or the note:\n%s", rep.Markdown)
+	}
 }
