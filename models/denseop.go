@@ -79,19 +79,9 @@ func (op denseOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error
 	out := outDense(prealloc, op.Dt, op.M, op.Out)
 	switch y := out.Data().(type) {
 	case []float64:
-		x, w, b := in[0].Data().([]float64), in[1].Data().([]float64), in[2].Data().([]float64)
-		for i := 0; i < op.M; i++ {
-			copy(y[i*op.Out:(i+1)*op.Out], b)
-		}
-		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, gen64(x, op.M, op.In), gen64(w, op.In, op.Out), 1, gen64(y, op.M, op.Out))
-		activate64(op.Act, y)
+		denseForward(op, in[0].Data().([]float64), in[1].Data().([]float64), in[2].Data().([]float64), y)
 	case []float32:
-		x, w, b := in[0].Data().([]float32), in[1].Data().([]float32), in[2].Data().([]float32)
-		for i := 0; i < op.M; i++ {
-			copy(y[i*op.Out:(i+1)*op.Out], b)
-		}
-		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, gen32(x, op.M, op.In), gen32(w, op.In, op.Out), 1, gen32(y, op.M, op.Out))
-		activate32(op.Act, y)
+		denseForward(op, in[0].Data().([]float32), in[1].Data().([]float32), in[2].Data().([]float32), y)
 	}
 	return out, nil
 }
@@ -157,103 +147,91 @@ func (op denseGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, e
 	}
 	r, c := op.shape()
 	out := outDense(prealloc, op.Dt, r, c)
-	M, In, Out := op.M, op.In, op.Out
 	switch d := out.Data().(type) {
 	case []float64:
-		a := in[0].Data().([]float64)
-		switch op.which {
-		case "dz":
-			dy := in[1].Data().([]float64)
-			switch op.Act {
-			case ActReLU:
-				for i, y := range a {
-					if y > 0 {
-						d[i] = dy[i]
-					} else {
-						d[i] = 0
-					}
-				}
-			case ActTanh:
-				for i, y := range a {
-					d[i] = dy[i] * (1 - y*y)
-				}
-			}
-		case "x":
-			blas64.Gemm(blas.NoTrans, blas.Trans, 1, gen64(a, M, Out), gen64(in[1].Data().([]float64), In, Out), 0, gen64(d, M, In))
-		case "w":
-			blas64.Gemm(blas.Trans, blas.NoTrans, 1, gen64(a, M, In), gen64(in[1].Data().([]float64), M, Out), 0, gen64(d, In, Out))
-		case "b":
-			clear(d)
-			for i := 0; i < M; i++ {
-				for j, v := range a[i*Out : (i+1)*Out] {
-					d[j] += v
-				}
-			}
-		}
+		denseGrad(op, in, d)
 	case []float32:
-		a := in[0].Data().([]float32)
-		switch op.which {
-		case "dz":
-			dy := in[1].Data().([]float32)
-			switch op.Act {
-			case ActReLU:
-				for i, y := range a {
-					if y > 0 {
-						d[i] = dy[i]
-					} else {
-						d[i] = 0
-					}
-				}
-			case ActTanh:
-				for i, y := range a {
-					d[i] = dy[i] * (1 - y*y)
-				}
-			}
-		case "x":
-			blas32.Gemm(blas.NoTrans, blas.Trans, 1, gen32(a, M, Out), gen32(in[1].Data().([]float32), In, Out), 0, gen32(d, M, In))
-		case "w":
-			blas32.Gemm(blas.Trans, blas.NoTrans, 1, gen32(a, M, In), gen32(in[1].Data().([]float32), M, Out), 0, gen32(d, In, Out))
-		case "b":
-			clear(d)
-			for i := 0; i < M; i++ {
-				for j, v := range a[i*Out : (i+1)*Out] {
-					d[j] += v
-				}
-			}
-		}
+		denseGrad(op, in, d)
 	}
 	return out, nil
 }
 
-func gen64(d []float64, r, c int) blas64.General {
-	return blas64.General{Rows: r, Cols: c, Stride: c, Data: d}
-}
-func gen32(d []float32, r, c int) blas32.General {
-	return blas32.General{Rows: r, Cols: c, Stride: c, Data: d}
+// floats are the element types of the dense op.
+type floats interface{ float32 | float64 }
+
+// gemm is C = op(A)·op(B), or C += … when acc, with C m×n and the inner
+// dimension k, on the BLAS of the element type.
+func gemm[T floats](tA, tB blas.Transpose, m, n, k int, a, b []T, acc bool, c []T) {
+	ar, ac, br, bc := m, k, k, n
+	if tA == blas.Trans {
+		ar, ac = k, m
+	}
+	if tB == blas.Trans {
+		br, bc = n, k
+	}
+	beta := 0.0
+	if acc {
+		beta = 1
+	}
+	switch c := any(c).(type) {
+	case []float64:
+		blas64.Gemm(tA, tB, 1, blas64.General{Rows: ar, Cols: ac, Stride: ac, Data: any(a).([]float64)},
+			blas64.General{Rows: br, Cols: bc, Stride: bc, Data: any(b).([]float64)}, beta, blas64.General{Rows: m, Cols: n, Stride: n, Data: c})
+	case []float32:
+		blas32.Gemm(tA, tB, 1, blas32.General{Rows: ar, Cols: ac, Stride: ac, Data: any(a).([]float32)},
+			blas32.General{Rows: br, Cols: bc, Stride: bc, Data: any(b).([]float32)}, float32(beta), blas32.General{Rows: m, Cols: n, Stride: n, Data: c})
+	}
 }
 
-func activate64(act string, y []float64) {
-	switch act {
+// denseForward is y = act(x·W + b).
+func denseForward[T floats](op denseOp, x, w, b, y []T) {
+	for i := 0; i < op.M; i++ {
+		copy(y[i*op.Out:(i+1)*op.Out], b)
+	}
+	gemm(blas.NoTrans, blas.NoTrans, op.M, op.Out, op.In, x, w, true, y)
+	switch op.Act {
 	case ActReLU:
 		for i, v := range y {
 			y[i] = max(v, 0)
 		}
 	case ActTanh:
 		for i, v := range y {
-			y[i] = math.Tanh(v)
+			y[i] = T(math.Tanh(float64(v)))
 		}
 	}
 }
 
-func activate32(act string, y []float32) {
-	switch act {
-	case ActReLU:
-		for i, v := range y {
-			y[i] = max(v, 0)
+// denseGrad computes one part of the dense op's gradient into d.
+func denseGrad[T floats](op denseGradOp, in []G.Value, d []T) {
+	M, In, Out := op.M, op.In, op.Out
+	a := in[0].Data().([]T)
+	switch op.which {
+	case "dz": // dy ⊙ act'(y)
+		dy := in[1].Data().([]T)
+		switch op.Act {
+		case ActReLU:
+			for i, y := range a {
+				if y > 0 {
+					d[i] = dy[i]
+				} else {
+					d[i] = 0
+				}
+			}
+		case ActTanh:
+			for i, y := range a {
+				d[i] = dy[i] * (1 - y*y)
+			}
 		}
-	case ActTanh:
-		for i, v := range y {
-			y[i] = float32(math.Tanh(float64(v)))
+	case "x": // dz·Wᵀ
+		gemm(blas.NoTrans, blas.Trans, M, In, Out, a, in[1].Data().([]T), false, d)
+	case "w": // xᵀ·dz
+		gemm(blas.Trans, blas.NoTrans, In, Out, M, a, in[1].Data().([]T), false, d)
+	case "b": // Σ_rows dz
+		clear(d)
+		for i := 0; i < M; i++ {
+			for j, v := range a[i*Out : (i+1)*Out] {
+				d[j] += v
+			}
 		}
 	}
 }
