@@ -307,18 +307,28 @@ func putBuf(b []float32) {
 
 // convOp is y = conv3×3(x, w, padding 1, stride) + bias over inputs
 // (x: B×Cin×H×W, w: Cout×Cin×3×3, bias: 1×Cout×1×1).
-type convOp struct{ g convGeom }
+type convOp struct {
+	g   convGeom
+	own *owned
+}
 
 // convGradOp is one gradient of convOp: of the input (inputs w, dy), of
 // the weight (inputs x, dy) or of the bias (inputs x, dy).
 type convGradOp struct {
 	g     convGeom
 	which string // "input", "weight", "bias"
+	own   *owned
 }
 
 // upsampleOp repeats each pixel 2×2; upsampleGradOp sums 2×2 blocks.
-type upsampleOp struct{ B, C, H, W int }
-type upsampleGradOp struct{ B, C, H, W int }
+type upsampleOp struct {
+	B, C, H, W int
+	own        *owned
+}
+type upsampleGradOp struct {
+	B, C, H, W int
+	own        *owned
+}
 
 var (
 	_ G.SDOp            = convOp{}
@@ -341,7 +351,7 @@ func Conv3x3(x, w, bias *G.Node, stride int) (*G.Node, error) {
 	if x.Dtype() != tensor.Float32 {
 		return nil, fmt.Errorf("conv3x3: float32 only, got %v", x.Dtype())
 	}
-	return G.ApplyOp(convOp{g: convGeom{B: xs[0], Cin: xs[1], H: xs[2], W: xs[3], Cout: ws[0], Stride: stride}}, x, w, bias)
+	return G.ApplyOp(convOp{g: convGeom{B: xs[0], Cin: xs[1], H: xs[2], W: xs[3], Cout: ws[0], Stride: stride}, own: new(owned)}, x, w, bias)
 }
 
 // Upsample2x repeats each pixel of x (B×C×H×W, float32) 2×2.
@@ -350,7 +360,7 @@ func Upsample2x(x *G.Node) (*G.Node, error) {
 	if len(s) != 4 || x.Dtype() != tensor.Float32 {
 		return nil, fmt.Errorf("upsample2x: want a float32 B×C×H×W input, got %v %v", x.Dtype(), s)
 	}
-	return G.ApplyOp(upsampleOp{B: s[0], C: s[1], H: s[2], W: s[3]}, x)
+	return G.ApplyOp(upsampleOp{B: s[0], C: s[1], H: s[2], W: s[3], own: new(owned)}, x)
 }
 
 func (op convOp) Arity() int            { return 3 }
@@ -372,22 +382,22 @@ func (op convOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error)
 	if err != nil {
 		return nil, err
 	}
-	out, y := outTensor(prealloc, op.g.B, op.g.Cout, op.g.Ho(), op.g.Wo())
+	out, y := op.own.output32(prealloc, op.g.B, op.g.Cout, op.g.Ho(), op.g.Wo())
 	op.g.forward(x, w, b, y)
 	return out, nil
 }
 func (op convOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	x, w := inputs[0], inputs[1]
-	dx, err := G.ApplyOp(convGradOp{g: op.g, which: "input"}, w, grad)
+	dx, err := G.ApplyOp(convGradOp{g: op.g, which: "input", own: new(owned)}, w, grad)
 	if err != nil {
 		return nil, err
 	}
-	dw, err := G.ApplyOp(convGradOp{g: op.g, which: "weight"}, x, grad)
+	dw, err := G.ApplyOp(convGradOp{g: op.g, which: "weight", own: new(owned)}, x, grad)
 	if err != nil {
 		return nil, err
 	}
-	db, err := G.ApplyOp(convGradOp{g: op.g, which: "bias"}, x, grad)
+	db, err := G.ApplyOp(convGradOp{g: op.g, which: "bias", own: new(owned)}, x, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -423,7 +433,7 @@ func (op convGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 		return nil, fmt.Errorf("%v: float32 tensors only", op)
 	}
 	s := op.shape()
-	out, d := outTensor(prealloc, s...)
+	out, d := op.own.output32(prealloc, s...)
 	switch op.which {
 	case "input":
 		op.g.gradInput(a, dy, d)
@@ -466,7 +476,7 @@ func (op upsampleOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", op, err)
 	}
-	out, y := outTensor(prealloc, op.B, op.C, 2*op.H, 2*op.W)
+	out, y := op.own.output32(prealloc, op.B, op.C, 2*op.H, 2*op.W)
 	W2 := 2 * op.W
 	parallel(op.B*op.C, func(p0, p1 int) {
 		for p := p0; p < p1; p++ {
@@ -485,7 +495,7 @@ func (op upsampleOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 }
 func (op upsampleOp) DiffWRT(int) []bool { return []bool{true} }
 func (op upsampleOp) SymDiff(_ G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(upsampleGradOp(op), grad)
+	d, err := G.ApplyOp(upsampleGradOp{B: op.B, C: op.C, H: op.H, W: op.W, own: new(owned)}, grad)
 	return G.Nodes{d}, err
 }
 
@@ -508,7 +518,7 @@ func (op upsampleGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value
 	if err != nil {
 		return nil, fmt.Errorf("%v: %w", op, err)
 	}
-	out, dx := outTensor(prealloc, op.B, op.C, op.H, op.W)
+	out, dx := op.own.output32(prealloc, op.B, op.C, op.H, op.W)
 	W2 := 2 * op.W
 	parallel(op.B*op.C, func(p0, p1 int) {
 		for p := p0; p < p1; p++ {
@@ -554,12 +564,34 @@ func floats3(op fmt.Stringer, in []G.Value) (a, b, c []float32, err error) {
 	return
 }
 
-// outTensor returns prealloc when it is a float32 tensor of the shape, a
-// new one otherwise, with its backing slice.
-func outTensor(prealloc G.Value, shape ...int) (*tensor.Dense, []float32) {
-	if t, ok := prealloc.(*tensor.Dense); ok && t.Dtype() == tensor.Float32 && t.Shape().Eq(tensor.Shape(shape)) {
-		return t, t.Data().([]float32)
+// owned is the output tensor an op keeps from one run of the tape machine
+// to the next. The tape machine drops every value on Reset(), so an op that
+// only used the preallocated value it is offered would allocate its output
+// again every training step; instead it writes into the tensor it returned
+// last time, which nothing reads any more once the step is over (gorgonia
+// reuses a dead value's register only within one run). Each node's op has
+// its own.
+type owned struct{ t *tensor.Dense }
+
+// output returns the tensor to write into: the tape's preallocated value
+// when it fits, else the op's own from the last run, else a new one kept
+// for the next.
+func (o *owned) output(prealloc G.Value, dt tensor.Dtype, shape ...int) *tensor.Dense {
+	fits := func(t *tensor.Dense) bool { return t != nil && t.Dtype() == dt && t.Shape().Eq(tensor.Shape(shape)) }
+	if t, ok := prealloc.(*tensor.Dense); ok && fits(t) {
+		return t
 	}
-	t := tensor.New(tensor.WithShape(shape...), tensor.Of(tensor.Float32))
+	if o != nil && fits(o.t) {
+		return o.t
+	}
+	t := tensor.New(tensor.WithShape(shape...), tensor.Of(dt))
+	if o != nil {
+		o.t = t
+	}
+	return t
+}
+
+func (o *owned) output32(prealloc G.Value, shape ...int) (*tensor.Dense, []float32) {
+	t := o.output(prealloc, tensor.Float32, shape...)
 	return t, t.Data().([]float32)
 }

@@ -26,6 +26,7 @@ type denseOp struct {
 	M, In, Out int
 	Act        string // "", ActReLU or ActTanh
 	Dt         tensor.Dtype
+	own        *owned
 }
 
 // denseGradOp is one part of denseOp's gradient. which: "dz" (inputs y,
@@ -33,6 +34,7 @@ type denseOp struct {
 type denseGradOp struct {
 	denseOp
 	which string
+	grad  *owned
 }
 
 var (
@@ -50,7 +52,7 @@ func Dense(x, w, b *G.Node, act string) (*G.Node, error) {
 	if x.Dtype() != w.Dtype() || x.Dtype() != b.Dtype() || (x.Dtype() != tensor.Float32 && x.Dtype() != tensor.Float64) {
 		return nil, fmt.Errorf("dense: want float32 or float64 throughout, got %v, %v, %v", x.Dtype(), w.Dtype(), b.Dtype())
 	}
-	return G.ApplyOp(denseOp{M: xs[0], In: xs[1], Out: ws[1], Act: act, Dt: x.Dtype()}, x, w, b)
+	return G.ApplyOp(denseOp{M: xs[0], In: xs[1], Out: ws[1], Act: act, Dt: x.Dtype(), own: new(owned)}, x, w, b)
 }
 
 func matrixType() G.TensorType { return G.TensorType{Dims: 2, Of: hm.TypeVariable('a')} }
@@ -76,7 +78,7 @@ func (op denseOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error
 	if len(in) != 3 {
 		return nil, fmt.Errorf("%v: want 3 inputs, got %d", op, len(in))
 	}
-	out := outDense(prealloc, op.Dt, op.M, op.Out)
+	out := op.own.output(prealloc, op.Dt, op.M, op.Out)
 	switch y := out.Data().(type) {
 	case []float64:
 		denseForward(op, in[0].Data().([]float64), in[1].Data().([]float64), in[2].Data().([]float64), y)
@@ -90,19 +92,19 @@ func (op denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 	dz := grad
 	if op.Act != "" {
 		var err error
-		if dz, err = G.ApplyOp(denseGradOp{op, "dz"}, output, grad); err != nil {
+		if dz, err = G.ApplyOp(denseGradOp{op, "dz", new(owned)}, output, grad); err != nil {
 			return nil, err
 		}
 	}
-	dx, err := G.ApplyOp(denseGradOp{op, "x"}, dz, inputs[1])
+	dx, err := G.ApplyOp(denseGradOp{op, "x", new(owned)}, dz, inputs[1])
 	if err != nil {
 		return nil, err
 	}
-	dw, err := G.ApplyOp(denseGradOp{op, "w"}, inputs[0], dz)
+	dw, err := G.ApplyOp(denseGradOp{op, "w", new(owned)}, inputs[0], dz)
 	if err != nil {
 		return nil, err
 	}
-	db, err := G.ApplyOp(denseGradOp{op, "b"}, dz)
+	db, err := G.ApplyOp(denseGradOp{op, "b", new(owned)}, dz)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +148,7 @@ func (op denseGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, e
 		return nil, fmt.Errorf("%v: want %d inputs, got %d", op, op.Arity(), len(in))
 	}
 	r, c := op.shape()
-	out := outDense(prealloc, op.Dt, r, c)
+	out := op.grad.output(prealloc, op.Dt, r, c)
 	switch d := out.Data().(type) {
 	case []float64:
 		denseGrad(op, in, d)
@@ -234,13 +236,4 @@ func denseGrad[T floats](op denseGradOp, in []G.Value, d []T) {
 			}
 		}
 	}
-}
-
-// outDense returns prealloc when it is a tensor of the dtype and shape, a
-// new one otherwise.
-func outDense(prealloc G.Value, dt tensor.Dtype, r, c int) *tensor.Dense {
-	if t, ok := prealloc.(*tensor.Dense); ok && t.Dtype() == dt && t.Shape().Eq(tensor.Shape{r, c}) {
-		return t
-	}
-	return tensor.New(tensor.WithShape(r, c), tensor.Of(dt))
 }
