@@ -257,11 +257,15 @@ func TrainOracle(ctx context.Context, cfg OracleConfig, train, val [][]float64, 
 	if batch <= 0 || batch > len(train) {
 		batch = len(train)
 	}
+	// ψ trains in float32 (as PyTorch would; half the GEMM time and memory
+	// traffic) and is kept in float64 afterwards, where eq. 10's
+	// ε-difference runs through it (NOTES-gorgonia pitfall 10).
+	net := oracleTrainNet(cfg.Seed, latent, cfg.Classes)
 	g := G.NewGraph()
 	b := newBinder(g)
-	x := G.NewMatrix(g, tensor.Float64, G.WithName("x"), G.WithShape(batch, latent))
-	y := G.NewMatrix(g, tensor.Float64, G.WithName("y"), G.WithShape(batch, k))
-	logits, err := o.Net.apply(b, x)
+	x := G.NewMatrix(g, tensor.Float32, G.WithName("x"), G.WithShape(batch, latent))
+	y := G.NewMatrix(g, tensor.Float32, G.WithName("y"), G.WithShape(batch, k))
+	logits, err := net.apply(b, x)
 	if err != nil {
 		return nil, err
 	}
@@ -269,7 +273,7 @@ func TrainOracle(ctx context.Context, cfg OracleConfig, train, val [][]float64, 
 	if err != nil {
 		return nil, err
 	}
-	learn := b.all(o.Net.Params)
+	learn := b.all(net.Params)
 	if _, err := G.Grad(cost, learn...); err != nil {
 		return nil, fmt.Errorf("train oracle: gradient: %w", err)
 	}
@@ -277,26 +281,28 @@ func TrainOracle(ctx context.Context, cfg OracleConfig, train, val [][]float64, 
 	G.Read(cost, &costV)
 	vm := G.NewTapeMachine(g, G.BindDualValues(learn...))
 	defer vm.Close()
-	xb := make([]float64, batch*latent)
-	yb := make([]float64, batch*k)
+	xb := make([]float32, batch*latent)
+	yb := make([]float32, batch*k)
 	l := &loop{
-		stage: "oracle", params: o.Net.Params, nodes: learn, vm: vm,
-		adam: NewAdam(cfg.LR, o.Net.Params), epochs: cfg.Epochs,
+		stage: "oracle", params: net.Params, nodes: learn, vm: vm,
+		adam: NewAdam(cfg.LR, net.Params), epochs: cfg.Epochs,
 		batches: miniBatches(len(train), batch, cfg.Seed),
 		feed: func(idx []int) error {
 			clear(yb)
 			for r, i := range idx {
-				copy(xb[r*latent:], train[i])
+				for j, v := range train[i] {
+					xb[r*latent+j] = float32(v)
+				}
 				if k == 1 {
-					yb[r] = float64(trainY[i])
+					yb[r] = float32(trainY[i])
 				} else {
 					yb[r*k+trainY[i]] = 1
 				}
 			}
-			if err := G.Let(x, newDense(xb, batch, latent)); err != nil {
+			if err := G.Let(x, tensor.New(tensor.WithShape(batch, latent), tensor.WithBacking(xb))); err != nil {
 				return err
 			}
-			return G.Let(y, newDense(yb, batch, k))
+			return G.Let(y, tensor.New(tensor.WithShape(batch, k), tensor.WithBacking(yb)))
 		},
 		names: []string{"total"}, reads: []*G.Value{&costV},
 	}
@@ -304,11 +310,30 @@ func TrainOracle(ctx context.Context, cfg OracleConfig, train, val [][]float64, 
 	if err != nil {
 		return nil, err
 	}
+	for i, p := range net.Params {
+		dst := o.Net.Params[i].Float64s()
+		for j, v := range p.Dense.Data().([]float32) {
+			dst[j] = float64(v)
+		}
+	}
 	acc, err := Accuracy(o, val, valY)
 	if err != nil {
 		return nil, err
 	}
 	return &OracleResult{Oracle: o, ValAccuracy: acc, Losses: hist}, nil
+}
+
+// oracleTrainNet is the float32 network ψ trains as (its checkpoints hold
+// these parameters).
+func oracleTrainNet(seed uint64, latent, classes int) *MLP {
+	sizes := append(append([]int{latent}, OracleHidden...), oracleOutputs(classes))
+	return NewMLP(seed, "oracle", tensor.Float32, ActReLU, sizes...)
+}
+
+// OracleTrainParams are the parameters of ψ's training checkpoints: the
+// float32 network ψ trains as before it is kept in float64.
+func OracleTrainParams(seed uint64, latent, classes int) Params {
+	return oracleTrainNet(seed, latent, classes).Params
 }
 
 // oracleLoss is the classification loss of ψ on targets y: for one logit

@@ -73,7 +73,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("interrupted run: %v", err)
 		}
-		like := NewMLPOracle(cfg.Seed, 2, 2, PreserveLogits).Net.Params
+		like := OracleTrainParams(cfg.Seed, 2, 2)
 		c, err := DecodeCheckpoint(saved, "oracle", like)
 		if err != nil {
 			t.Fatal(err)

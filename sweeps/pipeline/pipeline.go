@@ -158,7 +158,7 @@ func StageKeys(spec *sweeps.Spec, t Trial) Keys {
 	if spec.Dataset.Kind == "mnist" {
 		k.Autoencoder = sweeps.StageKey(aeKey{"ae-v2", spec.Dataset.Classes, spec.Dataset.MaxTrain, spec.Dataset.MaxVal, t.Latent, t.Seed, spec.Autoencoder})
 		k.Latents = sweeps.StageKey(latentsKey{"latents-v1", k.Autoencoder})
-		k.Oracle = sweeps.StageKey(oracleKey{"oracle-v1", k.Latents, spec.OracleNet})
+		k.Oracle = sweeps.StageKey(oracleKey{"oracle-v2", k.Latents, spec.OracleNet})
 		upstream = k.Oracle
 	} else {
 		d := spec.Dataset

@@ -151,7 +151,7 @@ func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t Trial, ls *lat
 	}
 	cfg := models.OracleConfig{Classes: classes, Epochs: spec.OracleNet.Epochs, LR: spec.OracleNet.LR, Batch: spec.OracleNet.Batch, Seed: uint64(t.Seed), Preserve: spec.OracleNet.Preserve}
 	var res *models.OracleResult
-	resumed, err := r.trainStage(ctx, StageOracle, k, o.Net.Params, 5, func(h models.Hooks) error {
+	resumed, err := r.trainStage(ctx, StageOracle, k, models.OracleTrainParams(uint64(t.Seed), t.Latent, classes), 5, func(h models.Hooks) error {
 		var err error
 		res, err = models.TrainOracle(ctx, cfg, ls.Train, ls.Val, ls.TrainY, ls.ValY, h)
 		return err
