@@ -340,11 +340,11 @@ func curvesImage(g sweeps.Group, load func(sweeps.TrialResult) (*pipeline.Traine
 			if err != nil {
 				return Image{}, err
 			}
-			mark := "✓"
+			mark := "passed"
 			if !t.Passed {
-				mark = "✗"
+				mark = "failed"
 			}
-			p, err := lossCurves(fmt.Sprintf("N_g=%d seed %d %s", t.NG, t.Seed, mark), tr.History)
+			p, err := lossCurves(fmt.Sprintf("N_g=%d seed %d: %s", t.NG, t.Seed, mark), tr.History)
 			if err != nil {
 				return Image{}, err
 			}
@@ -356,7 +356,7 @@ func curvesImage(g sweeps.Group, load func(sweeps.TrialResult) (*pipeline.Traine
 		return Image{}, err
 	}
 	return Image{Name: "losses", Title: "Training curves of the generators", PNG: b,
-		Caption: "Every loss term of each trial per epoch (rows: N_g, columns: seeds; ✓ passed, ✗ failed; log scale)."}, nil
+		Caption: "Every loss term of each trial per epoch (rows: N_g, columns: seeds; log scale)."}, nil
 }
 
 // measureTangency computes Tangency for every generator of a trial.
