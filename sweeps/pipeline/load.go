@@ -107,12 +107,40 @@ func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t Trial) (*Trained
 	if err := out.Set.Params.CopyFrom(like); err != nil {
 		return nil, err
 	}
-	if h := meta["history"]; h != "" {
-		if err := json.Unmarshal([]byte(h), &out.History); err != nil {
-			return nil, fmt.Errorf("load generators: %w: loss history: %v", models.ErrCorrupt, err)
-		}
+	if out.History, err = decodeHistory(meta["history"]); err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// History reads only the per-epoch losses of a trial's generators from
+// their stored weights (nil for artifacts written before liesweep stored
+// them): what a training-curve plot needs, without loading the networks.
+func (r *Runner) History(ctx context.Context, spec *sweeps.Spec, t Trial) ([]map[string]float64, error) {
+	k := ArtifactKey(StageGenerators, StageKeys(spec, t).Generators, "weights.safetensors")
+	b, err := r.Store.Get(ctx, k)
+	if errors.Is(err, sweeps.ErrNotFound) {
+		return nil, fmt.Errorf("generators of trial ℓ=%d N_g=%d seed=%d are not in the store (%s): run or resume the sweep first", t.Latent, t.NG, t.Seed, k)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", k, err)
+	}
+	_, meta, err := models.ReadSafetensors(bytesReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", k, err)
+	}
+	return decodeHistory(meta["history"])
+}
+
+func decodeHistory(s string) ([]map[string]float64, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var h []map[string]float64
+	if err := json.Unmarshal([]byte(s), &h); err != nil {
+		return nil, fmt.Errorf("load generators: %w: loss history: %v", models.ErrCorrupt, err)
+	}
+	return h, nil
 }
 
 func historyJSON(h []map[string]float64) string {

@@ -143,25 +143,16 @@ func (rep *Report) group(ctx context.Context, r *pipeline.Runner, spec *sweeps.S
 	}
 	add(img)
 
-	loaded := map[[2]int]*pipeline.Trained{}
-	load := func(t sweeps.TrialResult) (*pipeline.Trained, error) {
-		k := [2]int{t.NG, t.Seed}
-		if loaded[k] == nil {
-			tr, err := r.Load(ctx, spec, pipeline.Trial{Latent: g.LatentDim, NG: t.NG, Seed: t.Seed})
-			if err != nil {
-				return nil, err
-			}
-			loaded[k] = tr
-		}
-		return loaded[k], nil
+	history := func(t sweeps.TrialResult) ([]map[string]float64, error) {
+		return r.History(ctx, spec, pipeline.Trial{Latent: g.LatentDim, NG: t.NG, Seed: t.Seed})
 	}
-	if img, err = curvesImage(g, load); err != nil {
+	if img, err = curvesImage(g, history); err != nil {
 		return err
 	}
 	add(img)
 
 	focus := focusTrial(g)
-	tr, err := load(focus)
+	tr, err := r.Load(ctx, spec, pipeline.Trial{Latent: g.LatentDim, NG: focus.NG, Seed: focus.Seed})
 	if err != nil {
 		return err
 	}
@@ -308,7 +299,7 @@ func metricsImage(g sweeps.Group) (Image, error) {
 		Caption: "One dot per seed, the line joins the means over seeds, the dashed line is the pass threshold (log scale; zeros drawn at 1e-12)."}, nil
 }
 
-func curvesImage(g sweeps.Group, load func(sweeps.TrialResult) (*pipeline.Trained, error)) (Image, error) {
+func curvesImage(g sweeps.Group, history func(sweeps.TrialResult) ([]map[string]float64, error)) (Image, error) {
 	seeds := map[int]bool{}
 	for _, lv := range g.Levels {
 		for _, t := range lv.Trials {
@@ -336,7 +327,7 @@ func curvesImage(g sweeps.Group, load func(sweeps.TrialResult) (*pipeline.Traine
 				grid[i][j] = p
 				continue
 			}
-			tr, err := load(*t)
+			h, err := history(*t)
 			if err != nil {
 				return Image{}, err
 			}
@@ -344,7 +335,7 @@ func curvesImage(g sweeps.Group, load func(sweeps.TrialResult) (*pipeline.Traine
 			if !t.Passed {
 				mark = "failed"
 			}
-			p, err := lossCurves(fmt.Sprintf("N_g=%d seed %d: %s", t.NG, t.Seed, mark), tr.History)
+			p, err := lossCurves(fmt.Sprintf("N_g=%d seed %d: %s", t.NG, t.Seed, mark), h)
 			if err != nil {
 				return Image{}, err
 			}
