@@ -126,30 +126,25 @@ func TestDenseMatchesStock(t *testing.T) {
 			if c.dt != tensor.Float64 {
 				return
 			}
+			// central differences in x and in the second layer's weights
+			// (gradient index 0 and 3: x, W0, b0, W1, …)
 			const h = 1e-6
-			for k := 0; k < 6; k++ {
-				i := r.IntN(len(x))
-				orig := x[i]
-				x[i] = orig + h
-				lp, _ := mlpCase(t, m, false, x, rr, rows)
-				x[i] = orig - h
-				lm, _ := mlpCase(t, m, false, x, rr, rows)
-				x[i] = orig
-				if fd := (lp - lm) / (2 * h); math.Abs(fd-g1[0][i]) > 1e-6*math.Max(1, math.Abs(fd)) {
-					t.Errorf("∂L/∂x[%d]: op %g, finite difference %g", i, g1[0][i], fd)
-				}
-			}
-			w := m.Params[2].Float64s()
-			for k := 0; k < 6; k++ {
-				i := r.IntN(len(w))
-				orig := w[i]
-				w[i] = orig + h
-				lp, _ := mlpCase(t, m, false, x, rr, rows)
-				w[i] = orig - h
-				lm, _ := mlpCase(t, m, false, x, rr, rows)
-				w[i] = orig
-				if fd := (lp - lm) / (2 * h); math.Abs(fd-g1[3][i]) > 1e-6*math.Max(1, math.Abs(fd)) {
-					t.Errorf("∂L/∂W1[%d]: op %g, finite difference %g", i, g1[3][i], fd)
+			for _, v := range []struct {
+				name string
+				vals []float64
+				grad []float64
+			}{{"x", x, g1[0]}, {"W1", m.Params[2].Float64s(), g1[3]}} {
+				for k := 0; k < 6; k++ {
+					i := r.IntN(len(v.vals))
+					orig := v.vals[i]
+					v.vals[i] = orig + h
+					lp, _ := mlpCase(t, m, false, x, rr, rows)
+					v.vals[i] = orig - h
+					lm, _ := mlpCase(t, m, false, x, rr, rows)
+					v.vals[i] = orig
+					if fd := (lp - lm) / (2 * h); math.Abs(fd-v.grad[i]) > 1e-6*math.Max(1, math.Abs(fd)) {
+						t.Errorf("∂L/∂%s[%d]: op %g, finite difference %g", v.name, i, v.grad[i], fd)
+					}
 				}
 			}
 		})
