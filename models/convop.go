@@ -22,10 +22,10 @@ import (
 // a convolution is im2col in tight slice loops over a chunk of images, one
 // GEMM per chunk (gonum's blas32, or OpenBLAS with the openblas build tag)
 // and the bias added while scattering the result; its gradients are the
-// transposed GEMMs and col2im. Work is split over the cores by images.
-// Buffers come from a shared pool and every op writes into the value the
-// tape machine preallocated, so a training step allocates nothing large.
-// Float32 only: the autoencoder is float32.
+// transposed GEMMs and col2im. Work is split over the cores by chunks of
+// images. Scratch buffers come from a shared pool and every op writes into
+// the output it kept from the previous step (owned), so the ops allocate
+// nothing large per training step. Float32 only: the autoencoder is float32.
 
 // convGeom is the geometry of a 3×3, padding-1 convolution.
 type convGeom struct {
