@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/liesweep/liesweep/datasets"
 	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/sweeps"
 )
@@ -35,77 +34,52 @@ type Trained struct {
 func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t Trial) (*Trained, error) {
 	keys := StageKeys(spec, t)
 	out := &Trained{}
-	get := func(stage, key, file string) ([]byte, map[string]string, error) {
-		k := ArtifactKey(stage, key, file)
+	get := func(stage, key string) ([]byte, error) {
+		k := ArtifactKey(stage, key, "weights.safetensors")
 		b, err := r.Store.Get(ctx, k)
 		if errors.Is(err, sweeps.ErrNotFound) {
-			return nil, nil, fmt.Errorf("%s of trial ℓ=%d N_g=%d seed=%d is not in the store (%s): run or resume the sweep first", stage, t.Latent, t.NG, t.Seed, k)
+			return nil, fmt.Errorf("%s of trial ℓ=%d N_g=%d seed=%d is not in the store (%s): run or resume the sweep first", stage, t.Latent, t.NG, t.Seed, k)
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("read %s: %w", k, err)
+			return nil, fmt.Errorf("read %s: %w", k, err)
 		}
-		_, meta, err := models.ReadSafetensors(bytesReader(b))
-		if err != nil {
-			return nil, nil, fmt.Errorf("read %s: %w", k, err)
-		}
-		return b, meta, nil
+		return b, nil
 	}
 	if spec.Dataset.Kind == "mnist" {
 		out.Classes = spec.Dataset.Classes
-		b, meta, err := get(StageAutoencoder, keys.Autoencoder, "weights.safetensors")
+		b, err := get(StageAutoencoder, keys.Autoencoder)
 		if err != nil {
 			return nil, err
 		}
-		ae := models.NewAutoencoder(uint64(t.Seed), t.Latent)
-		if _, err := loadInto(b, "", ae.Params()); err != nil {
+		if out.AE, _, err = decodeAutoencoder(b, t); err != nil {
 			return nil, fmt.Errorf("load autoencoder: %w", err)
 		}
-		if err := json.Unmarshal([]byte(meta["shift"]), &ae.Shift); err != nil {
-			return nil, fmt.Errorf("load autoencoder: shift: %w", err)
-		}
-		if err := json.Unmarshal([]byte(meta["scale"]), &ae.Scale); err != nil {
-			return nil, fmt.Errorf("load autoencoder: scale: %w", err)
-		}
-		out.AE = ae
-		ls, _, err := r.Latents(ctx, spec, t, ae)
+		ls, _, err := r.Latents(ctx, spec, t, out.AE)
 		if err != nil {
 			return nil, err
 		}
 		out.Val, out.ValY = ls.Val, ls.ValY
-		if b, _, err = get(StageOracle, keys.Oracle, "weights.safetensors"); err != nil {
+		if b, err = get(StageOracle, keys.Oracle); err != nil {
 			return nil, err
 		}
-		o := models.NewMLPOracle(uint64(t.Seed), t.Latent, len(spec.Dataset.Classes), spec.OracleNet.Preserve)
-		if _, err := loadInto(b, "", o.Net.Params); err != nil {
+		if out.Classifier, _, err = decodeOracle(b, spec, t); err != nil {
 			return nil, fmt.Errorf("load oracle: %w", err)
 		}
-		out.Oracle, out.Classifier = o, o
+		out.Oracle = out.Classifier
 	} else {
-		d := spec.Dataset
-		exprs, err := datasets.AnalyticOracle(d.Oracle, d.Dim, d.Expr)
-		if err != nil {
+		// the analytic oracle and evaluation points, as the trial used them
+		var err error
+		if out.Oracle, _, out.Val, _, _, err = r.points(ctx, spec, t, func(sweeps.StageRun) {}); err != nil {
 			return nil, err
 		}
-		out.Oracle = models.NewExprOracle(d.Dim, exprs)
-		out.Val = datasets.GaussianSamples(min(d.Samples, spec.Train.EvalPoints), d.Dim, uint64(t.Seed), 1)
 	}
-	cfg := genConfig(spec, t)
-	like, err := models.GeneratorParams(cfg, out.Oracle.InDim())
+	b, err := get(StageGenerators, keys.Generators)
 	if err != nil {
 		return nil, err
 	}
-	b, meta, err := get(StageGenerators, keys.Generators, "weights.safetensors")
-	if err != nil {
-		return nil, err
-	}
-	if _, err := loadInto(b, "", like); err != nil {
+	var meta map[string]string
+	if out.Set, _, meta, err = decodeGenerators(b, genConfig(spec, t), out.Oracle.InDim()); err != nil {
 		return nil, fmt.Errorf("load generators: %w", err)
-	}
-	if out.Set, err = models.NewGeneratorSet(cfg.Kind, out.Oracle.InDim(), cfg.N, cfg.Hidden, cfg.Seed); err != nil {
-		return nil, err
-	}
-	if err := out.Set.Params.CopyFrom(like); err != nil {
-		return nil, err
 	}
 	if out.History, err = decodeHistory(meta["history"]); err != nil {
 		return nil, err

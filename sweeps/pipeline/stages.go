@@ -24,19 +24,12 @@ func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t Trial) (*
 	start := time.Now()
 	k := StageKeys(spec, t).Autoencoder
 	key := ArtifactKey(StageAutoencoder, k, "weights.safetensors")
-	ae := models.NewAutoencoder(uint64(t.Seed), t.Latent)
 	if b, err := r.getOptional(ctx, key); err != nil {
 		return nil, sweeps.StageRun{}, 0, err
 	} else if b != nil {
-		meta, err := loadInto(b, "", ae.Params())
+		ae, meta, err := decodeAutoencoder(b, t)
 		if err != nil {
 			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load autoencoder %s: %w", key, err)
-		}
-		if err := json.Unmarshal([]byte(meta["shift"]), &ae.Shift); err != nil {
-			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load autoencoder %s: shift: %w", key, err)
-		}
-		if err := json.Unmarshal([]byte(meta["scale"]), &ae.Scale); err != nil {
-			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load autoencoder %s: scale: %w", key, err)
 		}
 		mse, _ := strconv.ParseFloat(meta["val_mse"], 64)
 		r.emit(Event{Stage: StageAutoencoder, Message: "reusing stored autoencoder " + k})
@@ -52,7 +45,7 @@ func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t Trial) (*
 	}
 	cfg := models.AEConfig{Latent: t.Latent, Epochs: spec.Autoencoder.Epochs, LR: spec.Autoencoder.LR, Batch: spec.Autoencoder.Batch, Seed: uint64(t.Seed)}
 	var res *models.AEResult
-	resumed, err := r.trainStage(ctx, StageAutoencoder, k, ae.Params(), 1, func(h models.Hooks) error {
+	resumed, err := r.trainStage(ctx, StageAutoencoder, k, models.NewAutoencoder(uint64(t.Seed), t.Latent).Params(), 1, func(h models.Hooks) error {
 		var err error
 		res, err = models.TrainAutoencoder(ctx, cfg, train.Images, val.Images, h)
 		return err
@@ -137,11 +130,10 @@ func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t Trial, ls *lat
 	k := StageKeys(spec, t).Oracle
 	key := ArtifactKey(StageOracle, k, "weights.safetensors")
 	classes := len(spec.Dataset.Classes)
-	o := models.NewMLPOracle(uint64(t.Seed), t.Latent, classes, spec.OracleNet.Preserve)
 	if b, err := r.getOptional(ctx, key); err != nil {
 		return nil, sweeps.StageRun{}, 0, err
 	} else if b != nil {
-		meta, err := loadInto(b, "", o.Net.Params)
+		o, meta, err := decodeOracle(b, spec, t)
 		if err != nil {
 			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load oracle %s: %w", key, err)
 		}
@@ -230,23 +222,12 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t Trial, o m
 	k := StageKeys(spec, t).Generators
 	key := ArtifactKey(StageGenerators, k, "weights.safetensors")
 	cfg := genConfig(spec, t)
-	like, err := models.GeneratorParams(cfg, o.InDim())
-	if err != nil {
-		return nil, nil, nil, sweeps.StageRun{}, err
-	}
-	set, err := models.NewGeneratorSet(cfg.Kind, o.InDim(), cfg.N, cfg.Hidden, cfg.Seed)
-	if err != nil {
-		return nil, nil, nil, sweeps.StageRun{}, err
-	}
 	if b, err := r.getOptional(ctx, key); err != nil {
 		return nil, nil, nil, sweeps.StageRun{}, err
 	} else if b != nil {
-		meta, err := loadInto(b, "", like)
+		set, like, meta, err := decodeGenerators(b, cfg, o.InDim())
 		if err != nil {
 			return nil, nil, nil, sweeps.StageRun{}, fmt.Errorf("load generators %s: %w", key, err)
-		}
-		if err := set.Params.CopyFrom(like); err != nil {
-			return nil, nil, nil, sweeps.StageRun{}, err
 		}
 		var losses map[string]float64
 		if err := json.Unmarshal([]byte(meta["final_losses"]), &losses); err != nil {
@@ -254,6 +235,10 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t Trial, o m
 		}
 		r.emit(Event{Stage: StageGenerators, Message: "reusing stored generators " + k})
 		return set, jointConstants(like.ByName("closure.coeffs"), cfg.N), losses, stageRun(StageGenerators, k, start, true, 0), nil
+	}
+	like, err := models.GeneratorParams(cfg, o.InDim())
+	if err != nil {
+		return nil, nil, nil, sweeps.StageRun{}, err
 	}
 	var res *models.GenResult
 	resumed, err := r.trainStage(ctx, StageGenerators, k, like, spec.Train.CheckpointEvery, func(h models.Hooks) error {
@@ -284,6 +269,51 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t Trial, o m
 		coeffs = res.Coeffs
 	}
 	return res.Set, jointConstants(coeffs, cfg.N), res.Final(), stageRun(StageGenerators, k, start, false, resumed), nil
+}
+
+// decodeAutoencoder restores a stored autoencoder, its weights and the
+// standardisation of its latents, and returns the artifact's metadata.
+func decodeAutoencoder(b []byte, t Trial) (*models.Autoencoder, map[string]string, error) {
+	ae := models.NewAutoencoder(uint64(t.Seed), t.Latent)
+	meta, err := loadInto(b, "", ae.Params())
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := json.Unmarshal([]byte(meta["shift"]), &ae.Shift); err != nil {
+		return nil, nil, fmt.Errorf("%w: shift: %v", models.ErrCorrupt, err)
+	}
+	if err := json.Unmarshal([]byte(meta["scale"]), &ae.Scale); err != nil {
+		return nil, nil, fmt.Errorf("%w: scale: %v", models.ErrCorrupt, err)
+	}
+	return ae, meta, nil
+}
+
+// decodeOracle restores a stored ψ.
+func decodeOracle(b []byte, spec *sweeps.Spec, t Trial) (*models.MLPOracle, map[string]string, error) {
+	o := models.NewMLPOracle(uint64(t.Seed), t.Latent, len(spec.Dataset.Classes), spec.OracleNet.Preserve)
+	meta, err := loadInto(b, "", o.Net.Params)
+	return o, meta, err
+}
+
+// decodeGenerators restores a stored generator set on R^dim; like also
+// holds the jointly trained structure constants, when there are any.
+func decodeGenerators(b []byte, cfg models.GenConfig, dim int) (*models.GeneratorSet, models.Params, map[string]string, error) {
+	like, err := models.GeneratorParams(cfg, dim)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	meta, err := loadInto(b, "", like)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	set, err := models.NewGeneratorSet(cfg.Kind, dim, cfg.N, cfg.Hidden, cfg.Seed)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if err := set.Params.CopyFrom(like); err != nil {
+		return nil, nil, nil, err
+	}
+	return set, like, meta, nil
 }
 
 func jointConstants(p *models.Param, n int) [][][]float64 {
