@@ -23,9 +23,12 @@ type Spec struct {
 	Train       Train       `mapstructure:"train" json:"train"`
 	Autoencoder StageTrain  `mapstructure:"autoencoder" json:"autoencoder"`
 	OracleNet   OracleTrain `mapstructure:"oracle_net" json:"oracle_net"`
-	Verdict     Verdict     `mapstructure:"verdict" json:"verdict"`
-	Concurrency int         `mapstructure:"concurrency" json:"concurrency"`
-	Adaptive    Adaptive    `mapstructure:"adaptive" json:"adaptive"`
+	// Classifier trains φ, the pixel-space CNN that judges decoded
+	// streamline frames independently of the autoencoder and ψ (MNIST only).
+	Classifier  StageTrain `mapstructure:"classifier" json:"classifier"`
+	Verdict     Verdict    `mapstructure:"verdict" json:"verdict"`
+	Concurrency int        `mapstructure:"concurrency" json:"concurrency"`
+	Adaptive    Adaptive   `mapstructure:"adaptive" json:"adaptive"`
 }
 
 // Dataset selects the data: real MNIST digits or an analytic oracle.
@@ -109,6 +112,7 @@ func DefaultSpec() Spec {
 		Train:       Train{Epochs: 2000, LR: 1e-3, Epsilon: 1e-3, HNorm: 1, HOrtho: 1, HClosure: 1, EvalPoints: 2000, CheckpointEvery: 500},
 		Autoencoder: StageTrain{Epochs: 10, LR: 1e-3, Batch: 128},
 		OracleNet:   OracleTrain{Epochs: 20, LR: 1e-3, Batch: 128, Preserve: "logits"},
+		Classifier:  StageTrain{Epochs: 2, LR: 1e-3, Batch: 128},
 		Verdict:     Verdict{InvRatio: 1e-2, OrthoCos2: 1e-2, NormDev: 0.1, ClosureRel: 0.1, Quorum: 1},
 		Concurrency: 2,
 		Adaptive:    Adaptive{Patience: 2},
@@ -295,6 +299,13 @@ func (s *Spec) Validate() error {
 		}
 		if s.OracleNet.Epochs < 1 {
 			bad("oracle_net.epochs", "must be ≥ 1, got %d", s.OracleNet.Epochs)
+		}
+		if s.Classifier.Epochs < 1 {
+			bad("classifier.epochs", "must be ≥ 1, got %d", s.Classifier.Epochs)
+		}
+		positive("classifier.lr", s.Classifier.LR)
+		if s.Classifier.Batch < 1 {
+			bad("classifier.batch", "must be ≥ 1, got %d", s.Classifier.Batch)
 		}
 		positive("oracle_net.lr", s.OracleNet.LR)
 		if s.OracleNet.Batch < 1 {

@@ -232,64 +232,29 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 	return SweepOutput{SweepID: in.SweepID, VerdictKey: agg.VerdictKey, Groups: agg.Groups, Failed: failed}, nil
 }
 
-// runAdaptive ascends N_g level by level: every active ℓ runs the level on
-// all seeds; an ℓ stops after `patience` consecutive failed levels; while
-// levels pass past the spec's largest N_g, it extends up to max_ng.
+// runAdaptive ascends N_g level by level (sweeps.Ascent): every active ℓ
+// runs the level on all seeds; an ℓ stops after `patience` consecutive
+// failed levels; while levels pass past the spec's largest N_g, it extends
+// up to max_ng. Since version adaptive-flows a level whose trials pass the
+// flow criteria (all but closure) keeps the ascent going too.
 func runAdaptive(ctx workflow.Context, spec *sweeps.Spec, prog *Progress, runLevel func([]int, []int) (map[int][]sweeps.TrialResult, error)) error {
-	levels := sortedCopy(spec.NG)
-	fails := make([]int, len(spec.LatentDims))
-	active := func() []int {
-		var out []int
-		for i, l := range spec.LatentDims {
-			if fails[i] < spec.Adaptive.Patience {
-				out = append(out, l)
-			}
-		}
-		return out
-	}
-	ng := levels[0]
-	for next := 1; ; next++ {
-		ls := active()
+	flows := workflow.GetVersion(ctx, "adaptive-flows", workflow.DefaultVersion, 1) == 1
+	a := sweeps.NewAscent(spec, flows)
+	for {
+		ng, ls := a.Level()
 		if len(ls) == 0 {
 			return nil
+		}
+		for _, l := range ls {
+			for _, seed := range spec.Seeds {
+				prog.update(TrialStatus{Latent: l, NG: ng, Seed: seed, Stage: StagePending})
+			}
 		}
 		res, err := runLevel(ls, []int{ng})
 		if err != nil {
 			return err
 		}
-		for i, l := range spec.LatentDims {
-			if fails[i] >= spec.Adaptive.Patience {
-				continue
-			}
-			pass := 0
-			for _, r := range res[l] {
-				if r.Passed {
-					pass++
-				}
-			}
-			if pass >= spec.Verdict.Quorum {
-				fails[i] = 0
-			} else {
-				fails[i]++
-			}
-		}
-		if next < len(levels) {
-			ng = levels[next]
-			continue
-		}
-		limit := spec.Adaptive.MaxNG
-		if limit == 0 {
-			limit = slices.Max(spec.LatentDims) * slices.Max(spec.LatentDims)
-		}
-		if ng+1 > limit {
-			return nil
-		}
-		ng++
-		for _, l := range active() {
-			for _, seed := range spec.Seeds {
-				prog.update(TrialStatus{Latent: l, NG: ng, Seed: seed, Stage: StagePending})
-			}
-		}
+		a.Record(res)
 	}
 }
 

@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 
@@ -25,7 +27,8 @@ func newRunCmd() *cobra.Command {
 		Use:   "run --spec FILE --out DIR [--parallel N]",
 		Short: "Run a whole sweep on this machine (no Temporal, no S3) and print its verdict",
 		Long: `run trains every trial of the spec's grid (latent dims × N_g × seeds) on this
-machine, sharing the autoencoder and oracle of each (ℓ, seed) across N_g through
+machine (or, with adaptive.enabled, ascends N_g level by level as a sweep on
+Temporal does, until adaptive.patience consecutive levels fail), sharing the autoencoder and oracle of each (ℓ, seed) across N_g through
 the content-addressed store in DIR/artifacts, writes DIR/results/*.json and
 DIR/verdict.json and the report with its plots in DIR/report/ (report.html,
 report.md, plots/, trials.csv, flows.json), and prints the verdict table. Run it again to reuse what
@@ -50,77 +53,109 @@ finished and resume what was interrupted.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			var trials []pipeline.Trial
-			for _, l := range spec.LatentDims {
-				for _, seed := range spec.Seeds {
-					for _, ng := range spec.NG {
-						trials = append(trials, pipeline.Trial{Latent: l, NG: ng, Seed: seed})
-					}
-				}
+			if !cmd.Flags().Changed("parallel") {
+				parallel = spec.Concurrency
+			} else if parallel < 1 {
+				return fmt.Errorf("--parallel %d: give the number of (ℓ, seed) groups to train at once, at least 1", parallel)
 			}
 			w := cmd.ErrOrStderr()
 			var mu sync.Mutex
-			results := make([]*sweeps.TrialResult, len(trials))
-			errs := make([]error, len(trials))
-			sem := make(chan struct{}, max(1, parallel))
-			var wg sync.WaitGroup
-			// Trials of one (ℓ, seed) share the autoencoder and oracle: run each
-			// (ℓ, seed) group in order so the first trial trains them and the
-			// others reuse them; groups run in parallel.
-			groups := map[[2]int][]int{}
-			var order [][2]int
-			for i, t := range trials {
-				k := [2]int{t.Latent, t.Seed}
-				if groups[k] == nil {
-					order = append(order, k)
-				}
-				groups[k] = append(groups[k], i)
-			}
-			for _, k := range order {
-				wg.Add(1)
-				go func(idx []int) {
-					defer wg.Done()
-					sem <- struct{}{}
-					defer func() { <-sem }()
-					r := &pipeline.Runner{Store: store, Worker: pipeline.Hostname(), Progress: func(e pipeline.Event) {
-						if e.Message != "" || e.Epoch == e.Epochs {
-							mu.Lock()
-							defer mu.Unlock()
-							fmt.Fprintf(w, "[ℓ=%d seed=%d] %s %s\n", trials[idx[0]].Latent, trials[idx[0]].Seed, e.Stage, eventText(e))
-						}
-					}}
-					for _, i := range idx {
-						if ctx.Err() != nil {
-							errs[i] = ctx.Err()
-							return
-						}
-						t := trials[i]
-						res, err := r.RunTrial(ctx, spec, t)
-						if err != nil {
-							errs[i] = fmt.Errorf("trial ℓ=%d N_g=%d seed=%d: %w", t.Latent, t.NG, t.Seed, err)
-							continue
-						}
-						res.Sweep = spec.Name
-						results[i] = res
-						b, _ := json.MarshalIndent(res, "", "  ")
-						os.WriteFile(filepath.Join(out, "results", fmt.Sprintf("l%d-ng%d-seed%d.json", t.Latent, t.NG, t.Seed)), b, 0o644)
-						mu.Lock()
-						status := "passed"
-						if !res.Passed {
-							status = fmt.Sprintf("failed on %v", res.FailedOn)
-						}
-						fmt.Fprintf(w, "trial ℓ=%d N_g=%d seed=%d %s\n", t.Latent, t.NG, t.Seed, status)
-						mu.Unlock()
-					}
-				}(groups[k])
-			}
-			wg.Wait()
+			// One runner for the whole sweep: the MNIST files are read once.
+			base := &pipeline.Runner{Store: store, Worker: pipeline.Hostname()}
 			var done []sweeps.TrialResult
-			for i, r := range results {
-				if errs[i] != nil {
-					return fmt.Errorf("%w (finished trials are kept in %s; run again to resume)", errs[i], out)
+			// runLevel trains the given N_g values on every (ℓ, seed) of
+			// latents. Trials of one (ℓ, seed) share the autoencoder and
+			// oracle: each group runs its N_g in order, so the first trains
+			// them and the others reuse them; groups run in parallel.
+			runLevel := func(latents, ngs []int) (map[int][]sweeps.TrialResult, error) {
+				type group struct{ latent, seed int }
+				var groups []group
+				for _, l := range latents {
+					for _, seed := range spec.Seeds {
+						groups = append(groups, group{l, seed})
+					}
 				}
-				done = append(done, *r)
+				results := make([][]*sweeps.TrialResult, len(groups))
+				errs := make([]error, len(groups))
+				sem := make(chan struct{}, max(1, parallel))
+				var wg sync.WaitGroup
+				for gi, g := range groups {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						sem <- struct{}{}
+						defer func() { <-sem }()
+						r := base.WithProgress(func(e pipeline.Event) {
+							if e.Message != "" || e.Epoch == e.Epochs {
+								mu.Lock()
+								defer mu.Unlock()
+								fmt.Fprintf(w, "[ℓ=%d seed=%d] %s %s\n", g.latent, g.seed, e.Stage, eventText(e))
+							}
+						})
+						for _, ng := range ngs {
+							if ctx.Err() != nil {
+								errs[gi] = ctx.Err()
+								return
+							}
+							t := pipeline.Trial{Latent: g.latent, NG: ng, Seed: g.seed}
+							res, err := r.RunTrial(ctx, spec, t)
+							if err != nil {
+								errs[gi] = errors.Join(errs[gi], fmt.Errorf("trial ℓ=%d N_g=%d seed=%d: %w", t.Latent, t.NG, t.Seed, err))
+								continue
+							}
+							res.Sweep = spec.Name
+							results[gi] = append(results[gi], res)
+							b, err := json.MarshalIndent(res, "", "  ")
+							if err == nil {
+								err = os.WriteFile(filepath.Join(out, "results", fmt.Sprintf("l%d-ng%d-seed%d.json", t.Latent, t.NG, t.Seed)), b, 0o644)
+							}
+							if err != nil {
+								errs[gi] = errors.Join(errs[gi], fmt.Errorf("write result of trial ℓ=%d N_g=%d seed=%d: %w", t.Latent, t.NG, t.Seed, err))
+							}
+							status := "passed"
+							if !res.Passed {
+								status = fmt.Sprintf("failed on %v", res.FailedOn)
+								if res.FlowsPassed {
+									status += " (the flows pass: distinct and invariant)"
+								}
+							}
+							mu.Lock()
+							fmt.Fprintf(w, "trial ℓ=%d N_g=%d seed=%d %s\n", t.Latent, t.NG, t.Seed, status)
+							mu.Unlock()
+						}
+					}()
+				}
+				wg.Wait()
+				byLatent := map[int][]sweeps.TrialResult{}
+				for gi, rs := range results {
+					for _, r := range rs {
+						byLatent[groups[gi].latent] = append(byLatent[groups[gi].latent], *r)
+						done = append(done, *r)
+					}
+				}
+				if err := errors.Join(errs...); err != nil {
+					return nil, fmt.Errorf("%w (finished trials are kept in %s; run again to resume)", err, out)
+				}
+				return byLatent, nil
+			}
+			if !spec.Adaptive.Enabled {
+				if _, err := runLevel(spec.LatentDims, slices.Sorted(slices.Values(spec.NG))); err != nil {
+					return err
+				}
+			} else {
+				a := sweeps.NewAscent(spec, true)
+				for {
+					ng, ls := a.Level()
+					if len(ls) == 0 {
+						break
+					}
+					fmt.Fprintf(w, "adaptive: N_g = %d on ℓ = %v\n", ng, ls)
+					res, err := runLevel(ls, []int{ng})
+					if err != nil {
+						return err
+					}
+					a.Record(res)
+				}
 			}
 			groupsOut := sweeps.Aggregate(done, spec.Verdict.Quorum)
 			b, _ := json.MarshalIndent(map[string]any{"sweep": spec.Name, "groups": groupsOut}, "", "  ")
@@ -144,7 +179,7 @@ finished and resume what was interrupted.`,
 	f := cmd.Flags()
 	f.StringVar(&specPath, "spec", "", "sweep spec (YAML)")
 	f.StringVar(&out, "out", "", "output directory")
-	f.IntVar(&parallel, "parallel", 1, "(ℓ, seed) groups trained at once")
+	f.IntVar(&parallel, "parallel", 1, "(ℓ, seed) groups trained at once (default: the spec's concurrency)")
 	f.StringVar(&mnistDir, "mnist-dir", "", "folder with the MNIST IDX .gz files")
 	cmd.MarkFlagRequired("spec")
 	return cmd

@@ -523,7 +523,7 @@ func reportFiles(rep *activities.Report, full *report.Report) map[string][]byte 
 		text, _ := renderReport(rep, format)
 		files[name] = []byte(text)
 	}
-	flows, _ := json.MarshalIndent(map[string]any{"tangency": full.Tangency, "streamlines": full.Drift}, "", "  ")
+	flows, _ := json.MarshalIndent(map[string]any{"tangency": full.Tangency, "streamlines": full.Drift, "morphing": full.Morph}, "", "  ")
 	files["flows.json"] = append(flows, '\n')
 	return files
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/sweeps"
@@ -27,6 +28,11 @@ type Trained struct {
 	History []map[string]float64
 	// Classes are the MNIST digits ψ tells apart, in output order.
 	Classes []int
+	// Phi is the pixel-space classifier φ of an MNIST trial (nil for
+	// analytic data and for sweeps stored before liesweep trained one).
+	Phi *models.PixelClassifier
+	// PhiAccuracy is φ's accuracy on the validation images.
+	PhiAccuracy float64
 }
 
 // Load reads the stored artifacts of a finished trial without training
@@ -66,6 +72,16 @@ func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t Trial) (*Trained
 			return nil, fmt.Errorf("load oracle: %w", err)
 		}
 		out.Oracle = out.Classifier
+		k := ArtifactKey(StageClassifier, keys.Classifier, "weights.safetensors")
+		if b, err := r.getOptional(ctx, k); err != nil {
+			return nil, err
+		} else if b != nil {
+			var meta map[string]string
+			if out.Phi, meta, err = decodeClassifier(b, spec, t); err != nil {
+				return nil, fmt.Errorf("load pixel classifier %s: %w", k, err)
+			}
+			out.PhiAccuracy, _ = strconv.ParseFloat(meta["val_accuracy"], 64)
+		}
 	} else {
 		// the analytic oracle and evaluation points, as the trial used them
 		var err error

@@ -29,6 +29,9 @@ const (
 	StageOracle      = "oracle"
 	StageGenerators  = "generators"
 	StageAnalysis    = "analysis"
+	// StageClassifier trains φ, the pixel-space judge of decoded frames; it
+	// depends on the dataset and seed only, so every ℓ of a sweep shares it.
+	StageClassifier = "classifier"
 )
 
 // Event reports progress of a stage.
@@ -104,6 +107,17 @@ type Trial struct {
 // Keys of each stage of a trial.
 type Keys struct {
 	Autoencoder, Latents, Oracle, Generators, Analysis string
+	// Classifier is φ's key (MNIST only).
+	Classifier string
+}
+
+type classifierKey struct {
+	Format   string
+	Classes  []int
+	MaxTrain int
+	MaxVal   int
+	Seed     int
+	Train    sweeps.StageTrain
 }
 
 type aeKey struct {
@@ -160,6 +174,7 @@ func StageKeys(spec *sweeps.Spec, t Trial) Keys {
 		k.Latents = sweeps.StageKey(latentsKey{"latents-v1", k.Autoencoder})
 		k.Oracle = sweeps.StageKey(oracleKey{"oracle-v2", k.Latents, spec.OracleNet})
 		upstream = k.Oracle
+		k.Classifier = sweeps.StageKey(classifierKey{"phi-v1", spec.Dataset.Classes, spec.Dataset.MaxTrain, spec.Dataset.MaxVal, t.Seed, spec.Classifier})
 	} else {
 		d := spec.Dataset
 		d.MNISTDir = ""

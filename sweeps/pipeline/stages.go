@@ -165,6 +165,59 @@ func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t Trial, ls *lat
 	return res.Oracle, stageRun(StageOracle, k, start, false, resumed), res.ValAccuracy, nil
 }
 
+// PixelClassifier trains (or reuses) φ, the small CNN that classifies the
+// images of the spec's digits in pixel space. It shares no weights with the
+// autoencoder or ψ: it is the independent judge of decoded streamline
+// frames (paper Fig. 8), and one φ serves every ℓ of a seed.
+func (r *Runner) PixelClassifier(ctx context.Context, spec *sweeps.Spec, t Trial) (*models.PixelClassifier, sweeps.StageRun, float64, error) {
+	start := time.Now()
+	k := StageKeys(spec, t).Classifier
+	key := ArtifactKey(StageClassifier, k, "weights.safetensors")
+	classes := len(spec.Dataset.Classes)
+	if b, err := r.getOptional(ctx, key); err != nil {
+		return nil, sweeps.StageRun{}, 0, err
+	} else if b != nil {
+		phi, meta, err := decodeClassifier(b, spec, t)
+		if err != nil {
+			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load pixel classifier %s: %w", key, err)
+		}
+		acc, _ := strconv.ParseFloat(meta["val_accuracy"], 64)
+		r.emit(Event{Stage: StageClassifier, Message: "reusing stored pixel classifier φ " + k})
+		return phi, stageRun(StageClassifier, k, start, true, 0), acc, nil
+	}
+	m, err := r.loadMNIST(spec.Dataset.MNISTDir)
+	if err != nil {
+		return nil, sweeps.StageRun{}, 0, err
+	}
+	train, val, err := m.Select(spec.Dataset.Classes, uint64(t.Seed), spec.Dataset.MaxTrain, spec.Dataset.MaxVal)
+	if err != nil {
+		return nil, sweeps.StageRun{}, 0, err
+	}
+	cfg := models.ClassifierConfig{Classes: classes, Epochs: spec.Classifier.Epochs, LR: spec.Classifier.LR, Batch: spec.Classifier.Batch, Seed: uint64(t.Seed)}
+	var res *models.ClassifierResult
+	resumed, err := r.trainStage(ctx, StageClassifier, k, models.NewPixelClassifier(uint64(t.Seed), classes).Params, 1, func(h models.Hooks) error {
+		var err error
+		res, err = models.TrainPixelClassifier(ctx, cfg, train.Images, train.Labels, val.Images, val.Labels, h)
+		return err
+	})
+	if err != nil {
+		return nil, sweeps.StageRun{}, 0, fmt.Errorf("train pixel classifier: %w", err)
+	}
+	r.emit(Event{Stage: StageClassifier, Message: fmt.Sprintf("pixel classifier φ: validation accuracy %.4f", res.ValAccuracy)})
+	b, err := encodeTensors(paramsTensors("", res.Phi.Params), map[string]string{
+		"stage": StageClassifier, "classes": strconv.Itoa(classes),
+		"val_accuracy": strconv.FormatFloat(res.ValAccuracy, 'g', -1, 64), "history": historyJSON(res.Losses),
+		"layout": "conv weights (out,in,kh,kw); dense weights (in,out), biases (1,out); input: 28×28 pixels in [0,1]",
+	})
+	if err != nil {
+		return nil, sweeps.StageRun{}, 0, err
+	}
+	if err := r.Store.Put(ctx, key, b); err != nil {
+		return nil, sweeps.StageRun{}, 0, fmt.Errorf("store pixel classifier: %w", err)
+	}
+	return res.Phi, stageRun(StageClassifier, k, start, false, resumed), res.ValAccuracy, nil
+}
+
 // genConfig maps the spec onto the generator trainer's config.
 func genConfig(spec *sweeps.Spec, t Trial) models.GenConfig {
 	g, tr := spec.Generator, spec.Train
@@ -205,6 +258,11 @@ func (r *Runner) points(ctx context.Context, spec *sweeps.Spec, t Trial, run fun
 		return nil, nil, nil, nil, nil, err
 	}
 	run(oRun)
+	_, phiRun, _, err := r.PixelClassifier(ctx, spec, t)
+	if err != nil {
+		return nil, nil, nil, nil, nil, err
+	}
+	run(phiRun)
 	train := ls.Train
 	if tr.MaxPoints > 0 && len(train) > tr.MaxPoints {
 		train = train[:tr.MaxPoints]
@@ -293,6 +351,13 @@ func decodeOracle(b []byte, spec *sweeps.Spec, t Trial) (*models.MLPOracle, map[
 	o := models.NewMLPOracle(uint64(t.Seed), t.Latent, len(spec.Dataset.Classes), spec.OracleNet.Preserve)
 	meta, err := loadInto(b, "", o.Net.Params)
 	return o, meta, err
+}
+
+// decodeClassifier restores a stored φ.
+func decodeClassifier(b []byte, spec *sweeps.Spec, t Trial) (*models.PixelClassifier, map[string]string, error) {
+	phi := models.NewPixelClassifier(uint64(t.Seed), len(spec.Dataset.Classes))
+	meta, err := loadInto(b, "", phi.Params)
+	return phi, meta, err
 }
 
 // decodeGenerators restores a stored generator set on R^dim; like also

@@ -278,20 +278,32 @@ func (n coolWarm) Colors() []color.Color {
 // strip tiles 28×28 grey images in one row, each scaled by zoom, white
 // on black as MNIST is.
 func strip(images [][]float32, zoom int) ([]byte, error) {
+	return tiles([][][]float32{images}, zoom)
+}
+
+// tiles lays rows of 28×28 grey images out as a grid, each scaled by zoom.
+func tiles(rows [][][]float32, zoom int) ([]byte, error) {
 	const side = 28
 	pad := 2
-	w := len(images)*(side*zoom+pad) + pad
-	h := side*zoom + 2*pad
+	cols := 0
+	for _, r := range rows {
+		cols = max(cols, len(r))
+	}
+	w := cols*(side*zoom+pad) + pad
+	h := len(rows)*(side*zoom+pad) + pad
 	img := image.NewGray(image.Rect(0, 0, w, h))
 	for i := range img.Pix {
 		img.Pix[i] = 96
 	}
-	for k, im := range images {
-		x0 := pad + k*(side*zoom+pad)
-		for y := 0; y < side*zoom; y++ {
-			for x := 0; x < side*zoom; x++ {
-				v := im[(y/zoom)*side+x/zoom]
-				img.SetGray(x0+x, pad+y, color.Gray{Y: uint8(math.Round(255 * math.Min(1, math.Max(0, float64(v)))))})
+	for r, row := range rows {
+		y0 := pad + r*(side*zoom+pad)
+		for k, im := range row {
+			x0 := pad + k*(side*zoom+pad)
+			for y := 0; y < side*zoom; y++ {
+				for x := 0; x < side*zoom; x++ {
+					v := im[(y/zoom)*side+x/zoom]
+					img.SetGray(x0+x, y0+y, color.Gray{Y: uint8(math.Round(255 * math.Min(1, math.Max(0, float64(v)))))})
+				}
 			}
 		}
 	}

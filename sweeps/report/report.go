@@ -100,6 +100,8 @@ type Report struct {
 	Images   []Image
 	Tangency []Tangency
 	Drift    []Drift
+	// Morph holds the judged frames of the morphing grids (paper Fig. 8).
+	Morph []Morph
 	// Warnings say which plots could not be made and why (an artifact
 	// missing from the store, say); the rest of the report is still there.
 	Warnings []string
@@ -209,7 +211,46 @@ func (rep *Report) group(ctx context.Context, r *pipeline.Runner, spec *sweeps.S
 			fmt.Fprintf(md, "| J%d | digit %d | %.4f | %.4f | %.4f | %s | %.4f |\n", d.Generator, d.Class, d.Start, d.End, d.MaxDrift, left, d.DriftInside)
 		}
 		fmt.Fprintf(md, "\n(%d Runge–Kutta steps of ε = %g.)\n\n", opt.StreamSteps, opt.StreamEps)
+		if err := rep.morph(ctx, r, spec, g, opt, tr, focus, add, md); err != nil {
+			return err
+		}
 	}
+	return nil
+}
+
+// morph adds the paper's Fig. 8 to an MNIST group: the morphing grid along
+// the single flow of the best N_g = 1 trial, with ψ's and φ's verdicts on
+// every frame.
+func (rep *Report) morph(ctx context.Context, r *pipeline.Runner, spec *sweeps.Spec, g sweeps.Group, opt Options, focusTr *pipeline.Trained, focus sweeps.TrialResult, add func(Image), md *strings.Builder) error {
+	one, tr := focus, focusTr
+	for _, lv := range g.Levels {
+		if lv.NG == 1 && len(lv.Trials) > 0 {
+			one = lv.Best()
+		}
+	}
+	if one.NG != 1 {
+		return nil
+	}
+	if one.NG != focus.NG || one.Seed != focus.Seed {
+		var err error
+		if tr, err = r.Load(ctx, spec, pipeline.Trial{Latent: g.LatentDim, NG: 1, Seed: one.Seed}); err != nil {
+			return err
+		}
+	}
+	img, morphs, err := morphGrid(tr, opt, one, 0)
+	if err != nil {
+		return err
+	}
+	for i := range morphs {
+		morphs[i].Dataset, morphs[i].LatentDim = g.Dataset, g.LatentDim
+	}
+	rep.Morph = append(rep.Morph, morphs...)
+	add(img)
+	fmt.Fprintf(md, "### Judging the morphed digits (N_g = 1, seed %d)\n\n", one.Seed)
+	if tr.Phi == nil {
+		md.WriteString("No pixel classifier φ is stored for this sweep (it was run before liesweep trained one; re-run it to add φ's column).\n\n")
+	}
+	md.WriteString(morphTable(morphs, tr.PhiAccuracy))
 	return nil
 }
 

@@ -1,0 +1,71 @@
+package sweeps
+
+import (
+	"slices"
+	"testing"
+)
+
+// walk runs an ascent against a table of which (ℓ, N_g) pass every
+// criterion ("c") or only the flow criteria ("f") and returns the levels
+// it visited per ℓ.
+func walk(t *testing.T, spec *Spec, flows bool, outcome func(l, ng int) string) map[int][]int {
+	t.Helper()
+	a := NewAscent(spec, flows)
+	seen := map[int][]int{}
+	for steps := 0; ; steps++ {
+		if steps > 100 {
+			t.Fatal("the ascent does not end")
+		}
+		ng, ls := a.Level()
+		if len(ls) == 0 {
+			return seen
+		}
+		res := map[int][]TrialResult{}
+		for _, l := range ls {
+			seen[l] = append(seen[l], ng)
+			o := outcome(l, ng)
+			for range spec.Seeds {
+				res[l] = append(res[l], TrialResult{Passed: o == "c", FlowsPassed: o == "c" || o == "f"})
+			}
+		}
+		a.Record(res)
+	}
+}
+
+func TestAscentStopsAfterPatienceFailures(t *testing.T) {
+	s := DefaultSpec()
+	s.LatentDims, s.NG, s.Seeds = []int{3, 16}, []int{1, 2, 4, 6, 8}, []int{1, 2}
+	s.Adaptive = Adaptive{Enabled: true, Patience: 2, MaxNG: 10}
+	// ℓ = 3: closed at 1, flows only at 2, nothing above; ℓ = 16: flows up to 6.
+	outcome := func(l, ng int) string {
+		switch {
+		case ng == 1:
+			return "c"
+		case l == 3 && ng == 2, l == 16 && ng <= 6:
+			return "f"
+		}
+		return "x"
+	}
+	got := walk(t, &s, true, outcome)
+	if want := []int{1, 2, 4, 6}; !slices.Equal(got[3], want) {
+		t.Errorf("ℓ = 3 with flows: levels %v, want %v", got[3], want)
+	}
+	if want := []int{1, 2, 4, 6, 8, 9}; !slices.Equal(got[16], want) {
+		t.Errorf("ℓ = 16 with flows: levels %v, want %v (two failures after 6)", got[16], want)
+	}
+	// Without Flows a level counts only when it closes.
+	got = walk(t, &s, false, outcome)
+	if want := []int{1, 2, 4}; !slices.Equal(got[16], want) {
+		t.Errorf("ℓ = 16, closure only: levels %v, want %v", got[16], want)
+	}
+}
+
+func TestAscentExtendsToMaxNG(t *testing.T) {
+	s := DefaultSpec()
+	s.LatentDims, s.NG = []int{2}, []int{1, 2}
+	s.Adaptive = Adaptive{Enabled: true, Patience: 2}
+	got := walk(t, &s, true, func(l, ng int) string { return "c" })
+	if want := []int{1, 2, 3, 4}; !slices.Equal(got[2], want) {
+		t.Errorf("levels %v, want %v (up to ℓ² = 4)", got[2], want)
+	}
+}
