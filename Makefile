@@ -34,7 +34,7 @@ export LIESWEEP_GOTAGS := $(GOTAGS)
 GOBUILD := $(GO) build $(if $(GOTAGS),-tags $(GOTAGS))
 GOTEST  := $(GO) test $(if $(GOTAGS),-tags $(GOTAGS))
 
-.PHONY: all build test test-short test-science-gonum bench bench-orchestration bench-go demo examples tools data vet clean
+.PHONY: all build test test-short test-science test-science-gonum bench bench-orchestration bench-go demo examples tools data vet clean
 
 all: build
 
@@ -85,6 +85,9 @@ test: data tools vet ## every test: unit, workflow, science, and integration aga
 
 test-short: data ## without the science and integration tests
 	$(GOTEST) -short -count=1 ./...
+
+test-science: data ## the full MNIST science runs: examples' seeds 1–3 at ℓ = 2 and 3 (~40 min on 2 cores; LIESWEEP_SCIENCE_DIR=DIR keeps and reuses their stages)
+	LIESWEEP_SCIENCE_FULL=1 $(GOTEST) -count=1 -timeout 120m -run 'TestScience' ./cmd/liesweep/
 
 test-science-gonum: data ## the science tests on the pure-Go BLAS build (make test runs them on OpenBLAS where it is installed)
 	$(GO) test -count=1 -timeout 60m -run 'TestScience' ./cmd/liesweep/

@@ -35,6 +35,9 @@ type Analysis struct {
 	Metrics Metrics
 	// PairResidual[p] is the relative residual of Pairs(N)[p].
 	PairResidual []float64
+	// PairOrtho[p] is the squared cosine between the generators of
+	// Pairs(N)[p] (OrthoCos2 is their mean): which flows are distinct.
+	PairOrtho []float64
 	// Structure[α][β][γ] = a_[αβ]γ, antisymmetric in α, β, with
 	// [J_α, J_β] ≈ Σ_γ a_[αβ]γ J_γ.
 	Structure [][][]float64
@@ -114,7 +117,7 @@ func Analyze(o Oracle, s *GeneratorSet, z [][]float64, cfg GenConfig, seed uint6
 	}
 
 	// ortho_cos2 and norm_dev
-	an.Metrics.OrthoCos2 = orthoCos2(s, fields, cfg.Orthogonality, m, dim)
+	an.Metrics.OrthoCos2, an.PairOrtho = orthoCos2(s, fields, cfg.Orthogonality, m, dim)
 	an.Metrics.NormDev = normDev(s, fields, cfg.Normalization, m, dim)
 
 	// structure constants by least squares, pair by pair
@@ -165,20 +168,21 @@ func Analyze(o Oracle, s *GeneratorSet, z [][]float64, cfg GenConfig, seed uint6
 	return an, nil
 }
 
-func orthoCos2(s *GeneratorSet, fields [][]float64, mode string, m, dim int) float64 {
+func orthoCos2(s *GeneratorSet, fields [][]float64, mode string, m, dim int) (float64, []float64) {
 	pairs := Pairs(s.N)
 	if len(pairs) == 0 {
-		return 0
+		return 0, nil
 	}
 	var total float64
-	for _, p := range pairs {
+	per := make([]float64, len(pairs))
+	for pi, p := range pairs {
 		fa, fc := fields[p[0]], fields[p[1]]
 		switch {
 		case mode == OrthoGlobal && s.Kind == GenLinear:
 			ga, gc := s.Params[p[0]].Float64s(), s.Params[p[1]].Float64s()
-			total += sq(dot(ga, gc)) / (dot(ga, ga) * dot(gc, gc))
+			per[pi] = sq(dot(ga, gc)) / (dot(ga, ga) * dot(gc, gc))
 		case mode == OrthoGlobal:
-			total += sq(dot(fa, fc)) / (dot(fa, fa) * dot(fc, fc))
+			per[pi] = sq(dot(fa, fc)) / (dot(fa, fa) * dot(fc, fc))
 		default:
 			var c float64
 			for i := 0; i < m; i++ {
@@ -187,10 +191,11 @@ func orthoCos2(s *GeneratorSet, fields [][]float64, mode string, m, dim int) flo
 					c += sq(dot(a, b)) / (na * nb)
 				}
 			}
-			total += c / float64(m)
+			per[pi] = c / float64(m)
 		}
+		total += per[pi]
 	}
-	return total / float64(len(pairs))
+	return total / float64(len(pairs)), per
 }
 
 func normDev(s *GeneratorSet, fields [][]float64, mode string, m, dim int) float64 {

@@ -69,3 +69,17 @@ func TestAscentExtendsToMaxNG(t *testing.T) {
 		t.Errorf("levels %v, want %v (up to ℓ² = 4)", got[2], want)
 	}
 }
+
+func TestDistinctFlows(t *testing.T) {
+	// pairs of 4: (0,1) (0,2) (0,3) (1,2) (1,3) (2,3); 1 and 3 align.
+	p := []float64{0.001, 0.002, 0.003, 0.001, 0.9, 0.002}
+	if got := DistinctFlows(4, p, 0.01); got != 3 {
+		t.Errorf("DistinctFlows = %d, want 3 (generator 4 aligns with 2)", got)
+	}
+	if got := DistinctFlows(4, []float64{0, 0, 0, 0, 0, 0}, 0.01); got != 4 {
+		t.Errorf("orthogonal: %d, want 4", got)
+	}
+	if got := DistinctFlows(1, nil, 0.01); got != 1 {
+		t.Errorf("one generator: %d", got)
+	}
+}

@@ -54,6 +54,9 @@ type TrialResult struct {
 	Metrics      Metrics   `json:"metrics"`
 	Thresholds   Verdict   `json:"thresholds"`
 	PairResidual []float64 `json:"pair_residuals"`
+	// PairOrtho[p] is the squared cosine between the generators of the
+	// p-th pair (α < β, in order): which flows are distinct.
+	PairOrtho []float64 `json:"pair_ortho,omitempty"`
 	// StructureConstants[α][β][γ] = a_[αβ]γ with [J_α, J_β] ≈ Σ_γ a_[αβ]γ J_γ,
 	// the bracket being [J_α,J_β](z) = DJ_β(z)·J_α(z) − DJ_α(z)·J_β(z).
 	StructureConstants [][][]float64 `json:"structure_constants"`

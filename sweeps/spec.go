@@ -111,7 +111,7 @@ func DefaultSpec() Spec {
 		Generator:   Generator{Kind: "mlp", Hidden: []int{32, 32}, Orthogonality: "pointwise", Closure: "posthoc"},
 		Train:       Train{Epochs: 2000, LR: 1e-3, Epsilon: 1e-3, HNorm: 1, HOrtho: 1, HClosure: 1, EvalPoints: 2000, CheckpointEvery: 500},
 		Autoencoder: StageTrain{Epochs: 10, LR: 1e-3, Batch: 128},
-		OracleNet:   OracleTrain{Epochs: 20, LR: 1e-3, Batch: 128, Preserve: "logits"},
+		OracleNet:   OracleTrain{Epochs: 5, LR: 1e-3, Batch: 128, Preserve: "logits"},
 		Classifier:  StageTrain{Epochs: 2, LR: 1e-3, Batch: 128},
 		Verdict:     Verdict{InvRatio: 1e-2, OrthoCos2: 1e-2, NormDev: 0.1, ClosureRel: 0.1, Quorum: 1},
 		Concurrency: 2,

@@ -235,3 +235,30 @@ func median(ts []TrialResult) Metrics {
 // Best is the trial a report shows for this level: the passing seed with
 // the smallest closure residual, else the first seed.
 func (lv Level) Best() TrialResult { return bestTrial(lv.Trials) }
+
+// DistinctFlows counts the generators of a trial that are pairwise distinct:
+// it keeps generators in order while each one's squared cosine with every
+// one kept is at most thr (pairOrtho in the order of the pairs α < β). It
+// returns n when every pair is below thr, fewer when some flows align.
+func DistinctFlows(n int, pairOrtho []float64, thr float64) int {
+	if n <= 1 || len(pairOrtho) != n*(n-1)/2 {
+		return min(n, 1)
+	}
+	idx := func(a, b int) int { // position of pair (a, b), a < b
+		return a*n - a*(a+1)/2 + (b - a - 1)
+	}
+	var kept []int
+	for c := 0; c < n; c++ {
+		ok := true
+		for _, a := range kept {
+			if pairOrtho[idx(a, c)] > thr {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			kept = append(kept, c)
+		}
+	}
+	return len(kept)
+}

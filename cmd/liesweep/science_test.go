@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -124,6 +125,11 @@ func TestScienceMNIST01(t *testing.T) {
 	if !results[0].Passed {
 		t.Errorf("N_g = 1 failed on %v: %+v", results[0].FailedOn, results[0].Metrics)
 	}
+	// issue 10's target, the strength of an independent PyTorch run of the
+	// same losses (docs/results.md): inv_ratio ≤ 0.005, not just ≤ 0.01.
+	if r := results[0].Metrics.InvRatio; r > 0.005 {
+		t.Errorf("N_g = 1: inv_ratio %.4g, want ≤ 0.005", r)
+	}
 	if results[1].Passed {
 		t.Errorf("N_g = 2 passed (%+v); a 2-D latent space with a one-logit oracle has room for one flow only", results[1].Metrics)
 	}
@@ -148,7 +154,7 @@ func TestScienceMNIST01(t *testing.T) {
 		pngs[e.Name()] = b
 	}
 	reporttest.CheckImages(t, pngs)
-	for _, want := range []string{"mnist_0_1-l2-metrics.png", "mnist_0_1-l2-losses.png", "mnist_0_1-l2-field.png",
+	for _, want := range []string{"mnist_0_1-l2-metrics.png", "mnist_0_1-l2-losses.png", "mnist_0_1-l2-field.png", "mnist_0_1-l2-morph-J1.png",
 		"mnist_0_1-l2-probabilities-J1.png", "mnist_0_1-l2-decoded-J1-digit0.png", "mnist_0_1-l2-decoded-J1-digit1.png"} {
 		if pngs[want] == nil {
 			t.Errorf("report lacks plots/%s", want)
@@ -157,8 +163,32 @@ func TestScienceMNIST01(t *testing.T) {
 	var flows struct {
 		Tangency    []report.Tangency `json:"tangency"`
 		Streamlines []report.Drift    `json:"streamlines"`
+		Morphing    []report.Morph    `json:"morphing"`
 	}
 	readJSON(t, filepath.Join(dir, "flows.json"), &flows)
+	// The morphing grid (Fig. 8): one row per digit, ±2000/4000/6000 steps
+	// around the centre, every frame judged by ψ and by the pixel
+	// classifier φ; the centre frame is the decoded platonic digit, which φ
+	// (trained on real images only) must recognise.
+	if len(flows.Morphing) != 2 {
+		t.Fatalf("morphing grid has %d rows, want one per digit (2)", len(flows.Morphing))
+	}
+	for _, m := range flows.Morphing {
+		t.Logf("morph digit %d: kept ψ %.2f φ %v", m.Class, m.KeptPsi, m.KeptPhi)
+		var steps []int
+		for _, f := range m.Frames {
+			steps = append(steps, f.Step)
+			if f.Phi == nil {
+				t.Errorf("digit %d, step %d: no φ verdict", m.Class, f.Step)
+			}
+		}
+		if !slices.Equal(steps, []int{-6000, -4000, -2000, 0, 2000, 4000, 6000}) {
+			t.Errorf("digit %d: frames at steps %v", m.Class, steps)
+		}
+		if c := m.Frames[3]; c.PhiClass != m.Class || c.Psi < 0.5 {
+			t.Errorf("digit %d: the platonic image is judged %d by φ (ψ: %.3f)", m.Class, c.PhiClass, c.Psi)
+		}
+	}
 	if len(flows.Tangency) != 1 || flows.Tangency[0].NG != 1 {
 		t.Fatalf("tangency %+v: want the one generator of N_g = 1", flows.Tangency)
 	}
@@ -205,5 +235,78 @@ func readJSON(t *testing.T, path string, v any) {
 	}
 	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// runSweep runs `liesweep run` on a shipped spec and returns its results
+// by (ℓ, N_g, seed).
+func runSweep(t *testing.T, spec, out string) map[[3]int]*sweeps.TrialResult {
+	t.Helper()
+	cmd := newRootCmd()
+	var stdout, stderr bytes.Buffer
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	cmd.SetArgs([]string{"run", "--spec", spec, "--out", out})
+	if err := cmd.Execute(); err != nil {
+		t.Fatalf("liesweep run %s: %v\n%s", spec, err, stderr.String())
+	}
+	t.Logf("liesweep run %s:\n%s", spec, stdout.String())
+	entries, err := os.ReadDir(filepath.Join(out, "results"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := map[[3]int]*sweeps.TrialResult{}
+	for _, e := range entries {
+		var r sweeps.TrialResult
+		readJSON(t, filepath.Join(out, "results", e.Name()), &r)
+		res[[3]int{r.LatentDim, r.NG, r.Seed}] = &r
+	}
+	return res
+}
+
+// TestScienceMNISTSeeds holds the MNIST {0, 1} findings on every example
+// seed (1–3), issue 10's targets: at ℓ = 2, N_g = 1 passes with inv_ratio ≤
+// 0.005 and N_g = 2 fails; at ℓ = 3, two distinct invariant flows exist
+// (N_g = 2 passes the flow criteria, N_g = 3 does not: max_ng_flows = 2) on
+// at least two of the three seeds. Closure at ℓ = 3 is reported, not
+// asserted (the paper leaves it open). Six autoencoders and 15 generator
+// trainings: ~40 min on 2 cores, so it runs in `make test-science`
+// (LIESWEEP_SCIENCE_FULL=1), not in `make test`.
+func TestScienceMNISTSeeds(t *testing.T) {
+	if testing.Short() || os.Getenv("LIESWEEP_SCIENCE_FULL") == "" {
+		t.Skip("the full MNIST seeds run: make test-science (LIESWEEP_SCIENCE_FULL=1)")
+	}
+	out := os.Getenv("LIESWEEP_SCIENCE_DIR") // reuse finished stages across runs when set
+	if out == "" {
+		out = t.TempDir()
+	}
+	l2 := runSweep(t, "../../examples/mnist01_l2_seeds.yaml", filepath.Join(out, "l2"))
+	for _, seed := range []int{1, 2, 3} {
+		one, two := l2[[3]int{2, 1, seed}], l2[[3]int{2, 2, seed}]
+		if one == nil || two == nil {
+			t.Fatalf("ℓ = 2 seed %d: missing results", seed)
+		}
+		t.Logf("ℓ = 2 seed %d: N_g = 1 %+v; N_g = 2 passed=%v %+v", seed, one.Metrics, two.Passed, two.Metrics)
+		if !one.Passed || one.Metrics.InvRatio > 0.005 {
+			t.Errorf("ℓ = 2 seed %d: N_g = 1 passed=%v inv_ratio %.4g, want a pass with inv_ratio ≤ 0.005", seed, one.Passed, one.Metrics.InvRatio)
+		}
+		if two.Passed || two.FlowsPassed {
+			t.Errorf("ℓ = 2 seed %d: N_g = 2 passed (%+v); a one-logit ψ on R² leaves room for one flow", seed, two.Metrics)
+		}
+	}
+	l3 := runSweep(t, "../../examples/mnist01_l3.yaml", filepath.Join(out, "l3"))
+	two := 0
+	for _, seed := range []int{1, 2, 3} {
+		r2, r3 := l3[[3]int{3, 2, seed}], l3[[3]int{3, 3, seed}]
+		if r2 == nil || r3 == nil {
+			t.Fatalf("ℓ = 3 seed %d: missing results", seed)
+		}
+		t.Logf("ℓ = 3 seed %d: N_g = 2 flows=%v %+v; N_g = 3 flows=%v %+v", seed, r2.FlowsPassed, r2.Metrics, r3.FlowsPassed, r3.Metrics)
+		if r2.FlowsPassed && !r3.FlowsPassed {
+			two++
+		}
+	}
+	if two < 2 {
+		t.Errorf("ℓ = 3: two distinct invariant flows (and not three) on %d of 3 seeds, want ≥ 2", two)
 	}
 }

@@ -182,7 +182,7 @@ func StageKeys(spec *sweeps.Spec, t Trial) Keys {
 	}
 	tr := spec.Train
 	k.Generators = sweeps.StageKey(genKey{"gen-v1", upstream, analytic, t.NG, t.Seed, spec.Generator, tr.Epochs, tr.LR, tr.Epsilon, tr.Batch, tr.HNorm, tr.HOrtho, tr.HClosure, tr.MaxPoints})
-	k.Analysis = sweeps.StageKey(analysisKey{"analysis-v1", k.Generators, tr.EvalPoints})
+	k.Analysis = sweeps.StageKey(analysisKey{"analysis-v2", k.Generators, tr.EvalPoints})
 	return k
 }
 

@@ -453,6 +453,7 @@ func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t Trial, known
 	}
 	res.Metrics = sweeps.Metrics{InvRatio: an.Metrics.InvRatio, OrthoCos2: an.Metrics.OrthoCos2, NormDev: an.Metrics.NormDev, ClosureRel: an.Metrics.ClosureRel}
 	res.PairResidual = an.PairResidual
+	res.PairOrtho = an.PairOrtho
 	if res.PairResidual == nil {
 		res.PairResidual = []float64{}
 	}

@@ -144,6 +144,7 @@ func (rep *Report) group(ctx context.Context, r *pipeline.Runner, spec *sweeps.S
 		return err
 	}
 	add(img)
+	md.WriteString(flowsTable(g, spec.Verdict))
 
 	history := func(t sweeps.TrialResult) ([]map[string]float64, error) {
 		return r.History(ctx, spec, pipeline.Trial{Latent: g.LatentDim, NG: t.NG, Seed: t.Seed})
@@ -811,4 +812,49 @@ func decodedStreamlines(tr *pipeline.Trained, opt Options, t sweeps.TrialResult)
 		}
 	}
 	return imgs, drifts, nil
+}
+
+// flowsTable says, for each N_g, how many of the best seed's flows are
+// distinct (pairwise squared cosine at most the ortho threshold) and
+// whether they close, with the algebra in words where they do.
+func flowsTable(g sweeps.Group, v sweeps.Verdict) string {
+	var b strings.Builder
+	multi := false
+	for _, lv := range g.Levels {
+		multi = multi || lv.NG > 1
+	}
+	if !multi {
+		return ""
+	}
+	fmt.Fprintf(&b, "### Distinct flows and closure per N_g\n\nBest seed of each level. Distinct: generators kept while each has squared cosine ≤ %g with every one kept (pairwise, on the evaluation points); closure_rel ≤ %g means the brackets lie in the span.\n\n", v.OrthoCos2, v.ClosureRel)
+	b.WriteString("| N_g | seed | flows pass | distinct flows | largest pairwise cos² | inv_ratio | closure_rel | closed algebra |\n|---|---|---|---|---|---|---|---|\n")
+	for _, lv := range g.Levels {
+		t := lv.Best()
+		maxCos := 0.0
+		for _, c := range t.PairOrtho {
+			maxCos = math.Max(maxCos, c)
+		}
+		cos := "–"
+		if t.NG > 1 && t.PairOrtho != nil {
+			cos = fmt.Sprintf("%.3g", maxCos)
+		}
+		distinct := "–"
+		if t.PairOrtho != nil || t.NG == 1 {
+			distinct = fmt.Sprintf("%d of %d", sweeps.DistinctFlows(t.NG, t.PairOrtho, v.OrthoCos2), t.NG)
+		}
+		alg := "no"
+		if t.Passed {
+			alg = t.Algebra.Description
+		}
+		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %.3g | %.3g | %s |\n", lv.NG, t.Seed, yesNo(lv.FlowsPassed), distinct, cos, t.Metrics.InvRatio, t.Metrics.ClosureRel, alg)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func yesNo(v bool) string {
+	if v {
+		return "yes"
+	}
+	return "no"
 }
