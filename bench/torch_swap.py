@@ -62,6 +62,18 @@ class Dense(nn.Module):
         return x
 
 
+class Preserved(nn.Module):
+    """ψ's probabilities (sigmoid of one logit, softmax of several)."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        l = self.net(x)
+        return torch.sigmoid(l) if l.shape[1] == 1 else torch.softmax(l, 1)
+
+
 def layers(ts, prefix, dtype):
     out, i = [], 0
     while f"{prefix}.{i}.weight" in ts:
@@ -167,6 +179,8 @@ def main():
     ap.add_argument("--hidden", default="32,32")
     ap.add_argument("--psi", default="liesweep", choices=["liesweep", "torch"])
     ap.add_argument("--psi-epochs", type=int, default=20)
+    ap.add_argument("--preserve", default="logits", choices=["logits", "probabilities"],
+                    help="what the generators preserve (oracle_net.preserve)")
     ap.add_argument("--eval", help="only measure this stored liesweep generator set")
     ap.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     ap.add_argument("--threads", type=int, default=1)
@@ -191,14 +205,17 @@ def main():
         psi_time = 0.0
     for p in psi.parameters():
         p.requires_grad_(False)
+    net = psi
     with torch.no_grad():
-        logits = psi(zva)
+        logits = net(zva)
         pred = (logits[:, 0] > 0).long() if logits.shape[1] == 1 else logits.argmax(1)
         truth = (yva == ytr.max()).long() if logits.shape[1] == 1 else yva
         acc = float((pred == truth).double().mean())
         sharp = float(logits.abs().mean())
+    if a.preserve == "probabilities":
+        psi = Preserved(net)
 
-    report = {"psi": a.psi, "psi_val_accuracy": acc, "psi_mean_abs_logit": sharp, "psi_train_s": round(psi_time, 1),
+    report = {"psi": a.psi, "preserve": a.preserve, "psi_val_accuracy": acc, "psi_mean_abs_logit": sharp, "psi_train_s": round(psi_time, 1),
               "ng": a.ng, "latent": ztr.shape[1], "points": min(a.points, ztr.shape[0])}
     if a.eval:
         gt, _ = read_safetensors(a.eval)

@@ -27,11 +27,13 @@ func newRunCmd() *cobra.Command {
 		Use:   "run --spec FILE --out DIR [--parallel N]",
 		Short: "Run a whole sweep on this machine (no Temporal, no S3) and print its verdict",
 		Long: `run trains every trial of the spec's grid (latent dims × N_g × seeds) on this
-machine (or, with adaptive.enabled, ascends N_g level by level as a sweep on
-Temporal does, until adaptive.patience consecutive levels fail), sharing the autoencoder and oracle of each (ℓ, seed) across N_g through
-the content-addressed store in DIR/artifacts, writes DIR/results/*.json and
-DIR/verdict.json and the report with its plots in DIR/report/ (report.html,
-report.md, plots/, trials.csv, flows.json), and prints the verdict table. Run it again to reuse what
+machine, or, with adaptive.enabled, ascends N_g level by level as a sweep on
+Temporal does (until adaptive.patience consecutive levels fail). Each (ℓ, seed)
+trains its autoencoder, oracle ψ and pixel classifier φ once and shares them
+across N_g through the content-addressed store in DIR/artifacts. It writes
+DIR/results/*.json, DIR/verdict.json and the report with its plots in
+DIR/report/ (report.html, report.md, plots/, trials.csv, flows.json), and
+prints the verdict table. Run it again to reuse what
 finished and resume what was interrupted.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := loadSpecFile(specPath)
