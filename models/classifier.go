@@ -123,6 +123,9 @@ func TrainPixelClassifier(ctx context.Context, cfg ClassifierConfig, train [][]f
 	if len(train) == 0 {
 		return nil, fmt.Errorf("train pixel classifier: no images")
 	}
+	if cfg.Epochs < 1 || cfg.LR <= 0 || len(trainY) != len(train) {
+		return nil, fmt.Errorf("train pixel classifier: %d epochs, lr %g, %d labels for %d images: want ≥ 1 epoch, lr > 0 and one label per image", cfg.Epochs, cfg.LR, len(trainY), len(train))
+	}
 	c := NewPixelClassifier(cfg.Seed, cfg.Classes)
 	k := oracleOutputs(cfg.Classes)
 	batch := cfg.Batch

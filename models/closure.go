@@ -180,9 +180,13 @@ func orthoCos2(s *GeneratorSet, fields [][]float64, mode string, m, dim int) (fl
 		switch {
 		case mode == OrthoGlobal && s.Kind == GenLinear:
 			ga, gc := s.Params[p[0]].Float64s(), s.Params[p[1]].Float64s()
-			per[pi] = sq(dot(ga, gc)) / (dot(ga, ga) * dot(gc, gc))
+			if d := dot(ga, ga) * dot(gc, gc); d > 0 {
+				per[pi] = sq(dot(ga, gc)) / d
+			}
 		case mode == OrthoGlobal:
-			per[pi] = sq(dot(fa, fc)) / (dot(fa, fa) * dot(fc, fc))
+			if d := dot(fa, fa) * dot(fc, fc); d > 0 {
+				per[pi] = sq(dot(fa, fc)) / d
+			}
 		default:
 			var c float64
 			for i := 0; i < m; i++ {

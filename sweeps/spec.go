@@ -149,6 +149,11 @@ func (s *Spec) Normalize() {
 	if s.Dataset.Kind == "mnist" && len(s.Dataset.Classes) == 0 {
 		s.Dataset.Classes = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 	}
+	// Specs stored before the classifier section existed (sweeps to
+	// resume, recorded workflow histories) get its defaults.
+	if s.Classifier == (StageTrain{}) {
+		s.Classifier = DefaultSpec().Classifier
+	}
 }
 
 // Validate checks every field and returns all problems at once, each a

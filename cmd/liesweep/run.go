@@ -29,8 +29,9 @@ func newRunCmd() *cobra.Command {
 		Long: `run trains every trial of the spec's grid (latent dims × N_g × seeds) on this
 machine, or, with adaptive.enabled, ascends N_g level by level as a sweep on
 Temporal does (until adaptive.patience consecutive levels fail). Each (ℓ, seed)
-trains its autoencoder, oracle ψ and pixel classifier φ once and shares them
-across N_g through the content-addressed store in DIR/artifacts. It writes
+trains its autoencoder and oracle ψ once and shares them across N_g, and each
+seed its pixel classifier φ (the report's judge), through the
+content-addressed store in DIR/artifacts. It writes
 DIR/results/*.json, DIR/verdict.json and the report with its plots in
 DIR/report/ (report.html, report.md, plots/, trials.csv, flows.json), and
 prints the verdict table. Run it again to reuse what
@@ -55,16 +56,32 @@ finished and resume what was interrupted.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			if !cmd.Flags().Changed("parallel") {
+			switch {
+			case parallel == 0:
 				parallel = spec.Concurrency
-			} else if parallel < 1 {
-				return fmt.Errorf("--parallel %d: give the number of (ℓ, seed) groups to train at once, at least 1", parallel)
+			case parallel < 0:
+				return fmt.Errorf("--parallel %d: give the number of (ℓ, seed) groups to train at once (≥ 1), or 0 for the spec's concurrency", parallel)
 			}
 			w := cmd.ErrOrStderr()
 			var mu sync.Mutex
 			// One runner for the whole sweep: the MNIST files are read once.
 			base := &pipeline.Runner{Store: store, Worker: pipeline.Hostname()}
 			var done []sweeps.TrialResult
+			if spec.Dataset.Kind == "mnist" {
+				// φ, the report's pixel-space judge, depends on the seed
+				// only: train it once per seed before the (ℓ, seed) groups
+				// fan out, so two groups never train the same φ.
+				for _, seed := range spec.Seeds {
+					r := base.WithProgress(func(e pipeline.Event) {
+						if e.Message != "" || e.Epoch == e.Epochs {
+							fmt.Fprintf(w, "[seed=%d] %s %s\n", seed, e.Stage, eventText(e))
+						}
+					})
+					if _, _, _, err := r.PixelClassifier(ctx, spec, pipeline.Trial{Latent: spec.LatentDims[0], Seed: seed}); err != nil {
+						return fmt.Errorf("pixel classifier of seed %d: %w (finished stages are kept in %s; run again to resume)", seed, err, out)
+					}
+				}
+			}
 			// runLevel trains the given N_g values on every (ℓ, seed) of
 			// latents. Trials of one (ℓ, seed) share the autoencoder and
 			// oracle: each group runs its N_g in order, so the first trains
@@ -181,7 +198,7 @@ finished and resume what was interrupted.`,
 	f := cmd.Flags()
 	f.StringVar(&specPath, "spec", "", "sweep spec (YAML)")
 	f.StringVar(&out, "out", "", "output directory")
-	f.IntVar(&parallel, "parallel", 1, "(ℓ, seed) groups trained at once (default: the spec's concurrency)")
+	f.IntVar(&parallel, "parallel", 0, "(ℓ, seed) groups trained at once; 0: the spec's concurrency")
 	f.StringVar(&mnistDir, "mnist-dir", "", "folder with the MNIST IDX .gz files")
 	cmd.MarkFlagRequired("spec")
 	return cmd

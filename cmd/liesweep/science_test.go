@@ -183,7 +183,7 @@ func TestScienceMNIST01(t *testing.T) {
 			}
 		}
 		if !slices.Equal(steps, []int{-6000, -4000, -2000, 0, 2000, 4000, 6000}) {
-			t.Errorf("digit %d: frames at steps %v", m.Class, steps)
+			t.Fatalf("digit %d: frames at steps %v", m.Class, steps)
 		}
 		if c := m.Frames[3]; c.PhiClass != m.Class || c.Psi < 0.5 {
 			t.Errorf("digit %d: the platonic image is judged %d by φ (ψ: %.3f)", m.Class, c.PhiClass, c.Psi)

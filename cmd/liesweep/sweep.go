@@ -523,8 +523,12 @@ func reportFiles(rep *activities.Report, full *report.Report) map[string][]byte 
 		text, _ := renderReport(rep, format)
 		files[name] = []byte(text)
 	}
-	flows, _ := json.MarshalIndent(map[string]any{"tangency": full.Tangency, "streamlines": full.Drift, "morphing": full.Morph}, "", "  ")
-	files["flows.json"] = append(flows, '\n')
+	flows, err := json.MarshalIndent(map[string]any{"tangency": full.Tangency, "streamlines": full.Drift, "morphing": full.Morph}, "", "  ")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "liesweep: warning: flows.json not written:", err)
+	} else {
+		files["flows.json"] = append(flows, '\n')
+	}
 	return files
 }
 

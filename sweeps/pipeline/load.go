@@ -33,6 +33,9 @@ type Trained struct {
 	Phi *models.PixelClassifier
 	// PhiAccuracy is φ's accuracy on the validation images.
 	PhiAccuracy float64
+	// PhiProblem says why a stored φ could not be used (empty when it was
+	// loaded or none is stored).
+	PhiProblem string
 }
 
 // Load reads the stored artifacts of a finished trial without training
@@ -76,11 +79,13 @@ func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t Trial) (*Trained
 		if b, err := r.getOptional(ctx, k); err != nil {
 			return nil, err
 		} else if b != nil {
-			var meta map[string]string
-			if out.Phi, meta, err = decodeClassifier(b, spec, t); err != nil {
-				return nil, fmt.Errorf("load pixel classifier %s: %w", k, err)
+			phi, meta, err := decodeClassifier(b, spec, t)
+			if err != nil {
+				out.PhiProblem = fmt.Sprintf("the stored pixel classifier %s is unreadable (%v): delete it and run the sweep again to retrain φ", k, err)
+			} else {
+				out.Phi = phi
+				out.PhiAccuracy, _ = strconv.ParseFloat(meta["val_accuracy"], 64)
 			}
-			out.PhiAccuracy, _ = strconv.ParseFloat(meta["val_accuracy"], 64)
 		}
 	} else {
 		// the analytic oracle and evaluation points, as the trial used them

@@ -30,7 +30,8 @@ const (
 	StageGenerators  = "generators"
 	StageAnalysis    = "analysis"
 	// StageClassifier trains φ, the pixel-space judge of decoded frames; it
-	// depends on the dataset and seed only, so every ℓ of a sweep shares it.
+	// depends on the dataset, seed and classifier settings only, so every ℓ
+	// of a seed shares it.
 	StageClassifier = "classifier"
 )
 

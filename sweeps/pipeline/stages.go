@@ -168,7 +168,9 @@ func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t Trial, ls *lat
 // PixelClassifier trains (or reuses) φ, the small CNN that classifies the
 // images of the spec's digits in pixel space. It shares no weights with the
 // autoencoder or ψ: it is the independent judge of decoded streamline
-// frames (paper Fig. 8), and one φ serves every ℓ of a seed.
+// frames (paper Fig. 8). Its key covers the digits, the split caps, the seed
+// and spec.Classifier, so one φ serves every ℓ of a seed. Only the report
+// uses it: the trial stages never wait for it.
 func (r *Runner) PixelClassifier(ctx context.Context, spec *sweeps.Spec, t Trial) (*models.PixelClassifier, sweeps.StageRun, float64, error) {
 	start := time.Now()
 	k := StageKeys(spec, t).Classifier
@@ -258,11 +260,6 @@ func (r *Runner) points(ctx context.Context, spec *sweeps.Spec, t Trial, run fun
 		return nil, nil, nil, nil, nil, err
 	}
 	run(oRun)
-	_, phiRun, _, err := r.PixelClassifier(ctx, spec, t)
-	if err != nil {
-		return nil, nil, nil, nil, nil, err
-	}
-	run(phiRun)
 	train := ls.Train
 	if tr.MaxPoints > 0 && len(train) > tr.MaxPoints {
 		train = train[:tr.MaxPoints]
@@ -435,6 +432,7 @@ func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t Trial, known
 		res.Artifacts[StageAutoencoder] = ArtifactKey(StageAutoencoder, keys.Autoencoder, "weights.safetensors")
 		res.Artifacts[StageLatents] = ArtifactKey(StageLatents, keys.Latents, "latents.safetensors")
 		res.Artifacts[StageOracle] = ArtifactKey(StageOracle, keys.Oracle, "weights.safetensors")
+		res.Artifacts[StageClassifier] = ArtifactKey(StageClassifier, keys.Classifier, "weights.safetensors")
 	}
 	set, joint, losses, gRun, err := r.Generators(ctx, spec, t, o, train)
 	if err != nil {
@@ -498,7 +496,8 @@ func DatasetLabel(spec *sweeps.Spec) string {
 }
 
 // Prepare runs (or reuses) the autoencoder, latents and oracle of the
-// trial's (ℓ, seed); analytic specs have none.
+// trial's (ℓ, seed) and the pixel classifier φ of its seed; analytic specs
+// have none.
 func (r *Runner) Prepare(ctx context.Context, spec *sweeps.Spec, t Trial) ([]sweeps.StageRun, float64, error) {
 	var runs []sweeps.StageRun
 	if spec.Dataset.Kind != "mnist" {
@@ -508,7 +507,11 @@ func (r *Runner) Prepare(ctx context.Context, spec *sweeps.Spec, t Trial) ([]swe
 	if err != nil {
 		return runs, 0, err
 	}
-	return runs, *acc, nil
+	_, phiRun, _, err := r.PixelClassifier(ctx, spec, t)
+	if err != nil {
+		return runs, 0, err
+	}
+	return append(runs, phiRun), *acc, nil
 }
 
 // TrainGeneratorsStage trains (or reuses) the generators of one trial; the

@@ -24,7 +24,7 @@ type MorphFrame struct {
 	// when no φ is stored).
 	Psi float64  `json:"psi"`
 	Phi *float64 `json:"phi"`
-	// PhiClass is the digit φ finds most probable.
+	// PhiClass is the digit φ finds most probable (−1 when no φ is stored).
 	PhiClass int `json:"phi_class"`
 	// DataDistance is the frame's distance to the nearest validation
 	// latent over the median nearest-neighbour distance among them: ≈ 1
@@ -58,21 +58,28 @@ const morphSides = 3
 // class, the class centre in the middle and the images decoded after
 // StreamSteps/3, 2/3 and all of StreamSteps steps of ∓ε on either side,
 // every frame judged by ψ and (when stored) by φ.
-func morphGrid(tr *pipeline.Trained, opt Options, t sweeps.TrialResult, a int) (Image, []Morph, error) {
+//
+// A streamline that diverges (leaves every scale the networks know) costs
+// its row only: the row is left out and a note says which and why.
+func morphGrid(tr *pipeline.Trained, opt Options, t sweeps.TrialResult, a int) (Image, []Morph, []string, error) {
 	starts, classes := centres(tr)
 	spacing := nnSpacing(tr.Val, 500)
 	var rows [][][]float32
 	var morphs []Morph
+	var notes []string
 	every := max(1, opt.StreamSteps/morphSides)
 	for ci, s := range starts {
 		back, err := tr.Set.Streamline(a, s, -opt.StreamEps, every*morphSides, every)
-		if err != nil {
-			return Image{}, nil, err
+		if err == nil {
+			var fwd [][]float64
+			fwd, err = tr.Set.Streamline(a, s, opt.StreamEps, every*morphSides, every)
+			back = append(back, fwd...)
 		}
-		fwd, err := tr.Set.Streamline(a, s, opt.StreamEps, every*morphSides, every)
 		if err != nil {
-			return Image{}, nil, err
+			notes = append(notes, fmt.Sprintf("digit %d left out of the grid: %v", tr.Classes[classes[ci]], err))
+			continue
 		}
+		fwd := back[morphSides+1:]
 		var pts [][]float64
 		var steps []int
 		for k := morphSides; k >= 1; k-- {
@@ -83,17 +90,17 @@ func morphGrid(tr *pipeline.Trained, opt Options, t sweeps.TrialResult, a int) (
 		}
 		psi, err := tr.Classifier.Probabilities(pts)
 		if err != nil {
-			return Image{}, nil, err
+			return Image{}, nil, nil, err
 		}
 		imgs, err := tr.AE.Decode(pts)
 		if err != nil {
-			return Image{}, nil, err
+			return Image{}, nil, nil, err
 		}
 		rows = append(rows, imgs)
 		var phi [][]float64
 		if tr.Phi != nil {
 			if phi, err = tr.Phi.Probabilities(imgs); err != nil {
-				return Image{}, nil, err
+				return Image{}, nil, nil, err
 			}
 		}
 		c := classes[ci]
@@ -119,14 +126,17 @@ func morphGrid(tr *pipeline.Trained, opt Options, t sweeps.TrialResult, a int) (
 		}
 		morphs = append(morphs, m)
 	}
+	if len(rows) == 0 {
+		return Image{}, nil, notes, fmt.Errorf("morphing grid of J%d: no streamline could be followed (%s)", a+1, strings.Join(notes, "; "))
+	}
 	b, err := tiles(rows, 2)
 	if err != nil {
-		return Image{}, nil, err
+		return Image{}, nil, nil, err
 	}
 	img := Image{Name: fmt.Sprintf("morph-J%d", a+1), Title: fmt.Sprintf("Morphing the platonic digits along J%d (paper Fig. 8)", a+1), PNG: b,
 		Caption: fmt.Sprintf("One row per digit: the class centre (middle column) and the images decoded after %d, %d and %d Runge–Kutta steps of ε = %g against (left) and along (right) the streamline of J%d through it (N_g = %d, seed %d).",
 			every, 2*every, 3*every, opt.StreamEps, a+1, t.NG, t.Seed)}
-	return img, morphs, nil
+	return img, morphs, notes, nil
 }
 
 // morphTable is the Markdown of the judges' verdicts on the morphing grid.

@@ -238,9 +238,13 @@ func (rep *Report) morph(ctx context.Context, r *pipeline.Runner, spec *sweeps.S
 			return err
 		}
 	}
-	img, morphs, err := morphGrid(tr, opt, one, 0)
+	img, morphs, notes, err := morphGrid(tr, opt, one, 0)
 	if err != nil {
 		return err
+	}
+	for _, n := range notes {
+		rep.Warnings = append(rep.Warnings, n)
+		fmt.Fprintf(md, "**Note: %s.**\n\n", n)
 	}
 	for i := range morphs {
 		morphs[i].Dataset, morphs[i].LatentDim = g.Dataset, g.LatentDim
@@ -248,8 +252,12 @@ func (rep *Report) morph(ctx context.Context, r *pipeline.Runner, spec *sweeps.S
 	rep.Morph = append(rep.Morph, morphs...)
 	add(img)
 	fmt.Fprintf(md, "### Judging the morphed digits (N_g = 1, seed %d)\n\n", one.Seed)
-	if tr.Phi == nil {
-		md.WriteString("No pixel classifier φ is stored for this sweep (it was run before liesweep trained one; re-run it to add φ's column).\n\n")
+	switch {
+	case tr.PhiProblem != "":
+		rep.Warnings = append(rep.Warnings, tr.PhiProblem)
+		fmt.Fprintf(md, "No φ column: %s.\n\n", tr.PhiProblem)
+	case tr.Phi == nil:
+		md.WriteString("No pixel classifier φ is stored for this sweep (it ran before liesweep trained one): start the spec again into the same store (`liesweep run --spec … --out DIR`, or `liesweep sweep start` on the same bucket) to train φ, every other stage is reused.\n\n")
 	}
 	md.WriteString(morphTable(morphs, tr.PhiAccuracy))
 	return nil
