@@ -18,7 +18,7 @@ trap cleanup EXIT
 $ls worker --slots 2 >> "$state/logs/worker.log" 2>&1 &
 worker_pid=$!
 stamp=$(date -u +%Y%m%d-%H%M%S)
-specs=${DEMO_SPECS:-so3-demo mnist01_l2 mnist01_l3-demo}
+specs=${DEMO_SPECS:-so3-demo mnist01_l2-demo mnist01_l3-demo}
 # start every sweep, so the worker's two training slots stay busy, then
 # follow each to its verdict
 for s in $specs; do
