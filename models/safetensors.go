@@ -106,8 +106,14 @@ func ReadSafetensors(r io.Reader) (map[string]*tensor.Dense, map[string]string, 
 		if err := json.Unmarshal(msg, &e); err != nil {
 			return nil, nil, fmt.Errorf("%w: tensor %s: %v", ErrCorrupt, name, err)
 		}
+		// Every dimension must be positive and the element count must fit
+		// the data: a negative or overflowing shape in a file whose digest
+		// matches is corruption to report, not a panic.
 		n := 1
 		for _, s := range e.Shape {
+			if s < 0 || (s > 0 && n > len(body)/s) {
+				return nil, nil, fmt.Errorf("%w: tensor %s: shape %v does not fit %d bytes of data", ErrCorrupt, name, e.Shape, len(body))
+			}
 			n *= s
 		}
 		lo, hi := e.Offsets[0], e.Offsets[1]

@@ -7,6 +7,7 @@ package sweeps
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 )
@@ -169,13 +170,13 @@ func (s *Spec) Validate() error {
 		}
 	}
 	positive := func(field string, v float64) {
-		if !(v > 0) {
-			bad(field, "must be > 0, got %v", v)
+		if !(v > 0) || math.IsInf(v, 0) {
+			bad(field, "must be a finite number > 0, got %v", v)
 		}
 	}
 	nonNeg := func(field string, v float64) {
-		if !(v >= 0) {
-			bad(field, "must be ≥ 0, got %v", v)
+		if !(v >= 0) || math.IsInf(v, 0) {
+			bad(field, "must be a finite number ≥ 0, got %v", v)
 		}
 	}
 	if s.Name != "" && strings.ContainsAny(s.Name, "/ \t\n") {
