@@ -187,7 +187,7 @@ func TrainPixelClassifier(ctx context.Context, cfg ClassifierConfig, train [][]f
 		}
 		right := 0
 		for i, row := range p {
-			if argmax(row) == valY[i] {
+			if Argmax(row) == valY[i] {
 				right++
 			}
 		}
@@ -196,7 +196,8 @@ func TrainPixelClassifier(ctx context.Context, cfg ClassifierConfig, train [][]f
 	return res, nil
 }
 
-func argmax(row []float64) int {
+// Argmax is the index of the largest value of row (the first on ties).
+func Argmax(row []float64) int {
 	best := 0
 	for j := range row {
 		if row[j] > row[best] {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/sweeps"
 	"github.com/liesweep/liesweep/sweeps/pipeline"
 )
@@ -109,7 +110,7 @@ func morphGrid(tr *pipeline.Trained, opt Options, t sweeps.TrialResult, a int) (
 		for i, p := range pts {
 			f := MorphFrame{Step: steps[i], Psi: psi[i][c], PhiClass: -1, DataDistance: nearest(tr.Val, p) / spacing}
 			if phi != nil {
-				f.Phi, f.PhiClass = &phi[i][c], tr.Classes[argmax(phi[i])]
+				f.Phi, f.PhiClass = &phi[i][c], tr.Classes[models.Argmax(phi[i])]
 				if *f.Phi >= KeepP {
 					keptPhi++
 				}
@@ -238,14 +239,4 @@ func dist(a, b []float64) float64 {
 		s += (a[i] - b[i]) * (a[i] - b[i])
 	}
 	return math.Sqrt(s)
-}
-
-func argmax(row []float64) int {
-	best := 0
-	for j := range row {
-		if row[j] > row[best] {
-			best = j
-		}
-	}
-	return best
 }
