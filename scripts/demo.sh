@@ -18,8 +18,9 @@ trap cleanup EXIT
 $ls worker --slots 2 >> "$state/logs/worker.log" 2>&1 &
 worker_pid=$!
 stamp=$(date -u +%Y%m%d-%H%M%S)
-specs=${DEMO_SPECS:-so3-demo mnist01_l2-demo mnist01_l3-demo}
-# start every sweep, so the worker's two training slots stay busy, then
+specs=${DEMO_SPECS:-mnist01_l2-demo mnist01_l3-demo so3-demo}
+# start every sweep (the MNIST ones first: theirs is the longest chain,
+# autoencoder → generators), so the worker's two training slots stay busy, then
 # follow each to its verdict
 for s in $specs; do
   $ls sweep start --spec "examples/$s.yaml" --id "$s-$stamp"
