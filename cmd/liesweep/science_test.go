@@ -176,7 +176,10 @@ func TestScienceMNIST01(t *testing.T) {
 		t.Fatalf("morphing grid has %d rows, want one per digit (2)", len(flows.Morphing))
 	}
 	for _, m := range flows.Morphing {
-		t.Logf("morph digit %d: kept ψ %.2f φ %v", m.Class, m.KeptPsi, m.KeptPhi)
+		if m.KeptPhi == nil {
+			t.Fatalf("digit %d: no φ verdicts in the morphing grid", m.Class)
+		}
+		t.Logf("morph digit %d: kept ψ %.2f φ %.2f", m.Class, m.KeptPsi, *m.KeptPhi)
 		var steps []int
 		for _, f := range m.Frames {
 			steps = append(steps, f.Step)
