@@ -365,13 +365,7 @@ func Accuracy(o *MLPOracle, pts [][]float64, labels []int) (float64, error) {
 	}
 	right := 0
 	for i, row := range p {
-		best := 0
-		for j := range row {
-			if row[j] > row[best] {
-				best = j
-			}
-		}
-		if best == labels[i] {
+		if Argmax(row) == labels[i] {
 			right++
 		}
 	}

@@ -67,16 +67,23 @@ finished and resume what was interrupted.`,
 			// One runner for the whole sweep: the MNIST files are read once.
 			base := &pipeline.Runner{Store: store, Worker: pipeline.Hostname()}
 			var done []sweeps.TrialResult
+			// progress prints a runner's stage messages and last epochs
+			// under label.
+			progress := func(label string) *pipeline.Runner {
+				return base.WithProgress(func(e pipeline.Event) {
+					if e.Message != "" || e.Epoch == e.Epochs {
+						mu.Lock()
+						defer mu.Unlock()
+						fmt.Fprintf(w, "[%s] %s %s\n", label, e.Stage, eventText(e))
+					}
+				})
+			}
 			if spec.Dataset.Kind == "mnist" {
 				// φ, the report's pixel-space judge, depends on the seed
 				// only: train it once per seed before the (ℓ, seed) groups
 				// fan out, so two groups never train the same φ.
 				for _, seed := range spec.Seeds {
-					r := base.WithProgress(func(e pipeline.Event) {
-						if e.Message != "" || e.Epoch == e.Epochs {
-							fmt.Fprintf(w, "[seed=%d] %s %s\n", seed, e.Stage, eventText(e))
-						}
-					})
+					r := progress(fmt.Sprintf("seed=%d", seed))
 					if _, _, _, err := r.PixelClassifier(ctx, spec, pipeline.Trial{Latent: spec.LatentDims[0], Seed: seed}); err != nil {
 						return fmt.Errorf("pixel classifier of seed %d: %w (finished stages are kept in %s; run again to resume)", seed, err, out)
 					}
@@ -104,13 +111,7 @@ finished and resume what was interrupted.`,
 						defer wg.Done()
 						sem <- struct{}{}
 						defer func() { <-sem }()
-						r := base.WithProgress(func(e pipeline.Event) {
-							if e.Message != "" || e.Epoch == e.Epochs {
-								mu.Lock()
-								defer mu.Unlock()
-								fmt.Fprintf(w, "[ℓ=%d seed=%d] %s %s\n", g.latent, g.seed, e.Stage, eventText(e))
-							}
-						})
+						r := progress(fmt.Sprintf("ℓ=%d seed=%d", g.latent, g.seed))
 						for _, ng := range ngs {
 							if ctx.Err() != nil {
 								errs[gi] = ctx.Err()

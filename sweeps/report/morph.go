@@ -71,16 +71,14 @@ func morphGrid(tr *pipeline.Trained, opt Options, t sweeps.TrialResult, a int) (
 	every := max(1, opt.StreamSteps/morphSides)
 	for ci, s := range starts {
 		back, err := tr.Set.Streamline(a, s, -opt.StreamEps, every*morphSides, every)
+		var fwd [][]float64
 		if err == nil {
-			var fwd [][]float64
 			fwd, err = tr.Set.Streamline(a, s, opt.StreamEps, every*morphSides, every)
-			back = append(back, fwd...)
 		}
 		if err != nil {
 			notes = append(notes, fmt.Sprintf("digit %d left out of the grid: %v", tr.Classes[classes[ci]], err))
 			continue
 		}
-		fwd := back[morphSides+1:]
 		var pts [][]float64
 		var steps []int
 		for k := morphSides; k >= 1; k-- {
