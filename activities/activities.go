@@ -15,7 +15,7 @@ import (
 
 	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/sweeps"
-	"github.com/liesweep/liesweep/sweeps/pipeline"
+	"github.com/liesweep/liesweep/pipeline"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
@@ -52,7 +52,7 @@ const heartbeatEvery = 2 * time.Second
 
 // withRunner runs f with a pipeline runner whose progress heartbeats ctx.
 // The MNIST files are loaded once per worker.
-func (a *Activities) withRunner(ctx context.Context, t pipeline.Trial, f func(r *pipeline.Runner) error) error {
+func (a *Activities) withRunner(ctx context.Context, t sweeps.Trial, f func(r *pipeline.Runner) error) error {
 	a.mu.Lock()
 	if a.runner == nil {
 		a.runner = &pipeline.Runner{Store: a.Store, MNISTDir: a.MNISTDir, Worker: a.Worker}
@@ -135,9 +135,9 @@ func (a *Activities) PrepareLatent(ctx context.Context, in PrepareInput) (Prepar
 	if in.Spec.Dataset.Kind != "mnist" {
 		return out, nil
 	}
-	err := a.withRunner(ctx, pipeline.Trial{Latent: in.Latent, Seed: in.Seed}, func(r *pipeline.Runner) error {
+	err := a.withRunner(ctx, sweeps.Trial{Latent: in.Latent, Seed: in.Seed}, func(r *pipeline.Runner) error {
 		var err error
-		out.Stages, out.OracleAccuracy, err = r.Prepare(ctx, &in.Spec, pipeline.Trial{Latent: in.Latent, Seed: in.Seed})
+		out.Stages, out.OracleAccuracy, err = r.Prepare(ctx, &in.Spec, sweeps.Trial{Latent: in.Latent, Seed: in.Seed})
 		return err
 	})
 	return out, classify(err)
@@ -147,7 +147,7 @@ func (a *Activities) PrepareLatent(ctx context.Context, in PrepareInput) (Prepar
 type TrialInput struct {
 	SweepID string
 	Spec    sweeps.Spec
-	Trial   pipeline.Trial
+	Trial   sweeps.Trial
 	// Known are the stage runs of earlier activities of this trial
 	// (PrepareLatent, TrainGenerators), recorded in its result.
 	Known []sweeps.StageRun
@@ -185,19 +185,11 @@ func (a *Activities) AnalyzeClosure(ctx context.Context, in TrialInput) (sweeps.
 		return sweeps.TrialResult{}, classify(err)
 	}
 	res.Sweep = in.SweepID
-	if err := a.Store.Put(ctx, ResultKey(in.SweepID, in.Trial), jsonBytes(res)); err != nil {
+	if err := a.Store.Put(ctx, sweeps.ResultKey(in.SweepID, in.Trial), jsonBytes(res)); err != nil {
 		return sweeps.TrialResult{}, err
 	}
 	return *res, nil
 }
-
-// ResultKey is where a sweep's trial result is stored.
-func ResultKey(sweepID string, t pipeline.Trial) string {
-	return fmt.Sprintf("sweeps/%s/results/l%d-ng%d-seed%d.json", sweepID, t.Latent, t.NG, t.Seed)
-}
-
-// VerdictKey is where a sweep's verdict is stored.
-func VerdictKey(sweepID string) string { return "sweeps/" + sweepID + "/verdict.json" }
 
 // AggregateInput names a finished sweep.
 type AggregateInput struct {
@@ -220,19 +212,10 @@ type GroupSummary struct {
 	MaxNGFlows int
 }
 
-// Report is the verdict document stored beside the sweep and printed by
-// `sweep report --format json`.
-type Report struct {
-	Sweep  string         `json:"sweep"`
-	Spec   sweeps.Spec    `json:"spec"`
-	Groups []sweeps.Group `json:"groups"`
-	Notes  []string       `json:"notes,omitempty"`
-}
-
 // Aggregate reads every stored result of the sweep, derives the verdict
 // and stores it as sweeps/<id>/verdict.json.
 func (a *Activities) Aggregate(ctx context.Context, in AggregateInput) (AggregateOutput, error) {
-	keys, err := a.Store.List(ctx, "sweeps/"+in.SweepID+"/results/")
+	keys, err := a.Store.List(ctx, sweeps.ResultsPrefix(in.SweepID))
 	if err != nil {
 		return AggregateOutput{}, err
 	}
@@ -248,12 +231,9 @@ func (a *Activities) Aggregate(ctx context.Context, in AggregateInput) (Aggregat
 		}
 		results = append(results, r)
 	}
-	groups := sweeps.Aggregate(results, in.Spec.Verdict.Quorum)
-	rep := Report{Sweep: in.SweepID, Spec: in.Spec, Groups: groups}
-	if in.Spec.Adaptive.Enabled {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("adaptive: levels ascended until %d consecutive failed levels (patience)", in.Spec.Adaptive.Patience))
-	}
-	out := AggregateOutput{VerdictKey: VerdictKey(in.SweepID)}
+	rep := sweeps.NewVerdictDoc(in.SweepID, in.Spec, results)
+	groups := rep.Groups
+	out := AggregateOutput{VerdictKey: sweeps.VerdictKey(in.SweepID)}
 	if err := a.Store.Put(ctx, out.VerdictKey, jsonBytes(rep)); err != nil {
 		return AggregateOutput{}, err
 	}

@@ -262,3 +262,27 @@ func DistinctFlows(n int, pairOrtho []float64, thr float64) int {
 	}
 	return len(kept)
 }
+
+// VerdictSchemaVersion is the version of the verdict.json layout; it
+// changes when a field changes meaning or is removed.
+const VerdictSchemaVersion = 1
+
+// VerdictDoc is verdict.json, the one verdict document of a sweep: written
+// by the Aggregate activity of a Temporal sweep and by `liesweep run`, and
+// printed by `sweep report --format json`.
+type VerdictDoc struct {
+	SchemaVersion int      `json:"schema_version"`
+	Sweep         string   `json:"sweep"`
+	Spec          Spec     `json:"spec"`
+	Groups        []Group  `json:"groups"`
+	Notes         []string `json:"notes,omitempty"`
+}
+
+// NewVerdictDoc aggregates a sweep's trial results into its verdict.
+func NewVerdictDoc(sweepID string, spec Spec, results []TrialResult) VerdictDoc {
+	d := VerdictDoc{SchemaVersion: VerdictSchemaVersion, Sweep: sweepID, Spec: spec, Groups: Aggregate(results, spec.Verdict.Quorum)}
+	if spec.Adaptive.Enabled {
+		d.Notes = append(d.Notes, fmt.Sprintf("adaptive: levels ascended until %d consecutive failed levels (patience)", spec.Adaptive.Patience))
+	}
+	return d
+}

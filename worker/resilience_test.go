@@ -14,7 +14,7 @@ import (
 	"github.com/liesweep/liesweep/infra"
 	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/sweeps"
-	"github.com/liesweep/liesweep/sweeps/storetest"
+	"github.com/liesweep/liesweep/infra/storetest"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )

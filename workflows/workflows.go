@@ -13,7 +13,6 @@ import (
 
 	"github.com/liesweep/liesweep/activities"
 	"github.com/liesweep/liesweep/sweeps"
-	"github.com/liesweep/liesweep/sweeps/pipeline"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -314,7 +313,7 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 			_ = f.Get(rctx, nil)
 		}
 	}
-	trial := func(ng int) pipeline.Trial { return pipeline.Trial{Latent: in.Latent, NG: ng, Seed: in.Seed} }
+	trial := func(ng int) sweeps.Trial { return sweeps.Trial{Latent: in.Latent, NG: ng, Seed: in.Seed} }
 	var out LatentOutput
 	for _, ng := range in.NGs {
 		report(ctx, TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StagePreparing})

@@ -11,10 +11,9 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/liesweep/liesweep/activities"
 	"github.com/liesweep/liesweep/infra/filestore"
 	"github.com/liesweep/liesweep/sweeps"
-	"github.com/liesweep/liesweep/sweeps/pipeline"
+	"github.com/liesweep/liesweep/pipeline"
 	"github.com/spf13/cobra"
 )
 
@@ -84,7 +83,7 @@ finished and resume what was interrupted.`,
 				// fan out, so two groups never train the same φ.
 				for _, seed := range spec.Seeds {
 					r := progress(fmt.Sprintf("seed=%d", seed))
-					if _, _, _, err := r.PixelClassifier(ctx, spec, pipeline.Trial{Latent: spec.LatentDims[0], Seed: seed}); err != nil {
+					if _, _, _, err := r.PixelClassifier(ctx, spec, sweeps.Trial{Latent: spec.LatentDims[0], Seed: seed}); err != nil {
 						return fmt.Errorf("pixel classifier of seed %d: %w (finished stages are kept in %s; run again to resume)", seed, err, out)
 					}
 				}
@@ -117,7 +116,7 @@ finished and resume what was interrupted.`,
 								errs[gi] = ctx.Err()
 								return
 							}
-							t := pipeline.Trial{Latent: g.latent, NG: ng, Seed: g.seed}
+							t := sweeps.Trial{Latent: g.latent, NG: ng, Seed: g.seed}
 							res, err := r.RunTrial(ctx, spec, t)
 							if err != nil {
 								errs[gi] = errors.Join(errs[gi], fmt.Errorf("trial ℓ=%d N_g=%d seed=%d: %w", t.Latent, t.NG, t.Seed, err))
@@ -127,7 +126,7 @@ finished and resume what was interrupted.`,
 							results[gi] = append(results[gi], res)
 							b, err := json.MarshalIndent(res, "", "  ")
 							if err == nil {
-								err = os.WriteFile(filepath.Join(out, "results", fmt.Sprintf("l%d-ng%d-seed%d.json", t.Latent, t.NG, t.Seed)), b, 0o644)
+								err = os.WriteFile(filepath.Join(out, "results", sweeps.ResultFile(t)), b, 0o644)
 							}
 							if err != nil {
 								errs[gi] = errors.Join(errs[gi], fmt.Errorf("write result of trial ℓ=%d N_g=%d seed=%d: %w", t.Latent, t.NG, t.Seed, err))
@@ -177,19 +176,21 @@ finished and resume what was interrupted.`,
 					a.Record(res)
 				}
 			}
-			groupsOut := sweeps.Aggregate(done, spec.Verdict.Quorum)
-			b, _ := json.MarshalIndent(map[string]any{"sweep": spec.Name, "groups": groupsOut}, "", "  ")
-			if err := os.WriteFile(filepath.Join(out, "verdict.json"), append(b, '\n'), 0o644); err != nil {
+			rep := sweeps.NewVerdictDoc(spec.Name, *spec, done)
+			b, err := json.MarshalIndent(rep, "", "  ")
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "sweep %s\n%s", spec.Name, sweeps.FormatTable(groupsOut))
-			rep := &activities.Report{Sweep: spec.Name, Spec: *spec, Groups: groupsOut}
-			full, err := buildPlots(ctx, store, spec.Dataset.MNISTDir, spec.Name, rep)
+			if err := os.WriteFile(filepath.Join(out, "verdict.json"), append(b, '\n'), 0o644); err != nil {
+				return fmt.Errorf("write verdict: %w", err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "sweep %s\n%s", spec.Name, sweeps.FormatTable(rep.Groups))
+			full, err := buildPlots(ctx, store, spec.Dataset.MNISTDir, spec.Name, &rep)
 			if err != nil {
 				return err
 			}
 			dir := filepath.Join(out, "report")
-			if err := writeFiles(dir, reportFiles(rep, full)); err != nil {
+			if err := writeFiles(dir, reportFiles(&rep, full)); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "report: %s\n", filepath.Join(dir, "report.html"))

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/liesweep/liesweep/sweeps"
-	"github.com/liesweep/liesweep/sweeps/report"
-	"github.com/liesweep/liesweep/sweeps/report/reporttest"
+	"github.com/liesweep/liesweep/report"
+	"github.com/liesweep/liesweep/report/reporttest"
 )
 
 // runTrain runs `liesweep train` as a user would and returns result.json.

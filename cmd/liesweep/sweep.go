@@ -15,8 +15,8 @@ import (
 	"github.com/liesweep/liesweep/activities"
 	"github.com/liesweep/liesweep/infra"
 	"github.com/liesweep/liesweep/sweeps"
-	"github.com/liesweep/liesweep/sweeps/pipeline"
-	"github.com/liesweep/liesweep/sweeps/report"
+	"github.com/liesweep/liesweep/pipeline"
+	"github.com/liesweep/liesweep/report"
 	"github.com/liesweep/liesweep/workflows"
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -35,8 +35,6 @@ func newSweepCmd() *cobra.Command {
 	return cmd
 }
 
-// specKey is where a sweep's spec is kept, so `sweep resume` can restart it.
-func specKey(id string) string { return "sweeps/" + id + "/spec.json" }
 
 type session struct {
 	cfg    infra.Config
@@ -65,7 +63,7 @@ func connect(cmd *cobra.Command) (*session, error) {
 
 func startSweep(ctx context.Context, s *session, id string, spec *sweeps.Spec, w io.Writer) error {
 	b, _ := json.MarshalIndent(spec, "", "  ")
-	if err := s.store.Put(ctx, specKey(id), b); err != nil {
+	if err := s.store.Put(ctx, sweeps.SpecKey(id), b); err != nil {
 		return fmt.Errorf("store spec: %w", err)
 	}
 	_, err := s.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -380,7 +378,7 @@ func newSweepResumeCmd() *cobra.Command {
 					return fmt.Errorf("sweep %s completed: nothing to resume (see `liesweep sweep report %s`)", id, id)
 				}
 			}
-			b, err := s.store.Get(cmd.Context(), specKey(id))
+			b, err := s.store.Get(cmd.Context(), sweeps.SpecKey(id))
 			if err != nil {
 				return fmt.Errorf("read the spec of sweep %s: %w", id, err)
 			}
@@ -444,15 +442,15 @@ func newSweepListCmd() *cobra.Command {
 	}
 }
 
-func loadReport(ctx context.Context, s *session, id string) (*activities.Report, error) {
-	b, err := s.store.Get(ctx, activities.VerdictKey(id))
+func loadReport(ctx context.Context, s *session, id string) (*sweeps.VerdictDoc, error) {
+	b, err := s.store.Get(ctx, sweeps.VerdictKey(id))
 	if err != nil {
 		if errors.Is(err, sweeps.ErrNotFound) {
 			return nil, fmt.Errorf("sweep %s has no verdict yet (is it finished? `liesweep sweep status %s`)", id, id)
 		}
 		return nil, err
 	}
-	var rep activities.Report
+	var rep sweeps.VerdictDoc
 	if err := json.Unmarshal(b, &rep); err != nil {
 		return nil, fmt.Errorf("verdict of %s: %w", id, err)
 	}
@@ -460,7 +458,7 @@ func loadReport(ctx context.Context, s *session, id string) (*activities.Report,
 }
 
 // renderReport renders a verdict in one format.
-func renderReport(rep *activities.Report, format string) (string, error) {
+func renderReport(rep *sweeps.VerdictDoc, format string) (string, error) {
 	switch format {
 	case "json":
 		b, _ := json.MarshalIndent(map[string]any{"sweep": rep.Sweep, "groups": rep.Groups}, "", "  ")
@@ -502,7 +500,7 @@ func printReport(ctx context.Context, s *session, id, format string, w io.Writer
 
 // buildPlots renders the full report (plots, Markdown, HTML) from the
 // artifacts the sweep's trials stored.
-func buildPlots(ctx context.Context, store sweeps.ArtifactStore, mnistDir, id string, rep *activities.Report) (*report.Report, error) {
+func buildPlots(ctx context.Context, store sweeps.ArtifactStore, mnistDir, id string, rep *sweeps.VerdictDoc) (*report.Report, error) {
 	r := &pipeline.Runner{Store: store, MNISTDir: mnistDir}
 	full, err := report.Build(ctx, r, &rep.Spec, id, rep.Groups, rep.Notes, report.DefaultOptions())
 	if err != nil {
@@ -517,7 +515,7 @@ func buildPlots(ctx context.Context, store sweeps.ArtifactStore, mnistDir, id st
 // reportFiles are every file of a sweep's report by name: the verdict in
 // each text format, the Markdown and HTML reports with their plots, and
 // flows.json (the tangency and streamline measurements).
-func reportFiles(rep *activities.Report, full *report.Report) map[string][]byte {
+func reportFiles(rep *sweeps.VerdictDoc, full *report.Report) map[string][]byte {
 	files := full.Files()
 	for format, name := range map[string]string{"table": "report.txt", "csv": "trials.csv", "json": "verdict.json"} {
 		text, _ := renderReport(rep, format)

@@ -15,7 +15,7 @@ import (
 
 	"github.com/liesweep/liesweep/infra/filestore"
 	"github.com/liesweep/liesweep/sweeps"
-	"github.com/liesweep/liesweep/sweeps/pipeline"
+	"github.com/liesweep/liesweep/pipeline"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -81,7 +81,7 @@ It exits 0 whether the trial passed or failed the verdict thresholds.`,
 			defer p.close()
 			r := &pipeline.Runner{Store: store, Progress: p.event, Worker: pipeline.Hostname()}
 			start := time.Now()
-			res, err := r.RunTrial(ctx, spec, pipeline.Trial{Latent: latent, NG: ng, Seed: seed})
+			res, err := r.RunTrial(ctx, spec, sweeps.Trial{Latent: latent, NG: ng, Seed: seed})
 			p.close()
 			if err != nil {
 				if ctx.Err() != nil {

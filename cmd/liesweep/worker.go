@@ -8,7 +8,7 @@ import (
 	"syscall"
 
 	"github.com/liesweep/liesweep/activities"
-	"github.com/liesweep/liesweep/sweeps/pipeline"
+	"github.com/liesweep/liesweep/pipeline"
 	"github.com/liesweep/liesweep/worker"
 	"github.com/spf13/cobra"
 )

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/liesweep/liesweep/sweeps/storetest"
+	"github.com/liesweep/liesweep/infra/storetest"
 )
 
 func TestContract(t *testing.T) {

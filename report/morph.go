@@ -8,7 +8,7 @@ import (
 
 	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/sweeps"
-	"github.com/liesweep/liesweep/sweeps/pipeline"
+	"github.com/liesweep/liesweep/pipeline"
 )
 
 // KeepP is the probability a frame's class must keep to count as kept

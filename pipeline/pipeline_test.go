@@ -30,7 +30,7 @@ func smallSpec() *sweeps.Spec {
 // same weights; a corrupt checkpoint is reported and never used.
 func TestStagesAreReusedAndResumed(t *testing.T) {
 	spec := smallSpec()
-	trial := Trial{Latent: 3, NG: 3, Seed: 1}
+	trial := sweeps.Trial{Latent: 3, NG: 3, Seed: 1}
 	ctx := context.Background()
 
 	ref, _ := filestore.New(t.TempDir())
@@ -42,10 +42,10 @@ func TestStagesAreReusedAndResumed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := again.Stages[0]; g.Stage != StageGenerators || !g.Reused {
+	if g := again.Stages[0]; g.Stage != sweeps.StageGenerators || !g.Reused {
 		t.Errorf("second run: %+v, want the generators reused", again.Stages)
 	}
-	want, _ := ref.Get(ctx, full.Artifacts[StageGenerators])
+	want, _ := ref.Get(ctx, full.Artifacts[sweeps.StageGenerators])
 
 	for _, corrupt := range []bool{false, true} {
 		dir := t.TempDir()
@@ -53,7 +53,7 @@ func TestStagesAreReusedAndResumed(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		var events []string
 		r := &Runner{Store: st, Progress: func(e Event) {
-			if e.Stage == StageGenerators && e.Epoch == 100 && e.Message == "" {
+			if e.Stage == sweeps.StageGenerators && e.Epoch == 100 && e.Message == "" {
 				cancel() // stop right after the checkpoint at epoch 100
 			}
 			if e.Message != "" {
@@ -63,7 +63,7 @@ func TestStagesAreReusedAndResumed(t *testing.T) {
 		if _, err := r.RunTrial(cctx, spec, trial); !errors.Is(err, context.Canceled) {
 			t.Fatalf("interrupted run: %v", err)
 		}
-		ck := filepath.Join(dir, filepath.FromSlash(ArtifactKey(StageGenerators, StageKeys(spec, trial).Generators, "checkpoint.safetensors")))
+		ck := filepath.Join(dir, filepath.FromSlash(sweeps.ArtifactKey(sweeps.StageGenerators, sweeps.StageKeys(spec, trial).Generators, "checkpoint.safetensors")))
 		if corrupt {
 			b, _ := os.ReadFile(ck)
 			b[len(b)-3] ^= 0xff
@@ -82,7 +82,7 @@ func TestStagesAreReusedAndResumed(t *testing.T) {
 		case corrupt && !strings.Contains(strings.Join(events, "\n"), "corrupt"):
 			t.Errorf("the corrupt checkpoint was not reported: %q", events)
 		}
-		got, _ := st.Get(ctx, res.Artifacts[StageGenerators])
+		got, _ := st.Get(ctx, res.Artifacts[sweeps.StageGenerators])
 		if string(got) != string(want) {
 			t.Errorf("corrupt=%v: final weights differ from the uninterrupted run's", corrupt)
 		}
@@ -93,18 +93,18 @@ func TestStagesAreReusedAndResumed(t *testing.T) {
 // their SHA-256 are an error, not silently used or retrained over.
 func TestCorruptArtifactIsNotUsed(t *testing.T) {
 	spec := smallSpec()
-	trial := Trial{Latent: 3, NG: 3, Seed: 1}
+	trial := sweeps.Trial{Latent: 3, NG: 3, Seed: 1}
 	dir := t.TempDir()
 	st, _ := filestore.New(dir)
 	res, err := (&Runner{Store: st}).RunTrial(context.Background(), spec, trial)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(dir, filepath.FromSlash(res.Artifacts[StageGenerators]))
+	p := filepath.Join(dir, filepath.FromSlash(res.Artifacts[sweeps.StageGenerators]))
 	b, _ := os.ReadFile(p)
 	b[len(b)-1] ^= 1
 	os.WriteFile(p, b, 0o644)
-	st.Delete(context.Background(), res.Artifacts[StageAnalysis]) // force the analysis to read the weights
+	st.Delete(context.Background(), res.Artifacts[sweeps.StageAnalysis]) // force the analysis to read the weights
 	_, err = (&Runner{Store: st}).RunTrial(context.Background(), spec, trial)
 	if !errors.Is(err, sweeps.ErrCorrupt) || !strings.Contains(err.Error(), "delete the object") {
 		t.Errorf("want ErrCorrupt saying what to do, got %v", err)

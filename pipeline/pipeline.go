@@ -22,19 +22,6 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// Stage names, also the first segment of artifact keys.
-const (
-	StageAutoencoder = "autoencoder"
-	StageLatents     = "latents"
-	StageOracle      = "oracle"
-	StageGenerators  = "generators"
-	StageAnalysis    = "analysis"
-	// StageClassifier trains φ, the pixel-space judge of decoded frames; it
-	// depends on the dataset, seed and classifier settings only, so every ℓ
-	// of a seed shares it.
-	StageClassifier = "classifier"
-)
-
 // Event reports progress of a stage.
 type Event struct {
 	Stage   string
@@ -98,105 +85,11 @@ func (r *Runner) loadMNIST(dir string) (*datasets.MNIST, error) {
 	return c.mnist, nil
 }
 
-// Trial names one point of the grid.
-type Trial struct {
-	Latent int
-	NG     int
-	Seed   int
-}
-
-// Keys of each stage of a trial.
-type Keys struct {
-	Autoencoder, Latents, Oracle, Generators, Analysis string
-	// Classifier is φ's key (MNIST only).
-	Classifier string
-}
-
-type classifierKey struct {
-	Format   string
-	Classes  []int
-	MaxTrain int
-	MaxVal   int
-	Seed     int
-	Train    sweeps.StageTrain
-}
-
-type aeKey struct {
-	Format   string
-	Classes  []int
-	MaxTrain int
-	MaxVal   int
-	Latent   int
-	Seed     int
-	Train    sweeps.StageTrain
-}
-
-type latentsKey struct {
-	Format string
-	AE     string
-}
-
-type oracleKey struct {
-	Format  string
-	Latents string
-	Train   sweeps.OracleTrain
-}
-
-type genKey struct {
-	Format    string
-	Upstream  string
-	Analytic  *sweeps.Dataset `json:",omitempty"`
-	NG        int
-	Seed      int
-	Generator sweeps.Generator
-	Epochs    int
-	LR        float64
-	Epsilon   float64
-	Batch     int
-	HNorm     float64
-	HOrtho    float64
-	HClosure  float64
-	MaxPoints int
-}
-
-type analysisKey struct {
-	Format     string
-	Generators string
-	EvalPoints int
-}
-
-// StageKeys returns the content addresses of the trial's stages.
-func StageKeys(spec *sweeps.Spec, t Trial) Keys {
-	var k Keys
-	upstream := ""
-	var analytic *sweeps.Dataset
-	if spec.Dataset.Kind == "mnist" {
-		k.Autoencoder = sweeps.StageKey(aeKey{"ae-v2", spec.Dataset.Classes, spec.Dataset.MaxTrain, spec.Dataset.MaxVal, t.Latent, t.Seed, spec.Autoencoder})
-		k.Latents = sweeps.StageKey(latentsKey{"latents-v1", k.Autoencoder})
-		k.Oracle = sweeps.StageKey(oracleKey{"oracle-v2", k.Latents, spec.OracleNet})
-		upstream = k.Oracle
-		k.Classifier = sweeps.StageKey(classifierKey{"phi-v1", spec.Dataset.Classes, spec.Dataset.MaxTrain, spec.Dataset.MaxVal, t.Seed, spec.Classifier})
-	} else {
-		d := spec.Dataset
-		d.MNISTDir = ""
-		analytic = &d
-	}
-	tr := spec.Train
-	k.Generators = sweeps.StageKey(genKey{"gen-v1", upstream, analytic, t.NG, t.Seed, spec.Generator, tr.Epochs, tr.LR, tr.Epsilon, tr.Batch, tr.HNorm, tr.HOrtho, tr.HClosure, tr.MaxPoints})
-	k.Analysis = sweeps.StageKey(analysisKey{"analysis-v2", k.Generators, tr.EvalPoints})
-	return k
-}
-
-// ArtifactKey returns the store key of a stage's file.
-func ArtifactKey(stage, key, file string) string {
-	return "artifacts/" + stage + "/" + key + "/" + file
-}
-
 // trainStage trains one stage with checkpoints: it resumes from the stage's
 // checkpoint when one is stored (a corrupt one is reported and ignored) and
 // stores a new one every `every` epochs.
 func (r *Runner) trainStage(ctx context.Context, stage, key string, like models.Params, every int, train func(models.Hooks) error) (resumedFrom int, err error) {
-	ckKey := ArtifactKey(stage, key, "checkpoint.safetensors")
+	ckKey := sweeps.ArtifactKey(stage, key, "checkpoint.safetensors")
 	h := models.Hooks{
 		CheckpointEvery: every,
 		OnEpoch: func(e models.EpochReport) {

@@ -18,7 +18,7 @@ import (
 
 	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/sweeps"
-	"github.com/liesweep/liesweep/sweeps/pipeline"
+	"github.com/liesweep/liesweep/pipeline"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -147,7 +147,7 @@ func (rep *Report) group(ctx context.Context, r *pipeline.Runner, spec *sweeps.S
 	md.WriteString(flowsTable(g, spec.Verdict))
 
 	history := func(t sweeps.TrialResult) ([]map[string]float64, error) {
-		return r.History(ctx, spec, pipeline.Trial{Latent: g.LatentDim, NG: t.NG, Seed: t.Seed})
+		return r.History(ctx, spec, sweeps.Trial{Latent: g.LatentDim, NG: t.NG, Seed: t.Seed})
 	}
 	if img, err = curvesImage(g, history); err != nil {
 		return err
@@ -155,7 +155,7 @@ func (rep *Report) group(ctx context.Context, r *pipeline.Runner, spec *sweeps.S
 	add(img)
 
 	focus := focusTrial(g)
-	tr, err := r.Load(ctx, spec, pipeline.Trial{Latent: g.LatentDim, NG: focus.NG, Seed: focus.Seed})
+	tr, err := r.Load(ctx, spec, sweeps.Trial{Latent: g.LatentDim, NG: focus.NG, Seed: focus.Seed})
 	if err != nil {
 		return err
 	}
@@ -234,7 +234,7 @@ func (rep *Report) morph(ctx context.Context, r *pipeline.Runner, spec *sweeps.S
 	}
 	if one.NG != focus.NG || one.Seed != focus.Seed {
 		var err error
-		if tr, err = r.Load(ctx, spec, pipeline.Trial{Latent: g.LatentDim, NG: 1, Seed: one.Seed}); err != nil {
+		if tr, err = r.Load(ctx, spec, sweeps.Trial{Latent: g.LatentDim, NG: 1, Seed: one.Seed}); err != nil {
 			return err
 		}
 	}

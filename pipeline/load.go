@@ -40,11 +40,11 @@ type Trained struct {
 
 // Load reads the stored artifacts of a finished trial without training
 // anything: an artifact that is missing is an error naming its key.
-func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t Trial) (*Trained, error) {
-	keys := StageKeys(spec, t)
+func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (*Trained, error) {
+	keys := sweeps.StageKeys(spec, t)
 	out := &Trained{}
 	get := func(stage, key string) ([]byte, error) {
-		k := ArtifactKey(stage, key, "weights.safetensors")
+		k := sweeps.ArtifactKey(stage, key, "weights.safetensors")
 		b, err := r.Store.Get(ctx, k)
 		if errors.Is(err, sweeps.ErrNotFound) {
 			return nil, fmt.Errorf("%s of trial ℓ=%d N_g=%d seed=%d is not in the store (%s): run or resume the sweep first", stage, t.Latent, t.NG, t.Seed, k)
@@ -56,7 +56,7 @@ func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t Trial) (*Trained
 	}
 	if spec.Dataset.Kind == "mnist" {
 		out.Classes = spec.Dataset.Classes
-		b, err := get(StageAutoencoder, keys.Autoencoder)
+		b, err := get(sweeps.StageAutoencoder, keys.Autoencoder)
 		if err != nil {
 			return nil, err
 		}
@@ -68,14 +68,14 @@ func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t Trial) (*Trained
 			return nil, err
 		}
 		out.Val, out.ValY = ls.Val, ls.ValY
-		if b, err = get(StageOracle, keys.Oracle); err != nil {
+		if b, err = get(sweeps.StageOracle, keys.Oracle); err != nil {
 			return nil, err
 		}
 		if out.Classifier, _, err = decodeOracle(b, spec, t); err != nil {
 			return nil, fmt.Errorf("load oracle: %w", err)
 		}
 		out.Oracle = out.Classifier
-		k := ArtifactKey(StageClassifier, keys.Classifier, "weights.safetensors")
+		k := sweeps.ArtifactKey(sweeps.StageClassifier, keys.Classifier, "weights.safetensors")
 		if b, err := r.getOptional(ctx, k); err != nil {
 			return nil, err
 		} else if b != nil {
@@ -94,7 +94,7 @@ func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t Trial) (*Trained
 			return nil, err
 		}
 	}
-	b, err := get(StageGenerators, keys.Generators)
+	b, err := get(sweeps.StageGenerators, keys.Generators)
 	if err != nil {
 		return nil, err
 	}
@@ -111,8 +111,8 @@ func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t Trial) (*Trained
 // History reads only the per-epoch losses of a trial's generators from
 // their stored weights (nil for artifacts written before liesweep stored
 // them): what a training-curve plot needs, without loading the networks.
-func (r *Runner) History(ctx context.Context, spec *sweeps.Spec, t Trial) ([]map[string]float64, error) {
-	k := ArtifactKey(StageGenerators, StageKeys(spec, t).Generators, "weights.safetensors")
+func (r *Runner) History(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) ([]map[string]float64, error) {
+	k := sweeps.ArtifactKey(sweeps.StageGenerators, sweeps.StageKeys(spec, t).Generators, "weights.safetensors")
 	b, err := r.Store.Get(ctx, k)
 	if errors.Is(err, sweeps.ErrNotFound) {
 		return nil, fmt.Errorf("generators of trial ℓ=%d N_g=%d seed=%d are not in the store (%s): run or resume the sweep first", t.Latent, t.NG, t.Seed, k)

@@ -20,10 +20,10 @@ type latentSet struct {
 }
 
 // Autoencoder trains (or reuses) the autoencoder of (ℓ, seed).
-func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t Trial) (*models.Autoencoder, sweeps.StageRun, float64, error) {
+func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (*models.Autoencoder, sweeps.StageRun, float64, error) {
 	start := time.Now()
-	k := StageKeys(spec, t).Autoencoder
-	key := ArtifactKey(StageAutoencoder, k, "weights.safetensors")
+	k := sweeps.StageKeys(spec, t).Autoencoder
+	key := sweeps.ArtifactKey(sweeps.StageAutoencoder, k, "weights.safetensors")
 	if b, err := r.getOptional(ctx, key); err != nil {
 		return nil, sweeps.StageRun{}, 0, err
 	} else if b != nil {
@@ -32,8 +32,8 @@ func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t Trial) (*
 			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load autoencoder %s: %w", key, err)
 		}
 		mse, _ := strconv.ParseFloat(meta["val_mse"], 64)
-		r.emit(Event{Stage: StageAutoencoder, Message: "reusing stored autoencoder " + k})
-		return ae, stageRun(StageAutoencoder, k, start, true, 0), mse, nil
+		r.emit(Event{Stage: sweeps.StageAutoencoder, Message: "reusing stored autoencoder " + k})
+		return ae, stageRun(sweeps.StageAutoencoder, k, start, true, 0), mse, nil
 	}
 	m, err := r.loadMNIST(spec.Dataset.MNISTDir)
 	if err != nil {
@@ -45,7 +45,7 @@ func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t Trial) (*
 	}
 	cfg := models.AEConfig{Latent: t.Latent, Epochs: spec.Autoencoder.Epochs, LR: spec.Autoencoder.LR, Batch: spec.Autoencoder.Batch, Seed: uint64(t.Seed)}
 	var res *models.AEResult
-	resumed, err := r.trainStage(ctx, StageAutoencoder, k, models.NewAutoencoder(uint64(t.Seed), t.Latent).Params(), 1, func(h models.Hooks) error {
+	resumed, err := r.trainStage(ctx, sweeps.StageAutoencoder, k, models.NewAutoencoder(uint64(t.Seed), t.Latent).Params(), 1, func(h models.Hooks) error {
 		var err error
 		res, err = models.TrainAutoencoder(ctx, cfg, train.Images, val.Images, h)
 		return err
@@ -56,7 +56,7 @@ func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t Trial) (*
 	shift, _ := json.Marshal(res.AE.Shift)
 	scale, _ := json.Marshal(res.AE.Scale)
 	b, err := encodeTensors(paramsTensors("", res.AE.Params()), map[string]string{
-		"stage": StageAutoencoder, "latent": strconv.Itoa(t.Latent), "shift": string(shift), "scale": string(scale),
+		"stage": sweeps.StageAutoencoder, "latent": strconv.Itoa(t.Latent), "shift": string(shift), "scale": string(scale),
 		"val_mse": strconv.FormatFloat(res.ValMSE, 'g', -1, 64), "history": historyJSON(res.Losses),
 		"layout": "conv weights (out,in,kh,kw); dense weights (in,out), biases (1,out); latents standardised: z=(E(x)-shift)/scale",
 	})
@@ -66,14 +66,14 @@ func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t Trial) (*
 	if err := r.Store.Put(ctx, key, b); err != nil {
 		return nil, sweeps.StageRun{}, 0, fmt.Errorf("store autoencoder: %w", err)
 	}
-	return res.AE, stageRun(StageAutoencoder, k, start, false, resumed), res.ValMSE, nil
+	return res.AE, stageRun(sweeps.StageAutoencoder, k, start, false, resumed), res.ValMSE, nil
 }
 
 // Latents encodes the train and validation images of (ℓ, seed).
-func (r *Runner) Latents(ctx context.Context, spec *sweeps.Spec, t Trial, ae *models.Autoencoder) (*latentSet, sweeps.StageRun, error) {
+func (r *Runner) Latents(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, ae *models.Autoencoder) (*latentSet, sweeps.StageRun, error) {
 	start := time.Now()
-	k := StageKeys(spec, t).Latents
-	key := ArtifactKey(StageLatents, k, "latents.safetensors")
+	k := sweeps.StageKeys(spec, t).Latents
+	key := sweeps.ArtifactKey(sweeps.StageLatents, k, "latents.safetensors")
 	if b, err := r.getOptional(ctx, key); err != nil {
 		return nil, sweeps.StageRun{}, err
 	} else if b != nil {
@@ -87,7 +87,7 @@ func (r *Runner) Latents(ctx context.Context, spec *sweeps.Spec, t Trial, ae *mo
 			}
 		}
 		ls := &latentSet{Train: tensorRows(ts["train_z"]), Val: tensorRows(ts["val_z"]), TrainY: tensorInts(ts["train_y"]), ValY: tensorInts(ts["val_y"])}
-		return ls, stageRun(StageLatents, k, start, true, 0), nil
+		return ls, stageRun(sweeps.StageLatents, k, start, true, 0), nil
 	}
 	if ae == nil {
 		var err error
@@ -103,7 +103,7 @@ func (r *Runner) Latents(ctx context.Context, spec *sweeps.Spec, t Trial, ae *mo
 	if err != nil {
 		return nil, sweeps.StageRun{}, err
 	}
-	r.emit(Event{Stage: StageLatents, Message: fmt.Sprintf("encoding %d + %d images", len(train.Images), len(val.Images))})
+	r.emit(Event{Stage: sweeps.StageLatents, Message: fmt.Sprintf("encoding %d + %d images", len(train.Images), len(val.Images))})
 	ls := &latentSet{TrainY: train.Labels, ValY: val.Labels}
 	if ls.Train, err = ae.Encode(train.Images); err != nil {
 		return nil, sweeps.StageRun{}, err
@@ -114,21 +114,21 @@ func (r *Runner) Latents(ctx context.Context, spec *sweeps.Spec, t Trial, ae *mo
 	b, err := encodeTensors(map[string]*tensor.Dense{
 		"train_z": rowsTensor(ls.Train), "val_z": rowsTensor(ls.Val),
 		"train_y": intsTensor(ls.TrainY), "val_y": intsTensor(ls.ValY),
-	}, map[string]string{"stage": StageLatents, "standardised": "true"})
+	}, map[string]string{"stage": sweeps.StageLatents, "standardised": "true"})
 	if err != nil {
 		return nil, sweeps.StageRun{}, err
 	}
 	if err := r.Store.Put(ctx, key, b); err != nil {
 		return nil, sweeps.StageRun{}, fmt.Errorf("store latents: %w", err)
 	}
-	return ls, stageRun(StageLatents, k, start, false, 0), nil
+	return ls, stageRun(sweeps.StageLatents, k, start, false, 0), nil
 }
 
 // Oracle trains (or reuses) ψ on the latents of (ℓ, seed).
-func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t Trial, ls *latentSet) (*models.MLPOracle, sweeps.StageRun, float64, error) {
+func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, ls *latentSet) (*models.MLPOracle, sweeps.StageRun, float64, error) {
 	start := time.Now()
-	k := StageKeys(spec, t).Oracle
-	key := ArtifactKey(StageOracle, k, "weights.safetensors")
+	k := sweeps.StageKeys(spec, t).Oracle
+	key := sweeps.ArtifactKey(sweeps.StageOracle, k, "weights.safetensors")
 	classes := len(spec.Dataset.Classes)
 	if b, err := r.getOptional(ctx, key); err != nil {
 		return nil, sweeps.StageRun{}, 0, err
@@ -138,12 +138,12 @@ func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t Trial, ls *lat
 			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load oracle %s: %w", key, err)
 		}
 		acc, _ := strconv.ParseFloat(meta["val_accuracy"], 64)
-		r.emit(Event{Stage: StageOracle, Message: "reusing stored oracle " + k})
-		return o, stageRun(StageOracle, k, start, true, 0), acc, nil
+		r.emit(Event{Stage: sweeps.StageOracle, Message: "reusing stored oracle " + k})
+		return o, stageRun(sweeps.StageOracle, k, start, true, 0), acc, nil
 	}
 	cfg := models.OracleConfig{Classes: classes, Epochs: spec.OracleNet.Epochs, LR: spec.OracleNet.LR, Batch: spec.OracleNet.Batch, Seed: uint64(t.Seed), Preserve: spec.OracleNet.Preserve}
 	var res *models.OracleResult
-	resumed, err := r.trainStage(ctx, StageOracle, k, models.OracleTrainParams(uint64(t.Seed), t.Latent, classes), 5, func(h models.Hooks) error {
+	resumed, err := r.trainStage(ctx, sweeps.StageOracle, k, models.OracleTrainParams(uint64(t.Seed), t.Latent, classes), 5, func(h models.Hooks) error {
 		var err error
 		res, err = models.TrainOracle(ctx, cfg, ls.Train, ls.Val, ls.TrainY, ls.ValY, h)
 		return err
@@ -152,7 +152,7 @@ func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t Trial, ls *lat
 		return nil, sweeps.StageRun{}, 0, fmt.Errorf("train oracle: %w", err)
 	}
 	b, err := encodeTensors(paramsTensors("", res.Oracle.Net.Params), map[string]string{
-		"stage": StageOracle, "classes": strconv.Itoa(classes), "preserve": spec.OracleNet.Preserve,
+		"stage": sweeps.StageOracle, "classes": strconv.Itoa(classes), "preserve": spec.OracleNet.Preserve,
 		"val_accuracy": strconv.FormatFloat(res.ValAccuracy, 'g', -1, 64), "history": historyJSON(res.Losses),
 		"layout": "dense weights (in,out), biases (1,out); ReLU between layers; input: standardised latents",
 	})
@@ -162,7 +162,7 @@ func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t Trial, ls *lat
 	if err := r.Store.Put(ctx, key, b); err != nil {
 		return nil, sweeps.StageRun{}, 0, fmt.Errorf("store oracle: %w", err)
 	}
-	return res.Oracle, stageRun(StageOracle, k, start, false, resumed), res.ValAccuracy, nil
+	return res.Oracle, stageRun(sweeps.StageOracle, k, start, false, resumed), res.ValAccuracy, nil
 }
 
 // PixelClassifier trains (or reuses) φ, the small CNN that classifies the
@@ -171,10 +171,10 @@ func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t Trial, ls *lat
 // frames (paper Fig. 8). Its key covers the digits, the split caps, the seed
 // and spec.Classifier, so one φ serves every ℓ of a seed. Only the report
 // uses it: the trial stages never wait for it.
-func (r *Runner) PixelClassifier(ctx context.Context, spec *sweeps.Spec, t Trial) (*models.PixelClassifier, sweeps.StageRun, float64, error) {
+func (r *Runner) PixelClassifier(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (*models.PixelClassifier, sweeps.StageRun, float64, error) {
 	start := time.Now()
-	k := StageKeys(spec, t).Classifier
-	key := ArtifactKey(StageClassifier, k, "weights.safetensors")
+	k := sweeps.StageKeys(spec, t).Classifier
+	key := sweeps.ArtifactKey(sweeps.StageClassifier, k, "weights.safetensors")
 	classes := len(spec.Dataset.Classes)
 	if b, err := r.getOptional(ctx, key); err != nil {
 		return nil, sweeps.StageRun{}, 0, err
@@ -184,8 +184,8 @@ func (r *Runner) PixelClassifier(ctx context.Context, spec *sweeps.Spec, t Trial
 			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load pixel classifier %s: %w", key, err)
 		}
 		acc, _ := strconv.ParseFloat(meta["val_accuracy"], 64)
-		r.emit(Event{Stage: StageClassifier, Message: "reusing stored pixel classifier φ " + k})
-		return phi, stageRun(StageClassifier, k, start, true, 0), acc, nil
+		r.emit(Event{Stage: sweeps.StageClassifier, Message: "reusing stored pixel classifier φ " + k})
+		return phi, stageRun(sweeps.StageClassifier, k, start, true, 0), acc, nil
 	}
 	m, err := r.loadMNIST(spec.Dataset.MNISTDir)
 	if err != nil {
@@ -197,7 +197,7 @@ func (r *Runner) PixelClassifier(ctx context.Context, spec *sweeps.Spec, t Trial
 	}
 	cfg := models.ClassifierConfig{Classes: classes, Epochs: spec.Classifier.Epochs, LR: spec.Classifier.LR, Batch: spec.Classifier.Batch, Seed: uint64(t.Seed)}
 	var res *models.ClassifierResult
-	resumed, err := r.trainStage(ctx, StageClassifier, k, models.NewPixelClassifier(uint64(t.Seed), classes).Params, 1, func(h models.Hooks) error {
+	resumed, err := r.trainStage(ctx, sweeps.StageClassifier, k, models.NewPixelClassifier(uint64(t.Seed), classes).Params, 1, func(h models.Hooks) error {
 		var err error
 		res, err = models.TrainPixelClassifier(ctx, cfg, train.Images, train.Labels, val.Images, val.Labels, h)
 		return err
@@ -205,9 +205,9 @@ func (r *Runner) PixelClassifier(ctx context.Context, spec *sweeps.Spec, t Trial
 	if err != nil {
 		return nil, sweeps.StageRun{}, 0, fmt.Errorf("train pixel classifier: %w", err)
 	}
-	r.emit(Event{Stage: StageClassifier, Message: fmt.Sprintf("pixel classifier φ: validation accuracy %.4f", res.ValAccuracy)})
+	r.emit(Event{Stage: sweeps.StageClassifier, Message: fmt.Sprintf("pixel classifier φ: validation accuracy %.4f", res.ValAccuracy)})
 	b, err := encodeTensors(paramsTensors("", res.Phi.Params), map[string]string{
-		"stage": StageClassifier, "classes": strconv.Itoa(classes),
+		"stage": sweeps.StageClassifier, "classes": strconv.Itoa(classes),
 		"val_accuracy": strconv.FormatFloat(res.ValAccuracy, 'g', -1, 64), "history": historyJSON(res.Losses),
 		"layout": "conv weights (out,in,kh,kw); dense weights (in,out), biases (1,out); input: 28×28 pixels in [0,1]",
 	})
@@ -217,11 +217,11 @@ func (r *Runner) PixelClassifier(ctx context.Context, spec *sweeps.Spec, t Trial
 	if err := r.Store.Put(ctx, key, b); err != nil {
 		return nil, sweeps.StageRun{}, 0, fmt.Errorf("store pixel classifier: %w", err)
 	}
-	return res.Phi, stageRun(StageClassifier, k, start, false, resumed), res.ValAccuracy, nil
+	return res.Phi, stageRun(sweeps.StageClassifier, k, start, false, resumed), res.ValAccuracy, nil
 }
 
 // genConfig maps the spec onto the generator trainer's config.
-func genConfig(spec *sweeps.Spec, t Trial) models.GenConfig {
+func genConfig(spec *sweeps.Spec, t sweeps.Trial) models.GenConfig {
 	g, tr := spec.Generator, spec.Train
 	return models.GenConfig{
 		Kind: g.Kind, Hidden: g.Hidden, N: t.NG, Orthogonality: g.Orthogonality,
@@ -233,7 +233,7 @@ func genConfig(spec *sweeps.Spec, t Trial) models.GenConfig {
 
 // points returns the oracle and the training and evaluation points of a
 // trial: Gaussian samples for an analytic oracle, latents for MNIST.
-func (r *Runner) points(ctx context.Context, spec *sweeps.Spec, t Trial, run func(sweeps.StageRun)) (models.Oracle, [][]float64, [][]float64, *float64, *float64, error) {
+func (r *Runner) points(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, run func(sweeps.StageRun)) (models.Oracle, [][]float64, [][]float64, *float64, *float64, error) {
 	tr := spec.Train
 	if spec.Dataset.Kind == "analytic" {
 		d := spec.Dataset
@@ -272,10 +272,10 @@ func (r *Runner) points(ctx context.Context, spec *sweeps.Spec, t Trial, run fun
 }
 
 // Generators trains (or reuses) the N_g generators of a trial.
-func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t Trial, o models.Oracle, train [][]float64) (*models.GeneratorSet, [][][]float64, map[string]float64, sweeps.StageRun, error) {
+func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o models.Oracle, train [][]float64) (*models.GeneratorSet, [][][]float64, map[string]float64, sweeps.StageRun, error) {
 	start := time.Now()
-	k := StageKeys(spec, t).Generators
-	key := ArtifactKey(StageGenerators, k, "weights.safetensors")
+	k := sweeps.StageKeys(spec, t).Generators
+	key := sweeps.ArtifactKey(sweeps.StageGenerators, k, "weights.safetensors")
 	cfg := genConfig(spec, t)
 	if b, err := r.getOptional(ctx, key); err != nil {
 		return nil, nil, nil, sweeps.StageRun{}, err
@@ -288,15 +288,15 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t Trial, o m
 		if err := json.Unmarshal([]byte(meta["final_losses"]), &losses); err != nil {
 			return nil, nil, nil, sweeps.StageRun{}, fmt.Errorf("load generators %s: %w: final_losses", key, models.ErrCorrupt)
 		}
-		r.emit(Event{Stage: StageGenerators, Message: "reusing stored generators " + k})
-		return set, jointConstants(like.ByName("closure.coeffs"), cfg.N), losses, stageRun(StageGenerators, k, start, true, 0), nil
+		r.emit(Event{Stage: sweeps.StageGenerators, Message: "reusing stored generators " + k})
+		return set, jointConstants(like.ByName("closure.coeffs"), cfg.N), losses, stageRun(sweeps.StageGenerators, k, start, true, 0), nil
 	}
 	like, err := models.GeneratorParams(cfg, o.InDim())
 	if err != nil {
 		return nil, nil, nil, sweeps.StageRun{}, err
 	}
 	var res *models.GenResult
-	resumed, err := r.trainStage(ctx, StageGenerators, k, like, spec.Train.CheckpointEvery, func(h models.Hooks) error {
+	resumed, err := r.trainStage(ctx, sweeps.StageGenerators, k, like, spec.Train.CheckpointEvery, func(h models.Hooks) error {
 		var err error
 		res, err = models.TrainGenerators(ctx, o, train, cfg, h)
 		return err
@@ -310,7 +310,7 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t Trial, o m
 	}
 	final, _ := json.Marshal(res.Final())
 	b, err := encodeTensors(paramsTensors("", ps), map[string]string{
-		"stage": StageGenerators, "kind": cfg.Kind, "ng": strconv.Itoa(cfg.N), "final_losses": string(final), "history": historyJSON(res.Losses),
+		"stage": sweeps.StageGenerators, "kind": cfg.Kind, "ng": strconv.Itoa(cfg.N), "final_losses": string(final), "history": historyJSON(res.Losses),
 		"layout": "linear: gen.<a>.matrix G_a acting on column vectors, g_a(z)=G_a z; mlp: gen.<a>.<l>.weight (in,out), bias (1,out), tanh; closure.coeffs (pairs a<b in order, N_g)",
 	})
 	if err != nil {
@@ -323,12 +323,12 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t Trial, o m
 	if res.Coeffs != nil {
 		coeffs = res.Coeffs
 	}
-	return res.Set, jointConstants(coeffs, cfg.N), res.Final(), stageRun(StageGenerators, k, start, false, resumed), nil
+	return res.Set, jointConstants(coeffs, cfg.N), res.Final(), stageRun(sweeps.StageGenerators, k, start, false, resumed), nil
 }
 
 // decodeAutoencoder restores a stored autoencoder, its weights and the
 // standardisation of its latents, and returns the artifact's metadata.
-func decodeAutoencoder(b []byte, t Trial) (*models.Autoencoder, map[string]string, error) {
+func decodeAutoencoder(b []byte, t sweeps.Trial) (*models.Autoencoder, map[string]string, error) {
 	ae := models.NewAutoencoder(uint64(t.Seed), t.Latent)
 	meta, err := loadInto(b, "", ae.Params())
 	if err != nil {
@@ -344,14 +344,14 @@ func decodeAutoencoder(b []byte, t Trial) (*models.Autoencoder, map[string]strin
 }
 
 // decodeOracle restores a stored ψ.
-func decodeOracle(b []byte, spec *sweeps.Spec, t Trial) (*models.MLPOracle, map[string]string, error) {
+func decodeOracle(b []byte, spec *sweeps.Spec, t sweeps.Trial) (*models.MLPOracle, map[string]string, error) {
 	o := models.NewMLPOracle(uint64(t.Seed), t.Latent, len(spec.Dataset.Classes), spec.OracleNet.Preserve)
 	meta, err := loadInto(b, "", o.Net.Params)
 	return o, meta, err
 }
 
 // decodeClassifier restores a stored φ.
-func decodeClassifier(b []byte, spec *sweeps.Spec, t Trial) (*models.PixelClassifier, map[string]string, error) {
+func decodeClassifier(b []byte, spec *sweeps.Spec, t sweeps.Trial) (*models.PixelClassifier, map[string]string, error) {
 	phi := models.NewPixelClassifier(uint64(t.Seed), len(spec.Dataset.Classes))
 	meta, err := loadInto(b, "", phi.Params)
 	return phi, meta, err
@@ -404,9 +404,9 @@ func jointConstants(p *models.Param, n int) [][][]float64 {
 // stage's result.json. known are stage runs done elsewhere (by earlier
 // activities of the same trial): they replace the "reused" records of those
 // stages, so the result tells how each stage was produced.
-func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t Trial, known ...sweeps.StageRun) (*sweeps.TrialResult, error) {
-	keys := StageKeys(spec, t)
-	akey := ArtifactKey(StageAnalysis, keys.Analysis, "result.json")
+func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, known ...sweeps.StageRun) (*sweeps.TrialResult, error) {
+	keys := sweeps.StageKeys(spec, t)
+	akey := sweeps.ArtifactKey(sweeps.StageAnalysis, keys.Analysis, "result.json")
 	if b, err := r.getOptional(ctx, akey); err != nil {
 		return nil, err
 	} else if b != nil {
@@ -419,32 +419,32 @@ func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t Trial, known
 			res.Stages[i].Reused, res.Stages[i].Seconds = true, 0
 		}
 		res.Judge(spec.Verdict)
-		r.emit(Event{Stage: StageAnalysis, Message: "reusing stored result " + keys.Analysis})
+		r.emit(Event{Stage: sweeps.StageAnalysis, Message: "reusing stored result " + keys.Analysis})
 		return &res, nil
 	}
-	res := &sweeps.TrialResult{Dataset: DatasetLabel(spec), NG: t.NG, LatentDim: t.Latent, Seed: t.Seed, Worker: r.Worker, Epochs: spec.Train.Epochs, Artifacts: map[string]string{}}
+	res := &sweeps.TrialResult{Dataset: sweeps.DatasetLabel(spec), NG: t.NG, LatentDim: t.Latent, Seed: t.Seed, Worker: r.Worker, Epochs: spec.Train.Epochs, Artifacts: map[string]string{}}
 	o, train, eval, acc, mse, err := r.points(ctx, spec, t, func(s sweeps.StageRun) { res.Stages = append(res.Stages, s) })
 	if err != nil {
 		return nil, err
 	}
 	res.OracleAccuracy, res.AutoencoderMSE = acc, mse
 	if spec.Dataset.Kind == "mnist" {
-		res.Artifacts[StageAutoencoder] = ArtifactKey(StageAutoencoder, keys.Autoencoder, "weights.safetensors")
-		res.Artifacts[StageLatents] = ArtifactKey(StageLatents, keys.Latents, "latents.safetensors")
-		res.Artifacts[StageOracle] = ArtifactKey(StageOracle, keys.Oracle, "weights.safetensors")
-		res.Artifacts[StageClassifier] = ArtifactKey(StageClassifier, keys.Classifier, "weights.safetensors")
+		res.Artifacts[sweeps.StageAutoencoder] = sweeps.ArtifactKey(sweeps.StageAutoencoder, keys.Autoencoder, "weights.safetensors")
+		res.Artifacts[sweeps.StageLatents] = sweeps.ArtifactKey(sweeps.StageLatents, keys.Latents, "latents.safetensors")
+		res.Artifacts[sweeps.StageOracle] = sweeps.ArtifactKey(sweeps.StageOracle, keys.Oracle, "weights.safetensors")
+		res.Artifacts[sweeps.StageClassifier] = sweeps.ArtifactKey(sweeps.StageClassifier, keys.Classifier, "weights.safetensors")
 	}
 	set, joint, losses, gRun, err := r.Generators(ctx, spec, t, o, train)
 	if err != nil {
 		return nil, err
 	}
 	res.Stages = append(res.Stages, gRun)
-	res.Artifacts[StageGenerators] = ArtifactKey(StageGenerators, keys.Generators, "weights.safetensors")
+	res.Artifacts[sweeps.StageGenerators] = sweeps.ArtifactKey(sweeps.StageGenerators, keys.Generators, "weights.safetensors")
 	res.JointConstants = joint
 	res.Losses = sweeps.Losses{Total: losses["total"], Inv: losses["inv"], Norm: losses["norm"], Ortho: losses["ortho"], Closure: losses["closure"]}
 
 	start := time.Now()
-	r.emit(Event{Stage: StageAnalysis, Message: fmt.Sprintf("closure analysis on %d points", len(eval))})
+	r.emit(Event{Stage: sweeps.StageAnalysis, Message: fmt.Sprintf("closure analysis on %d points", len(eval))})
 	an, err := models.Analyze(o, set, eval, genConfig(spec, t), uint64(t.Seed))
 	if err != nil {
 		return nil, err
@@ -460,7 +460,7 @@ func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t Trial, known
 	res.Algebra = sweeps.Algebra{Dim: a.Dim, Abelian: a.Abelian, DerivedDim: a.DerivedDim, Description: a.Description,
 		KillingSignature: sweeps.Signature{Pos: a.KillingSignature.Pos, Neg: a.KillingSignature.Neg, Zero: a.KillingSignature.Zero}}
 	res.Judge(spec.Verdict)
-	res.Stages = append(res.Stages, stageRun(StageAnalysis, keys.Analysis, start, false, 0))
+	res.Stages = append(res.Stages, stageRun(sweeps.StageAnalysis, keys.Analysis, start, false, 0))
 	for i, st := range res.Stages {
 		for _, k := range known {
 			if k.Stage == st.Stage && k.Key == st.Key {
@@ -468,37 +468,17 @@ func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t Trial, known
 			}
 		}
 	}
-	res.Artifacts[StageAnalysis] = akey
+	res.Artifacts[sweeps.StageAnalysis] = akey
 	if err := r.Store.Put(ctx, akey, jsonBytes(res)); err != nil {
 		return nil, fmt.Errorf("store result: %w", err)
 	}
 	return res, nil
 }
 
-// DatasetLabel is a short human name of the spec's dataset, e.g.
-// "norm(n=3)" or "mnist{0,1}".
-func DatasetLabel(spec *sweeps.Spec) string {
-	d := spec.Dataset
-	if d.Kind == "mnist" {
-		s := "mnist{"
-		for i, c := range d.Classes {
-			if i > 0 {
-				s += ","
-			}
-			s += strconv.Itoa(c)
-		}
-		return s + "}"
-	}
-	if d.Oracle == "expr" {
-		return fmt.Sprintf("expr%q(n=%d)", d.Expr, d.Dim)
-	}
-	return fmt.Sprintf("%s(n=%d)", d.Oracle, d.Dim)
-}
-
 // Prepare runs (or reuses) the autoencoder, latents and oracle of the
 // trial's (ℓ, seed) and the pixel classifier φ of its seed; analytic specs
 // have none.
-func (r *Runner) Prepare(ctx context.Context, spec *sweeps.Spec, t Trial) ([]sweeps.StageRun, float64, error) {
+func (r *Runner) Prepare(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) ([]sweeps.StageRun, float64, error) {
 	var runs []sweeps.StageRun
 	if spec.Dataset.Kind != "mnist" {
 		return nil, 0, nil
@@ -516,7 +496,7 @@ func (r *Runner) Prepare(ctx context.Context, spec *sweeps.Spec, t Trial) ([]swe
 
 // TrainGeneratorsStage trains (or reuses) the generators of one trial; the
 // upstream stages are reused from the store (or run when missing).
-func (r *Runner) TrainGeneratorsStage(ctx context.Context, spec *sweeps.Spec, t Trial) (sweeps.StageRun, error) {
+func (r *Runner) TrainGeneratorsStage(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (sweeps.StageRun, error) {
 	o, train, _, _, _, err := r.points(ctx, spec, t, func(sweeps.StageRun) {})
 	if err != nil {
 		return sweeps.StageRun{}, err

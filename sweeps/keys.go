@@ -1,0 +1,202 @@
+package sweeps
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Stage names, also the first segment of artifact keys.
+const (
+	StageAutoencoder = "autoencoder"
+	StageLatents     = "latents"
+	StageOracle      = "oracle"
+	StageGenerators  = "generators"
+	StageAnalysis    = "analysis"
+	// StageClassifier trains φ, the pixel-space judge of decoded frames; it
+	// depends on the dataset, seed and classifier settings only, so every ℓ
+	// of a seed shares it.
+	StageClassifier = "classifier"
+)
+
+// Trial names one point of the grid.
+type Trial struct {
+	Latent int
+	NG     int
+	Seed   int
+}
+
+// Keys are the content addresses of each stage of a trial.
+type Keys struct {
+	Autoencoder, Latents, Oracle, Generators, Analysis string
+	// Classifier is φ's key (MNIST only).
+	Classifier string
+}
+
+// The stage key documents. Each holds its format version, the keys of its
+// upstream stages and its whole config struct, so a field added to a config
+// changes the key without anyone listing it here (TestStageKeysCoverConfig).
+
+type classifierKey struct {
+	Format   string
+	Classes  []int
+	MaxTrain int
+	MaxVal   int
+	Seed     int
+	Train    StageTrain
+}
+
+type aeKey struct {
+	Format   string
+	Classes  []int
+	MaxTrain int
+	MaxVal   int
+	Latent   int
+	Seed     int
+	Train    StageTrain
+}
+
+type latentsKey struct {
+	Format string
+	AE     string
+}
+
+type oracleKey struct {
+	Format  string
+	Latents string
+	Train   OracleTrain
+}
+
+type genKey struct {
+	Format    string
+	Upstream  string
+	Analytic  *Dataset `json:",omitempty"`
+	NG        int
+	Seed      int
+	Generator Generator
+	Train     Train
+}
+
+type analysisKey struct {
+	Format     string
+	Generators string
+	EvalPoints int
+}
+
+// GeneratorInputs is the part of Train the generator stage depends on:
+// everything but the analysis' EvalPoints and the checkpoint interval
+// (which changes when a checkpoint is written, not what is trained). A new
+// field is an input unless it is cleared here.
+func (t Train) GeneratorInputs() Train {
+	t.EvalPoints = 0
+	t.CheckpointEvery = 0
+	return t
+}
+
+// StageKeys returns the content addresses of the trial's stages.
+func StageKeys(spec *Spec, t Trial) Keys {
+	var k Keys
+	upstream := ""
+	var analytic *Dataset
+	if spec.Dataset.Kind == "mnist" {
+		d := spec.Dataset
+		k.Autoencoder = StageKey(aeKey{"ae-v2", d.Classes, d.MaxTrain, d.MaxVal, t.Latent, t.Seed, spec.Autoencoder})
+		k.Latents = StageKey(latentsKey{"latents-v1", k.Autoencoder})
+		k.Oracle = StageKey(oracleKey{"oracle-v2", k.Latents, spec.OracleNet})
+		upstream = k.Oracle
+		k.Classifier = StageKey(classifierKey{"phi-v1", d.Classes, d.MaxTrain, d.MaxVal, t.Seed, spec.Classifier})
+	} else {
+		d := spec.Dataset
+		d.MNISTDir = ""
+		analytic = &d
+	}
+	k.Generators = StageKey(genKey{"gen-v2", upstream, analytic, t.NG, t.Seed, spec.Generator, spec.Train.GeneratorInputs()})
+	k.Analysis = StageKey(analysisKey{"analysis-v2", k.Generators, spec.Train.EvalPoints})
+	return k
+}
+
+// legacyGenKey is the generator stage key of format gen-v1, which listed
+// the training fields by hand. Generators stored under it are still found
+// (a spec's v1 and v2 inputs are the same but for the format).
+type legacyGenKey struct {
+	Format    string
+	Upstream  string
+	Analytic  *Dataset `json:",omitempty"`
+	NG        int
+	Seed      int
+	Generator Generator
+	Epochs    int
+	LR        float64
+	Epsilon   float64
+	Batch     int
+	HNorm     float64
+	HOrtho    float64
+	HClosure  float64
+	MaxPoints int
+}
+
+// LegacyGeneratorKey returns the gen-v1 key of the trial's generators, or
+// "" when the spec has an input gen-v1 did not cover (so no v1 artifact
+// can match it).
+func LegacyGeneratorKey(spec *Spec, t Trial) string {
+	tr := spec.Train.GeneratorInputs()
+	if tr != (Train{Epochs: tr.Epochs, LR: tr.LR, Epsilon: tr.Epsilon, Batch: tr.Batch, HNorm: tr.HNorm, HOrtho: tr.HOrtho, HClosure: tr.HClosure, MaxPoints: tr.MaxPoints}) {
+		return ""
+	}
+	upstream := ""
+	var analytic *Dataset
+	if spec.Dataset.Kind == "mnist" {
+		upstream = StageKeys(spec, t).Oracle
+	} else {
+		d := spec.Dataset
+		d.MNISTDir = ""
+		analytic = &d
+	}
+	return StageKey(legacyGenKey{"gen-v1", upstream, analytic, t.NG, t.Seed, spec.Generator, tr.Epochs, tr.LR, tr.Epsilon, tr.Batch, tr.HNorm, tr.HOrtho, tr.HClosure, tr.MaxPoints})
+}
+
+// ArtifactKey returns the store key of a stage's file.
+func ArtifactKey(stage, key, file string) string {
+	return "artifacts/" + stage + "/" + key + "/" + file
+}
+
+// SweepPrefix is the folder of a sweep's own objects.
+func SweepPrefix(sweepID string) string { return "sweeps/" + sweepID + "/" }
+
+// SpecKey is where a sweep's spec is kept, so `sweep resume` can restart it.
+func SpecKey(sweepID string) string { return SweepPrefix(sweepID) + "spec.json" }
+
+// ResultsPrefix is the folder of a sweep's trial results.
+func ResultsPrefix(sweepID string) string { return SweepPrefix(sweepID) + "results/" }
+
+// ResultKey is where a sweep's trial result is stored.
+func ResultKey(sweepID string, t Trial) string {
+	return ResultsPrefix(sweepID) + ResultFile(t)
+}
+
+// ResultFile is the file name of a trial's result.
+func ResultFile(t Trial) string {
+	return fmt.Sprintf("l%d-ng%d-seed%d.json", t.Latent, t.NG, t.Seed)
+}
+
+// VerdictKey is where a sweep's verdict document is stored.
+func VerdictKey(sweepID string) string { return SweepPrefix(sweepID) + "verdict.json" }
+
+// DatasetLabel is a short human name of the spec's dataset, e.g.
+// "norm(n=3)" or "mnist{0,1}".
+func DatasetLabel(spec *Spec) string {
+	d := spec.Dataset
+	if d.Kind == "mnist" {
+		s := "mnist{"
+		for i, c := range d.Classes {
+			if i > 0 {
+				s += ","
+			}
+			s += strconv.Itoa(c)
+		}
+		return s + "}"
+	}
+	if d.Oracle == "expr" {
+		return fmt.Sprintf("expr%q(n=%d)", d.Expr, d.Dim)
+	}
+	return fmt.Sprintf("%s(n=%d)", d.Oracle, d.Dim)
+}
