@@ -9,13 +9,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/liesweep/liesweep/datasets"
 	"github.com/liesweep/liesweep/models"
-	"github.com/liesweep/liesweep/sweeps"
 	"github.com/liesweep/liesweep/pipeline"
+	"github.com/liesweep/liesweep/sweeps"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 )
@@ -104,9 +104,11 @@ func classify(err error) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), "InvalidSpec", err)
 	case errors.Is(err, models.ErrNonFinite):
 		return temporal.NewNonRetryableApplicationError(err.Error(), "NonFiniteLoss", err)
-	case errors.Is(err, sweeps.ErrCorrupt), errors.Is(err, models.ErrCorrupt):
+	case errors.Is(err, sweeps.ErrCorrupt):
 		return temporal.NewNonRetryableApplicationError(err.Error()+" (delete the corrupt object and resume the sweep)", "CorruptArtifact", err)
-	case strings.Contains(err.Error(), "mnist files not found"), strings.Contains(err.Error(), "is corrupt or truncated"):
+	case errors.Is(err, sweeps.ErrStageMissing):
+		return temporal.NewNonRetryableApplicationError(err.Error(), "StageMissing", err)
+	case errors.Is(err, datasets.ErrMNISTNotFound), errors.Is(err, datasets.ErrMNISTCorrupt):
 		return temporal.NewNonRetryableApplicationError(err.Error(), "MissingData", err)
 	}
 	return err
@@ -172,21 +174,19 @@ func (a *Activities) TrainGenerators(ctx context.Context, in TrialInput) (TrainO
 }
 
 // AnalyzeClosure analyses one trial's trained generators (structure
-// constants, metrics, algebra), judges it, and stores its result.json under
-// the sweep: sweeps/<id>/results/l<ℓ>-ng<N>-seed<S>.json.
+// constants, metrics, algebra), judges it, and stores its result once,
+// under the sweep: sweeps/<id>/results/l<ℓ>-ng<N>-seed<S>.json (a retry
+// finds it there). It never trains: a stage that is not stored is a
+// non-retryable StageMissing error naming its key.
 func (a *Activities) AnalyzeClosure(ctx context.Context, in TrialInput) (sweeps.TrialResult, error) {
 	var res *sweeps.TrialResult
 	err := a.withRunner(ctx, in.Trial, func(r *pipeline.Runner) error {
 		var err error
-		res, err = r.RunTrial(ctx, &in.Spec, in.Trial, in.Known...)
+		res, err = r.AnalyzeTrial(ctx, &in.Spec, in.Trial, pipeline.Out{Sweep: in.SweepID, Key: sweeps.ResultKey(in.SweepID, in.Trial)}, in.Known...)
 		return err
 	})
 	if err != nil {
 		return sweeps.TrialResult{}, classify(err)
-	}
-	res.Sweep = in.SweepID
-	if err := a.Store.Put(ctx, sweeps.ResultKey(in.SweepID, in.Trial), jsonBytes(res)); err != nil {
-		return sweeps.TrialResult{}, err
 	}
 	return *res, nil
 }

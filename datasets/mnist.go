@@ -43,6 +43,10 @@ var mnistFiles = map[string]string{
 // be found.
 var ErrMNISTNotFound = errors.New("mnist files not found")
 
+// ErrMNISTCorrupt is returned when an MNIST file does not match its known
+// SHA-256 or does not decode: retrying cannot fix it.
+var ErrMNISTCorrupt = errors.New("mnist file corrupt")
+
 // MNIST holds images as rows of 784 pixels scaled to [0, 1] and their labels.
 type MNIST struct {
 	TrainImages [][]float32
@@ -112,12 +116,12 @@ func LoadMNIST(dir string) (*MNIST, error) {
 		}
 		sum := sha256.Sum256(raw)
 		if got := hex.EncodeToString(sum[:]); got != mnistFiles[name] {
-			return nil, fmt.Errorf("mnist file %s is corrupt or truncated (%d bytes, sha256 %s, want %s): delete it and run `go clean -modcache` then `go mod download %s@%s`, or point mnist_dir at a good copy",
-				path, len(raw), got, mnistFiles[name], MNISTModule, MNISTVersion)
+			return nil, fmt.Errorf("%w: mnist file %s is corrupt or truncated (%d bytes, sha256 %s, want %s): delete it and run `go clean -modcache` then `go mod download %s@%s`, or point mnist_dir at a good copy",
+				ErrMNISTCorrupt, path, len(raw), got, mnistFiles[name], MNISTModule, MNISTVersion)
 		}
 		zr, err := gzip.NewReader(bytes.NewReader(raw))
 		if err != nil {
-			return nil, fmt.Errorf("decompress %s: %w", path, err)
+			return nil, fmt.Errorf("%w: decompress %s: %v", ErrMNISTCorrupt, path, err)
 		}
 		defer zr.Close()
 		return io.ReadAll(bufio.NewReader(zr))

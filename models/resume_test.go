@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/liesweep/liesweep/sweeps"
 	"math"
 	"testing"
 
@@ -154,8 +155,8 @@ func TestCheckpointCorruption(t *testing.T) {
 		"wrong stage": mustEncode(t, &Checkpoint{Stage: "generators", Params: like}),
 		"wrong shape": mustEncode(t, &Checkpoint{Stage: "oracle", Params: NewMLPOracle(1, 3, 2, PreserveLogits).Net.Params}),
 	} {
-		if _, err := DecodeCheckpoint(bad, "oracle", like); !errors.Is(err, ErrCorrupt) {
-			t.Errorf("%s: want ErrCorrupt, got %v", name, err)
+		if _, err := DecodeCheckpoint(bad, "oracle", like); !errors.Is(err, sweeps.ErrCorrupt) {
+			t.Errorf("%s: want sweeps.ErrCorrupt, got %v", name, err)
 		}
 	}
 }

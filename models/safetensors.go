@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"github.com/liesweep/liesweep/sweeps"
 	"io"
 	"math"
 	"sort"
 
 	"gorgonia.org/tensor"
 )
-
-// ErrCorrupt marks weights or checkpoints that cannot be decoded.
-var ErrCorrupt = errors.New("corrupt tensor file")
 
 type stEntry struct {
 	DType   string   `json:"dtype"`
@@ -75,22 +72,22 @@ func WriteSafetensors(w io.Writer, tensors map[string]*tensor.Dense, meta map[st
 }
 
 // ReadSafetensors decodes a file written by WriteSafetensors (or by PyTorch
-// with F32/F64 tensors). Malformed input is an error wrapping ErrCorrupt.
+// with F32/F64 tensors). Malformed input is an error wrapping sweeps.ErrCorrupt.
 func ReadSafetensors(r io.Reader) (map[string]*tensor.Dense, map[string]string, error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {
 		return nil, nil, err
 	}
 	if len(raw) < 8 {
-		return nil, nil, fmt.Errorf("%w: %d bytes, too short for a safetensors header", ErrCorrupt, len(raw))
+		return nil, nil, fmt.Errorf("%w: %d bytes, too short for a safetensors header", sweeps.ErrCorrupt, len(raw))
 	}
 	hl := binary.LittleEndian.Uint64(raw)
 	if hl > uint64(len(raw)-8) {
-		return nil, nil, fmt.Errorf("%w: header length %d exceeds file size %d", ErrCorrupt, hl, len(raw))
+		return nil, nil, fmt.Errorf("%w: header length %d exceeds file size %d", sweeps.ErrCorrupt, hl, len(raw))
 	}
 	var header map[string]json.RawMessage
 	if err := json.Unmarshal(raw[8:8+hl], &header); err != nil {
-		return nil, nil, fmt.Errorf("%w: header: %v", ErrCorrupt, err)
+		return nil, nil, fmt.Errorf("%w: header: %v", sweeps.ErrCorrupt, err)
 	}
 	body := raw[8+hl:]
 	meta := map[string]string{}
@@ -98,13 +95,13 @@ func ReadSafetensors(r io.Reader) (map[string]*tensor.Dense, map[string]string, 
 	for name, msg := range header {
 		if name == "__metadata__" {
 			if err := json.Unmarshal(msg, &meta); err != nil {
-				return nil, nil, fmt.Errorf("%w: metadata: %v", ErrCorrupt, err)
+				return nil, nil, fmt.Errorf("%w: metadata: %v", sweeps.ErrCorrupt, err)
 			}
 			continue
 		}
 		var e stEntry
 		if err := json.Unmarshal(msg, &e); err != nil {
-			return nil, nil, fmt.Errorf("%w: tensor %s: %v", ErrCorrupt, name, err)
+			return nil, nil, fmt.Errorf("%w: tensor %s: %v", sweeps.ErrCorrupt, name, err)
 		}
 		// Every dimension must be positive and the element count must fit
 		// the data: a negative or overflowing shape in a file whose digest
@@ -112,13 +109,13 @@ func ReadSafetensors(r io.Reader) (map[string]*tensor.Dense, map[string]string, 
 		n := 1
 		for _, s := range e.Shape {
 			if s < 0 || (s > 0 && n > len(body)/s) {
-				return nil, nil, fmt.Errorf("%w: tensor %s: shape %v does not fit %d bytes of data", ErrCorrupt, name, e.Shape, len(body))
+				return nil, nil, fmt.Errorf("%w: tensor %s: shape %v does not fit %d bytes of data", sweeps.ErrCorrupt, name, e.Shape, len(body))
 			}
 			n *= s
 		}
 		lo, hi := e.Offsets[0], e.Offsets[1]
 		if lo < 0 || hi < lo || hi > int64(len(body)) {
-			return nil, nil, fmt.Errorf("%w: tensor %s: byte range [%d, %d) outside data of %d bytes", ErrCorrupt, name, lo, hi, len(body))
+			return nil, nil, fmt.Errorf("%w: tensor %s: byte range [%d, %d) outside data of %d bytes", sweeps.ErrCorrupt, name, lo, hi, len(body))
 		}
 		b := body[lo:hi]
 		shape := e.Shape
@@ -128,7 +125,7 @@ func ReadSafetensors(r io.Reader) (map[string]*tensor.Dense, map[string]string, 
 		switch e.DType {
 		case "F64":
 			if len(b) != 8*n {
-				return nil, nil, fmt.Errorf("%w: tensor %s: %d bytes for %d float64s", ErrCorrupt, name, len(b), n)
+				return nil, nil, fmt.Errorf("%w: tensor %s: %d bytes for %d float64s", sweeps.ErrCorrupt, name, len(b), n)
 			}
 			v := make([]float64, n)
 			for i := range v {
@@ -137,7 +134,7 @@ func ReadSafetensors(r io.Reader) (map[string]*tensor.Dense, map[string]string, 
 			out[name] = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
 		case "F32":
 			if len(b) != 4*n {
-				return nil, nil, fmt.Errorf("%w: tensor %s: %d bytes for %d float32s", ErrCorrupt, name, len(b), n)
+				return nil, nil, fmt.Errorf("%w: tensor %s: %d bytes for %d float32s", sweeps.ErrCorrupt, name, len(b), n)
 			}
 			v := make([]float32, n)
 			for i := range v {
@@ -145,7 +142,7 @@ func ReadSafetensors(r io.Reader) (map[string]*tensor.Dense, map[string]string, 
 			}
 			out[name] = tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
 		default:
-			return nil, nil, fmt.Errorf("%w: tensor %s: unsupported dtype %s", ErrCorrupt, name, e.DType)
+			return nil, nil, fmt.Errorf("%w: tensor %s: unsupported dtype %s", sweeps.ErrCorrupt, name, e.DType)
 		}
 	}
 	return out, meta, nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/liesweep/liesweep/sweeps"
 	"testing"
 )
 
@@ -16,8 +17,8 @@ func TestReadSafetensorsBadShape(t *testing.T) {
 		binary.Write(&b, binary.LittleEndian, uint64(len(header)))
 		b.WriteString(header)
 		b.Write(make([]byte, 8))
-		if _, _, err := ReadSafetensors(&b); !errors.Is(err, ErrCorrupt) {
-			t.Errorf("shape %s: err %v, want ErrCorrupt", shape, err)
+		if _, _, err := ReadSafetensors(&b); !errors.Is(err, sweeps.ErrCorrupt) {
+			t.Errorf("shape %s: err %v, want sweeps.ErrCorrupt", shape, err)
 		}
 	}
 }

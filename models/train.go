@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/liesweep/liesweep/sweeps"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -105,7 +106,7 @@ func (c *Checkpoint) Encode() ([]byte, error) {
 		meta["adam_step"] = strconv.Itoa(c.Adam.Step)
 		meta["adam_lr"] = strconv.FormatFloat(c.Adam.LR, 'g', -1, 64)
 	}
-	meta["losses"] = encodeLosses(c.Losses)
+	meta["losses"] = EncodeHistory(c.Losses)
 	var buf bytes.Buffer
 	if err := WriteSafetensors(&buf, ts, meta); err != nil {
 		return nil, err
@@ -115,25 +116,25 @@ func (c *Checkpoint) Encode() ([]byte, error) {
 
 // DecodeCheckpoint reads a checkpoint written by Encode into the shapes of
 // like (the parameters of a freshly built network of the same config).
-// A checkpoint that does not match is an error wrapping ErrCorrupt.
+// A checkpoint that does not match is an error wrapping sweeps.ErrCorrupt.
 func DecodeCheckpoint(b []byte, stage string, like Params) (*Checkpoint, error) {
 	ts, meta, err := ReadSafetensors(bytes.NewReader(b))
 	if err != nil {
 		return nil, err
 	}
 	if meta["format"] != "liesweep-checkpoint-v1" || meta["stage"] != stage {
-		return nil, fmt.Errorf("%w: checkpoint is %q for stage %q, want liesweep-checkpoint-v1 for %q", ErrCorrupt, meta["format"], meta["stage"], stage)
+		return nil, fmt.Errorf("%w: checkpoint is %q for stage %q, want liesweep-checkpoint-v1 for %q", sweeps.ErrCorrupt, meta["format"], meta["stage"], stage)
 	}
 	c := &Checkpoint{Stage: stage}
 	if c.Epoch, err = strconv.Atoi(meta["epoch"]); err != nil {
-		return nil, fmt.Errorf("%w: checkpoint epoch %q", ErrCorrupt, meta["epoch"])
+		return nil, fmt.Errorf("%w: checkpoint epoch %q", sweeps.ErrCorrupt, meta["epoch"])
 	}
 	pick := func(prefix string) (Params, error) {
 		out := make(Params, len(like))
 		for i, p := range like {
 			t, ok := ts[prefix+p.Name]
 			if !ok || !t.Shape().Eq(p.Dense.Shape()) || t.Dtype() != p.Dense.Dtype() {
-				return nil, fmt.Errorf("%w: checkpoint tensor %s%s missing or of the wrong shape (want %v %v)", ErrCorrupt, prefix, p.Name, p.Dense.Shape(), p.Dense.Dtype())
+				return nil, fmt.Errorf("%w: checkpoint tensor %s%s missing or of the wrong shape (want %v %v)", sweeps.ErrCorrupt, prefix, p.Name, p.Dense.Shape(), p.Dense.Dtype())
 			}
 			out[i] = &Param{Name: p.Name, Dense: t}
 		}
@@ -145,10 +146,10 @@ func DecodeCheckpoint(b []byte, stage string, like Params) (*Checkpoint, error) 
 	if s, ok := meta["adam_step"]; ok {
 		a := &Adam{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
 		if a.Step, err = strconv.Atoi(s); err != nil {
-			return nil, fmt.Errorf("%w: adam step %q", ErrCorrupt, s)
+			return nil, fmt.Errorf("%w: adam step %q", sweeps.ErrCorrupt, s)
 		}
 		if a.LR, err = strconv.ParseFloat(meta["adam_lr"], 64); err != nil {
-			return nil, fmt.Errorf("%w: adam lr %q", ErrCorrupt, meta["adam_lr"])
+			return nil, fmt.Errorf("%w: adam lr %q", sweeps.ErrCorrupt, meta["adam_lr"])
 		}
 		if a.M, err = pick("adam_m/"); err != nil {
 			return nil, err
@@ -158,8 +159,8 @@ func DecodeCheckpoint(b []byte, stage string, like Params) (*Checkpoint, error) 
 		}
 		c.Adam = a
 	}
-	if c.Losses, err = decodeLosses(meta["losses"]); err != nil {
-		return nil, fmt.Errorf("%w: loss history: %v", ErrCorrupt, err)
+	if c.Losses, err = DecodeHistory(meta["losses"]); err != nil {
+		return nil, fmt.Errorf("%w: loss history: %v", sweeps.ErrCorrupt, err)
 	}
 	return c, nil
 }
@@ -311,26 +312,8 @@ func miniBatches(n, b int, seed uint64) func(epoch int) [][]int {
 	}
 }
 
-func encodeLosses(h []map[string]float64) string {
-	var b bytes.Buffer
-	for i, m := range h {
-		if i > 0 {
-			b.WriteByte(';')
-		}
-		first := true
-		for _, k := range sortedKeys(m) {
-			if !first {
-				b.WriteByte(',')
-			}
-			first = false
-			b.WriteString(k)
-			b.WriteByte('=')
-			b.WriteString(strconv.FormatFloat(m[k], 'g', -1, 64))
-		}
-	}
-	return b.String()
-}
-
+// decodeLosses reads the loss history format of checkpoints written before
+// EncodeHistory.
 func decodeLosses(s string) ([]map[string]float64, error) {
 	if s == "" {
 		return nil, nil

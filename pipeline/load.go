@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -63,7 +62,9 @@ func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (*
 		if out.AE, _, err = decodeAutoencoder(b, t); err != nil {
 			return nil, fmt.Errorf("load autoencoder: %w", err)
 		}
-		ls, _, err := r.Latents(ctx, spec, t, out.AE)
+		ro := *r
+		ro.noTrain = true
+		ls, _, _, err := ro.Latents(ctx, spec, t)
 		if err != nil {
 			return nil, err
 		}
@@ -102,7 +103,7 @@ func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (*
 	if out.Set, _, meta, err = decodeGenerators(b, genConfig(spec, t), out.Oracle.InDim()); err != nil {
 		return nil, fmt.Errorf("load generators: %w", err)
 	}
-	if out.History, err = decodeHistory(meta["history"]); err != nil {
+	if out.History, err = models.DecodeHistory(meta["history"]); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -124,21 +125,5 @@ func (r *Runner) History(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", k, err)
 	}
-	return decodeHistory(meta["history"])
-}
-
-func decodeHistory(s string) ([]map[string]float64, error) {
-	if s == "" {
-		return nil, nil
-	}
-	var h []map[string]float64
-	if err := json.Unmarshal([]byte(s), &h); err != nil {
-		return nil, fmt.Errorf("load generators: %w: loss history: %v", models.ErrCorrupt, err)
-	}
-	return h, nil
-}
-
-func historyJSON(h []map[string]float64) string {
-	b, _ := json.Marshal(h)
-	return string(b)
+	return models.DecodeHistory(meta["history"])
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/liesweep/liesweep/datasets"
 	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/sweeps"
-	"gorgonia.org/tensor"
 )
 
 // Event reports progress of a stage.
@@ -41,6 +40,9 @@ type Runner struct {
 	Worker string
 
 	cache *mnistCache
+	// noTrain makes every stage that is not stored fail with
+	// sweeps.ErrStageMissing instead of training it (AnalyzeTrial).
+	noTrain bool
 }
 
 type mnistCache struct {
@@ -52,7 +54,7 @@ type mnistCache struct {
 // store and loaded data.
 func (r *Runner) WithProgress(progress func(Event)) *Runner {
 	r.ensureCache()
-	return &Runner{Store: r.Store, MNISTDir: r.MNISTDir, Progress: progress, Worker: r.Worker, cache: r.cache}
+	return &Runner{Store: r.Store, MNISTDir: r.MNISTDir, Progress: progress, Worker: r.Worker, cache: r.cache, noTrain: r.noTrain}
 }
 
 func (r *Runner) ensureCache() {
@@ -123,6 +125,11 @@ func (r *Runner) trainStage(ctx context.Context, stage, key string, like models.
 	return resumedFrom, train(h)
 }
 
+// missing is the error of a stage that AnalyzeTrial needs and finds absent.
+func missing(stage, key string) error {
+	return fmt.Errorf("%w: %s is not stored at %s (its training activity must run first; resume the sweep)", sweeps.ErrStageMissing, stage, key)
+}
+
 // getOptional returns the object or nil when it is absent.
 func (r *Runner) getOptional(ctx context.Context, key string) ([]byte, error) {
 	b, err := r.Store.Get(ctx, key)
@@ -130,76 +137,6 @@ func (r *Runner) getOptional(ctx context.Context, key string) ([]byte, error) {
 		return nil, nil
 	}
 	return b, err
-}
-
-func encodeTensors(ts map[string]*tensor.Dense, meta map[string]string) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := models.WriteSafetensors(&buf, ts, meta); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-func paramsTensors(prefix string, ps models.Params) map[string]*tensor.Dense {
-	out := map[string]*tensor.Dense{}
-	for _, p := range ps {
-		out[prefix+p.Name] = p.Dense
-	}
-	return out
-}
-
-func rowsTensor(rows [][]float64) *tensor.Dense {
-	cols := 1
-	if len(rows) > 0 {
-		cols = len(rows[0])
-	}
-	flat := make([]float64, 0, len(rows)*cols)
-	for _, r := range rows {
-		flat = append(flat, r...)
-	}
-	return tensor.New(tensor.WithShape(len(rows), cols), tensor.WithBacking(flat))
-}
-
-func tensorRows(t *tensor.Dense) [][]float64 {
-	d := t.Data().([]float64)
-	cols := t.Shape()[len(t.Shape())-1]
-	out := make([][]float64, len(d)/cols)
-	for i := range out {
-		out[i] = d[i*cols : (i+1)*cols]
-	}
-	return out
-}
-
-func intsTensor(v []int) *tensor.Dense {
-	f := make([]float64, len(v))
-	for i, x := range v {
-		f[i] = float64(x)
-	}
-	return tensor.New(tensor.WithShape(len(v)), tensor.WithBacking(f))
-}
-
-func tensorInts(t *tensor.Dense) []int {
-	d := t.Data().([]float64)
-	out := make([]int, len(d))
-	for i, x := range d {
-		out[i] = int(x)
-	}
-	return out
-}
-
-func loadInto(b []byte, prefix string, ps models.Params) (map[string]string, error) {
-	ts, meta, err := models.ReadSafetensors(bytes.NewReader(b))
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range ps {
-		t, ok := ts[prefix+p.Name]
-		if !ok || !t.Shape().Eq(p.Dense.Shape()) {
-			return nil, fmt.Errorf("%w: weights lack %s%s of shape %v", models.ErrCorrupt, prefix, p.Name, p.Dense.Shape())
-		}
-		p.Dense = t
-	}
-	return meta, nil
 }
 
 func stageRun(stage, key string, start time.Time, reused bool, resumed int) sweeps.StageRun {

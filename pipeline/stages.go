@@ -35,6 +35,9 @@ func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t sweeps.Tr
 		r.emit(Event{Stage: sweeps.StageAutoencoder, Message: "reusing stored autoencoder " + k})
 		return ae, stageRun(sweeps.StageAutoencoder, k, start, true, 0), mse, nil
 	}
+	if r.noTrain {
+		return nil, sweeps.StageRun{}, 0, missing(sweeps.StageAutoencoder, key)
+	}
 	m, err := r.loadMNIST(spec.Dataset.MNISTDir)
 	if err != nil {
 		return nil, sweeps.StageRun{}, 0, err
@@ -55,9 +58,9 @@ func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t sweeps.Tr
 	}
 	shift, _ := json.Marshal(res.AE.Shift)
 	scale, _ := json.Marshal(res.AE.Scale)
-	b, err := encodeTensors(paramsTensors("", res.AE.Params()), map[string]string{
+	b, err := models.EncodeTensors(models.ParamsTensors("", res.AE.Params()), map[string]string{
 		"stage": sweeps.StageAutoencoder, "latent": strconv.Itoa(t.Latent), "shift": string(shift), "scale": string(scale),
-		"val_mse": strconv.FormatFloat(res.ValMSE, 'g', -1, 64), "history": historyJSON(res.Losses),
+		"val_mse": strconv.FormatFloat(res.ValMSE, 'g', -1, 64), "history": models.EncodeHistory(res.Losses),
 		"layout": "conv weights (out,in,kh,kw); dense weights (in,out), biases (1,out); latents standardised: z=(E(x)-shift)/scale",
 	})
 	if err != nil {
@@ -69,59 +72,74 @@ func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t sweeps.Tr
 	return res.AE, stageRun(sweeps.StageAutoencoder, k, start, false, resumed), res.ValMSE, nil
 }
 
-// Latents encodes the train and validation images of (ℓ, seed).
-func (r *Runner) Latents(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, ae *models.Autoencoder) (*latentSet, sweeps.StageRun, error) {
+// Latents returns the standardised latents of (ℓ, seed), encoding the
+// images with the autoencoder when they are not stored. Stored latents are
+// read without touching the autoencoder: its validation MSE is kept in the
+// latents' metadata (latents stored before it was are the exception: their
+// autoencoder is read for it). runs are the autoencoder's and the latents'.
+func (r *Runner) Latents(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (ls *latentSet, runs []sweeps.StageRun, aeMSE float64, err error) {
 	start := time.Now()
-	k := sweeps.StageKeys(spec, t).Latents
+	keys := sweeps.StageKeys(spec, t)
+	k := keys.Latents
 	key := sweeps.ArtifactKey(sweeps.StageLatents, k, "latents.safetensors")
 	if b, err := r.getOptional(ctx, key); err != nil {
-		return nil, sweeps.StageRun{}, err
+		return nil, nil, 0, err
 	} else if b != nil {
-		ts, _, err := models.ReadSafetensors(bytesReader(b))
+		ts, meta, err := models.ReadSafetensors(bytesReader(b))
 		if err != nil {
-			return nil, sweeps.StageRun{}, fmt.Errorf("load latents %s: %w", key, err)
+			return nil, nil, 0, fmt.Errorf("load latents %s: %w", key, err)
 		}
 		for _, n := range []string{"train_z", "val_z", "train_y", "val_y"} {
 			if ts[n] == nil {
-				return nil, sweeps.StageRun{}, fmt.Errorf("load latents %s: %w: no tensor %s", key, models.ErrCorrupt, n)
+				return nil, nil, 0, fmt.Errorf("load latents %s: %w: no tensor %s", key, sweeps.ErrCorrupt, n)
 			}
 		}
-		ls := &latentSet{Train: tensorRows(ts["train_z"]), Val: tensorRows(ts["val_z"]), TrainY: tensorInts(ts["train_y"]), ValY: tensorInts(ts["val_y"])}
-		return ls, stageRun(sweeps.StageLatents, k, start, true, 0), nil
-	}
-	if ae == nil {
-		var err error
-		if ae, _, _, err = r.Autoencoder(ctx, spec, t); err != nil {
-			return nil, sweeps.StageRun{}, err
+		ls := &latentSet{Train: models.TensorRows(ts["train_z"]), Val: models.TensorRows(ts["val_z"]), TrainY: models.TensorInts(ts["train_y"]), ValY: models.TensorInts(ts["val_y"])}
+		aeRun := sweeps.StageRun{Stage: sweeps.StageAutoencoder, Key: keys.Autoencoder, Reused: true}
+		mse, perr := strconv.ParseFloat(meta["ae_val_mse"], 64)
+		if perr != nil {
+			var err error
+			if _, aeRun, mse, err = r.Autoencoder(ctx, spec, t); err != nil {
+				return nil, nil, 0, err
+			}
 		}
+		return ls, []sweeps.StageRun{aeRun, stageRun(sweeps.StageLatents, k, start, true, 0)}, mse, nil
 	}
+	if r.noTrain {
+		return nil, nil, 0, missing(sweeps.StageLatents, key)
+	}
+	ae, aeRun, mse, err := r.Autoencoder(ctx, spec, t)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	start = time.Now()
 	m, err := r.loadMNIST(spec.Dataset.MNISTDir)
 	if err != nil {
-		return nil, sweeps.StageRun{}, err
+		return nil, nil, 0, err
 	}
 	train, val, err := m.Select(spec.Dataset.Classes, uint64(t.Seed), spec.Dataset.MaxTrain, spec.Dataset.MaxVal)
 	if err != nil {
-		return nil, sweeps.StageRun{}, err
+		return nil, nil, 0, err
 	}
 	r.emit(Event{Stage: sweeps.StageLatents, Message: fmt.Sprintf("encoding %d + %d images", len(train.Images), len(val.Images))})
-	ls := &latentSet{TrainY: train.Labels, ValY: val.Labels}
+	ls = &latentSet{TrainY: train.Labels, ValY: val.Labels}
 	if ls.Train, err = ae.Encode(train.Images); err != nil {
-		return nil, sweeps.StageRun{}, err
+		return nil, nil, 0, err
 	}
 	if ls.Val, err = ae.Encode(val.Images); err != nil {
-		return nil, sweeps.StageRun{}, err
+		return nil, nil, 0, err
 	}
-	b, err := encodeTensors(map[string]*tensor.Dense{
-		"train_z": rowsTensor(ls.Train), "val_z": rowsTensor(ls.Val),
-		"train_y": intsTensor(ls.TrainY), "val_y": intsTensor(ls.ValY),
-	}, map[string]string{"stage": sweeps.StageLatents, "standardised": "true"})
+	b, err := models.EncodeTensors(map[string]*tensor.Dense{
+		"train_z": models.RowsTensor(ls.Train), "val_z": models.RowsTensor(ls.Val),
+		"train_y": models.IntsTensor(ls.TrainY), "val_y": models.IntsTensor(ls.ValY),
+	}, map[string]string{"stage": sweeps.StageLatents, "standardised": "true", "ae_val_mse": strconv.FormatFloat(mse, 'g', -1, 64)})
 	if err != nil {
-		return nil, sweeps.StageRun{}, err
+		return nil, nil, 0, err
 	}
 	if err := r.Store.Put(ctx, key, b); err != nil {
-		return nil, sweeps.StageRun{}, fmt.Errorf("store latents: %w", err)
+		return nil, nil, 0, fmt.Errorf("store latents: %w", err)
 	}
-	return ls, stageRun(sweeps.StageLatents, k, start, false, 0), nil
+	return ls, []sweeps.StageRun{aeRun, stageRun(sweeps.StageLatents, k, start, false, 0)}, mse, nil
 }
 
 // Oracle trains (or reuses) ψ on the latents of (ℓ, seed).
@@ -141,6 +159,9 @@ func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, 
 		r.emit(Event{Stage: sweeps.StageOracle, Message: "reusing stored oracle " + k})
 		return o, stageRun(sweeps.StageOracle, k, start, true, 0), acc, nil
 	}
+	if r.noTrain {
+		return nil, sweeps.StageRun{}, 0, missing(sweeps.StageOracle, key)
+	}
 	cfg := models.OracleConfig{Classes: classes, Epochs: spec.OracleNet.Epochs, LR: spec.OracleNet.LR, Batch: spec.OracleNet.Batch, Seed: uint64(t.Seed), Preserve: spec.OracleNet.Preserve}
 	var res *models.OracleResult
 	resumed, err := r.trainStage(ctx, sweeps.StageOracle, k, models.OracleTrainParams(uint64(t.Seed), t.Latent, classes), 5, func(h models.Hooks) error {
@@ -151,9 +172,9 @@ func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, 
 	if err != nil {
 		return nil, sweeps.StageRun{}, 0, fmt.Errorf("train oracle: %w", err)
 	}
-	b, err := encodeTensors(paramsTensors("", res.Oracle.Net.Params), map[string]string{
+	b, err := models.EncodeTensors(models.ParamsTensors("", res.Oracle.Net.Params), map[string]string{
 		"stage": sweeps.StageOracle, "classes": strconv.Itoa(classes), "preserve": spec.OracleNet.Preserve,
-		"val_accuracy": strconv.FormatFloat(res.ValAccuracy, 'g', -1, 64), "history": historyJSON(res.Losses),
+		"val_accuracy": strconv.FormatFloat(res.ValAccuracy, 'g', -1, 64), "history": models.EncodeHistory(res.Losses),
 		"layout": "dense weights (in,out), biases (1,out); ReLU between layers; input: standardised latents",
 	})
 	if err != nil {
@@ -206,9 +227,9 @@ func (r *Runner) PixelClassifier(ctx context.Context, spec *sweeps.Spec, t sweep
 		return nil, sweeps.StageRun{}, 0, fmt.Errorf("train pixel classifier: %w", err)
 	}
 	r.emit(Event{Stage: sweeps.StageClassifier, Message: fmt.Sprintf("pixel classifier φ: validation accuracy %.4f", res.ValAccuracy)})
-	b, err := encodeTensors(paramsTensors("", res.Phi.Params), map[string]string{
+	b, err := models.EncodeTensors(models.ParamsTensors("", res.Phi.Params), map[string]string{
 		"stage": sweeps.StageClassifier, "classes": strconv.Itoa(classes),
-		"val_accuracy": strconv.FormatFloat(res.ValAccuracy, 'g', -1, 64), "history": historyJSON(res.Losses),
+		"val_accuracy": strconv.FormatFloat(res.ValAccuracy, 'g', -1, 64), "history": models.EncodeHistory(res.Losses),
 		"layout": "conv weights (out,in,kh,kw); dense weights (in,out), biases (1,out); input: 28×28 pixels in [0,1]",
 	})
 	if err != nil {
@@ -245,16 +266,13 @@ func (r *Runner) points(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, 
 		eval := datasets.GaussianSamples(min(d.Samples, tr.EvalPoints), d.Dim, uint64(t.Seed), 1)
 		return models.NewExprOracle(d.Dim, exprs), train, eval, nil, nil, nil
 	}
-	ae, aeRun, mse, err := r.Autoencoder(ctx, spec, t)
+	ls, runs, mse, err := r.Latents(ctx, spec, t)
 	if err != nil {
 		return nil, nil, nil, nil, nil, err
 	}
-	run(aeRun)
-	ls, lRun, err := r.Latents(ctx, spec, t, ae)
-	if err != nil {
-		return nil, nil, nil, nil, nil, err
+	for _, s := range runs {
+		run(s)
 	}
-	run(lRun)
 	o, oRun, acc, err := r.Oracle(ctx, spec, t, ls)
 	if err != nil {
 		return nil, nil, nil, nil, nil, err
@@ -277,19 +295,35 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t sweeps.Tri
 	k := sweeps.StageKeys(spec, t).Generators
 	key := sweeps.ArtifactKey(sweeps.StageGenerators, k, "weights.safetensors")
 	cfg := genConfig(spec, t)
-	if b, err := r.getOptional(ctx, key); err != nil {
-		return nil, nil, nil, sweeps.StageRun{}, err
-	} else if b != nil {
+	// Generators stored under the gen-v1 key (before the key covered the
+	// whole Train config) are the same stage and are still found.
+	for _, cand := range []struct{ key, k, note string }{
+		{key, k, ""},
+		{sweeps.ArtifactKey(sweeps.StageGenerators, sweeps.LegacyGeneratorKey(spec, t), "weights.safetensors"), sweeps.LegacyGeneratorKey(spec, t), " (stored under its gen-v1 key)"},
+	} {
+		if cand.k == "" {
+			continue
+		}
+		b, err := r.getOptional(ctx, cand.key)
+		if err != nil {
+			return nil, nil, nil, sweeps.StageRun{}, err
+		}
+		if b == nil {
+			continue
+		}
 		set, like, meta, err := decodeGenerators(b, cfg, o.InDim())
 		if err != nil {
-			return nil, nil, nil, sweeps.StageRun{}, fmt.Errorf("load generators %s: %w", key, err)
+			return nil, nil, nil, sweeps.StageRun{}, fmt.Errorf("load generators %s: %w", cand.key, err)
 		}
 		var losses map[string]float64
 		if err := json.Unmarshal([]byte(meta["final_losses"]), &losses); err != nil {
-			return nil, nil, nil, sweeps.StageRun{}, fmt.Errorf("load generators %s: %w: final_losses", key, models.ErrCorrupt)
+			return nil, nil, nil, sweeps.StageRun{}, fmt.Errorf("load generators %s: %w: final_losses", cand.key, sweeps.ErrCorrupt)
 		}
-		r.emit(Event{Stage: sweeps.StageGenerators, Message: "reusing stored generators " + k})
-		return set, jointConstants(like.ByName("closure.coeffs"), cfg.N), losses, stageRun(sweeps.StageGenerators, k, start, true, 0), nil
+		r.emit(Event{Stage: sweeps.StageGenerators, Message: "reusing stored generators " + cand.k + cand.note})
+		return set, jointConstants(like.ByName("closure.coeffs"), cfg.N), losses, stageRun(sweeps.StageGenerators, cand.k, start, true, 0), nil
+	}
+	if r.noTrain {
+		return nil, nil, nil, sweeps.StageRun{}, missing(sweeps.StageGenerators, key)
 	}
 	like, err := models.GeneratorParams(cfg, o.InDim())
 	if err != nil {
@@ -309,8 +343,8 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t sweeps.Tri
 		ps = append(ps, res.Coeffs)
 	}
 	final, _ := json.Marshal(res.Final())
-	b, err := encodeTensors(paramsTensors("", ps), map[string]string{
-		"stage": sweeps.StageGenerators, "kind": cfg.Kind, "ng": strconv.Itoa(cfg.N), "final_losses": string(final), "history": historyJSON(res.Losses),
+	b, err := models.EncodeTensors(models.ParamsTensors("", ps), map[string]string{
+		"stage": sweeps.StageGenerators, "kind": cfg.Kind, "ng": strconv.Itoa(cfg.N), "final_losses": string(final), "history": models.EncodeHistory(res.Losses),
 		"layout": "linear: gen.<a>.matrix G_a acting on column vectors, g_a(z)=G_a z; mlp: gen.<a>.<l>.weight (in,out), bias (1,out), tanh; closure.coeffs (pairs a<b in order, N_g)",
 	})
 	if err != nil {
@@ -330,15 +364,15 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t sweeps.Tri
 // standardisation of its latents, and returns the artifact's metadata.
 func decodeAutoencoder(b []byte, t sweeps.Trial) (*models.Autoencoder, map[string]string, error) {
 	ae := models.NewAutoencoder(uint64(t.Seed), t.Latent)
-	meta, err := loadInto(b, "", ae.Params())
+	meta, err := models.LoadParams(b, "", ae.Params())
 	if err != nil {
 		return nil, nil, err
 	}
 	if err := json.Unmarshal([]byte(meta["shift"]), &ae.Shift); err != nil {
-		return nil, nil, fmt.Errorf("%w: shift: %v", models.ErrCorrupt, err)
+		return nil, nil, fmt.Errorf("%w: shift: %v", sweeps.ErrCorrupt, err)
 	}
 	if err := json.Unmarshal([]byte(meta["scale"]), &ae.Scale); err != nil {
-		return nil, nil, fmt.Errorf("%w: scale: %v", models.ErrCorrupt, err)
+		return nil, nil, fmt.Errorf("%w: scale: %v", sweeps.ErrCorrupt, err)
 	}
 	return ae, meta, nil
 }
@@ -346,14 +380,14 @@ func decodeAutoencoder(b []byte, t sweeps.Trial) (*models.Autoencoder, map[strin
 // decodeOracle restores a stored ψ.
 func decodeOracle(b []byte, spec *sweeps.Spec, t sweeps.Trial) (*models.MLPOracle, map[string]string, error) {
 	o := models.NewMLPOracle(uint64(t.Seed), t.Latent, len(spec.Dataset.Classes), spec.OracleNet.Preserve)
-	meta, err := loadInto(b, "", o.Net.Params)
+	meta, err := models.LoadParams(b, "", o.Net.Params)
 	return o, meta, err
 }
 
 // decodeClassifier restores a stored φ.
 func decodeClassifier(b []byte, spec *sweeps.Spec, t sweeps.Trial) (*models.PixelClassifier, map[string]string, error) {
 	phi := models.NewPixelClassifier(uint64(t.Seed), len(spec.Dataset.Classes))
-	meta, err := loadInto(b, "", phi.Params)
+	meta, err := models.LoadParams(b, "", phi.Params)
 	return phi, meta, err
 }
 
@@ -364,7 +398,7 @@ func decodeGenerators(b []byte, cfg models.GenConfig, dim int) (*models.Generato
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	meta, err := loadInto(b, "", like)
+	meta, err := models.LoadParams(b, "", like)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -399,30 +433,43 @@ func jointConstants(p *models.Param, n int) [][][]float64 {
 	return out
 }
 
-// RunTrial runs every stage of one trial, reusing what is stored, and
-// returns its judged result. The result is also stored as the analysis
-// stage's result.json. known are stage runs done elsewhere (by earlier
-// activities of the same trial): they replace the "reused" records of those
-// stages, so the result tells how each stage was produced.
-func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, known ...sweeps.StageRun) (*sweeps.TrialResult, error) {
+// RunTrial runs every stage of one trial that is not stored yet (reusing
+// the rest), analyses the generators and returns the judged result.
+//
+// out.Key, when not "", is where the caller keeps the trial's result
+// (sweeps/<id>/results/… in a sweep, results/… of `liesweep run`): a result
+// stored there by the same analysis (same stage keys) is reused, judged
+// with this spec's thresholds, and a new one is written there, once.
+// known are stage runs done elsewhere (by earlier activities of the same
+// trial): they replace the "reused" records of those stages, so the result
+// tells how each stage was produced.
+func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, out Out, known ...sweeps.StageRun) (*sweeps.TrialResult, error) {
+	return r.trial(ctx, spec, t, out, known)
+}
+
+// AnalyzeTrial is RunTrial's analysis alone: it loads the stored
+// autoencoder, latents, ψ and generators and fails with an error wrapping
+// sweeps.ErrStageMissing, naming the key, when one is not stored. It never
+// trains, so it fits the orchestration queue.
+func (r *Runner) AnalyzeTrial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, out Out, known ...sweeps.StageRun) (*sweeps.TrialResult, error) {
+	ro := *r
+	ro.noTrain = true
+	return ro.trial(ctx, spec, t, out, known)
+}
+
+func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, out Out, known []sweeps.StageRun) (*sweeps.TrialResult, error) {
 	keys := sweeps.StageKeys(spec, t)
-	akey := sweeps.ArtifactKey(sweeps.StageAnalysis, keys.Analysis, "result.json")
-	if b, err := r.getOptional(ctx, akey); err != nil {
-		return nil, err
-	} else if b != nil {
-		// The whole trial is stored: reuse it, judged with this spec's thresholds.
-		var res sweeps.TrialResult
-		if err := json.Unmarshal(b, &res); err != nil {
-			return nil, fmt.Errorf("load result %s: %w: %v", akey, sweeps.ErrCorrupt, err)
+	if out.Key != "" {
+		if res, err := r.storedResult(ctx, out.Key, keys.Analysis); err != nil || res != nil {
+			if res != nil {
+				res.Sweep = out.Sweep
+				res.Judge(spec.Verdict)
+				r.emit(Event{Stage: sweeps.StageAnalysis, Message: "reusing stored result " + out.Key})
+			}
+			return res, err
 		}
-		for i := range res.Stages {
-			res.Stages[i].Reused, res.Stages[i].Seconds = true, 0
-		}
-		res.Judge(spec.Verdict)
-		r.emit(Event{Stage: sweeps.StageAnalysis, Message: "reusing stored result " + keys.Analysis})
-		return &res, nil
 	}
-	res := &sweeps.TrialResult{Dataset: sweeps.DatasetLabel(spec), NG: t.NG, LatentDim: t.Latent, Seed: t.Seed, Worker: r.Worker, Epochs: spec.Train.Epochs, Artifacts: map[string]string{}}
+	res := &sweeps.TrialResult{Sweep: out.Sweep, Dataset: sweeps.DatasetLabel(spec), NG: t.NG, LatentDim: t.Latent, Seed: t.Seed, Worker: r.Worker, Epochs: spec.Train.Epochs, Artifacts: map[string]string{}}
 	o, train, eval, acc, mse, err := r.points(ctx, spec, t, func(s sweeps.StageRun) { res.Stages = append(res.Stages, s) })
 	if err != nil {
 		return nil, err
@@ -468,9 +515,11 @@ func (r *Runner) RunTrial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial
 			}
 		}
 	}
-	res.Artifacts[sweeps.StageAnalysis] = akey
-	if err := r.Store.Put(ctx, akey, jsonBytes(res)); err != nil {
-		return nil, fmt.Errorf("store result: %w", err)
+	if out.Key != "" {
+		res.Artifacts[sweeps.StageAnalysis] = out.Key
+		if err := r.Store.Put(ctx, out.Key, jsonBytes(res)); err != nil {
+			return nil, fmt.Errorf("store result: %w", err)
+		}
 	}
 	return res, nil
 }
@@ -492,6 +541,36 @@ func (r *Runner) Prepare(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial)
 		return runs, 0, err
 	}
 	return append(runs, phiRun), *acc, nil
+}
+
+// Out names where a trial's result goes: the sweep it belongs to and the
+// store key of its result ("": returned only, not stored).
+type Out struct {
+	Sweep string
+	Key   string
+}
+
+// storedResult returns the result stored under key when the same analysis
+// (analysisKey) produced it, nil when there is none or it is from another
+// configuration (it is then recomputed and replaced).
+func (r *Runner) storedResult(ctx context.Context, key, analysisKey string) (*sweeps.TrialResult, error) {
+	b, err := r.getOptional(ctx, key)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	var res sweeps.TrialResult
+	if err := json.Unmarshal(b, &res); err != nil {
+		return nil, fmt.Errorf("load result %s: %w: %v (delete it to have it recomputed)", key, sweeps.ErrCorrupt, err)
+	}
+	for _, st := range res.Stages {
+		if st.Stage == sweeps.StageAnalysis && st.Key == analysisKey {
+			for i := range res.Stages {
+				res.Stages[i].Reused, res.Stages[i].Seconds = true, 0
+			}
+			return &res, nil
+		}
+	}
+	return nil, nil
 }
 
 // TrainGeneratorsStage trains (or reuses) the generators of one trial; the

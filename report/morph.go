@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/liesweep/liesweep/models"
-	"github.com/liesweep/liesweep/sweeps"
 	"github.com/liesweep/liesweep/pipeline"
+	"github.com/liesweep/liesweep/sweeps"
 )
 
 // KeepP is the probability a frame's class must keep to count as kept

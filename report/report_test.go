@@ -11,8 +11,8 @@ import (
 	"github.com/liesweep/liesweep/report/reporttest"
 
 	"github.com/liesweep/liesweep/infra/filestore"
-	"github.com/liesweep/liesweep/sweeps"
 	"github.com/liesweep/liesweep/pipeline"
+	"github.com/liesweep/liesweep/sweeps"
 )
 
 // so2Sweep trains a small so(2) sweep (norm oracle in R², N_g = 1, 2) and
@@ -37,7 +37,7 @@ func so2Sweep(t *testing.T) (*pipeline.Runner, *sweeps.Spec, []sweeps.Group) {
 	var results []sweeps.TrialResult
 	for _, ng := range s.NG {
 		for _, seed := range s.Seeds {
-			res, err := r.RunTrial(context.Background(), &s, sweeps.Trial{Latent: 2, NG: ng, Seed: seed})
+			res, err := r.RunTrial(context.Background(), &s, sweeps.Trial{Latent: 2, NG: ng, Seed: seed}, pipeline.Out{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,9 @@ import (
 var (
 	ErrNotFound = errors.New("artifact not found")
 	ErrCorrupt  = errors.New("artifact corrupt")
+	// ErrStageMissing: a stage's output that an analysis needs is not
+	// stored (the analysis never trains).
+	ErrStageMissing = errors.New("stage output missing")
 )
 
 // ArtifactStore keeps stage outputs and checkpoints under slash-separated

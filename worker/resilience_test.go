@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/liesweep/liesweep/infra"
+	"github.com/liesweep/liesweep/infra/storetest"
 	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/sweeps"
-	"github.com/liesweep/liesweep/infra/storetest"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 )

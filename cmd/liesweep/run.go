@@ -12,8 +12,8 @@ import (
 	"syscall"
 
 	"github.com/liesweep/liesweep/infra/filestore"
-	"github.com/liesweep/liesweep/sweeps"
 	"github.com/liesweep/liesweep/pipeline"
+	"github.com/liesweep/liesweep/sweeps"
 	"github.com/spf13/cobra"
 )
 
@@ -117,20 +117,12 @@ finished and resume what was interrupted.`,
 								return
 							}
 							t := sweeps.Trial{Latent: g.latent, NG: ng, Seed: g.seed}
-							res, err := r.RunTrial(ctx, spec, t)
+							res, err := r.RunTrial(ctx, spec, t, pipeline.Out{Sweep: spec.Name, Key: "results/" + sweeps.ResultFile(t)})
 							if err != nil {
 								errs[gi] = errors.Join(errs[gi], fmt.Errorf("trial ℓ=%d N_g=%d seed=%d: %w", t.Latent, t.NG, t.Seed, err))
 								continue
 							}
-							res.Sweep = spec.Name
 							results[gi] = append(results[gi], res)
-							b, err := json.MarshalIndent(res, "", "  ")
-							if err == nil {
-								err = os.WriteFile(filepath.Join(out, "results", sweeps.ResultFile(t)), b, 0o644)
-							}
-							if err != nil {
-								errs[gi] = errors.Join(errs[gi], fmt.Errorf("write result of trial ℓ=%d N_g=%d seed=%d: %w", t.Latent, t.NG, t.Seed, err))
-							}
 							status := "passed"
 							if !res.Passed {
 								status = fmt.Sprintf("failed on %v", res.FailedOn)

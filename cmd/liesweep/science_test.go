@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/liesweep/liesweep/sweeps"
 	"github.com/liesweep/liesweep/report"
 	"github.com/liesweep/liesweep/report/reporttest"
+	"github.com/liesweep/liesweep/sweeps"
 )
 
 // runTrain runs `liesweep train` as a user would and returns result.json.

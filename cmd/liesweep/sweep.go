@@ -14,9 +14,9 @@ import (
 
 	"github.com/liesweep/liesweep/activities"
 	"github.com/liesweep/liesweep/infra"
-	"github.com/liesweep/liesweep/sweeps"
 	"github.com/liesweep/liesweep/pipeline"
 	"github.com/liesweep/liesweep/report"
+	"github.com/liesweep/liesweep/sweeps"
 	"github.com/liesweep/liesweep/workflows"
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -34,7 +34,6 @@ func newSweepCmd() *cobra.Command {
 		newSweepCancelCmd(), newSweepListCmd(), newSweepReportCmd(), newSweepCompareCmd())
 	return cmd
 }
-
 
 type session struct {
 	cfg    infra.Config

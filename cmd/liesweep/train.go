@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/liesweep/liesweep/infra/filestore"
-	"github.com/liesweep/liesweep/sweeps"
 	"github.com/liesweep/liesweep/pipeline"
+	"github.com/liesweep/liesweep/sweeps"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -81,7 +81,7 @@ It exits 0 whether the trial passed or failed the verdict thresholds.`,
 			defer p.close()
 			r := &pipeline.Runner{Store: store, Progress: p.event, Worker: pipeline.Hostname()}
 			start := time.Now()
-			res, err := r.RunTrial(ctx, spec, sweeps.Trial{Latent: latent, NG: ng, Seed: seed})
+			res, err := r.RunTrial(ctx, spec, sweeps.Trial{Latent: latent, NG: ng, Seed: seed}, pipeline.Out{Sweep: spec.Name, Key: "result.json"})
 			p.close()
 			if err != nil {
 				if ctx.Err() != nil {
@@ -107,6 +107,8 @@ It exits 0 whether the trial passed or failed the verdict thresholds.`,
 	return cmd
 }
 
+// writeTrialOutputs copies the trial's weights beside its result.json as
+// <stage>.safetensors, for users who want the files without the store layout.
 func writeTrialOutputs(ctx context.Context, out string, store *filestore.Store, res *sweeps.TrialResult) error {
 	for stage, key := range res.Artifacts {
 		if !strings.HasSuffix(key, ".safetensors") {
@@ -120,11 +122,7 @@ func writeTrialOutputs(ctx context.Context, out string, store *filestore.Store, 
 			return err
 		}
 	}
-	b, err := json.MarshalIndent(res, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(out, "result.json"), append(b, '\n'), 0o644)
+	return nil
 }
 
 func printSummary(w io.Writer, r *sweeps.TrialResult, d time.Duration) {
