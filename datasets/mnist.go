@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -112,6 +113,9 @@ func LoadMNIST(dir string) (*MNIST, error) {
 		path := filepath.Join(dir, name)
 		raw, err := os.ReadFile(path)
 		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				err = ErrMNISTNotFound
+			}
 			return nil, fmt.Errorf("read mnist file %s: %w (restore it with `go mod download %s@%s` or point mnist_dir at a complete copy)", path, err, MNISTModule, MNISTVersion)
 		}
 		sum := sha256.Sum256(raw)

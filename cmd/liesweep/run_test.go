@@ -43,7 +43,9 @@ train: {epochs: 6000, lr: 1.0e-3, epsilon: 1.0e-3, batch: 0, checkpoint_every: 1
 	}
 	var names []string
 	for _, e := range entries {
-		names = append(names, e.Name())
+		if strings.HasSuffix(e.Name(), ".json") {
+			names = append(names, e.Name())
+		}
 	}
 	if got := strings.Join(names, " "); got != "l2-ng1-seed1.json l2-ng2-seed1.json" {
 		t.Errorf("trained %s, want N_g = 1 and 2 only (patience 1 stops after the first failed level)\n%s", got, stderr.String())

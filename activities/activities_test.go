@@ -1,0 +1,161 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/liesweep/liesweep/infra/filestore"
+	"github.com/liesweep/liesweep/sweeps"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+)
+
+func so2Spec() sweeps.Spec {
+	s := sweeps.DefaultSpec()
+	s.Name = "so2"
+	s.Dataset = sweeps.Dataset{Kind: "analytic", Oracle: "norm", Dim: 2, Samples: 100}
+	s.Generator = sweeps.Generator{Kind: "linear", Orthogonality: "global", Normalization: "frobenius", Closure: "joint"}
+	s.Train.Epochs, s.Train.LR, s.Train.EvalPoints = 300, 3e-3, 100
+	s.Normalize()
+	return s
+}
+
+func newEnv(t *testing.T) (*testsuite.TestActivityEnvironment, *filestore.Store) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	store, err := filestore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.RegisterActivity(&Activities{Store: store, Worker: "w"})
+	return env, store
+}
+
+// nonRetryable returns the error's application type when retrying it is
+// off, "" otherwise.
+func nonRetryable(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.NonRetryable() {
+		return app.Type()
+	}
+	return ""
+}
+
+// TestAnalyzeClosureNeverTrains: analysing a trial whose generators were
+// never trained fails at once, non-retryably, naming the missing stage —
+// it does not train on the orchestration queue.
+func TestAnalyzeClosureNeverTrains(t *testing.T) {
+	env, store := newEnv(t)
+	spec := so2Spec()
+	in := TrialInput{SweepID: "s", Spec: spec, Trial: sweeps.Trial{Latent: 2, NG: 1, Seed: 1}}
+	_, err := env.ExecuteActivity((&Activities{}).AnalyzeClosure, in)
+	if typ := nonRetryable(err); typ != "StageMissing" || !strings.Contains(err.Error(), "generators") {
+		t.Errorf("got %v (type %q), want a non-retryable StageMissing naming the generators", err, typ)
+	}
+	if keys, _ := store.List(context.Background(), ""); len(keys) != 0 {
+		t.Errorf("the analysis stored %v", keys)
+	}
+}
+
+// TestTrialActivitiesAndAggregate: train, analyse and aggregate a sweep of
+// one trial through the activities: the result is stored once under the
+// sweep, a repeated analysis reuses it, and the verdict document carries
+// its schema version and the trial.
+func TestTrialActivitiesAndAggregate(t *testing.T) {
+	env, store := newEnv(t)
+	ctx := context.Background()
+	spec := so2Spec()
+	in := TrialInput{SweepID: "s", Spec: spec, Trial: sweeps.Trial{Latent: 2, NG: 1, Seed: 1}}
+	v, err := env.ExecuteActivity((&Activities{}).TrainGenerators, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr TrainOutput
+	if err := v.Get(&tr); err != nil {
+		t.Fatal(err)
+	}
+	if tr.Stage.Stage != sweeps.StageGenerators || tr.Stage.Reused || tr.Worker != "w" {
+		t.Errorf("train output %+v", tr)
+	}
+	in.Known = []sweeps.StageRun{tr.Stage}
+	for attempt := range 2 {
+		v, err = env.ExecuteActivity((&Activities{}).AnalyzeClosure, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res sweeps.TrialResult
+		if err := v.Get(&res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Sweep != "s" || res.NG != 1 || len(res.Stages) != 2 {
+			t.Errorf("attempt %d: result %+v", attempt, res)
+		}
+		if attempt == 1 && !res.Stages[1].Reused {
+			t.Errorf("the second analysis did not reuse the stored result: %+v", res.Stages)
+		}
+	}
+	results, err := store.List(ctx, sweeps.ResultsPrefix("s"))
+	if err != nil || len(results) != 1 || results[0] != sweeps.ResultKey("s", in.Trial) {
+		t.Fatalf("stored results %v (%v), want one at %s", results, err, sweeps.ResultKey("s", in.Trial))
+	}
+	v, err = env.ExecuteActivity((&Activities{}).Aggregate, AggregateInput{SweepID: "s", Spec: spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var agg AggregateOutput
+	if err := v.Get(&agg); err != nil {
+		t.Fatal(err)
+	}
+	b, err := store.Get(ctx, agg.VerdictKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc sweeps.VerdictDoc
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.SchemaVersion != sweeps.VerdictSchemaVersion || doc.Sweep != "s" || len(doc.Groups) != 1 || len(doc.Groups[0].Levels[0].Trials) != 1 {
+		t.Errorf("verdict %+v", doc)
+	}
+	if len(agg.Groups) != 1 || agg.Groups[0].MaxNG != doc.Groups[0].MaxNG {
+		t.Errorf("summary %+v disagrees with the document", agg.Groups)
+	}
+}
+
+// TestAggregateCorruptResult: a result whose bytes no longer match its
+// digest is a non-retryable CorruptArtifact naming what to do.
+func TestAggregateCorruptResult(t *testing.T) {
+	env, store := newEnv(t)
+	key := sweeps.ResultKey("s", sweeps.Trial{Latent: 2, NG: 1, Seed: 1})
+	if err := store.Put(context.Background(), key, []byte(`{"ng": 1`)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := env.ExecuteActivity((&Activities{}).Aggregate, AggregateInput{SweepID: "s", Spec: so2Spec()})
+	if typ := nonRetryable(err); typ != "CorruptArtifact" || !strings.Contains(err.Error(), key) {
+		t.Errorf("got %v (type %q), want a non-retryable CorruptArtifact naming %s", err, typ, key)
+	}
+}
+
+// TestPrepareLatentMissingMNIST: an MNIST spec pointing at a folder without
+// the files fails at once, non-retryably, saying where it looked.
+func TestPrepareLatentMissingMNIST(t *testing.T) {
+	// The worker's MNIST folder counts (the spec's mnist_dir is local to
+	// the machine that wrote it and is not sent to workers).
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	store, err := filestore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.RegisterActivity(&Activities{Store: store, MNISTDir: t.TempDir()})
+	spec := sweeps.DefaultSpec()
+	spec.Dataset = sweeps.Dataset{Kind: "mnist", Classes: []int{0, 1}, MaxTrain: 50, MaxVal: 20}
+	spec.Normalize()
+	_, err = env.ExecuteActivity((&Activities{}).PrepareLatent, PrepareInput{Spec: spec, Latent: 2, Seed: 1})
+	if typ := nonRetryable(err); typ != "MissingData" {
+		t.Errorf("got %v (type %q), want a non-retryable MissingData", err, typ)
+	}
+}
