@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/liesweep/liesweep/pipeline"
+	"github.com/liesweep/liesweep/report"
+	"github.com/liesweep/liesweep/sweeps"
+	"github.com/spf13/cobra"
+)
+
+func loadReport(ctx context.Context, s *session, id string) (*sweeps.VerdictDoc, error) {
+	b, err := s.store.Get(ctx, sweeps.VerdictKey(id))
+	if err != nil {
+		if errors.Is(err, sweeps.ErrNotFound) {
+			return nil, fmt.Errorf("sweep %s has no verdict yet (is it finished? `liesweep sweep status %s`)", id, id)
+		}
+		return nil, err
+	}
+	var rep sweeps.VerdictDoc
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return nil, fmt.Errorf("verdict of %s: %w", id, err)
+	}
+	return &rep, nil
+}
+
+// renderReport renders a verdict in one format.
+func renderReport(rep *sweeps.VerdictDoc, format string) (string, error) {
+	switch format {
+	case "json":
+		b, _ := json.MarshalIndent(map[string]any{"sweep": rep.Sweep, "groups": rep.Groups}, "", "  ")
+		return string(b) + "\n", nil
+	case "table":
+		out := fmt.Sprintf("sweep %s\n%s", rep.Sweep, sweeps.FormatTable(rep.Groups))
+		for _, n := range rep.Notes {
+			out += "note: " + n + "\n"
+		}
+		return out, nil
+	case "csv":
+		return sweeps.FormatCSV(rep.Sweep, rep.Groups), nil
+	case "md":
+		return sweeps.FormatMarkdown(rep.Sweep, rep.Groups), nil
+	}
+	return "", fmt.Errorf("--format %q: want table, md, html, csv or json", format)
+}
+
+func printReport(ctx context.Context, s *session, id, format string, w io.Writer) error {
+	rep, err := loadReport(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	if format == "html" {
+		full, err := buildPlots(ctx, s.store, s.cfg.MNISTDir, id, rep)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(full.HTML())
+		return err
+	}
+	text, err := renderReport(rep, format)
+	if err != nil {
+		return err
+	}
+	_, err = io.WriteString(w, text)
+	return err
+}
+
+// buildPlots renders the full report (plots, Markdown, HTML) from the
+// artifacts the sweep's trials stored.
+func buildPlots(ctx context.Context, store sweeps.ArtifactStore, mnistDir, id string, rep *sweeps.VerdictDoc) (*report.Report, error) {
+	r := &pipeline.Runner{Store: store, MNISTDir: mnistDir}
+	full, err := report.Build(ctx, r, &rep.Spec, id, rep.Groups, rep.Notes, report.DefaultOptions())
+	if err != nil {
+		return nil, fmt.Errorf("plots of sweep %s: %w", id, err)
+	}
+	for _, w := range full.Warnings {
+		fmt.Fprintln(os.Stderr, "liesweep: warning:", w)
+	}
+	return full, nil
+}
+
+// reportFiles are every file of a sweep's report by name: the verdict in
+// each text format, the Markdown and HTML reports with their plots, and
+// flows.json (the tangency and streamline measurements).
+func reportFiles(rep *sweeps.VerdictDoc, full *report.Report) map[string][]byte {
+	files := full.Files()
+	for format, name := range map[string]string{"table": "report.txt", "csv": "trials.csv", "json": "verdict.json"} {
+		text, _ := renderReport(rep, format)
+		files[name] = []byte(text)
+	}
+	flows, err := json.MarshalIndent(map[string]any{"tangency": full.Tangency, "streamlines": full.Drift, "morphing": full.Morph}, "", "  ")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "liesweep: warning: flows.json not written:", err)
+	} else {
+		files["flows.json"] = append(flows, '\n')
+	}
+	return files
+}
+
+// writeFiles writes files under dir, creating folders as needed.
+func writeFiles(dir string, files map[string][]byte) error {
+	for name, b := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeReports writes every file of the report to dir and beside the sweep
+// in the bucket (sweeps/<id>/report/…).
+func writeReports(ctx context.Context, s *session, id, dir string) error {
+	rep, err := loadReport(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	full, err := buildPlots(ctx, s.store, s.cfg.MNISTDir, id, rep)
+	if err != nil {
+		return err
+	}
+	files := reportFiles(rep, full)
+	if err := writeFiles(dir, files); err != nil {
+		return err
+	}
+	for name, b := range files {
+		if err := s.store.Put(ctx, "sweeps/"+id+"/report/"+name, b); err != nil {
+			return fmt.Errorf("store report %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func newSweepReportCmd() *cobra.Command {
+	var format, out string
+	cmd := &cobra.Command{
+		Use:   "report ID [--format table|md|html|csv|json] [--out DIR]",
+		Short: "Print a finished sweep's verdict; --out also writes the full report with plots to DIR and beside the sweep in the bucket",
+		Long: `report prints a finished sweep's verdict in one format: table (the default),
+md (the verdict tables), csv (one row per trial), json (the verdict object) or
+html (the whole report as one self-contained page, plots embedded).
+
+With --out DIR it also writes the whole report to DIR and to
+sweeps/<ID>/report/ in the bucket: report.html (self-contained), report.md
+with plots/*.png (training curves, metrics against N_g, the latent space with
+ψ and the flows for ℓ = 2, projections for ℓ = 3, decoded streamlines for
+MNIST), report.txt, trials.csv, verdict.json and flows.json (how tangent each
+flow is to ψ's level sets, and how far ψ's class probability drifted along
+each streamline).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer s.client.Close()
+			if out != "" {
+				if err := writeReports(cmd.Context(), s, args[0], out); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "report written to %s (open %s) and sweeps/%s/report/ in the bucket\n", out, filepath.Join(out, "report.html"), args[0])
+			}
+			return printReport(cmd.Context(), s, args[0], format, cmd.OutOrStdout())
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "table", "table, md, html, csv or json")
+	cmd.Flags().StringVar(&out, "out", "", "also write the whole report (HTML, Markdown with PNG plots, CSV, JSON) here")
+	return cmd
+}
+
+func newSweepCompareCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "compare ID1 ID2",
+		Short: "Two sweeps' verdicts side by side, differences marked with *",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer s.client.Close()
+			a, err := loadReport(cmd.Context(), s, args[0])
+			if err != nil {
+				return err
+			}
+			b, err := loadReport(cmd.Context(), s, args[1])
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(cmd.OutOrStdout(), sweeps.FormatCompare(args[0], a.Groups, args[1], b.Groups))
+			return nil
+		},
+	}
+}

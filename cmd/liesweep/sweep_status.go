@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/liesweep/liesweep/activities"
+	"github.com/liesweep/liesweep/workflows"
+	"github.com/spf13/cobra"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/converter"
+	"golang.org/x/term"
+)
+
+func waitAndReport(cmd *cobra.Command, s *session, id string) error {
+	if err := watch(cmd.Context(), s, id, cmd.ErrOrStderr()); err != nil {
+		return err
+	}
+	return printReport(cmd.Context(), s, id, "table", cmd.OutOrStdout())
+}
+
+// trialView is one row of `sweep status`: the workflow's view of a trial
+// joined with the heartbeat of its running activity.
+type trialView struct {
+	workflows.TrialStatus
+	Activity string                `json:"activity,omitempty"`
+	Attempt  int32                 `json:"attempt,omitempty"`
+	Beat     *activities.Heartbeat `json:"heartbeat,omitempty"`
+}
+
+type statusView struct {
+	Sweep   string      `json:"sweep"`
+	State   string      `json:"state"`
+	Phase   string      `json:"phase"`
+	Verdict string      `json:"verdict,omitempty"`
+	Trials  []trialView `json:"trials"`
+	Error   string      `json:"error,omitempty"`
+}
+
+func status(ctx context.Context, s *session, id string) (*statusView, error) {
+	desc, err := s.client.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return nil, fmt.Errorf("no sweep %q (list them with `liesweep sweep list`)", id)
+		}
+		return nil, err
+	}
+	v := &statusView{Sweep: id, State: strings.ToLower(strings.TrimPrefix(desc.WorkflowExecutionInfo.Status.String(), "WORKFLOW_EXECUTION_STATUS_"))}
+	resp, err := s.client.QueryWorkflow(ctx, id, "", workflows.ProgressQuery)
+	if err != nil {
+		return v, nil // e.g. failed before the handler was set
+	}
+	var p workflows.Progress
+	if err := resp.Get(&p); err != nil {
+		return nil, err
+	}
+	v.Phase, v.Verdict = p.Phase, p.Verdict
+	beats := map[string][]trialView{}
+	dc := converter.GetDefaultDataConverter()
+	for _, t := range p.Trials {
+		tv := trialView{TrialStatus: t}
+		if t.Child != "" && (t.Stage == workflows.StagePreparing || t.Stage == workflows.StageTraining || t.Stage == workflows.StageAnalysing) {
+			if _, ok := beats[t.Child]; !ok {
+				beats[t.Child] = nil
+				if cd, err := s.client.DescribeWorkflowExecution(ctx, t.Child, ""); err == nil {
+					for _, pa := range cd.PendingActivities {
+						x := trialView{Activity: pa.ActivityType.GetName(), Attempt: pa.Attempt}
+						if pa.HeartbeatDetails != nil {
+							var hb activities.Heartbeat
+							if dc.FromPayloads(pa.HeartbeatDetails, &hb) == nil {
+								x.Beat = &hb
+							}
+						}
+						beats[t.Child] = append(beats[t.Child], x)
+					}
+				}
+			}
+			for _, b := range beats[t.Child] {
+				// PrepareLatent (NG 0) serves every trial of the child; the
+				// other activities carry their trial's N_g.
+				if b.Beat != nil && (b.Beat.NG == 0 || b.Beat.NG == t.NG) {
+					tv.Activity, tv.Attempt, tv.Beat = b.Activity, b.Attempt, b.Beat
+				}
+			}
+		}
+		v.Trials = append(v.Trials, tv)
+	}
+	sort.Slice(v.Trials, func(i, j int) bool {
+		a, b := v.Trials[i], v.Trials[j]
+		if a.Latent != b.Latent {
+			return a.Latent < b.Latent
+		}
+		if a.NG != b.NG {
+			return a.NG < b.NG
+		}
+		return a.Seed < b.Seed
+	})
+	return v, nil
+}
+
+func renderStatus(w io.Writer, v *statusView) {
+	fmt.Fprintf(w, "sweep %s: %s (%s)\n", v.Sweep, v.State, v.Phase)
+	for _, t := range v.Trials {
+		line := fmt.Sprintf("  ℓ=%-3d N_g=%-3d seed=%-3d %-10s", t.Latent, t.NG, t.Seed, t.Stage)
+		switch {
+		case t.Stage == workflows.StageDone && t.Passed != nil && *t.Passed:
+			line += " passed"
+		case t.Stage == workflows.StageDone:
+			line += " failed on " + strings.Join(t.FailedOn, ", ")
+		case t.Stage == workflows.StageFailed:
+			line += " error: " + t.Error
+		case t.Beat != nil && t.Beat.Epochs > 0:
+			line += fmt.Sprintf(" %s %s epoch %d/%d %s", bar(t.Beat.Epoch, t.Beat.Epochs, 20), t.Beat.Stage, t.Beat.Epoch, t.Beat.Epochs, lossText(t.Beat.Losses))
+		case t.Beat != nil:
+			line += " " + t.Beat.Stage + " " + t.Beat.Note
+		}
+		if t.Attempt > 1 {
+			line += fmt.Sprintf(" (attempt %d)", t.Attempt)
+		}
+		if w := firstNonEmpty(t.Worker, beatWorker(t.Beat)); w != "" {
+			line += " @" + w
+		}
+		fmt.Fprintln(w, line)
+	}
+	if v.Verdict != "" {
+		fmt.Fprintf(w, "verdict: %s\n", v.Verdict)
+	}
+}
+
+func beatWorker(b *activities.Heartbeat) string {
+	if b == nil {
+		return ""
+	}
+	return b.Worker
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func bar(n, total, width int) string {
+	if total <= 0 {
+		return ""
+	}
+	k := n * width / total
+	return "[" + strings.Repeat("#", k) + strings.Repeat(".", width-k) + "]"
+}
+
+func newSweepStatusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status ID [--json]",
+		Short: "Show each trial's stage, epoch, latest losses, attempt and worker",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer s.client.Close()
+			v, err := status(cmd.Context(), s, args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(v)
+			}
+			renderStatus(cmd.OutOrStdout(), v)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// watch renders the status until the sweep ends; it returns an error when
+// the sweep failed or was cancelled.
+func watch(ctx context.Context, s *session, id string, w io.Writer) error {
+	tty := false
+	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		tty = true
+	}
+	last := ""
+	for {
+		v, err := status(ctx, s, id)
+		if err != nil {
+			return err
+		}
+		var b strings.Builder
+		renderStatus(&b, v)
+		if out := b.String(); tty {
+			fmt.Fprint(w, "\033[H\033[2J"+out)
+		} else if summary := summarize(v); summary != last {
+			fmt.Fprintf(w, "[%s] %s\n", time.Now().Format("15:04:05"), summary)
+			last = summary
+		}
+		switch v.State {
+		case "running":
+		case "completed":
+			return nil
+		default:
+			return fmt.Errorf("sweep %s %s: see `liesweep sweep status %s`; `liesweep sweep resume %s` re-runs what is missing", id, v.State, id, id)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func summarize(v *statusView) string {
+	counts := map[string]int{}
+	for _, t := range v.Trials {
+		counts[t.Stage]++
+	}
+	var parts []string
+	for _, st := range []string{workflows.StagePending, workflows.StagePreparing, workflows.StageTraining, workflows.StageAnalysing, workflows.StageDone, workflows.StageFailed} {
+		if counts[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
+		}
+	}
+	return fmt.Sprintf("%s: %s", v.Phase, strings.Join(parts, ", "))
+}
+
+func newSweepWatchCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "watch ID",
+		Short: "Follow a sweep live until it ends",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := connect(cmd)
+			if err != nil {
+				return err
+			}
+			defer s.client.Close()
+			return waitAndReport(cmd, s, args[0])
+		},
+	}
+}

@@ -1,0 +1,371 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/liesweep/liesweep/pipeline"
+	"github.com/liesweep/liesweep/sweeps"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+func metricsImage(g sweeps.Group) (Image, error) {
+	type col struct {
+		name string
+		get  func(sweeps.Metrics) float64
+		thr  func(sweeps.Verdict) float64
+	}
+	cols := []col{
+		{"inv_ratio", func(m sweeps.Metrics) float64 { return m.InvRatio }, func(v sweeps.Verdict) float64 { return v.InvRatio }},
+		{"ortho_cos2", func(m sweeps.Metrics) float64 { return m.OrthoCos2 }, func(v sweeps.Verdict) float64 { return v.OrthoCos2 }},
+		{"norm_dev", func(m sweeps.Metrics) float64 { return m.NormDev }, func(v sweeps.Verdict) float64 { return v.NormDev }},
+		{"closure_rel", func(m sweeps.Metrics) float64 { return m.ClosureRel }, func(v sweeps.Verdict) float64 { return v.ClosureRel }},
+	}
+	row := make([]*plot.Plot, len(cols))
+	var thr sweeps.Verdict
+	for i, c := range cols {
+		var pts []metricPoint
+		for _, lv := range g.Levels {
+			for _, t := range lv.Trials {
+				pts = append(pts, metricPoint{NG: t.NG, Value: c.get(t.Metrics)})
+				thr = t.Thresholds
+			}
+		}
+		p, err := metricVsNG(c.name, pts, c.thr(thr))
+		if err != nil {
+			return Image{}, err
+		}
+		row[i] = p
+	}
+	b, err := renderPNG([][]*plot.Plot{row}, 3.2, 3)
+	if err != nil {
+		return Image{}, err
+	}
+	return Image{Name: "metrics", Title: "Final metrics against N_g", PNG: b,
+		Caption: "One dot per seed, the line joins the means over seeds, the dashed line is the pass threshold (log scale; zeros drawn at 1e-12)."}, nil
+}
+
+func curvesImage(g sweeps.Group, history func(sweeps.TrialResult) ([]map[string]float64, error)) (Image, error) {
+	seeds := map[int]bool{}
+	for _, lv := range g.Levels {
+		for _, t := range lv.Trials {
+			seeds[t.Seed] = true
+		}
+	}
+	var seedList []int
+	for s := range seeds {
+		seedList = append(seedList, s)
+	}
+	sort.Ints(seedList)
+	grid := make([][]*plot.Plot, len(g.Levels))
+	for i, lv := range g.Levels {
+		grid[i] = make([]*plot.Plot, len(seedList))
+		for j, s := range seedList {
+			var t *sweeps.TrialResult
+			for k := range lv.Trials {
+				if lv.Trials[k].Seed == s {
+					t = &lv.Trials[k]
+				}
+			}
+			if t == nil {
+				p := plot.New()
+				p.Title.Text = fmt.Sprintf("N_g=%d seed %d: not run", lv.NG, s)
+				grid[i][j] = p
+				continue
+			}
+			h, err := history(*t)
+			if err != nil {
+				return Image{}, err
+			}
+			mark := "passed"
+			if !t.Passed {
+				mark = "failed"
+			}
+			p, err := lossCurves(fmt.Sprintf("N_g=%d seed %d: %s", t.NG, t.Seed, mark), h)
+			if err != nil {
+				return Image{}, err
+			}
+			grid[i][j] = p
+		}
+	}
+	b, err := renderPNG(grid, 3.4, 2.6)
+	if err != nil {
+		return Image{}, err
+	}
+	return Image{Name: "losses", Title: "Training curves of the generators", PNG: b,
+		Caption: "Every loss term of each trial per epoch (rows: N_g, columns: seeds; log scale)."}, nil
+}
+
+// bounds returns a square window around the validation latents.
+func bounds(pts [][]float64, a, b int) (lo, hi [2]float64) {
+	lo = [2]float64{math.Inf(1), math.Inf(1)}
+	hi = [2]float64{math.Inf(-1), math.Inf(-1)}
+	for _, p := range pts {
+		for k, d := range []int{a, b} {
+			lo[k], hi[k] = math.Min(lo[k], p[d]), math.Max(hi[k], p[d])
+		}
+	}
+	for k := range lo {
+		pad := 0.08 * (hi[k] - lo[k])
+		lo[k], hi[k] = lo[k]-pad, hi[k]+pad
+	}
+	return lo, hi
+}
+
+func scatterByClass(p *plot.Plot, tr *pipeline.Trained, a, b, max int) error {
+	byClass := map[int]plotter.XYs{}
+	for i, z := range tr.Val {
+		if i >= max {
+			break
+		}
+		c := 0
+		if tr.ValY != nil {
+			c = tr.ValY[i]
+		}
+		byClass[c] = append(byClass[c], plotter.XY{X: z[a], Y: z[b]})
+	}
+	var keys []int
+	for c := range byClass {
+		keys = append(keys, c)
+	}
+	sort.Ints(keys)
+	for i, c := range keys {
+		s, err := plotter.NewScatter(byClass[c])
+		if err != nil {
+			return err
+		}
+		s.GlyphStyle.Radius = vg.Points(1.2)
+		s.GlyphStyle.Shape = draw.CircleGlyph{}
+		s.GlyphStyle.Color = classColor(i)
+		p.Add(s)
+		if tr.ValY != nil {
+			p.Legend.Add(fmt.Sprintf("digit %d", tr.Classes[c]), s)
+		}
+	}
+	return nil
+}
+
+// field2D draws, for each generator of an ℓ = 2 trial, ψ as a heat map, the
+// validation latents by class, the field as arrows and three streamlines
+// (paper Fig. 4).
+func field2D(tr *pipeline.Trained, opt Options, who string) (Image, error) {
+	lo, hi := bounds(tr.Val, 0, 1)
+	n := opt.Grid
+	g := &grid{Lo: math.Inf(1), Hi: math.Inf(-1)}
+	var pts [][]float64
+	for i := 0; i < n; i++ {
+		g.Xs = append(g.Xs, lo[0]+(hi[0]-lo[0])*(float64(i)+0.5)/float64(n))
+		g.Ys = append(g.Ys, lo[1]+(hi[1]-lo[1])*(float64(i)+0.5)/float64(n))
+	}
+	for _, y := range g.Ys {
+		for _, x := range g.Xs {
+			pts = append(pts, []float64{x, y})
+		}
+	}
+	vals, label, err := heatValues(tr, pts)
+	if err != nil {
+		return Image{}, err
+	}
+	for r := 0; r < n; r++ {
+		row := vals[r*n : (r+1)*n]
+		g.Vals = append(g.Vals, row)
+		for _, v := range row {
+			g.Lo, g.Hi = math.Min(g.Lo, v), math.Max(g.Hi, v)
+		}
+	}
+	starts, _ := centres(tr)
+	if len(starts) < 3 {
+		// a third start between the class centres
+		mid := make([]float64, 2)
+		for _, s := range starts {
+			mid[0] += s[0] / float64(len(starts))
+			mid[1] += s[1] / float64(len(starts))
+		}
+		starts = append(starts, mid)
+	}
+	starts = starts[:3]
+	row := make([]*plot.Plot, tr.Set.N)
+	for a := range row {
+		p := plot.New()
+		p.Title.Text = fmt.Sprintf("J%d: %s", a+1, label)
+		p.X.Label.Text, p.Y.Label.Text = "z₁", "z₂"
+		h := plotter.NewHeatMap(g, coolWarm(64))
+		p.Add(h)
+		if err := scatterByClass(p, tr, 0, 1, 1500); err != nil {
+			return Image{}, err
+		}
+		q := &quiver{Len: 0.7 * (hi[0] - lo[0]) / float64(opt.Arrows), Color: colorBlack}
+		for i := 0; i < opt.Arrows; i++ {
+			for j := 0; j < opt.Arrows; j++ {
+				z := []float64{lo[0] + (hi[0]-lo[0])*(float64(i)+0.5)/float64(opt.Arrows), lo[1] + (hi[1]-lo[1])*(float64(j)+0.5)/float64(opt.Arrows)}
+				v := tr.Set.At(a, z)
+				q.At = append(q.At, [2]float64{z[0], z[1]})
+				q.V = append(q.V, [2]float64{v[0], v[1]})
+			}
+		}
+		p.Add(q)
+		for _, s := range starts {
+			line, err := tr.Set.Streamline(a, s, opt.StreamEps, opt.StreamSteps, 10)
+			if err != nil {
+				return Image{}, err
+			}
+			xy := make(plotter.XYs, len(line))
+			for k, z := range line {
+				xy[k] = plotter.XY{X: z[0], Y: z[1]}
+			}
+			l, err := plotter.NewLine(xy)
+			if err != nil {
+				return Image{}, err
+			}
+			l.Color, l.Width = colorStream, vg.Points(1.8)
+			p.Add(l)
+		}
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo[0], hi[0], lo[1], hi[1]
+		p.Legend.Top = true
+		row[a] = p
+	}
+	b, err := renderPNG([][]*plot.Plot{row}, 5, 5)
+	if err != nil {
+		return Image{}, err
+	}
+	return Image{Name: "field", Title: "Latent space, oracle and flows (" + who + ")", PNG: b,
+		Caption: fmt.Sprintf("Validation latents by class over ψ's heat map (%s); black arrows: the generator's field (direction, longest scaled to a grid cell); yellow: streamlines through the class centres (%d Runge–Kutta steps of ε = %g). For a symmetry the arrows and streamlines follow the heat map's contours.", label, opt.StreamSteps, opt.StreamEps)}, nil
+}
+
+// projections3D draws an ℓ = 3 trial's latents and fields in the three
+// coordinate planes (paper Fig. 7): one row per generator.
+func projections3D(tr *pipeline.Trained, opt Options, who string) (Image, error) {
+	planes := [][2]int{{0, 1}, {0, 2}, {1, 2}}
+	rows := make([][]*plot.Plot, tr.Set.N)
+	at := tr.Val
+	if len(at) > 200 {
+		at = at[:200]
+	}
+	for a := range rows {
+		rows[a] = make([]*plot.Plot, len(planes))
+		fields := make([][]float64, len(at))
+		for i, z := range at {
+			fields[i] = tr.Set.At(a, z)
+		}
+		for k, pl := range planes {
+			p := plot.New()
+			p.Title.Text = fmt.Sprintf("J%d in the (z%d, z%d) plane", a+1, pl[0]+1, pl[1]+1)
+			p.X.Label.Text, p.Y.Label.Text = fmt.Sprintf("z%d", pl[0]+1), fmt.Sprintf("z%d", pl[1]+1)
+			if err := scatterByClass(p, tr, pl[0], pl[1], 1500); err != nil {
+				return Image{}, err
+			}
+			lo, hi := bounds(tr.Val, pl[0], pl[1])
+			q := &quiver{Len: 0.06 * (hi[0] - lo[0]), Color: colorBlack}
+			for i, z := range at {
+				q.At = append(q.At, [2]float64{z[pl[0]], z[pl[1]]})
+				q.V = append(q.V, [2]float64{fields[i][pl[0]], fields[i][pl[1]]})
+			}
+			p.Add(q)
+			p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo[0], hi[0], lo[1], hi[1]
+			rows[a][k] = p
+		}
+	}
+	b, err := renderPNG(rows, 3.6, 3.6)
+	if err != nil {
+		return Image{}, err
+	}
+	return Image{Name: "projections", Title: "Latents and flows in 2-D projections (" + who + ")", PNG: b,
+		Caption: "Validation latents by class in each coordinate plane; arrows: each generator's field at 200 validation latents, projected onto the plane."}, nil
+}
+
+// decodedStreamlines follows each generator from each class centre, decodes
+// frames along the way ("platonic" digits, paper Figs. 5 and 8) and plots
+// ψ's class probabilities along the streamline.
+func decodedStreamlines(tr *pipeline.Trained, opt Options, t sweeps.TrialResult) ([]Image, []Drift, error) {
+	starts, classes := centres(tr)
+	lo, hi := box(tr.Val)
+	var imgs []Image
+	var drifts []Drift
+	every := max(1, opt.StreamSteps/100)
+	for a := 0; a < tr.Set.N; a++ {
+		var strips [][]byte
+		probRow := make([]*plot.Plot, 0, len(starts))
+		for ci, s := range starts {
+			line, err := tr.Set.Streamline(a, s, opt.StreamEps, opt.StreamSteps, every)
+			if err != nil {
+				return nil, nil, err
+			}
+			probs, err := tr.Classifier.Probabilities(line)
+			if err != nil {
+				return nil, nil, err
+			}
+			d := Drift{NG: t.NG, Seed: t.Seed, Generator: a + 1, Class: tr.Classes[classes[ci]], Steps: opt.StreamSteps, Eps: opt.StreamEps,
+				Start: probs[0][classes[ci]], End: probs[len(probs)-1][classes[ci]]}
+			d.LeftDataAt = -1
+			for i, pr := range probs {
+				step := min(i*every, opt.StreamSteps)
+				drift := math.Abs(pr[classes[ci]] - d.Start)
+				d.MaxDrift = math.Max(d.MaxDrift, drift)
+				if d.LeftDataAt < 0 && !inside(line[i], lo, hi) {
+					d.LeftDataAt = step
+				}
+				if d.LeftDataAt < 0 {
+					d.DriftInside = math.Max(d.DriftInside, drift)
+				}
+			}
+			drifts = append(drifts, d)
+			var frames [][]float64
+			for f := 0; f < opt.Frames; f++ {
+				frames = append(frames, line[f*(len(line)-1)/max(1, opt.Frames-1)])
+			}
+			dec, err := tr.AE.Decode(frames)
+			if err != nil {
+				return nil, nil, err
+			}
+			b, err := strip(dec, 3)
+			if err != nil {
+				return nil, nil, err
+			}
+			strips = append(strips, b)
+			p := plot.New()
+			p.Title.Text = fmt.Sprintf("J%d from the centre of digit %d", a+1, d.Class)
+			p.X.Label.Text, p.Y.Label.Text = "step", "ψ class probability"
+			p.Y.Min, p.Y.Max = 0, 1
+			for k := range probs[0] {
+				xy := make(plotter.XYs, len(probs))
+				for i, pr := range probs {
+					xy[i] = plotter.XY{X: float64(min(i*every, opt.StreamSteps)), Y: pr[k]}
+				}
+				l, err := plotter.NewLine(xy)
+				if err != nil {
+					return nil, nil, err
+				}
+				l.Color, l.Width = classColor(k), vg.Points(1.5)
+				p.Add(l)
+				p.Legend.Add(fmt.Sprintf("P(digit %d)", tr.Classes[k]), l)
+			}
+			if d.LeftDataAt >= 0 {
+				exit, err := plotter.NewLine(plotter.XYs{{X: float64(d.LeftDataAt), Y: 0}, {X: float64(d.LeftDataAt), Y: 1}})
+				if err != nil {
+					return nil, nil, err
+				}
+				exit.Color, exit.Dashes = colorBlack, []vg.Length{vg.Points(3), vg.Points(3)}
+				p.Add(exit)
+				p.Legend.Add("leaves the data", exit)
+			}
+			p.Legend.Top, p.Legend.Left = false, true
+			probRow = append(probRow, p)
+		}
+		b, err := renderPNG([][]*plot.Plot{probRow}, 4, 2.6)
+		if err != nil {
+			return nil, nil, err
+		}
+		imgs = append(imgs, Image{Name: fmt.Sprintf("probabilities-J%d", a+1), Title: fmt.Sprintf("ψ along the streamlines of J%d", a+1), PNG: b,
+			Caption: fmt.Sprintf("Class probabilities along the streamline of J%d through each class centre (%d steps of ε = %g): flat lines mean the flow keeps the class; the dashed line marks where the streamline leaves the bounding box of the validation latents (beyond it ψ and the flow extrapolate).", a+1, opt.StreamSteps, opt.StreamEps)})
+		for ci, sb := range strips {
+			imgs = append(imgs, Image{Name: fmt.Sprintf("decoded-J%d-digit%d", a+1, tr.Classes[classes[ci]]),
+				Title: fmt.Sprintf("Decoded along J%d from the centre of digit %d", a+1, tr.Classes[classes[ci]]), PNG: sb,
+				Caption: fmt.Sprintf("%d images decoded at equal steps along the streamline, left to right (start: the class centre).", opt.Frames)})
+		}
+	}
+	return imgs, drifts, nil
+}
