@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/liesweep/liesweep/sweeps"
 	"gonum.org/v1/gonum/mat"
 	G "gorgonia.org/gorgonia"
 )
@@ -14,25 +15,9 @@ import (
 // abelian pair (a = 0, residual 0) rather than 0/0.
 const AbelianTol = 1e-3
 
-// Metrics are the scale-free measures of DESIGN §1.4.
-type Metrics struct {
-	// InvRatio is max_α Σ_i‖ψ(z_i+ε ĝ_α(z_i))−ψ(z_i)‖² / Σ_i‖ψ(z_i+ε u_i)−ψ(z_i)‖²
-	// with ĝ_α the unit direction of g_α and u_i random unit vectors: ≪ 1 for
-	// a symmetry, ~1 for a direction the oracle sees.
-	InvRatio float64 `json:"inv_ratio"`
-	// OrthoCos2 is the mean squared cosine between generator pairs, in the
-	// inner product the orthogonality loss uses (pointwise or global).
-	OrthoCos2 float64 `json:"ortho_cos2"`
-	// NormDev is L_norm on the evaluation points.
-	NormDev float64 `json:"norm_dev"`
-	// ClosureRel is the largest per-pair relative residual
-	// ‖C_αβ‖² / ‖[J_α, J_β]‖² of the least-squares structure constants.
-	ClosureRel float64 `json:"closure_rel"`
-}
-
 // Analysis is the post-hoc analysis of a trained generator set.
 type Analysis struct {
-	Metrics Metrics
+	Metrics sweeps.Metrics
 	// PairResidual[p] is the relative residual of Pairs(N)[p].
 	PairResidual []float64
 	// PairOrtho[p] is the squared cosine between the generators of

@@ -496,7 +496,7 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 	if err != nil {
 		return nil, err
 	}
-	res.Metrics = sweeps.Metrics{InvRatio: an.Metrics.InvRatio, OrthoCos2: an.Metrics.OrthoCos2, NormDev: an.Metrics.NormDev, ClosureRel: an.Metrics.ClosureRel}
+	res.Metrics = an.Metrics
 	res.PairResidual = an.PairResidual
 	res.PairOrtho = an.PairOrtho
 	if res.PairResidual == nil {

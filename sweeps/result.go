@@ -16,9 +16,17 @@ type Losses struct {
 
 // Metrics are the scale-free measures a trial is judged on (DESIGN §1.4).
 type Metrics struct {
-	InvRatio   float64 `json:"inv_ratio"`
-	OrthoCos2  float64 `json:"ortho_cos2"`
-	NormDev    float64 `json:"norm_dev"`
+	// InvRatio is max_α Σ_i‖ψ(z_i+ε ĝ_α(z_i))−ψ(z_i)‖² / Σ_i‖ψ(z_i+ε u_i)−ψ(z_i)‖²
+	// with ĝ_α the unit direction of g_α and u_i random unit vectors: ≪ 1 for
+	// a symmetry, ~1 for a direction the oracle sees.
+	InvRatio float64 `json:"inv_ratio"`
+	// OrthoCos2 is the mean squared cosine between generator pairs, in the
+	// inner product the orthogonality loss uses (pointwise or global).
+	OrthoCos2 float64 `json:"ortho_cos2"`
+	// NormDev is L_norm on the evaluation points.
+	NormDev float64 `json:"norm_dev"`
+	// ClosureRel is the largest per-pair relative residual
+	// ‖C_αβ‖² / ‖[J_α, J_β]‖² of the least-squares structure constants.
 	ClosureRel float64 `json:"closure_rel"`
 }
 
