@@ -3,6 +3,7 @@ package sweeps
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Stage names, also the first segment of artifact keys.
@@ -157,6 +158,24 @@ func LegacyGeneratorKey(spec *Spec, t Trial) string {
 // ArtifactKey returns the store key of a stage's file.
 func ArtifactKey(stage, key, file string) string {
 	return "artifacts/" + stage + "/" + key + "/" + file
+}
+
+// ValidateID checks a sweep id: 1–128 characters of letters, digits, '.',
+// '_' and '-', starting with a letter or digit. The id names the workflow
+// and the folder sweeps/<id>/ of the bucket, so '/' or ".." could reach
+// another sweep's objects.
+func ValidateID(id string) error {
+	ok := len(id) > 0 && len(id) <= 128 && !strings.Contains(id, "..")
+	for i, c := range id {
+		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || (c != '.' && c != '_' && c != '-')) {
+			ok = false
+		}
+	}
+	if !ok {
+		return fmt.Errorf("%w: sweep id %q: use 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit (no '/' or '..')", ErrInvalidSpec, id)
+	}
+	return nil
 }
 
 // SweepPrefix is the folder of a sweep's own objects.

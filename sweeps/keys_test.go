@@ -98,3 +98,16 @@ func perturb(t *testing.T, v reflect.Value, path []string) {
 		t.Fatalf("%s: kind %s not handled", path[0], f.Kind())
 	}
 }
+
+func TestValidateID(t *testing.T) {
+	for _, ok := range []string{"so3-20261128-101500", "a", "mnist01_l2.v2"} {
+		if err := ValidateID(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "../../x", "a/results/x", "-x", ".x", "a..b", "with space", strings.Repeat("a", 129), "é"} {
+		if err := ValidateID(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

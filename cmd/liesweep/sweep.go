@@ -52,10 +52,28 @@ func connect(cmd *cobra.Command) (*session, error) {
 	return &session{cfg: cfg, client: c, store: st}, nil
 }
 
-func startSweep(ctx context.Context, s *session, id string, spec *sweeps.Spec, w io.Writer) error {
-	b, _ := json.MarshalIndent(spec, "", "  ")
-	if err := s.store.Put(ctx, sweeps.SpecKey(id), b); err != nil {
-		return fmt.Errorf("store spec: %w", err)
+// startSweep starts the sweep's workflow. A new sweep (resume false) first
+// stores its spec, and refuses an id whose objects exist, so starting never
+// overwrites another sweep's spec; a resume reuses the stored spec.
+func startSweep(ctx context.Context, s *session, id string, spec *sweeps.Spec, resume bool, w io.Writer) error {
+	if err := sweeps.ValidateID(id); err != nil {
+		return err
+	}
+	if !resume {
+		exists, err := s.store.Exists(ctx, sweeps.SpecKey(id))
+		if err != nil {
+			return fmt.Errorf("check whether sweep %s exists: %w", id, err)
+		}
+		if exists {
+			return fmt.Errorf("sweep %s already exists in the bucket (%s): pick another --id, or `liesweep sweep resume %s` to re-run it", id, sweeps.SpecKey(id), id)
+		}
+		b, err := json.MarshalIndent(spec, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := s.store.Put(ctx, sweeps.SpecKey(id), b); err != nil {
+			return fmt.Errorf("store spec: %w", err)
+		}
 	}
 	_, err := s.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                    id,
@@ -96,7 +114,10 @@ func newSweepStartCmd() *cobra.Command {
 				return err
 			}
 			defer s.client.Close()
-			if err := startSweep(cmd.Context(), s, id, spec, cmd.OutOrStdout()); err != nil {
+			if err := sweeps.ValidateID(id); err != nil {
+				return err
+			}
+			if err := startSweep(cmd.Context(), s, id, spec, false, cmd.OutOrStdout()); err != nil {
 				return err
 			}
 			if !wait {
@@ -142,7 +163,7 @@ func newSweepResumeCmd() *cobra.Command {
 			if err := json.Unmarshal(b, &spec); err != nil {
 				return fmt.Errorf("spec of sweep %s: %w", id, err)
 			}
-			if err := startSweep(cmd.Context(), s, id, &spec, cmd.OutOrStdout()); err != nil {
+			if err := startSweep(cmd.Context(), s, id, &spec, true, cmd.OutOrStdout()); err != nil {
 				return err
 			}
 			if wait {

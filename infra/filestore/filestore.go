@@ -19,8 +19,9 @@ var _ sweeps.ArtifactStore = (*Store)(nil)
 
 // Store keeps each object in a file under Root, with its SHA-256 in a
 // ".sha256" file beside it. Put writes both through temporary files and
-// renames the object first and the digest last, so an object without its
-// digest (a crash between the two) reads as absent, never as complete.
+// renames the object first and the digest last, so an object is never
+// read with another object's digest; an object without its digest is
+// reported as corrupt (ErrCorrupt), never used unverified.
 type Store struct{ Root string }
 
 // New returns a store rooted at dir, creating it.
@@ -38,40 +39,63 @@ func (s *Store) path(key string) (string, error) {
 	return filepath.Join(s.Root, filepath.FromSlash(key)), nil
 }
 
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+// createTemp is os.CreateTemp; tests make it fail.
+var createTemp = os.CreateTemp
+
+// writeTemp writes data to a synced temporary file in dir.
+func writeTemp(dir string, data []byte) (string, error) {
+	tmp, err := createTemp(dir, ".tmp-*")
 	if err != nil {
-		return err
+		return "", err
 	}
-	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return err
+		os.Remove(tmp.Name())
+		return "", err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return err
+		os.Remove(tmp.Name())
+		return "", err
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		os.Remove(tmp.Name())
+		return "", err
 	}
-	return os.Rename(tmp.Name(), path)
+	return tmp.Name(), nil
 }
 
-// Put stores data under key atomically.
+// Put stores data under key. The new object and its digest are written
+// in full to temporary files first, so a failed write (disk full, I/O
+// error) leaves the previous object and digest as they were; only then are
+// they switched in by renames: the old digest removed, the object renamed,
+// the digest renamed.
 func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 	p, err := s.path(key)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	dir := filepath.Dir(p)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
-	os.Remove(p + ".sha256")
-	if err := writeAtomic(p, data); err != nil {
+	obj, err := writeTemp(dir, data)
+	if err != nil {
+		return fmt.Errorf("put %s: %w (the previous object, if any, is unchanged)", key, err)
+	}
+	defer os.Remove(obj)
+	sum, err := writeTemp(dir, []byte(sweeps.Digest(data)))
+	if err != nil {
+		return fmt.Errorf("put %s digest: %w (the previous object, if any, is unchanged)", key, err)
+	}
+	defer os.Remove(sum)
+	if err := os.Remove(p + ".sha256"); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
-	if err := writeAtomic(p+".sha256", []byte(sweeps.Digest(data))); err != nil {
+	if err := os.Rename(obj, p); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	if err := os.Rename(sum, p+".sha256"); err != nil {
 		return fmt.Errorf("put %s digest: %w", key, err)
 	}
 	return nil
@@ -85,6 +109,9 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	}
 	want, err := os.ReadFile(p + ".sha256")
 	if errors.Is(err, fs.ErrNotExist) {
+		if _, serr := os.Stat(p); serr == nil {
+			return nil, fmt.Errorf("get %s (%s): %w: its digest %s.sha256 is missing (deleted, or a write interrupted between its renames), so it cannot be verified; delete the object to have its stage recomputed", key, p, sweeps.ErrCorrupt, filepath.Base(p))
+		}
 		return nil, fmt.Errorf("get %s: %w", key, sweeps.ErrNotFound)
 	} else if err != nil {
 		return nil, fmt.Errorf("get %s: %w", key, err)
