@@ -126,8 +126,8 @@ func DecodeCheckpoint(b []byte, stage string, like Params) (*Checkpoint, error) 
 		return nil, fmt.Errorf("%w: checkpoint is %q for stage %q, want liesweep-checkpoint-v1 for %q", sweeps.ErrCorrupt, meta["format"], meta["stage"], stage)
 	}
 	c := &Checkpoint{Stage: stage}
-	if c.Epoch, err = strconv.Atoi(meta["epoch"]); err != nil {
-		return nil, fmt.Errorf("%w: checkpoint epoch %q", sweeps.ErrCorrupt, meta["epoch"])
+	if c.Epoch, err = strconv.Atoi(meta["epoch"]); err != nil || c.Epoch < 1 {
+		return nil, fmt.Errorf("%w: checkpoint epoch %q (want a positive integer)", sweeps.ErrCorrupt, meta["epoch"])
 	}
 	pick := func(prefix string) (Params, error) {
 		out := make(Params, len(like))
@@ -145,7 +145,7 @@ func DecodeCheckpoint(b []byte, stage string, like Params) (*Checkpoint, error) 
 	}
 	if s, ok := meta["adam_step"]; ok {
 		a := &Adam{Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
-		if a.Step, err = strconv.Atoi(s); err != nil {
+		if a.Step, err = strconv.Atoi(s); err != nil || a.Step < 0 {
 			return nil, fmt.Errorf("%w: adam step %q", sweeps.ErrCorrupt, s)
 		}
 		if a.LR, err = strconv.ParseFloat(meta["adam_lr"], 64); err != nil {
@@ -214,6 +214,9 @@ func (l *loop) run(ctx context.Context, h Hooks) ([]map[string]float64, error) {
 	start := 0
 	var history []map[string]float64
 	if c := h.Resume; c != nil {
+		if c.Epoch < 1 || c.Epoch > l.epochs || len(c.Losses) != c.Epoch {
+			return nil, fmt.Errorf("resume %s: %w: checkpoint at epoch %d with %d epochs of loss history, training runs %d epochs: delete the checkpoint to train from scratch", l.stage, sweeps.ErrCorrupt, c.Epoch, len(c.Losses), l.epochs)
+		}
 		if err := l.params.CopyFrom(c.Params); err != nil {
 			return nil, fmt.Errorf("resume %s: %w", l.stage, err)
 		}
