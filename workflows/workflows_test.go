@@ -3,13 +3,17 @@ package workflows
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/liesweep/liesweep/activities"
+	"github.com/liesweep/liesweep/infra/filestore"
 	"github.com/liesweep/liesweep/sweeps"
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 )
@@ -186,38 +190,49 @@ func TestAdaptiveStops(t *testing.T) {
 	}
 }
 
-// TestNonRetryableTrialError: a NaN loss in one trial is not retried; that
-// trial is reported failed and the rest of the sweep completes.
+// TestNonRetryableTrialError: a NaN loss is not retried. The real
+// activities train an oracle whose value is NaN on half the points
+// (sqrt of a Gaussian coordinate); the trial fails at once, is started
+// once, is reported failed, and the sweep still completes.
 func TestNonRetryableTrialError(t *testing.T) {
-	h := &harness{calls: map[string][]activities.TrialInput{}}
-	h.env = h.NewTestWorkflowEnvironment()
-	h.acts = &activities.Activities{}
-	h.env.RegisterWorkflow(SweepWorkflow)
-	h.env.RegisterWorkflow(LatentWorkflow)
-	h.env.RegisterActivity(h.acts)
-	spec := mnistSpec()
-	spec.LatentDims, spec.Seeds = []int{2}, []int{1}
-	h.env.OnActivity(h.acts.PrepareLatent, mock.Anything, mock.Anything).Return(activities.PrepareOutput{}, nil)
-	attempts := 0
-	h.env.OnActivity(h.acts.TrainGenerators, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.TrialInput) (activities.TrainOutput, error) {
-		if in.Trial.NG == 2 {
-			attempts++
-			return activities.TrainOutput{}, temporal.NewNonRetryableApplicationError("generators epoch 12: loss is not finite", "NonFiniteLoss", nil)
-		}
-		return activities.TrainOutput{}, nil
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	store, err := filestore.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.RegisterWorkflow(SweepWorkflow)
+	env.RegisterWorkflow(LatentWorkflow)
+	env.RegisterActivity(&activities.Activities{Store: store, Worker: "w"})
+	var mu sync.Mutex
+	starts := map[string]int{}
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		mu.Lock()
+		starts[info.ActivityType.Name]++
+		mu.Unlock()
 	})
-	h.env.OnActivity(h.acts.AnalyzeClosure, mock.Anything, mock.Anything).Return(sweeps.TrialResult{NG: 1, Passed: true}, nil)
-	h.env.OnActivity(h.acts.Aggregate, mock.Anything, mock.Anything).Return(activities.AggregateOutput{}, nil)
-	h.env.ExecuteWorkflow(SweepWorkflow, SweepInput{SweepID: "n", Spec: spec})
-	if err := h.env.GetWorkflowError(); err != nil {
+	spec := sweeps.DefaultSpec()
+	spec.Name = "nan"
+	spec.Dataset = sweeps.Dataset{Kind: "analytic", Oracle: "expr", Dim: 2, Samples: 50, Expr: []string{"sqrt(x0) + x1^2"}}
+	spec.Generator = sweeps.Generator{Kind: "linear", Orthogonality: "global", Normalization: "frobenius", Closure: "joint"}
+	spec.LatentDims, spec.NG, spec.Seeds = []int{2}, []int{1}, []int{1}
+	spec.Train.Epochs = 50
+	spec.Normalize()
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	env.ExecuteWorkflow(SweepWorkflow, SweepInput{SweepID: "n", Spec: spec})
+	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
 	var out SweepOutput
-	h.env.GetWorkflowResult(&out)
-	if attempts != 1 {
-		t.Errorf("the NaN trial ran %d times, want 1 (not retried)", attempts)
+	if err := env.GetWorkflowResult(&out); err != nil {
+		t.Fatal(err)
 	}
-	if len(out.Failed) != 1 || out.Failed[0].NG != 2 || out.Failed[0].Stage != StageFailed {
-		t.Errorf("failed trials %+v, want N_g = 2", out.Failed)
+	if n := starts["TrainGenerators"]; n != 1 {
+		t.Errorf("the NaN trial's training started %d times, want 1 (not retried)", n)
+	}
+	if len(out.Failed) != 1 || out.Failed[0].NG != 1 || out.Failed[0].Stage != StageFailed || !strings.Contains(out.Failed[0].Error, "not finite") {
+		t.Errorf("failed trials %+v, want N_g = 1 failed on a non-finite loss", out.Failed)
 	}
 }
