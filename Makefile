@@ -111,3 +111,14 @@ demo: build $(TEMPORAL) $(MINIO) ## the local stack + a worker + the demo sweeps
 
 clean:
 	rm -rf $(BIN)
+
+FUZZTIME ?= 10s
+
+.PHONY: fuzz
+fuzz: data ## run each fuzz target for FUZZTIME (default 10s); a crash leaves its input under the package's testdata/fuzz/ (commit it with the fix)
+	$(GO) test -run '^$$' -fuzz '^FuzzParseExpr$$' -fuzztime $(FUZZTIME) ./models
+	$(GO) test -run '^$$' -fuzz '^FuzzReadSafetensors$$' -fuzztime $(FUZZTIME) ./models
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCheckpoint$$' -fuzztime $(FUZZTIME) ./models
+	$(GO) test -run '^$$' -fuzz '^FuzzSpecYAML$$' -fuzztime $(FUZZTIME) ./cmd/liesweep
+	$(GO) test -run '^$$' -fuzz '^FuzzIDX$$' -fuzztime $(FUZZTIME) ./datasets
+	$(GO) test -run '^$$' -fuzz '^FuzzResultJSON$$' -fuzztime $(FUZZTIME) ./sweeps

@@ -163,43 +163,48 @@ func LoadMNIST(dir string) (*MNIST, error) {
 	return m, nil
 }
 
+// parseIDXImages decodes an IDX3 file of 28×28 images with pixels scaled
+// to [0, 1]. The image count in the header must match the bytes that
+// follow before anything is allocated; a malformed file is ErrMNISTCorrupt.
 func parseIDXImages(b []byte) ([][]float32, error) {
 	if len(b) < 16 || binary.BigEndian.Uint32(b) != 0x00000803 {
-		return nil, errors.New("not an IDX image file (bad magic)")
+		return nil, fmt.Errorf("%w: not an IDX image file (bad magic)", ErrMNISTCorrupt)
 	}
-	n := int(binary.BigEndian.Uint32(b[4:]))
-	rows, cols := int(binary.BigEndian.Uint32(b[8:])), int(binary.BigEndian.Uint32(b[12:]))
+	n := binary.BigEndian.Uint32(b[4:])
+	rows, cols := binary.BigEndian.Uint32(b[8:]), binary.BigEndian.Uint32(b[12:])
 	if rows != ImageSide || cols != ImageSide {
-		return nil, fmt.Errorf("images are %dx%d, want %dx%d", rows, cols, ImageSide, ImageSide)
+		return nil, fmt.Errorf("%w: images are %dx%d, want %dx%d", ErrMNISTCorrupt, rows, cols, ImageSide, ImageSide)
 	}
-	size := rows * cols
-	if len(b) != 16+n*size {
-		return nil, fmt.Errorf("truncated: %d bytes for %d images", len(b), n)
+	const size = ImageSide * ImageSide
+	if uint64(len(b)-16) != uint64(n)*size {
+		return nil, fmt.Errorf("%w: %d bytes of pixels for %d images of %d", ErrMNISTCorrupt, len(b)-16, n, size)
 	}
 	out := make([][]float32, n)
-	flat := make([]float32, n*size)
+	flat := make([]float32, len(b)-16)
+	for i, p := range b[16:] {
+		flat[i] = float32(p) / 255
+	}
 	for i := range out {
-		img := flat[i*size : (i+1)*size : (i+1)*size]
-		for j, p := range b[16+i*size : 16+(i+1)*size] {
-			img[j] = float32(p) / 255
-		}
-		out[i] = img
+		out[i] = flat[i*size : (i+1)*size : (i+1)*size]
 	}
 	return out, nil
 }
 
+// parseIDXLabels decodes an IDX1 file of digit labels; the count in the
+// header must match the bytes that follow, and a malformed file is
+// ErrMNISTCorrupt.
 func parseIDXLabels(b []byte) ([]int, error) {
 	if len(b) < 8 || binary.BigEndian.Uint32(b) != 0x00000801 {
-		return nil, errors.New("not an IDX label file (bad magic)")
+		return nil, fmt.Errorf("%w: not an IDX label file (bad magic)", ErrMNISTCorrupt)
 	}
-	n := int(binary.BigEndian.Uint32(b[4:]))
-	if len(b) != 8+n {
-		return nil, fmt.Errorf("truncated: %d bytes for %d labels", len(b), n)
+	n := binary.BigEndian.Uint32(b[4:])
+	if uint64(len(b)-8) != uint64(n) {
+		return nil, fmt.Errorf("%w: %d bytes of labels for %d labels", ErrMNISTCorrupt, len(b)-8, n)
 	}
 	out := make([]int, n)
 	for i, l := range b[8:] {
 		if l > 9 {
-			return nil, fmt.Errorf("label %d of item %d is not a digit", l, i)
+			return nil, fmt.Errorf("%w: label %d of item %d is not a digit", ErrMNISTCorrupt, l, i)
 		}
 		out[i] = int(l)
 	}

@@ -3,8 +3,10 @@ package models
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/liesweep/liesweep/datasets"
+	"github.com/liesweep/liesweep/sweeps"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -53,10 +55,10 @@ func (o *ExprOracle) apply(b *binder, x *G.Node) (*G.Node, error) {
 		if err != nil {
 			return nil, fmt.Errorf("compile %q: %w", e.Source, err)
 		}
-		if v.IsScalar() {
-			return nil, fmt.Errorf("compile %q: expression is constant", e.Source)
+		if v.node == nil {
+			return nil, fmt.Errorf("compile %q: %w: the expression is constant (%v)", e.Source, sweeps.ErrInvalidSpec, v.value)
 		}
-		if outs[i], err = G.Reshape(v, tensor.Shape{m, 1}); err != nil {
+		if outs[i], err = G.Reshape(v.node, tensor.Shape{m, 1}); err != nil {
 			return nil, err
 		}
 	}
@@ -66,101 +68,208 @@ func (o *ExprOracle) apply(b *binder, x *G.Node) (*G.Node, error) {
 	return G.Concat(1, outs...)
 }
 
+// compiled is a compiled subexpression: a node of the graph, or, when it
+// uses no variable, its value (node nil).
+type compiled struct {
+	node  *G.Node
+	value float64
+}
+
+// asNode returns c as a node, a constant if c is a value.
+func (c compiled) asNode() *G.Node {
+	if c.node != nil {
+		return c.node
+	}
+	return G.NewConstant(c.value)
+}
+
+// constant returns v as a compiled value, which must be finite: a
+// subexpression without variables that is not (sqrt(-1), 1/0) would make
+// every output NaN or infinite.
+func constant(v float64) (compiled, error) {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return compiled{}, fmt.Errorf("%w: a constant subexpression is not finite (%v)", sweeps.ErrInvalidSpec, v)
+	}
+	return compiled{value: v}, nil
+}
+
 // compileExpr turns an expression tree into graph operations on the columns
-// of x, so its gradient comes from gorgonia's autodiff.
-func compileExpr(n datasets.Node, x *G.Node, cols map[int]*G.Node) (*G.Node, error) {
+// of x, so its gradient comes from gorgonia's autodiff. Subexpressions
+// without a variable are folded into numbers here as well as in the parser
+// (gorgonia cannot apply an operation to a constant outside a graph). An
+// integer power x^n takes O(log |n|) multiplications, never n.
+func compileExpr(n datasets.Node, x *G.Node, cols map[int]*G.Node) (compiled, error) {
 	switch n := n.(type) {
 	case *datasets.Num:
-		return G.NewConstant(n.Value), nil
+		return constant(n.Value)
 	case *datasets.Var:
 		if c, ok := cols[n.Index]; ok {
-			return c, nil
+			return compiled{node: c}, nil
 		}
-		c, err := G.Slice(x, nil, G.S(n.Index))
+		if n.Index < 0 || n.Index >= x.Shape()[1] {
+			return compiled{}, fmt.Errorf("%w: variable x%d outside the %d inputs", sweeps.ErrInvalidSpec, n.Index, x.Shape()[1])
+		}
+		c, err := column(x, n.Index)
 		if err != nil {
-			return nil, err
+			return compiled{}, err
 		}
 		cols[n.Index] = c
-		return c, nil
+		return compiled{node: c}, nil
 	case *datasets.Neg:
 		a, err := compileExpr(n.X, x, cols)
 		if err != nil {
-			return nil, err
+			return compiled{}, err
 		}
-		return G.Neg(a)
+		if a.node == nil {
+			return constant(-a.value)
+		}
+		return node(G.Neg(a.node))
 	case *datasets.Binary:
 		l, err := compileExpr(n.L, x, cols)
 		if err != nil {
-			return nil, err
+			return compiled{}, err
 		}
 		r, err := compileExpr(n.R, x, cols)
 		if err != nil {
-			return nil, err
+			return compiled{}, err
+		}
+		if l.node == nil && r.node == nil {
+			switch n.Op {
+			case '+':
+				return constant(l.value + r.value)
+			case '-':
+				return constant(l.value - r.value)
+			case '*':
+				return constant(l.value * r.value)
+			case '/':
+				return constant(l.value / r.value)
+			}
 		}
 		switch n.Op {
 		case '+':
-			return G.Add(l, r)
+			return node(G.Add(l.asNode(), r.asNode()))
 		case '-':
-			return G.Sub(l, r)
+			return node(G.Sub(l.asNode(), r.asNode()))
 		case '*':
-			return G.HadamardProd(l, r)
-		default:
-			return G.HadamardDiv(l, r)
+			return node(G.HadamardProd(l.asNode(), r.asNode()))
+		case '/':
+			return node(G.HadamardDiv(l.asNode(), r.asNode()))
 		}
+		return compiled{}, fmt.Errorf("unknown operator %q", n.Op)
 	case *datasets.Pow:
 		a, err := compileExpr(n.X, x, cols)
 		if err != nil {
-			return nil, err
+			return compiled{}, err
 		}
-		k := n.N
-		if k < 0 {
-			k = -k
+		if a.node == nil || n.N == 0 {
+			return constant(math.Pow(a.value, float64(n.N)))
 		}
-		var p *G.Node
-		switch k {
-		case 0:
-			p = G.NewConstant(1.0)
-		case 1:
-			p = a
-		case 2:
-			p, err = G.Square(a)
-		case 3:
-			p, err = G.Cube(a)
-		default:
-			p = a
-			for i := 1; i < k && err == nil; i++ {
-				p, err = G.HadamardProd(p, a)
-			}
+		p, err := powInt(a.node, n.N)
+		if err != nil || n.N > 0 {
+			return compiled{node: p}, err
 		}
-		if err != nil {
-			return nil, err
-		}
-		if n.N < 0 {
-			return G.HadamardDiv(G.NewConstant(1.0), p)
-		}
-		return p, nil
+		return node(G.HadamardDiv(G.NewConstant(1.0), p))
 	case *datasets.Call:
 		a, err := compileExpr(n.X, x, cols)
 		if err != nil {
-			return nil, err
+			return compiled{}, err
+		}
+		fn, ok := datasets.Functions[n.Fn]
+		if !ok {
+			return compiled{}, fmt.Errorf("unknown function %s", n.Fn)
+		}
+		if a.node == nil {
+			return constant(fn(a.value))
 		}
 		switch n.Fn {
 		case "sin":
-			return G.Sin(a)
+			return node(G.Sin(a.node))
 		case "cos":
-			return G.Cos(a)
+			return node(G.Cos(a.node))
 		case "exp":
-			return G.Exp(a)
+			return node(G.Exp(a.node))
 		case "log":
-			return G.Log(a)
+			return node(G.Log(a.node))
 		case "sqrt":
-			return G.Sqrt(a)
+			return node(G.Sqrt(a.node))
 		case "tanh":
-			return G.Tanh(a)
+			return node(G.Tanh(a.node))
 		}
-		return nil, fmt.Errorf("unknown function %s", n.Fn)
+		return compiled{}, fmt.Errorf("unknown function %s", n.Fn)
 	}
-	return nil, fmt.Errorf("unknown expression node %T", n)
+	return compiled{}, fmt.Errorf("unknown expression node %T", n)
+}
+
+func node(n *G.Node, err error) (compiled, error) { return compiled{node: n}, err }
+
+// column returns column i of the M×ℓ matrix x, as a vector of M values when
+// M > 1. gorgonia reduces a column sliced from a one-row matrix to a scalar
+// that its elementwise operations then refuse (and its slice of a 1×1
+// matrix panics inside the VM), so a single point takes the column as the
+// 1×1 product x·e_i with the unit vector e_i instead.
+func column(x *G.Node, i int) (*G.Node, error) {
+	if x.Shape()[0] > 1 {
+		return G.Slice(x, nil, G.S(i))
+	}
+	dim := x.Shape()[1]
+	var e tensor.Tensor
+	switch x.Dtype() {
+	case tensor.Float32:
+		v := make([]float32, dim)
+		v[i] = 1
+		e = tensor.New(tensor.WithShape(dim, 1), tensor.WithBacking(v))
+	default:
+		v := make([]float64, dim)
+		v[i] = 1
+		e = tensor.New(tensor.WithShape(dim, 1), tensor.WithBacking(v))
+	}
+	return G.Mul(x, G.NewConstant(e))
+}
+
+// powInt builds a^|n| by binary exponentiation, squaring a and multiplying
+// in the squares that the bits of |n| select:
+//
+//	a^n = Π_{i: bit i of n set} a^(2^i),
+//
+// ⌊log2 |n|⌋ squarings and at most as many products, where a chain of
+// products would need |n| − 1 nodes. n = 2 and 3 keep gorgonia's Square
+// and Cube. It panics if n is 0.
+func powInt(a *G.Node, n int) (*G.Node, error) {
+	k := n
+	if k < 0 {
+		k = -k
+	}
+	switch k {
+	case 0:
+		panic("models: powInt with exponent 0")
+	case 1:
+		return a, nil
+	case 2:
+		return G.Square(a)
+	case 3:
+		return G.Cube(a)
+	}
+	var p *G.Node
+	sq := a
+	for {
+		if k&1 == 1 {
+			if p == nil {
+				p = sq
+			} else {
+				var err error
+				if p, err = G.HadamardProd(p, sq); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if k >>= 1; k == 0 {
+			return p, nil
+		}
+		var err error
+		if sq, err = G.Square(sq); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // What an MLP oracle preserves.

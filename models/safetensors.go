@@ -108,7 +108,7 @@ func ReadSafetensors(r io.Reader) (map[string]*tensor.Dense, map[string]string, 
 		// matches is corruption to report, not a panic.
 		n := 1
 		for _, s := range e.Shape {
-			if s < 0 || (s > 0 && n > len(body)/s) {
+			if s < 1 || n > len(body)/s {
 				return nil, nil, fmt.Errorf("%w: tensor %s: shape %v does not fit %d bytes of data", sweeps.ErrCorrupt, name, e.Shape, len(body))
 			}
 			n *= s

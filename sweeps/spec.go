@@ -68,6 +68,13 @@ type Train struct {
 	MaxPoints       int     `mapstructure:"max_points" json:"max_points"`             // cap on training latents (0 = all)
 	EvalPoints      int     `mapstructure:"eval_points" json:"eval_points"`           // validation points for metrics
 	CheckpointEvery int     `mapstructure:"checkpoint_every" json:"checkpoint_every"` // epochs between checkpoints
+	// EarlyStop ends the generators' training once every loss term has
+	// plateaued: every EarlyStopWindow epochs, no term's mean over the last
+	// window improved on the window before by more than EarlyStopTol
+	// (relative). Resumed runs stop at the same epoch.
+	EarlyStop       bool    `mapstructure:"early_stop" json:"early_stop"`
+	EarlyStopWindow int     `mapstructure:"early_stop_window" json:"early_stop_window,omitempty"`
+	EarlyStopTol    float64 `mapstructure:"early_stop_tol" json:"early_stop_tol,omitempty"`
 }
 
 // StageTrain holds the hyperparameters of the autoencoder stage.
@@ -103,6 +110,67 @@ type Adaptive struct {
 	MaxNG int `mapstructure:"max_ng" json:"max_ng"`
 }
 
+// Bounds on a spec. A spec comes from whoever starts a sweep and every
+// worker trusts it once validated, so Validate keeps what one spec can ask
+// of a worker finite: each bound is far above what the examples and the
+// paper use, and below what runs a worker out of memory or never ends.
+const (
+	// MaxDim bounds dataset.dim (and so an analytic latent dimension). 256
+	// matches MNIST's largest latent dimension; it keeps the built-in norm
+	// and lorentz expressions (written out as x0^2 ± … ± x255^2, 2191
+	// bytes) under datasets.MaxExprLen and a linear generator at 256² weights.
+	MaxDim = 256
+	// MaxLatentDim bounds every entry of latent_dims: a generator is an
+	// ℓ×ℓ matrix or an MLP on R^ℓ, and adaptive mode may ascend to ℓ²
+	// generators.
+	MaxLatentDim = 256
+	// MaxSamples bounds dataset.samples, the Gaussian points an analytic
+	// oracle trains on (the examples use 300).
+	MaxSamples = 1_000_000
+	// MaxSampleValues bounds dataset.samples × dataset.dim: 2^24 float64s
+	// is 128 MiB for the points, which the training graph copies a few
+	// times.
+	MaxSampleValues = 1 << 24
+	// MaxHiddenWidth and MaxHiddenLayers bound generator.hidden: a wider
+	// or deeper tanh MLP is not what the method needs (the examples use
+	// [32, 32]) and its weights grow with width² × layers.
+	MaxHiddenWidth  = 4096
+	MaxHiddenLayers = 8
+	// MaxNG bounds every entry of ng and adaptive.max_ng: N_g generators
+	// train jointly, with N_g² brackets under joint closure.
+	MaxNG = 64
+	// MaxGeneratorWeights bounds the weights of the largest generator set
+	// the spec can train (largest ℓ, largest N_g, including adaptive
+	// mode's ascent to adaptive.max_ng or ℓ²): 2^26 float64s are 512 MiB,
+	// about 2 GiB with their gradients and Adam's two moments.
+	MaxGeneratorWeights = 1 << 26
+	// MaxEpochs bounds the epochs of every stage. The loss history keeps
+	// a record per epoch in memory and in every checkpoint, so 10^6 epochs
+	// are already hundreds of MB; the examples train at most 6000.
+	MaxEpochs = 1_000_000
+	// MaxPoints bounds train.max_points and train.eval_points (counts of
+	// latents, capped by the data anyway; MNIST has 70000 images).
+	MaxPoints = 10_000_000
+	// MaxTrials bounds the grid, latent_dims × ng × seeds: every trial
+	// trains its own networks and is an entry in the sweep's workflow
+	// history (the examples run at most 12).
+	MaxTrials = 4096
+	// MaxConcurrency bounds concurrency, the (ℓ, seed) groups trained at
+	// once: it can usefully be no larger than the grid.
+	MaxConcurrency = MaxTrials
+	// MaxExprs bounds how many expressions (oracle outputs) dataset.expr
+	// lists, and MaxExprBytes their total length: the oracle's graph is
+	// built twice per training step and gorgonia's compilation of it grows
+	// quadratically with its size (8 KiB of expressions, ~11000 nodes
+	// with the gradient, compile in seconds). Each expression is also
+	// bounded by datasets.MaxExprLen.
+	MaxExprs     = 16
+	MaxExprBytes = 8192
+	// MaxNameLen bounds name so that the default sweep id,
+	// <name>-<yyyymmdd-hhmmss>, fits ValidateID's 128 characters.
+	MaxNameLen = 112
+)
+
 // DefaultSpec returns a spec with every field at its documented default;
 // a spec file overrides what it sets.
 func DefaultSpec() Spec {
@@ -110,7 +178,7 @@ func DefaultSpec() Spec {
 		NG:          []int{1},
 		Seeds:       []int{1},
 		Generator:   Generator{Kind: "mlp", Hidden: []int{32, 32}, Orthogonality: "pointwise", Closure: "posthoc"},
-		Train:       Train{Epochs: 2000, LR: 1e-3, Epsilon: 1e-3, HNorm: 1, HOrtho: 1, HClosure: 1, EvalPoints: 2000, CheckpointEvery: 500},
+		Train:       Train{Epochs: 2000, LR: 1e-3, Epsilon: 1e-3, HNorm: 1, HOrtho: 1, HClosure: 1, EvalPoints: 2000, CheckpointEvery: 500, EarlyStop: true, EarlyStopWindow: 250, EarlyStopTol: 0.01},
 		Autoencoder: StageTrain{Epochs: 10, LR: 1e-3, Batch: 128},
 		OracleNet:   OracleTrain{Epochs: 5, LR: 1e-3, Batch: 128, Preserve: "logits"},
 		Classifier:  StageTrain{Epochs: 2, LR: 1e-3, Batch: 128},
@@ -120,13 +188,34 @@ func DefaultSpec() Spec {
 	}
 }
 
-// FieldError names the spec field that is wrong and why.
+// FieldError names the spec field that is wrong and why: Msg, or Err when
+// the cause is an error of its own (an expression's *datasets.ExprError).
+// Every FieldError is an ErrInvalidSpec (errors.Is), so the activities
+// classify it as non-retryable wherever it arises.
 type FieldError struct {
 	Field string
 	Msg   string
+	Err   error
 }
 
-func (e *FieldError) Error() string { return fmt.Sprintf("spec field %q: %s", e.Field, e.Msg) }
+func (e *FieldError) Error() string {
+	msg := e.Msg
+	if e.Err != nil {
+		msg = e.Err.Error()
+		if e.Msg != "" {
+			msg = e.Msg + ": " + msg
+		}
+	}
+	return fmt.Sprintf("spec field %q: %s", e.Field, msg)
+}
+
+// Unwrap returns ErrInvalidSpec and the cause, if any.
+func (e *FieldError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrInvalidSpec}
+	}
+	return []error{ErrInvalidSpec, e.Err}
+}
 
 // ErrInvalidSpec wraps every validation failure.
 var ErrInvalidSpec = errors.New("invalid spec")
@@ -179,8 +268,22 @@ func (s *Spec) Validate() error {
 			bad(field, "must be a finite number ≥ 0, got %v", v)
 		}
 	}
+	atMost := func(field string, v, bound int, why string) {
+		if v > bound {
+			bad(field, "%d is over the bound of %d (%s)", v, bound, why)
+		}
+	}
+	epochs := func(field string, v int, used bool) {
+		if used && v < 1 {
+			bad(field, "must be ≥ 1, got %d", v)
+		}
+		atMost(field, v, MaxEpochs, "MaxEpochs: the loss history keeps a record per epoch")
+	}
 	if s.Name != "" && strings.ContainsAny(s.Name, "/ \t\n") {
 		bad("name", "%q must not contain spaces or slashes", s.Name)
+	}
+	if len(s.Name) > MaxNameLen {
+		bad("name", "is %d bytes long, over the bound of %d (MaxNameLen: the default sweep id <name>-<time> must fit 128 characters)", len(s.Name), MaxNameLen)
 	}
 	d := s.Dataset
 	oneOf("dataset.kind", d.Kind, "mnist", "analytic")
@@ -190,8 +293,13 @@ func (s *Spec) Validate() error {
 		if d.Dim < 1 {
 			bad("dataset.dim", "must be ≥ 1 for an analytic oracle, got %d", d.Dim)
 		}
+		atMost("dataset.dim", d.Dim, MaxDim, "MaxDim: the generators are dim×dim matrices or MLPs on R^dim")
 		if d.Samples < 2 {
 			bad("dataset.samples", "must be ≥ 2, got %d", d.Samples)
+		}
+		atMost("dataset.samples", d.Samples, MaxSamples, "MaxSamples: every epoch runs through all of them")
+		if d.Samples <= MaxSamples && d.Dim <= MaxDim && d.Samples*d.Dim > MaxSampleValues {
+			bad("dataset.samples", "samples × dim = %d × %d is over the bound of %d values (MaxSampleValues: 128 MiB of points, copied by the training graph)", d.Samples, d.Dim, MaxSampleValues)
 		}
 		if d.Oracle == "expr" && len(d.Expr) == 0 {
 			bad("dataset.expr", "oracle expr needs one expression per output, e.g. [\"x0^2 + x1^2\"]")
@@ -199,6 +307,14 @@ func (s *Spec) Validate() error {
 		if d.Oracle != "expr" && len(d.Expr) > 0 {
 			bad("dataset.expr", "is only read with oracle: expr (oracle is %q)", d.Oracle)
 		}
+		if len(d.Expr) > MaxExprs {
+			bad("dataset.expr", "lists %d expressions, over the bound of %d outputs (MaxExprs: each output is compiled into the oracle's graph)", len(d.Expr), MaxExprs)
+		}
+		total := 0
+		for _, e := range d.Expr {
+			total += len(e)
+		}
+		atMost("dataset.expr", total, MaxExprBytes, "MaxExprBytes, the total bytes of all expressions: the oracle's graph grows with them and compiles in time quadratic in its size")
 		for _, l := range s.LatentDims {
 			if l != d.Dim {
 				bad("latent_dims", "an analytic dataset's latent space is its feature space: every entry must equal dataset.dim = %d, got %d", d.Dim, l)
@@ -226,20 +342,23 @@ func (s *Spec) Validate() error {
 			bad("latent_dims", "list at least one bottleneck size for mnist, e.g. [2]")
 		}
 		for _, l := range s.LatentDims {
-			if l < 1 || l > 256 {
-				bad("latent_dims", "entries must be in 1…256, got %d", l)
+			if l < 1 || l > MaxLatentDim {
+				bad("latent_dims", "entries must be in 1…%d (MaxLatentDim), got %d", MaxLatentDim, l)
 			}
 		}
 		if d.MaxTrain < 0 || d.MaxVal < 0 {
 			bad("dataset.max_train", "caps must be ≥ 0")
 		}
 	}
+	if hasDup(s.LatentDims) {
+		bad("latent_dims", "%v lists a value twice", s.LatentDims)
+	}
 	if len(s.NG) == 0 {
 		bad("ng", "list at least one number of generators, e.g. [1, 2, 3]")
 	}
 	for _, n := range s.NG {
-		if n < 1 || n > 64 {
-			bad("ng", "entries must be in 1…64, got %d", n)
+		if n < 1 || n > MaxNG {
+			bad("ng", "entries must be in 1…%d (MaxNG: the generators train jointly, with N_g² brackets), got %d", MaxNG, n)
 		}
 	}
 	if hasDup(s.NG) {
@@ -256,6 +375,9 @@ func (s *Spec) Validate() error {
 	if hasDup(s.Seeds) {
 		bad("seeds", "%v lists a seed twice", s.Seeds)
 	}
+	if a, b, c := len(s.LatentDims), len(s.NG), len(s.Seeds); a > MaxTrials || b > MaxTrials || c > MaxTrials || a*b*c > MaxTrials {
+		bad("seeds", "the grid latent_dims × ng × seeds = %d × %d × %d is over the bound of %d trials (MaxTrials: each trains its own networks)", len(s.LatentDims), len(s.NG), len(s.Seeds), MaxTrials)
+	}
 	g := s.Generator
 	oneOf("generator.kind", g.Kind, "mlp", "linear")
 	oneOf("generator.orthogonality", g.Orthogonality, "pointwise", "global")
@@ -265,19 +387,22 @@ func (s *Spec) Validate() error {
 		if len(g.Hidden) == 0 {
 			bad("generator.hidden", "an mlp generator needs at least one hidden layer, e.g. [32, 32]")
 		}
+		atMost("generator.hidden", len(g.Hidden), MaxHiddenLayers, "MaxHiddenLayers, the number of hidden layers")
 		for _, h := range g.Hidden {
 			if h < 1 {
 				bad("generator.hidden", "layer sizes must be ≥ 1, got %d", h)
 			}
+			atMost("generator.hidden", h, MaxHiddenWidth, "MaxHiddenWidth, the width of a layer: weights grow with width²")
 		}
 		if g.Normalization == "frobenius" {
 			bad("generator.normalization", "frobenius needs linear generators (an mlp has no matrix); use pointwise")
 		}
 	}
-	t := s.Train
-	if t.Epochs < 1 {
-		bad("train.epochs", "must be ≥ 1, got %d", t.Epochs)
+	if w, l, n, ok := s.generatorWeights(); ok && w > MaxGeneratorWeights {
+		bad("generator", "the largest generator set, N_g = %d at ℓ = %d, has %d weights, over the bound of %d (MaxGeneratorWeights: 512 MiB of float64, 2 GiB with gradients and Adam's moments); use smaller hidden layers, fewer generators or, in adaptive mode, a lower adaptive.max_ng", n, l, w, MaxGeneratorWeights)
 	}
+	t := s.Train
+	epochs("train.epochs", t.Epochs, true)
 	positive("train.lr", t.LR)
 	positive("train.epsilon", t.Epsilon)
 	if t.Batch < 0 {
@@ -289,25 +414,30 @@ func (s *Spec) Validate() error {
 	if t.MaxPoints < 0 {
 		bad("train.max_points", "must be ≥ 0 (0 = all), got %d", t.MaxPoints)
 	}
+	atMost("train.max_points", t.MaxPoints, MaxPoints, "MaxPoints")
 	if t.EvalPoints < 10 {
 		bad("train.eval_points", "must be ≥ 10, got %d", t.EvalPoints)
 	}
+	atMost("train.eval_points", t.EvalPoints, MaxPoints, "MaxPoints")
 	if t.CheckpointEvery < 1 {
 		bad("train.checkpoint_every", "must be ≥ 1 epoch, got %d", t.CheckpointEvery)
 	}
-	if s.Dataset.Kind == "mnist" {
-		if s.Autoencoder.Epochs < 1 {
-			bad("autoencoder.epochs", "must be ≥ 1, got %d", s.Autoencoder.Epochs)
+	if t.EarlyStop {
+		if t.EarlyStopWindow < 1 {
+			bad("train.early_stop_window", "must be ≥ 1 epoch when early_stop is on, got %d (default 250)", t.EarlyStopWindow)
 		}
+		if !(t.EarlyStopTol >= 0) || math.IsInf(t.EarlyStopTol, 0) {
+			bad("train.early_stop_tol", "must be a finite number ≥ 0, got %v (default 0.01: 1%% relative improvement per window)", t.EarlyStopTol)
+		}
+	}
+	mnist := s.Dataset.Kind == "mnist"
+	epochs("autoencoder.epochs", s.Autoencoder.Epochs, mnist)
+	epochs("oracle_net.epochs", s.OracleNet.Epochs, mnist)
+	epochs("classifier.epochs", s.Classifier.Epochs, mnist)
+	if mnist {
 		positive("autoencoder.lr", s.Autoencoder.LR)
 		if s.Autoencoder.Batch < 1 {
 			bad("autoencoder.batch", "must be ≥ 1, got %d", s.Autoencoder.Batch)
-		}
-		if s.OracleNet.Epochs < 1 {
-			bad("oracle_net.epochs", "must be ≥ 1, got %d", s.OracleNet.Epochs)
-		}
-		if s.Classifier.Epochs < 1 {
-			bad("classifier.epochs", "must be ≥ 1, got %d", s.Classifier.Epochs)
 		}
 		positive("classifier.lr", s.Classifier.LR)
 		if s.Classifier.Batch < 1 {
@@ -330,8 +460,9 @@ func (s *Spec) Validate() error {
 	if s.Concurrency < 1 {
 		bad("concurrency", "must be ≥ 1, got %d", s.Concurrency)
 	}
-	if s.Adaptive.MaxNG < 0 || s.Adaptive.MaxNG > 64 {
-		bad("adaptive.max_ng", "must be in 0…64 (0 = ℓ²), got %d", s.Adaptive.MaxNG)
+	atMost("concurrency", s.Concurrency, MaxConcurrency, "MaxConcurrency: no more groups than trials can run at once")
+	if s.Adaptive.MaxNG < 0 || s.Adaptive.MaxNG > MaxNG {
+		bad("adaptive.max_ng", "must be in 0…%d (0 = ℓ²; MaxNG), got %d", MaxNG, s.Adaptive.MaxNG)
 	}
 	if s.Adaptive.Patience < 1 {
 		bad("adaptive.patience", "must be ≥ 1, got %d", s.Adaptive.Patience)
@@ -340,6 +471,51 @@ func (s *Spec) Validate() error {
 		return nil
 	}
 	return errors.Join(append([]error{ErrInvalidSpec}, errs...)...)
+}
+
+// generatorWeights returns the weights of the largest generator set the
+// spec can train, with its ℓ and N_g: N_g·ℓ² for linear generators,
+// N_g·Σ(in·out + out) over the layers ℓ → hidden… → ℓ of an MLP. The
+// largest N_g is the largest entry of ng or, in adaptive mode, the limit
+// of the ascent (adaptive.max_ng, or ℓ² when it is 0). ok is false when
+// the sizes are out of their own bounds (reported by Validate), so the
+// products cannot overflow.
+func (s *Spec) generatorWeights() (weights, latent, ng int, ok bool) {
+	g := s.Generator
+	if len(g.Hidden) > MaxHiddenLayers || slices.ContainsFunc(g.Hidden, func(h int) bool { return h < 1 || h > MaxHiddenWidth }) {
+		return 0, 0, 0, false
+	}
+	for _, l := range s.LatentDims {
+		if l < 1 || l > max(MaxDim, MaxLatentDim) {
+			return 0, 0, 0, false
+		}
+		n := 0
+		for _, v := range s.NG {
+			if v < 1 || v > MaxNG {
+				return 0, 0, 0, false
+			}
+			n = max(n, v)
+		}
+		if s.Adaptive.Enabled {
+			limit := s.Adaptive.MaxNG
+			if limit == 0 {
+				limit = l * l
+			}
+			n = max(n, limit)
+		}
+		per := l * l
+		if g.Kind == "mlp" {
+			per = 0
+			sizes := append(append([]int{l}, g.Hidden...), l)
+			for i := 1; i < len(sizes); i++ {
+				per += sizes[i-1]*sizes[i] + sizes[i]
+			}
+		}
+		if n*per > weights {
+			weights, latent, ng = n*per, l, n
+		}
+	}
+	return weights, latent, ng, true
 }
 
 func hasDup(xs []int) bool {

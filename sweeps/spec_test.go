@@ -40,3 +40,103 @@ func TestValidateRejectsNonFinite(t *testing.T) {
 		t.Errorf("a spec stored before the classifier section existed: %v (Normalize should give it the defaults)", err)
 	}
 }
+
+// TestValidateBounds: each of issue 11's oversized or nonsensical values is
+// rejected naming its field and the bound, and a spec at the bounds passes.
+func TestValidateBounds(t *testing.T) {
+	analytic := func() Spec {
+		s := DefaultSpec()
+		s.Dataset = Dataset{Kind: "analytic", Oracle: "norm", Dim: 3}
+		s.Generator = Generator{Kind: "linear", Orthogonality: "global", Closure: "joint"}
+		s.Normalize()
+		return s
+	}
+	mnist := func() Spec {
+		s := DefaultSpec()
+		s.Dataset = Dataset{Kind: "mnist", Classes: []int{0, 1}}
+		s.LatentDims = []int{2}
+		s.Normalize()
+		return s
+	}
+	cases := []struct {
+		name, field, text string
+		spec              func() Spec
+		set               func(*Spec)
+	}{
+		{"dim", "dataset.dim", "over the bound of 256", analytic, func(s *Spec) { s.Dataset.Dim = 200000; s.LatentDims = []int{200000} }},
+		{"samples", "dataset.samples", "over the bound of 1000000", analytic, func(s *Spec) { s.Dataset.Samples = 2e9 }},
+		{"samples × dim", "dataset.samples", "samples × dim", analytic, func(s *Spec) {
+			s.Dataset.Dim, s.LatentDims, s.Dataset.Samples = 256, []int{256}, 100000
+		}},
+		{"hidden width", "generator.hidden", "over the bound of 4096", mnist, func(s *Spec) { s.Generator.Hidden = []int{1e9} }},
+		{"hidden layers", "generator.hidden", "MaxHiddenLayers", mnist, func(s *Spec) { s.Generator.Hidden = []int{8, 8, 8, 8, 8, 8, 8, 8, 8} }},
+		{"generator weights", "generator", "MaxGeneratorWeights", mnist, func(s *Spec) {
+			s.LatentDims, s.NG, s.Generator.Hidden = []int{256}, []int{64}, []int{4096, 4096}
+		}},
+		{"adaptive ascent to ℓ²", "generator", "adaptive.max_ng", analytic, func(s *Spec) {
+			s.Dataset.Dim, s.LatentDims, s.Adaptive.Enabled = 256, []int{256}, true
+		}},
+		{"ng", "ng", "1…64", analytic, func(s *Spec) { s.NG = []int{100000} }},
+		{"train epochs", "train.epochs", "over the bound of 1000000", analytic, func(s *Spec) { s.Train.Epochs = 1e12 }},
+		{"autoencoder epochs", "autoencoder.epochs", "MaxEpochs", mnist, func(s *Spec) { s.Autoencoder.Epochs = 1e7 + 1 }},
+		{"unused stage epochs", "classifier.epochs", "MaxEpochs", analytic, func(s *Spec) { s.Classifier.Epochs = math.MaxInt }},
+		{"oracle epochs", "oracle_net.epochs", "MaxEpochs", mnist, func(s *Spec) { s.OracleNet.Epochs = 1e9 }},
+		{"negative seed", "seeds", "≥ 0", analytic, func(s *Spec) { s.Seeds = []int{-1} }},
+		{"latent dims", "latent_dims", "1…256", mnist, func(s *Spec) { s.LatentDims = []int{1024} }},
+		{"duplicate latent dims", "latent_dims", "twice", mnist, func(s *Spec) { s.LatentDims = []int{2, 2} }},
+		{"batch", "train.batch", "≥ 0", analytic, func(s *Spec) { s.Train.Batch = -1 }},
+		{"max points", "train.max_points", "over the bound of 10000000", mnist, func(s *Spec) { s.Train.MaxPoints = 1e8 }},
+		{"eval points", "train.eval_points", "over the bound", mnist, func(s *Spec) { s.Train.EvalPoints = 1e8 }},
+		{"grid", "seeds", "MaxTrials", analytic, func(s *Spec) {
+			s.NG = []int{1, 2, 3, 4, 5, 6, 7, 8}
+			for i := range 600 {
+				s.Seeds = append(s.Seeds, i+2)
+			}
+		}},
+		{"concurrency", "concurrency", "MaxConcurrency", analytic, func(s *Spec) { s.Concurrency = 1 << 40 }},
+		{"expressions", "dataset.expr", "MaxExprs", analytic, func(s *Spec) {
+			s.Dataset.Oracle, s.Dataset.Expr = "expr", strings.Split(strings.Repeat("x0,", 17)[:3*17-1], ",")
+		}},
+		{"expression bytes", "dataset.expr", "MaxExprBytes", analytic, func(s *Spec) {
+			s.Dataset.Oracle, s.Dataset.Expr = "expr", []string{strings.Repeat("x0+", 1400) + "x0", strings.Repeat("x0+", 1400) + "x0"}
+		}},
+		{"name", "name", "MaxNameLen", analytic, func(s *Spec) { s.Name = strings.Repeat("n", 113) }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := c.spec()
+			if err := s.Validate(); err != nil {
+				t.Fatalf("base spec: %v", err)
+			}
+			c.set(&s)
+			err := s.Validate()
+			if !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), `"`+c.field+`"`) || !strings.Contains(err.Error(), c.text) {
+				t.Errorf("Validate() = %v, want an invalid-spec error naming %s and containing %q", err, c.field, c.text)
+			}
+		})
+	}
+	// at the bounds
+	s := analytic()
+	s.Dataset.Dim, s.LatentDims, s.Dataset.Samples = MaxDim, []int{MaxDim}, MaxSampleValues/MaxDim
+	s.NG, s.Train.Epochs, s.Train.EvalPoints = []int{MaxNG}, MaxEpochs, MaxPoints
+	if err := s.Validate(); err != nil {
+		t.Errorf("a spec at the bounds: %v", err)
+	}
+	s = mnist()
+	s.LatentDims, s.Generator.Hidden, s.NG = []int{MaxLatentDim}, []int{MaxHiddenWidth, MaxHiddenWidth}, []int{2}
+	if err := s.Validate(); err != nil {
+		t.Errorf("a spec at the width bound: %v", err)
+	}
+}
+
+// TestFieldErrorWraps: a FieldError is an invalid spec and keeps its cause.
+func TestFieldErrorWraps(t *testing.T) {
+	cause := errors.New("bad exponent")
+	err := error(&FieldError{Field: "dataset.expr[2]", Err: cause})
+	if !errors.Is(err, ErrInvalidSpec) || !errors.Is(err, cause) {
+		t.Errorf("%v does not wrap ErrInvalidSpec and its cause", err)
+	}
+	if got, want := err.Error(), `spec field "dataset.expr[2]": bad exponent`; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}

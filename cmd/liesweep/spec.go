@@ -2,42 +2,83 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"reflect"
+	"strconv"
 	"strings"
 
-	"github.com/go-viper/mapstructure/v2"
+	"github.com/liesweep/liesweep/datasets"
 	"github.com/liesweep/liesweep/sweeps"
-	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
 )
 
-// loadSpec reads a YAML sweep spec through viper over the documented
-// defaults. Unknown keys are an error naming the key; the spec is then
-// normalised and validated.
+// Bounds on reading a spec file.
+const (
+	// MaxSpecBytes is the largest spec read. A spec is a page of YAML (the
+	// examples are under 2 KiB); 1 MiB leaves room for comments and long
+	// lists, and anything larger (/dev/zero included) is refused after
+	// reading MaxSpecBytes+1 bytes, never read whole.
+	MaxSpecBytes = 1 << 20
+	// maxSpecErrors is how many decoding problems one error reports.
+	maxSpecErrors = 20
+	// maxSpecVisits bounds the YAML nodes the decoder visits: aliases and
+	// merge keys (<<: *a) can make a small document name a huge tree.
+	maxSpecVisits = 1 << 14
+	// maxSpecNesting bounds how deep merge keys may chain.
+	maxSpecNesting = 32
+)
+
+// loadSpec reads a YAML sweep spec over the documented defaults and checks
+// it: the single loader of `validate`, `train`, `run` and `sweep start`.
+// Every problem with the spec, from its size and YAML syntax to a bound
+// or an expression, is an error wrapping sweeps.ErrInvalidSpec; only a
+// failure to read r is not.
 func loadSpec(r io.Reader) (*sweeps.Spec, error) {
-	raw, err := io.ReadAll(r)
+	raw, err := io.ReadAll(io.LimitReader(r, MaxSpecBytes+1))
 	if err != nil {
+		return nil, fmt.Errorf("read spec: %w", err)
+	}
+	if len(raw) > MaxSpecBytes {
+		return nil, fmt.Errorf("%w: the spec is larger than %d bytes (MaxSpecBytes: a spec is a page of YAML)", sweeps.ErrInvalidSpec, MaxSpecBytes)
+	}
+	return parseSpec(raw)
+}
+
+// parseSpec decodes raw strictly (see decodeSpec) over sweeps.DefaultSpec,
+// normalises the spec and checks it with checkSpec.
+func parseSpec(raw []byte) (*sweeps.Spec, error) {
+	spec := sweeps.DefaultSpec()
+	if err := decodeSpec(raw, &spec); err != nil {
 		return nil, err
 	}
-	v := viper.New()
-	v.SetConfigType("yaml")
-	if err := v.ReadConfig(bytes.NewReader(raw)); err != nil {
-		return nil, fmt.Errorf("spec is not valid YAML: %w", err)
-	}
-	spec := sweeps.DefaultSpec()
-	err = v.UnmarshalExact(&spec, func(c *mapstructure.DecoderConfig) {
-		c.ErrorUnused = true
-		c.ZeroFields = false
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s (see the configuration reference in README.md)", sweeps.ErrInvalidSpec, strings.ReplaceAll(err.Error(), "\n", " "))
-	}
 	spec.Normalize()
-	if err := spec.Validate(); err != nil {
+	if err := checkSpec(&spec); err != nil {
 		return nil, err
 	}
 	return &spec, nil
+}
+
+// checkSpec runs Spec.Validate and then parses the expressions of an expr
+// oracle (datasets.CheckExprs), and joins what both find.
+func checkSpec(s *sweeps.Spec) error {
+	var errs []error
+	if err := s.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	d := s.Dataset
+	if d.Kind == "analytic" && d.Oracle == "expr" && d.Dim >= 1 && len(d.Expr) <= sweeps.MaxExprs {
+		if err := datasets.CheckExprs(d.Expr, d.Dim); err != nil {
+			if len(errs) == 0 {
+				errs = append(errs, sweeps.ErrInvalidSpec)
+			}
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func loadSpecFile(path string) (*sweeps.Spec, error) {
@@ -51,4 +92,297 @@ func loadSpecFile(path string) (*sweeps.Spec, error) {
 		return nil, fmt.Errorf("spec %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// decodeSpec decodes one YAML document into spec, field by field over what
+// spec holds already, with the keys of its mapstructure tags. It is strict
+// where a weakly typed decoder guesses: an unknown key, a key given twice,
+// a float, bool or string for an integer (20.7, 1e30, true, "10"), a
+// non-finite float (.inf, .nan) and a scalar for a list are errors naming
+// the key path and line, joined and wrapping sweeps.ErrInvalidSpec. A null
+// value keeps the default. Lists replace the default list.
+func decodeSpec(raw []byte, spec *sweeps.Spec) error {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // an empty spec: the defaults, which Validate judges
+		}
+		return fmt.Errorf("%w: spec is not valid YAML: %v", sweeps.ErrInvalidSpec, err)
+	}
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: spec is not valid YAML: a spec is one YAML document, and this one goes on after a '---' or '...' line", sweeps.ErrInvalidSpec)
+	}
+	d := &specDecoder{}
+	if len(doc.Content) == 1 {
+		d.value(doc.Content[0], reflect.ValueOf(spec).Elem(), "", 0)
+	}
+	if len(d.errs) == 0 {
+		return nil
+	}
+	errs := append([]error{sweeps.ErrInvalidSpec}, d.errs...)
+	if d.dropped > 0 {
+		errs = append(errs, fmt.Errorf("… and %d more problems", d.dropped))
+	}
+	return errors.Join(errs...)
+}
+
+type specDecoder struct {
+	errs    []error
+	dropped int
+	visits  int
+	keys    map[reflect.Type]map[string]int
+}
+
+func (d *specDecoder) bad(n *yaml.Node, path, format string, args ...any) {
+	if len(d.errs) >= maxSpecErrors {
+		d.dropped++
+		return
+	}
+	field := path
+	if field == "" {
+		field = "(top level)"
+	}
+	d.errs = append(d.errs, &sweeps.FieldError{Field: field, Msg: fmt.Sprintf("line %d: ", n.Line) + fmt.Sprintf(format, args...)})
+}
+
+// value decodes n into v, the field at path.
+func (d *specDecoder) value(n *yaml.Node, v reflect.Value, path string, depth int) {
+	if d.visits++; d.visits > maxSpecVisits {
+		if d.visits == maxSpecVisits+1 {
+			d.bad(n, path, "the document expands to more than %d nodes through aliases and merge keys", maxSpecVisits)
+		}
+		return
+	}
+	if depth > maxSpecNesting {
+		d.bad(n, path, "aliases and merge keys nest deeper than %d levels", maxSpecNesting)
+		return
+	}
+	for n.Kind == yaml.AliasNode {
+		if n.Alias == nil {
+			return
+		}
+		n = n.Alias
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return // keep the default
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		d.mapping(n, v, path, depth)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			d.bad(n, path, "must be a list such as [1, 2], got %s", describe(n))
+			return
+		}
+		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+		for i, e := range n.Content {
+			d.value(e, s.Index(i), fmt.Sprintf("%s[%d]", path, i), depth)
+		}
+		v.Set(s)
+	case reflect.Int:
+		if !d.scalar(n, path, "!!int", "an integer") {
+			return
+		}
+		var x int64
+		if err := n.Decode(&x); err != nil || int64(int(x)) != x {
+			d.bad(n, path, "must be an integer, got %s", describe(n))
+			return
+		}
+		v.SetInt(x)
+	case reflect.Float64:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!float" && n.ShortTag() != "!!int" {
+			d.bad(n, path, "must be a number, got %s", describe(n))
+			return
+		}
+		var x float64
+		if err := n.Decode(&x); err != nil {
+			d.bad(n, path, "must be a number, got %s", describe(n))
+			return
+		}
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			d.bad(n, path, "must be a finite number, got %s", describe(n))
+			return
+		}
+		v.SetFloat(x)
+	case reflect.String:
+		if !d.scalar(n, path, "!!str", "a string (quote it)") {
+			return
+		}
+		v.SetString(n.Value)
+	case reflect.Bool:
+		if !d.scalar(n, path, "!!bool", "true or false") {
+			return
+		}
+		var x bool
+		if err := n.Decode(&x); err != nil {
+			d.bad(n, path, "must be true or false, got %s", describe(n))
+			return
+		}
+		v.SetBool(x)
+	default:
+		panic(fmt.Sprintf("liesweep: spec field %s has unsupported type %s", path, v.Type()))
+	}
+}
+
+// scalar reports whether n is a scalar with the tag want, and reports the
+// problem at path when it is not.
+func (d *specDecoder) scalar(n *yaml.Node, path, tag, what string) bool {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != tag {
+		d.bad(n, path, "must be %s, got %s", what, describe(n))
+		return false
+	}
+	return true
+}
+
+// mapping decodes the mapping n into the struct v: merge keys (<<) first,
+// so that the keys given explicitly override what they merge in.
+func (d *specDecoder) mapping(n *yaml.Node, v reflect.Value, path string, depth int) {
+	if n.Kind != yaml.MappingNode {
+		d.bad(n, path, "must be a mapping of keys to values, got %s", describe(n))
+		return
+	}
+	keys := d.keys[v.Type()]
+	if keys == nil {
+		keys = specKeys(v.Type())
+		if d.keys == nil {
+			d.keys = map[reflect.Type]map[string]int{}
+		}
+		d.keys[v.Type()] = keys
+	}
+	seen := map[string]bool{}
+	for _, merges := range []bool{true, false} {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			if merge := k.Kind == yaml.ScalarNode && k.ShortTag() == "!!merge"; merge != merges {
+				continue
+			} else if merge {
+				d.merge(val, v, path, depth+1)
+				continue
+			}
+			if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
+				d.bad(k, path, "keys must be names, got %s", describe(k))
+				continue
+			}
+			sub := join(path, k.Value)
+			idx, ok := keys[k.Value]
+			if !ok {
+				d.bad(k, sub, "unknown key %q%s%s", k.Value, where(path), suggest(k.Value, keys))
+				continue
+			}
+			if seen[k.Value] {
+				d.bad(k, sub, "key %q is given twice%s", k.Value, where(path))
+				continue
+			}
+			seen[k.Value] = true
+			d.value(val, v.Field(idx), sub, depth)
+		}
+	}
+}
+
+// merge decodes the value of a merge key: a mapping or a list of them.
+func (d *specDecoder) merge(n *yaml.Node, v reflect.Value, path string, depth int) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if n.Kind == yaml.SequenceNode {
+		for _, e := range n.Content {
+			d.value(e, v, path, depth)
+		}
+		return
+	}
+	d.value(n, v, path, depth)
+}
+
+// specKeys maps the YAML keys of struct type t (its mapstructure tags) to
+// field indices.
+func specKeys(t reflect.Type) map[string]int {
+	keys := map[string]int{}
+	for i := 0; i < t.NumField(); i++ {
+		if k, _, _ := strings.Cut(t.Field(i).Tag.Get("mapstructure"), ","); k != "" && k != "-" {
+			keys[k] = i
+		}
+	}
+	return keys
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func where(path string) string {
+	if path == "" {
+		return ""
+	}
+	return " in " + path
+}
+
+// suggest names the known key closest to an unknown one: one edit away
+// per three letters of the key, at most two (a different case is free).
+func suggest(key string, keys map[string]int) string {
+	best, bestD := "", min(2, len(key)/3)+1
+	for k := range keys {
+		if dist := editDistance(strings.ToLower(key), k); dist < bestD || dist == bestD && k < best {
+			best, bestD = k, dist
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance between a and b, bytewise; keys
+// longer than 64 bytes are not compared (they match nothing).
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return math.MaxInt
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// describe shows a YAML node in an error message: its kind and, for a
+// scalar, its text, cut to 40 bytes.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	v := n.Value
+	if len(v) > 40 {
+		v = v[:40] + "…"
+	}
+	switch n.ShortTag() {
+	case "!!str":
+		return "the string " + strconv.Quote(v)
+	case "!!bool":
+		return "the boolean " + v
+	case "!!int", "!!float":
+		return "the number " + v
+	}
+	return strconv.Quote(v)
 }
