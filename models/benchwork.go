@@ -34,7 +34,8 @@ func BenchImages(n int) [][]float32 {
 // BenchWorkload trains one of the workloads of `make bench` — "autoencoder"
 // (ℓ = 16, batch 128), "oracle" (16→128→128→32→10, batch 128) or
 // "generators-N" (N tanh 32-32 generators against a frozen oracle, batch
-// 128, float64) — for one warm-up epoch and `epochs` timed ones, and
+// 128, float64) or "generators-linear-so10" (45 linear generators of so(10),
+// full batch, joint closure) — for one warm-up epoch and `epochs` timed ones, and
 // returns the timed throughput.
 func BenchWorkload(name string, epochs int) (BenchResult, error) {
 	var start, end time.Time
@@ -63,6 +64,17 @@ func BenchWorkload(name string, epochs int) (BenchResult, error) {
 		}
 		_, err = TrainOracle(ctx, OracleConfig{Classes: 10, Epochs: 1 + epochs, LR: 1e-3, Batch: 128, Seed: 1, Preserve: PreserveLogits}, z, z[:10], y, y[:10], timed)
 		items, res.Unit = epochs*8192, "pts/s"
+	case name == "generators-linear-so10":
+		// so(10): 45 linear generators on R^10 against the norm oracle,
+		// full batch of 300 points, joint closure over all 990 pairs.
+		ex, e := datasets.AnalyticOracle("norm", 10, nil)
+		if e != nil {
+			return res, e
+		}
+		z := datasets.GaussianSamples(300, 10, 1, 0)
+		cfg := GenConfig{Kind: GenLinear, N: 45, Orthogonality: OrthoGlobal, Normalization: NormFrobenius, Closure: ClosureJoint, Epochs: 1 + epochs, LR: 1e-2, Epsilon: 1e-3, HNorm: 1, HOrtho: 1, HClosure: 1, Seed: 1}
+		_, err = TrainGenerators(ctx, NewExprOracle(10, ex), z, cfg, timed)
+		items, res.Unit = epochs, "epochs/s"
 	default:
 		var ng int
 		if _, e := fmt.Sscanf(name, "generators-%d", &ng); e != nil || ng < 1 {

@@ -177,40 +177,134 @@ type lossNodes struct {
 // ψ is frozen: its weights are constants of the graph, so gradients flow
 // through it into the generators (and a) only.
 func buildLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConfig, x *G.Node) (*lossNodes, error) {
-	m := x.Shape()[0]
 	ln := &lossNodes{}
-	var err error
-	for a := 0; a < s.N; a++ {
-		f, err := s.apply(b, a, x)
-		if err != nil {
+	if vectorisedLinear && s.Kind == GenLinear && cfg.Normalization == NormFrobenius && cfg.Orthogonality == OrthoGlobal {
+		if err := linearLoss(b, o, s, coeffs, cfg, x, ln); err != nil {
 			return nil, err
 		}
-		ln.fields = append(ln.fields, f)
+	} else {
+		for a := 0; a < s.N; a++ {
+			f, err := s.apply(b, a, x)
+			if err != nil {
+				return nil, err
+			}
+			ln.fields = append(ln.fields, f)
+		}
+		moved := make([]*G.Node, s.N)
+		for a, f := range ln.fields {
+			var err error
+			if moved[a], err = G.Add(x, G.Must(G.Mul(f, G.NewConstant(cfg.Epsilon)))); err != nil {
+				return nil, err
+			}
+		}
+		allMoved := moved[0]
+		if s.N > 1 {
+			allMoved = G.Must(G.Concat(0, moved...))
+		}
+		var err error
+		if ln.inv, err = invariance(b, o, x, allMoved, s.N, cfg.Epsilon); err != nil {
+			return nil, err
+		}
+		if err := fieldLossTerms(b, s, coeffs, cfg, x, ln); err != nil {
+			return nil, err
+		}
 	}
-	// invariance
+
+	total := G.Must(G.Add(ln.inv, G.Must(G.Mul(ln.norm, G.NewConstant(cfg.HNorm)))))
+	if ln.ortho != nil {
+		total = G.Must(G.Add(total, G.Must(G.Mul(ln.ortho, G.NewConstant(cfg.HOrtho)))))
+	}
+	if ln.closure != nil {
+		total = G.Must(G.Add(total, G.Must(G.Mul(ln.closure, G.NewConstant(cfg.HClosure)))))
+	}
+	ln.total = total
+	return ln, nil
+}
+
+// invariance is L_inv from ψ on the batch x and on the moved points, the
+// N_g copies of the batch, each moved along one generator, stacked by rows:
+// 1/(m ε²) Σ_α Σ_i ‖ψ(z_i + ε g_α(z_i)) − ψ(z_i)‖².
+func invariance(b *binder, o Oracle, x, moved *G.Node, n int, eps float64) (*G.Node, error) {
+	m := x.Shape()[0]
 	psi0, err := o.apply(b, x)
 	if err != nil {
 		return nil, err
 	}
-	moved := make([]*G.Node, s.N)
-	base := make([]*G.Node, s.N)
-	for a, f := range ln.fields {
-		if moved[a], err = G.Add(x, G.Must(G.Mul(f, G.NewConstant(cfg.Epsilon)))); err != nil {
+	base := psi0
+	if n > 1 {
+		reps := make([]*G.Node, n)
+		for i := range reps {
+			reps[i] = psi0
+		}
+		if base, err = G.Concat(0, reps...); err != nil {
 			return nil, err
 		}
-		base[a] = psi0
 	}
-	allMoved, allBase := moved[0], psi0
-	if s.N > 1 {
-		allMoved, allBase = G.Must(G.Concat(0, moved...)), G.Must(G.Concat(0, base...))
-	}
-	psi1, err := o.apply(b, allMoved)
+	psi1, err := o.apply(b, moved)
 	if err != nil {
 		return nil, err
 	}
-	diff := G.Must(G.Sub(psi1, allBase))
-	ln.inv = G.Must(G.Mul(G.Must(G.Sum(G.Must(G.Square(diff)))), G.NewConstant(1/(float64(m)*cfg.Epsilon*cfg.Epsilon))))
+	diff := G.Must(G.Sub(psi1, base))
+	return G.Mul(G.Must(G.Sum(G.Must(G.Square(diff)))), G.NewConstant(1/(float64(m)*eps*eps)))
+}
 
+// vectorisedLinear selects linearTermsOp for linear generators with
+// Frobenius normalisation and global orthogonality (tests compare it with
+// the per-pair graph).
+var vectorisedLinear = true
+
+// linearLoss sets every term of the loss of linear generators: the moved
+// points of all generators from one op (movedOp), and L_norm, L_ortho, L_closure from one linearTermsOp on the
+// stacked matrices. The graph's size does not depend on the number of
+// pairs (and on N_g only through the Concat of the matrices).
+func linearLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConfig, x *G.Node, ln *lossNodes) error {
+	m, n, dim := x.Shape()[0], s.N, s.Dim
+	mats := b.all(s.Params)
+	p := mats[0]
+	if len(mats) > 1 {
+		var err error
+		if p, err = G.Concat(0, mats...); err != nil {
+			return err
+		}
+	}
+	moved, err := movedPoints(x, p, n, cfg.Epsilon)
+	if err != nil {
+		return err
+	}
+	if ln.inv, err = invariance(b, o, x, moved, n, cfg.Epsilon); err != nil {
+		return err
+	}
+	xt, err := G.Transpose(x)
+	if err != nil {
+		return err
+	}
+	sm, err := G.Mul(xt, x)
+	if err != nil {
+		return err
+	}
+	sm = G.Must(G.Mul(sm, G.NewConstant(1/float64(m))))
+	var an *G.Node
+	if coeffs != nil {
+		an = b.node(coeffs)
+	}
+	terms, err := linearTerms(p, sm, an, n, dim)
+	if err != nil {
+		return err
+	}
+	ln.norm = G.Must(G.Slice(terms, G.S(0)))
+	if s.N > 1 {
+		ln.ortho = G.Must(G.Slice(terms, G.S(1)))
+	}
+	if an != nil {
+		ln.closure = G.Must(G.Slice(terms, G.S(2)))
+	}
+	return nil
+}
+
+// fieldLossTerms sets L_norm, L_ortho and L_closure from the fields on the
+// batch, pair by pair: any generator kind and option.
+func fieldLossTerms(b *binder, s *GeneratorSet, coeffs *Param, cfg GenConfig, x *G.Node, ln *lossNodes) error {
+	m := x.Shape()[0]
 	// normalization
 	var norms []*G.Node
 	for a, f := range ln.fields {
@@ -252,7 +346,7 @@ func buildLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConfi
 		for pi, p := range Pairs(s.N) {
 			br, err := s.bracket(b, p[0], p[1], x, ln.fields[p[0]], ln.fields[p[1]])
 			if err != nil {
-				return nil, err
+				return err
 			}
 			res := br
 			for c := 0; c < s.N; c++ {
@@ -263,16 +357,7 @@ func buildLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConfi
 		}
 		ln.closure = sumNodes(cl)
 	}
-
-	total := G.Must(G.Add(ln.inv, G.Must(G.Mul(ln.norm, G.NewConstant(cfg.HNorm)))))
-	if ln.ortho != nil {
-		total = G.Must(G.Add(total, G.Must(G.Mul(ln.ortho, G.NewConstant(cfg.HOrtho)))))
-	}
-	if ln.closure != nil {
-		total = G.Must(G.Add(total, G.Must(G.Mul(ln.closure, G.NewConstant(cfg.HClosure)))))
-	}
-	ln.total = total
-	return ln, nil
+	return nil
 }
 
 func sumNodes(ns []*G.Node) *G.Node {

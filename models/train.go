@@ -176,6 +176,9 @@ type Hooks struct {
 	OnCheckpoint    func(*Checkpoint) error
 	// Resume, when set, restores weights, optimizer and epoch first.
 	Resume *Checkpoint
+	// Plateau, when set, ends training early once every loss term has
+	// plateaued (checked every Plateau.Window epochs).
+	Plateau *Plateau
 }
 
 // EpochReport is what OnEpoch receives.
@@ -231,6 +234,11 @@ func (l *loop) run(ctx context.Context, h Hooks) ([]map[string]float64, error) {
 		}
 		start = c.Epoch
 		history = append(history, c.Losses...)
+		// A run that stopped at this very epoch stops again: the decision
+		// depends on the loss history only, which the checkpoint holds.
+		if h.Plateau.stopsAt(start, l.epochs, history) {
+			return history, nil
+		}
 	}
 	for epoch := start; epoch < l.epochs; epoch++ {
 		if err := ctx.Err(); err != nil {
@@ -275,8 +283,58 @@ func (l *loop) run(ctx context.Context, h Hooks) ([]map[string]float64, error) {
 				return history, fmt.Errorf("%s checkpoint at epoch %d: %w", l.stage, epoch+1, err)
 			}
 		}
+		if h.Plateau.stopsAt(epoch+1, l.epochs, history) {
+			break
+		}
 	}
 	return history, nil
+}
+
+// Plateau is the early-stopping rule: every Window epochs (from 2·Window
+// on), compare each loss term's mean over the last Window epochs with its
+// mean over the Window before; when no term improved by more than Tol
+// (relative), training stops. It depends on the loss history only and is
+// checked at fixed epochs, so a run resumed from a checkpoint stops at
+// the same epoch as an uninterrupted one, with the same weights.
+type Plateau struct {
+	Window int
+	Tol    float64
+}
+
+// stopsAt reports whether training stops after epoch (of epochs).
+func (p *Plateau) stopsAt(epoch, epochs int, history []map[string]float64) bool {
+	if p == nil || p.Window <= 0 || epoch >= epochs || epoch%p.Window != 0 || epoch < 2*p.Window || len(history) < epoch {
+		return false
+	}
+	return p.Reached(history[:epoch])
+}
+
+// Reached reports whether every loss term of the history has plateaued.
+func (p Plateau) Reached(history []map[string]float64) bool {
+	w := p.Window
+	if w <= 0 || len(history) < 2*w {
+		return false
+	}
+	last, prev := history[len(history)-w:], history[len(history)-2*w:len(history)-w]
+	for term := range history[len(history)-1] {
+		if term == "total" {
+			continue
+		}
+		var cur, before float64
+		for i := range w {
+			cur += last[i][term]
+			before += prev[i][term]
+		}
+		cur, before = cur/float64(w), before/float64(w)
+		// A term at the level of float64 noise has nothing left to gain.
+		if math.Abs(before) < 1e-300 {
+			continue
+		}
+		if (before-cur)/math.Abs(before) > p.Tol {
+			return false
+		}
+	}
+	return true
 }
 
 func scalarOf(v G.Value) float64 {

@@ -90,6 +90,10 @@ type analysisKey struct {
 func (t Train) GeneratorInputs() Train {
 	t.EvalPoints = 0
 	t.CheckpointEvery = 0
+	if !t.EarlyStop {
+		// The rule's settings do nothing when it is off.
+		t.EarlyStopWindow, t.EarlyStopTol = 0, 0
+	}
 	return t
 }
 
@@ -111,7 +115,7 @@ func StageKeys(spec *Spec, t Trial) Keys {
 		analytic = &d
 	}
 	k.Generators = StageKey(genKey{"gen-v2", upstream, analytic, t.NG, t.Seed, spec.Generator, spec.Train.GeneratorInputs()})
-	k.Analysis = StageKey(analysisKey{"analysis-v2", k.Generators, spec.Train.EvalPoints})
+	k.Analysis = StageKey(analysisKey{"analysis-v3", k.Generators, spec.Train.EvalPoints})
 	return k
 }
 

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -78,7 +79,8 @@ func newBenchCmd() *cobra.Command {
 		Use:   "bench [--rounds N] [--out bench/latest.json]",
 		Short: "Compare training throughput with the same networks in PyTorch (python3-torch, CPU)",
 		Long: `bench trains the workloads (autoencoder ℓ=16, oracle 16→128→128→32→10,
-generator sets N_g = 1, 4, 10 against a frozen oracle) in liesweep and in
+generator sets N_g = 1, 4, 10 against a frozen oracle, the 45 linear
+generators of so(10) with joint closure) in liesweep and in
 PyTorch (bench/torch_bench.py; at 1 and 2 threads), alternating the two for
 --rounds rounds, each run in its own process. It prints per workload the
 median and min throughput of each, the ratio liesweep / PyTorch (against the
@@ -93,7 +95,7 @@ as JSON.`,
 			workloads := []struct {
 				name   string
 				epochs int
-			}{{"autoencoder", 3}, {"oracle", 3}, {"generators-1", 5}, {"generators-4", 5}, {"generators-10", 3}}
+			}{{"autoencoder", 3}, {"oracle", 3}, {"generators-1", 5}, {"generators-4", 5}, {"generators-10", 3}, {"generators-linear-so10", 100}}
 			var rows []benchRow
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%-14s %-6s %12s %12s %7s %6s %9s %9s  %s\n", "workload", "unit", "liesweep", "pytorch", "threads", "ratio", "rss_ls_MB", "rss_pt_MB", "last-epoch loss (liesweep / pytorch)")
@@ -132,7 +134,9 @@ as JSON.`,
 				rows = append(rows, row)
 				fmt.Fprintf(w, "%-14s %-6s %12.0f %12.0f %7d %6.2f %9.0f %9.0f  %.4g / %.4g (%s)\n", row.Workload, row.Unit, row.Liesweep, row.PyTorch, row.PyTorchThreads, row.Ratio, row.RSSLiesweepMB, row.RSSPyTorchMB, row.LossLiesweep, row.LossPyTorch, row.SimilarLossNote)
 			}
-			doc := map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "go": runtime.Version(), "cpus": runtime.NumCPU(), "rounds": rounds, "workloads": rows}
+			cpu := cpuInfo()
+			fmt.Fprintf(w, "CPU: %s (family %s, model %s), %d cores, SIMD %s; BLAS %s\n", cpu.Model, cpu.Family, cpu.ModelNum, runtime.NumCPU(), cpu.SIMD, models.BLAS)
+			doc := map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "go": runtime.Version(), "cpus": runtime.NumCPU(), "cpu": cpu, "blas": models.BLAS, "rounds": rounds, "workloads": rows}
 			b, _ := json.MarshalIndent(doc, "", "  ")
 			if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 				return err
@@ -166,4 +170,50 @@ func newBenchWorkloadCmd() *cobra.Command {
 			return json.NewEncoder(cmd.OutOrStdout()).Encode(r)
 		},
 	}
+}
+
+// cpuDesc is the CPU a benchmark ran on: ratios against PyTorch depend on it
+// (a Zen 3 and a Zen 5 machine gave opposite verdicts on the same code).
+type cpuDesc struct {
+	Model    string `json:"model"`
+	Family   string `json:"family"`
+	ModelNum string `json:"model_number"`
+	// SIMD lists the vector extensions the kernels can use (avx, avx2,
+	// fma, avx512*).
+	SIMD  string `json:"simd"`
+	Flags string `json:"flags"`
+}
+
+// cpuInfo reads /proc/cpuinfo (Linux); elsewhere it names the architecture.
+func cpuInfo() cpuDesc {
+	d := cpuDesc{Model: runtime.GOARCH}
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return d
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case k == "model name" && d.Model == runtime.GOARCH:
+			d.Model = v
+		case k == "cpu family" && d.Family == "":
+			d.Family = v
+		case k == "model" && d.ModelNum == "":
+			d.ModelNum = v
+		case k == "flags" && d.Flags == "":
+			d.Flags = v
+			var simd []string
+			for _, f := range strings.Fields(v) {
+				if strings.HasPrefix(f, "avx") || f == "fma" || f == "sse4_2" {
+					simd = append(simd, f)
+				}
+			}
+			d.SIMD = strings.Join(simd, " ")
+		}
+	}
+	return d
 }
