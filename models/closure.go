@@ -26,7 +26,7 @@ type Analysis struct {
 	// Structure[α][β][γ] = a_[αβ]γ, antisymmetric in α, β, with
 	// [J_α, J_β] ≈ Σ_γ a_[αβ]γ J_γ.
 	Structure [][][]float64
-	Algebra   Algebra
+	Algebra   sweeps.Algebra
 }
 
 // Analyze evaluates a trained generator set on the points z: the metrics of
@@ -245,24 +245,6 @@ func step(z, d []float64, eps float64) []float64 {
 // normalised generators are O(1), so this sits well above their noise.
 const AlgebraTol = 1e-2
 
-// Algebra describes the Lie algebra spanned by the generators.
-type Algebra struct {
-	Dim        int  `json:"dim"`
-	Abelian    bool `json:"abelian"`
-	DerivedDim int  `json:"derived_dim"`
-	// KillingSignature counts the positive, negative and zero eigenvalues of
-	// the Killing form K_αβ = tr(ad_α ad_β).
-	KillingSignature Signature `json:"killing_signature"`
-	Description      string    `json:"description"`
-}
-
-// Signature counts eigenvalues by sign.
-type Signature struct {
-	Pos  int `json:"pos"`
-	Neg  int `json:"neg"`
-	Zero int `json:"zero"`
-}
-
 // Classify derives the algebra's invariants from structure constants
 // a[α][β][γ] (with [J_α, J_β] = Σ_γ a_[αβ]γ J_γ): its dimension, whether it is
 // abelian, the dimension of the derived algebra [g, g] (the rank of the
@@ -272,9 +254,9 @@ type Signature struct {
 //
 // Negative definite K means compact semisimple (e.g. so(3)); indefinite and
 // non-degenerate means non-compact semisimple (e.g. so(1,3)).
-func Classify(a [][][]float64) Algebra {
+func Classify(a [][][]float64) sweeps.Algebra {
 	n := len(a)
-	alg := Algebra{Dim: n, Abelian: true}
+	alg := sweeps.Algebra{Dim: n, Abelian: true}
 	if n == 0 {
 		alg.Description = "empty"
 		return alg
@@ -340,7 +322,7 @@ func Classify(a [][][]float64) Algebra {
 	return alg
 }
 
-func describe(a Algebra) string {
+func describe(a sweeps.Algebra) string {
 	d := fmt.Sprintf("%d-dimensional", a.Dim)
 	if a.Abelian {
 		return d + " abelian algebra (all brackets vanish)"
@@ -349,9 +331,9 @@ func describe(a Algebra) string {
 	s := a.KillingSignature
 	switch {
 	case s.Neg == a.Dim:
-		d += ", Killing form negative definite: compact semisimple (e.g. so(3), so(4))"
+		d += ", Killing form negative definite: compact semisimple (the structure analysis names it)"
 	case s.Zero == 0 && s.Pos > 0 && s.Neg > 0:
-		d += fmt.Sprintf(", Killing form indefinite (%d+, %d−): non-compact semisimple (e.g. so(1,3))", s.Pos, s.Neg)
+		d += fmt.Sprintf(", Killing form indefinite (%d+, %d−): non-compact semisimple (the structure analysis names it)", s.Pos, s.Neg)
 	case s.Zero == a.Dim:
 		d += ", Killing form zero: nilpotent or solvable"
 	default:

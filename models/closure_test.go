@@ -1,6 +1,7 @@
 package models
 
 import (
+	"github.com/liesweep/liesweep/sweeps"
 	"math"
 	"testing"
 
@@ -162,7 +163,7 @@ func TestSO3StructureConstants(t *testing.T) {
 		t.Errorf("ortho_cos2 %g, norm_dev %g: the basis is Frobenius-orthonormal with ‖A‖² = 2", an.Metrics.OrthoCos2, an.Metrics.NormDev)
 	}
 	a := an.Algebra
-	if a.Abelian || a.DerivedDim != 3 || a.KillingSignature != (Signature{Neg: 3}) {
+	if a.Abelian || a.DerivedDim != 3 || a.KillingSignature != (sweeps.Signature{Neg: 3}) {
 		t.Errorf("algebra %+v, want non-abelian, derived dim 3, Killing (0+, 3−, 0)", a)
 	}
 }
@@ -178,7 +179,7 @@ func TestSO13KillingIndefinite(t *testing.T) {
 		t.Errorf("inv_ratio = %g, want ≪ 1", an.Metrics.InvRatio)
 	}
 	a := an.Algebra
-	if a.Abelian || a.DerivedDim != 6 || a.KillingSignature != (Signature{Pos: 3, Neg: 3}) {
+	if a.Abelian || a.DerivedDim != 6 || a.KillingSignature != (sweeps.Signature{Pos: 3, Neg: 3}) {
 		t.Errorf("algebra %+v, want derived dim 6, Killing (3+, 3−, 0)", a)
 	}
 }
@@ -193,7 +194,7 @@ func TestAbelianPairAndOpenPair(t *testing.T) {
 	r01[0][1], r01[1][0] = -1, 1
 	r23[2][3], r23[3][2] = -1, 1
 	an := analyzeLinear(t, "norm", [][][]float64{r01, r23})
-	if an.PairResidual[0] != 0 || !an.Algebra.Abelian || an.Algebra.KillingSignature != (Signature{Zero: 2}) {
+	if an.PairResidual[0] != 0 || !an.Algebra.Abelian || an.Algebra.KillingSignature != (sweeps.Signature{Zero: 2}) {
 		t.Errorf("commuting rotations: residual %v, algebra %+v; want abelian with residual 0", an.PairResidual, an.Algebra)
 	}
 	an = analyzeLinear(t, "norm", so3()[:2])
@@ -212,7 +213,7 @@ func TestClassifyFromConstants(t *testing.T) {
 			}
 		}
 	}
-	if a := Classify(eps); a.KillingSignature != (Signature{Neg: 3}) || a.DerivedDim != 3 {
+	if a := Classify(eps); a.KillingSignature != (sweeps.Signature{Neg: 3}) || a.DerivedDim != 3 {
 		t.Errorf("so(3): %+v", a)
 	}
 	// Heisenberg algebra: [J1, J2] = J3, J3 central: nilpotent, derived dim 1.
@@ -221,7 +222,7 @@ func TestClassifyFromConstants(t *testing.T) {
 		h[i] = zeros(3)
 	}
 	h[0][1][2], h[1][0][2] = 1, -1
-	if a := Classify(h); a.Abelian || a.DerivedDim != 1 || a.KillingSignature != (Signature{Zero: 3}) {
+	if a := Classify(h); a.Abelian || a.DerivedDim != 1 || a.KillingSignature != (sweeps.Signature{Zero: 3}) {
 		t.Errorf("heisenberg: %+v", a)
 	}
 }

@@ -1,5 +1,12 @@
 package models
 
+import (
+	"fmt"
+	"math"
+
+	"github.com/liesweep/liesweep/sweeps"
+)
+
 // GeneratorMatrices returns the generators as matrices: G_α itself for
 // linear generators, and for MLP generators their linearisation at z0,
 // the Jacobian (DJ_α)_ij = ∂J_α,i/∂z_j by central differences (step h
@@ -47,6 +54,63 @@ func Mean(pts [][]float64) []float64 {
 	}
 	for i := range out {
 		out[i] /= float64(len(pts))
+	}
+	return out
+}
+
+// StructureTol is the tolerance of a trained trial's structure analysis
+// (Decompose): learned structure constants are off by about √closure_rel
+// relative (closure_rel is a squared relative residual), so twice that,
+// but never below AlgebraTol nor above 0.1.
+func StructureTol(closureRel float64) float64 {
+	if !(closureRel >= 0) {
+		return 0.1
+	}
+	return min(0.1, max(AlgebraTol, 2*math.Sqrt(closureRel)))
+}
+
+// Sparse returns the generators in their sparsest basis (SparseBasis):
+// the matrices of linear generators, or the Jacobians of MLP generators at
+// the mean of the points, marked as linearised. Its structure constants
+// are in the fields' bracket convention, [J_α, J_β] = −[M_α, M_β] z for
+// linear fields, like the rest of a trial's result.
+func (s *GeneratorSet) Sparse(points [][]float64) (*sweeps.SparseBasis, error) {
+	z0 := Mean(points)
+	if s.Kind != GenLinear && z0 == nil {
+		return nil, fmt.Errorf("sparse basis: no points to linearise the generators at")
+	}
+	ms, lin := s.GeneratorMatrices(z0)
+	basis, rot, a, err := SparseBasis(ms)
+	if err != nil {
+		return nil, err
+	}
+	for x := range a {
+		for y := range a[x] {
+			for c := range a[x][y] {
+				a[x][y][c] = -a[x][y][c]
+			}
+		}
+	}
+	sb := &sweeps.SparseBasis{Matrices: basis, StructureConstants: a, Rotation: rot, Linearised: lin}
+	if lin {
+		sb.Point = z0
+	}
+	return sb, nil
+}
+
+// GeneratorMatricesIn returns Σ_β r[β] G_β for linear generators: the
+// generator with coefficients r over the learned ones (unsnapped).
+func (s *GeneratorSet) GeneratorMatricesIn(r []float64) [][]float64 {
+	out := make([][]float64, s.Dim)
+	for i := range out {
+		out[i] = make([]float64, s.Dim)
+	}
+	for b, c := range r {
+		for i, row := range s.Matrix(b) {
+			for j, v := range row {
+				out[i][j] += c * v
+			}
+		}
 	}
 	return out
 }

@@ -190,6 +190,7 @@ func TestAnalyzeTrialNeverTrains(t *testing.T) {
 // format before the key covered the whole Train config) are reused.
 func TestLegacyGeneratorKeyFound(t *testing.T) {
 	spec := smallSpec()
+	spec.Train.EarlyStop = false // as in a spec stored before early stopping existed
 	trial := sweeps.Trial{Latent: 3, NG: 3, Seed: 1}
 	ctx := context.Background()
 	st, _ := filestore.New(t.TempDir())

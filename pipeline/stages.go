@@ -320,7 +320,11 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t sweeps.Tri
 			return nil, nil, nil, sweeps.StageRun{}, fmt.Errorf("load generators %s: %w: final_losses", cand.key, sweeps.ErrCorrupt)
 		}
 		r.emit(Event{Stage: sweeps.StageGenerators, Message: "reusing stored generators " + cand.k + cand.note})
-		return set, jointConstants(like.ByName("closure.coeffs"), cfg.N), losses, stageRun(sweeps.StageGenerators, cand.k, start, true, 0), nil
+		run := stageRun(sweeps.StageGenerators, cand.k, start, true, 0)
+		if run.Epochs, err = strconv.Atoi(meta["epochs_run"]); err != nil {
+			run.Epochs = spec.Train.Epochs // stored before early stopping existed
+		}
+		return set, jointConstants(like.ByName("closure.coeffs"), cfg.N), losses, run, nil
 	}
 	if r.noTrain {
 		return nil, nil, nil, sweeps.StageRun{}, missing(sweeps.StageGenerators, key)
@@ -332,6 +336,9 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t sweeps.Tri
 	var res *models.GenResult
 	resumed, err := r.trainStage(ctx, sweeps.StageGenerators, k, like, spec.Train.CheckpointEvery, func(h models.Hooks) error {
 		var err error
+		if tr := spec.Train; tr.EarlyStop {
+			h.Plateau = &models.Plateau{Window: tr.EarlyStopWindow, Tol: tr.EarlyStopTol}
+		}
 		res, err = models.TrainGenerators(ctx, o, train, cfg, h)
 		return err
 	})
@@ -345,7 +352,8 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t sweeps.Tri
 	final, _ := json.Marshal(res.Final())
 	b, err := models.EncodeTensors(models.ParamsTensors("", ps), map[string]string{
 		"stage": sweeps.StageGenerators, "kind": cfg.Kind, "ng": strconv.Itoa(cfg.N), "final_losses": string(final), "history": models.EncodeHistory(res.Losses),
-		"layout": "linear: gen.<a>.matrix G_a acting on column vectors, g_a(z)=G_a z; mlp: gen.<a>.<l>.weight (in,out), bias (1,out), tanh; closure.coeffs (pairs a<b in order, N_g)",
+		"epochs_run": strconv.Itoa(len(res.Losses)),
+		"layout":     "linear: gen.<a>.matrix G_a acting on column vectors, g_a(z)=G_a z; mlp: gen.<a>.<l>.weight (in,out), bias (1,out), tanh; closure.coeffs (pairs a<b in order, N_g)",
 	})
 	if err != nil {
 		return nil, nil, nil, sweeps.StageRun{}, err
@@ -357,7 +365,9 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t sweeps.Tri
 	if res.Coeffs != nil {
 		coeffs = res.Coeffs
 	}
-	return res.Set, jointConstants(coeffs, cfg.N), res.Final(), stageRun(sweeps.StageGenerators, k, start, false, resumed), nil
+	run := stageRun(sweeps.StageGenerators, k, start, false, resumed)
+	run.Epochs = len(res.Losses)
+	return res.Set, jointConstants(coeffs, cfg.N), res.Final(), run, nil
 }
 
 // decodeAutoencoder restores a stored autoencoder, its weights and the
@@ -486,6 +496,8 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 		return nil, err
 	}
 	res.Stages = append(res.Stages, gRun)
+	res.EpochsRun = gRun.Epochs
+	res.StoppedEarly = gRun.Epochs > 0 && gRun.Epochs < spec.Train.Epochs
 	res.Artifacts[sweeps.StageGenerators] = sweeps.ArtifactKey(sweeps.StageGenerators, keys.Generators, "weights.safetensors")
 	res.JointConstants = joint
 	res.Losses = sweeps.Losses{Total: losses["total"], Inv: losses["inv"], Norm: losses["norm"], Ortho: losses["ortho"], Closure: losses["closure"]}
@@ -503,10 +515,17 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 		res.PairResidual = []float64{}
 	}
 	res.StructureConstants = an.Structure
-	a := an.Algebra
-	res.Algebra = sweeps.Algebra{Dim: a.Dim, Abelian: a.Abelian, DerivedDim: a.DerivedDim, Description: a.Description,
-		KillingSignature: sweeps.Signature{Pos: a.KillingSignature.Pos, Neg: a.KillingSignature.Neg, Zero: a.KillingSignature.Zero}}
+	res.Algebra = an.Algebra
+	res.Algebra.Structure = models.Decompose(an.Structure, models.StructureTol(res.Metrics.ClosureRel))
+	if sb, err := set.Sparse(eval); err != nil {
+		res.SparseBasisNote = err.Error()
+	} else {
+		res.SparseBasis = sb
+	}
 	res.Judge(spec.Verdict)
+	if !res.Passed && res.Metrics.ClosureRel > spec.Verdict.ClosureRel {
+		res.Algebra.Words = fmt.Sprintf("The generators do not close (closure_rel %.3g > %.3g): this is the structure of their least-squares constants, not of an algebra. ", res.Metrics.ClosureRel, spec.Verdict.ClosureRel) + res.Algebra.Words
+	}
 	res.Stages = append(res.Stages, stageRun(sweeps.StageAnalysis, keys.Analysis, start, false, 0))
 	for i, st := range res.Stages {
 		for _, k := range known {

@@ -369,3 +369,59 @@ func decodedStreamlines(tr *pipeline.Trained, opt Options, t sweeps.TrialResult)
 	}
 	return imgs, drifts, nil
 }
+
+// sparseImage draws the sparse basis of the best trial at the group's
+// maximal N_g as small heat maps, one per generator (entries in [−1, 1]).
+func sparseImage(g sweeps.Group) (Image, bool, error) {
+	var best *sweeps.TrialResult
+	for _, lv := range g.Levels {
+		if lv.NG == g.MaxNG {
+			b := lv.Best()
+			best = &b
+		}
+	}
+	if best == nil || best.SparseBasis == nil || len(best.SparseBasis.Matrices) == 0 {
+		return Image{}, false, nil
+	}
+	sb := best.SparseBasis
+	const perRow = 6
+	var rows [][]*plot.Plot
+	for a, m := range sb.Matrices {
+		n := len(m)
+		gr := &grid{Lo: -1, Hi: 1}
+		for i := 0; i < n; i++ {
+			gr.Xs = append(gr.Xs, float64(i))
+			gr.Ys = append(gr.Ys, float64(i))
+		}
+		gr.Vals = make([][]float64, n)
+		for r := range gr.Vals {
+			gr.Vals[r] = m[n-1-r] // row 0 of the matrix at the top
+		}
+		p := plot.New()
+		p.Title.Text = fmt.Sprintf("M%d", a+1)
+		p.Add(plotter.NewHeatMap(gr, coolWarm(64)))
+		p.HideAxes()
+		if a%perRow == 0 {
+			rows = append(rows, nil)
+		}
+		rows[len(rows)-1] = append(rows[len(rows)-1], p)
+	}
+	for len(rows[len(rows)-1]) < min(perRow, len(sb.Matrices)) {
+		rows[len(rows)-1] = append(rows[len(rows)-1], plot.New())
+	}
+	cols := len(rows[0])
+	png, err := renderPNG(rows, float64(cols)*1.6, float64(len(rows))*1.7)
+	if err != nil {
+		return Image{}, false, err
+	}
+	what := "the learned generators rotated, within their span, to the basis with the fewest non-zero entries"
+	if sb.Linearised {
+		what = "the Jacobians of the MLP generators at the mean of the evaluation points (linearised), rotated to the basis with the fewest non-zero entries"
+	}
+	return Image{
+		Name:    fmt.Sprintf("%s-sparse.png", slugOf(g)),
+		Title:   fmt.Sprintf("Sparse basis at N_g = %d (seed %d)", best.NG, best.Seed),
+		Caption: fmt.Sprintf("%s: each scaled so its largest |entry| is 1 (blue −1, white 0, red +1). Algebra: %s.", what, g.Algebra.Name),
+		PNG:     png,
+	}, true, nil
+}

@@ -138,6 +138,18 @@ func (rep *Report) group(ctx context.Context, r *pipeline.Runner, spec *sweeps.S
 	}
 	add(img)
 	md.WriteString(flowsTable(g, spec.Verdict))
+	if g.Algebra != nil && g.Algebra.Name != "" {
+		fmt.Fprintf(md, "### The algebra at N_g = %d\n\n**%s**. %s\n\n", g.MaxNG, g.Algebra.Name, g.Algebra.Words)
+		for _, l := range g.Algebra.DecompositionLines() {
+			fmt.Fprintf(md, "- %s\n", l)
+		}
+		md.WriteString("\n")
+		if img, ok, err := sparseImage(g); err != nil {
+			return err
+		} else if ok {
+			add(img)
+		}
+	}
 
 	history := func(t sweeps.TrialResult) ([]map[string]float64, error) {
 		return r.History(ctx, spec, sweeps.Trial{Latent: g.LatentDim, NG: t.NG, Seed: t.Seed})
@@ -336,7 +348,7 @@ func flowsTable(g sweeps.Group, v sweeps.Verdict) string {
 		}
 		alg := "no"
 		if t.Passed {
-			alg = t.Algebra.Description
+			alg = t.Algebra.Summary()
 		}
 		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %.3g | %.3g | %s |\n", lv.NG, t.Seed, yesNo(lv.FlowsPassed), distinct, cos, t.Metrics.InvRatio, t.Metrics.ClosureRel, alg)
 	}

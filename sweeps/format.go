@@ -101,7 +101,14 @@ func FormatMarkdown(sweep string, groups []Group) string {
 	for _, g := range groups {
 		fmt.Fprintf(&b, "## %s, ℓ = %d\n\n**Maximal closed algebra: %s** (distinct flows: %d).\n\n%s\n\n", g.Dataset, g.LatentDim, g.MaxLabel(), g.MaxNGFlows, g.Evidence)
 		if g.Algebra != nil {
-			fmt.Fprintf(&b, "Algebra at N_g = %d: %s.\n\n", g.MaxNG, g.Algebra.Description)
+			fmt.Fprintf(&b, "Algebra at N_g = %d: %s\n\n", g.MaxNG, g.Algebra.Summary())
+			for _, l := range g.Algebra.DecompositionLines() {
+				fmt.Fprintf(&b, "- %s\n", l)
+			}
+			if len(g.Algebra.Decomposition) > 0 {
+				fmt.Fprintf(&b, "\n(Solvable: %v, nilpotent: %v; derived series %v, lower central series %v; tolerance %.3g from the closure residual.)\n\n",
+					g.Algebra.Solvable, g.Algebra.Nilpotent, g.Algebra.DerivedSeries, g.Algebra.LowerCentralSeries, g.Algebra.Tol)
+			}
 		}
 		b.WriteString("| N_g | passed | success | inv_ratio | ortho_cos2 | norm_dev | closure_rel |\n|---|---|---|---|---|---|---|\n")
 		for _, lv := range g.Levels {
@@ -133,6 +140,16 @@ func FormatMarkdown(sweep string, groups []Group) string {
 				fmt.Fprintf(&b, "\nStructure constants at N_g = %d (seed %d):\n\n", lv.NG, best.Seed)
 				for _, l := range BracketLines(best.StructureConstants) {
 					fmt.Fprintf(&b, "    %s\n", l)
+				}
+				if sb := best.SparseBasis; sb != nil {
+					what := "the generators"
+					if sb.Linearised {
+						what = "the generators' Jacobians at the mean of the evaluation points (MLP generators, linearised)"
+					}
+					fmt.Fprintf(&b, "\nIn the sparse basis (%s rotated to the fewest non-zero entries):\n\n", what)
+					for _, l := range BracketLines(sb.StructureConstants) {
+						fmt.Fprintf(&b, "    %s\n", strings.ReplaceAll(l, "J", "M"))
+					}
 				}
 			}
 		}
@@ -224,4 +241,29 @@ func sortInts(x []int) {
 			x[j], x[j-1] = x[j-1], x[j]
 		}
 	}
+}
+
+// Summary names the algebra in a line: its name and the structure in
+// words when the structure was analysed, the Killing-form description
+// otherwise (results stored before the structure analysis).
+func (a Algebra) Summary() string {
+	if a.Name == "" {
+		return a.Description
+	}
+	return a.Name + " — " + a.Words
+}
+
+// DecompositionLines lists the algebra's parts, one per line, e.g.
+// "simple, 3-dim, Killing (0+, 3−, 0 zero): su(2) ≅ so(3)".
+func (a Algebra) DecompositionLines() []string {
+	var out []string
+	for _, p := range a.Decomposition {
+		name := p.Name
+		if name == "" && len(p.Candidates) > 0 {
+			name = "one of " + strings.Join(p.Candidates, ", ")
+		}
+		s := p.KillingSignature
+		out = append(out, fmt.Sprintf("%s, %d-dim, Killing (%d+, %d−, %d zero): %s", p.Kind, p.Dim, s.Pos, s.Neg, s.Zero, name))
+	}
+	return out
 }

@@ -44,6 +44,29 @@ type Algebra struct {
 	DerivedDim       int       `json:"derived_dim"`
 	KillingSignature Signature `json:"killing_signature"`
 	Description      string    `json:"description"`
+	// Structure names the algebra: its decomposition into simple and
+	// abelian ideals (or its radical), the real forms by name, the derived
+	// and lower central series (flattened into the algebra's JSON).
+	Structure
+}
+
+// SparseBasis is the generators rotated, within their span, to the basis
+// with the fewest non-zero entries (Forestano et al., "Discovering sparse
+// representations of Lie groups with machine learning"): for so(n) the
+// familiar L_ij, for the Lorentz algebra boosts and rotations apart.
+type SparseBasis struct {
+	// Matrices are the rotated generators, each scaled so its largest
+	// |entry| is 1, entries below 1e-3 of that set to 0.
+	Matrices [][][]float64 `json:"matrices"`
+	// StructureConstants are a_[αβ]γ in this basis, in result.json's bracket
+	// convention (the field bracket, −[M_α, M_β] for matrices).
+	StructureConstants [][][]float64 `json:"structure_constants"`
+	// Rotation maps the learned generators to these: M_α = Σ_β R_αβ G_β.
+	Rotation [][]float64 `json:"rotation"`
+	// Linearised is true for MLP generators, whose matrices are their
+	// Jacobians at Point (the mean of the evaluation points).
+	Linearised bool      `json:"linearised,omitempty"`
+	Point      []float64 `json:"point,omitempty"`
 }
 
 // TrialResult is result.json: everything one trial (dataset, ℓ, N_g, seed)
@@ -68,12 +91,20 @@ type TrialResult struct {
 	// StructureConstants[α][β][γ] = a_[αβ]γ with [J_α, J_β] ≈ Σ_γ a_[αβ]γ J_γ,
 	// the bracket being [J_α,J_β](z) = DJ_β(z)·J_α(z) − DJ_α(z)·J_β(z).
 	StructureConstants [][][]float64 `json:"structure_constants"`
+	// SparseBasis is the generators in their sparsest basis (absent when
+	// it could not be computed: see SparseBasisNote).
+	SparseBasis     *SparseBasis `json:"sparse_basis,omitempty"`
+	SparseBasisNote string       `json:"sparse_basis_note,omitempty"`
 	// JointConstants are the a_[αβ]γ trained with the generators (closure: joint).
 	JointConstants [][][]float64 `json:"joint_constants,omitempty"`
 	Algebra        Algebra       `json:"algebra"`
 	OracleAccuracy *float64      `json:"oracle_accuracy,omitempty"`
 	AutoencoderMSE *float64      `json:"autoencoder_mse,omitempty"`
 	Epochs         int           `json:"epochs"`
+	// EpochsRun is how many epochs the generators trained: Epochs, or fewer
+	// when early_stop ended training on a plateau (StoppedEarly).
+	EpochsRun    int  `json:"epochs_run,omitempty"`
+	StoppedEarly bool `json:"stopped_early,omitempty"`
 	// Stages lists each stage's wall time and whether it was reused from the store.
 	Stages    []StageRun        `json:"stages"`
 	Worker    string            `json:"worker,omitempty"`
@@ -88,6 +119,9 @@ type StageRun struct {
 	Reused  bool    `json:"reused"`
 	// ResumedFrom is the epoch a resumed stage continued from (0: from scratch).
 	ResumedFrom int `json:"resumed_from,omitempty"`
+	// Epochs is how many epochs the stage trained (generators: fewer than
+	// train.epochs when early_stop ended it on a plateau).
+	Epochs int `json:"epochs,omitempty"`
 }
 
 // Judge sets Passed, FlowsPassed and FailedOn from the metrics and the

@@ -204,7 +204,7 @@ func FormatTable(groups []Group) string {
 				med.InvRatio, med.OrthoCos2, med.NormDev, med.ClosureRel, strings.Join(fails, " "))
 		}
 		if g.Algebra != nil {
-			fmt.Fprintf(&b, "  algebra at N_g = %d: %s\n", g.MaxNG, g.Algebra.Description)
+			fmt.Fprintf(&b, "  algebra at N_g = %d: %s\n", g.MaxNG, g.Algebra.Summary())
 		}
 		fmt.Fprintf(&b, "  evidence: %s\n\n", g.Evidence)
 	}

@@ -137,7 +137,16 @@ func printSummary(w io.Writer, r *sweeps.TrialResult, d time.Duration) {
 	if r.OracleAccuracy != nil {
 		fmt.Fprintf(w, "  oracle validation accuracy %.4f, autoencoder validation MSE %.4f\n", *r.OracleAccuracy, *r.AutoencoderMSE)
 	}
-	fmt.Fprintf(w, "  algebra: %s\n", r.Algebra.Description)
+	fmt.Fprintf(w, "  algebra: %s\n", r.Algebra.Summary())
+	for _, l := range r.Algebra.DecompositionLines() {
+		fmt.Fprintf(w, "    %s\n", l)
+	}
+	if sb := r.SparseBasis; sb != nil && r.NG > 1 {
+		fmt.Fprintf(w, "  in the sparse basis M (the generators rotated to the fewest non-zero entries):\n")
+		for _, l := range sweeps.BracketLines(sb.StructureConstants) {
+			fmt.Fprintf(w, "    %s\n", strings.ReplaceAll(l, "J", "M"))
+		}
+	}
 	for a := range r.StructureConstants {
 		for b := a + 1; b < len(r.StructureConstants); b++ {
 			var terms []string
