@@ -153,6 +153,9 @@ type TrialInput struct {
 	// Known are the stage runs of earlier activities of this trial
 	// (PrepareLatent, TrainGenerators), recorded in its result.
 	Known []sweeps.StageRun
+	// Combo names the trial's hyperparameter combination; Spec is then that
+	// combination's concrete spec.
+	Combo *sweeps.Combo `json:",omitempty"`
 }
 
 // TrainOutput reports how the generators were trained.
@@ -182,7 +185,7 @@ func (a *Activities) AnalyzeClosure(ctx context.Context, in TrialInput) (sweeps.
 	var res *sweeps.TrialResult
 	err := a.withRunner(ctx, in.Trial, func(r *pipeline.Runner) error {
 		var err error
-		res, err = r.AnalyzeTrial(ctx, &in.Spec, in.Trial, pipeline.Out{Sweep: in.SweepID, Key: sweeps.ResultKey(in.SweepID, in.Trial)}, in.Known...)
+		res, err = r.AnalyzeTrial(ctx, &in.Spec, in.Trial, pipeline.Out{Sweep: in.SweepID, Key: sweeps.ResultKey(in.SweepID, in.Trial), Combo: in.Combo.OrZero()}, in.Known...)
 		return err
 	})
 	if err != nil {

@@ -2,8 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"sort"
 	"strconv"
 
 	"github.com/liesweep/liesweep/models"
@@ -124,6 +127,47 @@ func (r *Runner) History(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial)
 	_, meta, err := models.ReadSafetensors(bytesReader(b))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", k, err)
+	}
+	return models.DecodeHistory(meta["history"])
+}
+
+// HistoryJSONL writes a per-epoch loss history as JSON Lines: one object
+// per epoch, {"epoch": e, "<term>": value, …}, epochs counted from 1 and
+// the terms in name order, every value at full precision (a NaN or ±Inf,
+// which JSON lacks, as null).
+func HistoryJSONL(h []map[string]float64) []byte {
+	var b []byte
+	for i, ep := range h {
+		terms := make([]string, 0, len(ep))
+		for k := range ep {
+			terms = append(terms, k)
+		}
+		sort.Strings(terms)
+		b = append(b, `{"epoch":`...)
+		b = strconv.AppendInt(b, int64(i+1), 10)
+		for _, k := range terms {
+			b = append(b, ',')
+			key, _ := json.Marshal(k) // a string always marshals
+			b = append(b, key...)
+			b = append(b, ':')
+			if v := ep[k]; math.IsNaN(v) || math.IsInf(v, 0) {
+				b = append(b, "null"...)
+			} else {
+				b = strconv.AppendFloat(b, v, 'g', -1, 64)
+			}
+		}
+		b = append(b, "}\n"...)
+	}
+	return b
+}
+
+// WeightsHistory reads the per-epoch loss history a stage stored in the
+// metadata of its weights (nil for artifacts written before liesweep
+// stored it).
+func WeightsHistory(weights []byte) ([]map[string]float64, error) {
+	_, meta, err := models.ReadSafetensors(bytesReader(weights))
+	if err != nil {
+		return nil, err
 	}
 	return models.DecodeHistory(meta["history"])
 }

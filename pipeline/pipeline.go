@@ -130,6 +130,12 @@ func missing(stage, key string) error {
 	return fmt.Errorf("%w: %s is not stored at %s (its training activity must run first; resume the sweep)", sweeps.ErrStageMissing, stage, key)
 }
 
+// exists reports whether key is stored (false when the store cannot say).
+func (r *Runner) exists(ctx context.Context, key string) bool {
+	ok, err := r.Store.Exists(ctx, key)
+	return err == nil && ok
+}
+
 // getOptional returns the object or nil when it is absent.
 func (r *Runner) getOptional(ctx context.Context, key string) ([]byte, error) {
 	b, err := r.Store.Get(ctx, key)

@@ -473,13 +473,14 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 		if res, err := r.storedResult(ctx, out.Key, keys.Analysis); err != nil || res != nil {
 			if res != nil {
 				res.Sweep = out.Sweep
+				res.Combo, res.Hyper, res.HyperLabel = out.Combo.Index, out.Combo.Values, out.Combo.Label
 				res.Judge(spec.Verdict)
 				r.emit(Event{Stage: sweeps.StageAnalysis, Message: "reusing stored result " + out.Key})
 			}
 			return res, err
 		}
 	}
-	res := &sweeps.TrialResult{Sweep: out.Sweep, Dataset: sweeps.DatasetLabel(spec), NG: t.NG, LatentDim: t.Latent, Seed: t.Seed, Worker: r.Worker, Epochs: spec.Train.Epochs, Artifacts: map[string]string{}}
+	res := &sweeps.TrialResult{SchemaVersion: sweeps.ResultSchemaVersion, Sweep: out.Sweep, Combo: out.Combo.Index, Hyper: out.Combo.Values, HyperLabel: out.Combo.Label, Dataset: sweeps.DatasetLabel(spec), NG: t.NG, LatentDim: t.Latent, Seed: t.Seed, Worker: r.Worker, Epochs: spec.Train.Epochs, Artifacts: map[string]string{}}
 	o, train, eval, acc, mse, err := r.points(ctx, spec, t, func(s sweeps.StageRun) { res.Stages = append(res.Stages, s) })
 	if err != nil {
 		return nil, err
@@ -489,7 +490,11 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 		res.Artifacts[sweeps.StageAutoencoder] = sweeps.ArtifactKey(sweeps.StageAutoencoder, keys.Autoencoder, "weights.safetensors")
 		res.Artifacts[sweeps.StageLatents] = sweeps.ArtifactKey(sweeps.StageLatents, keys.Latents, "latents.safetensors")
 		res.Artifacts[sweeps.StageOracle] = sweeps.ArtifactKey(sweeps.StageOracle, keys.Oracle, "weights.safetensors")
-		res.Artifacts[sweeps.StageClassifier] = sweeps.ArtifactKey(sweeps.StageClassifier, keys.Classifier, "weights.safetensors")
+		// φ is trained for reports (run, the sweep's PrepareLatent), not by
+		// `liesweep train`: name it only when it is there.
+		if ck := sweeps.ArtifactKey(sweeps.StageClassifier, keys.Classifier, "weights.safetensors"); r.exists(ctx, ck) {
+			res.Artifacts[sweeps.StageClassifier] = ck
+		}
 	}
 	set, joint, losses, gRun, err := r.Generators(ctx, spec, t, o, train)
 	if err != nil {
@@ -567,6 +572,8 @@ func (r *Runner) Prepare(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial)
 type Out struct {
 	Sweep string
 	Key   string
+	// Combo is the trial's hyperparameter combination (zero without axes).
+	Combo sweeps.Combo
 }
 
 // storedResult returns the result stored under key when the same analysis

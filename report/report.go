@@ -125,8 +125,20 @@ func Build(ctx context.Context, r *pipeline.Runner, spec *sweeps.Spec, sweep str
 // group adds the plots and flow measurements of one (dataset, ℓ) to the
 // report and its Markdown.
 func (rep *Report) group(ctx context.Context, r *pipeline.Runner, spec *sweeps.Spec, g sweeps.Group, opt Options, md *strings.Builder) error {
+	if len(spec.Axes) > 0 {
+		// The group's trials ran with its combination's spec: their stage
+		// keys come from it.
+		combos, err := spec.Combos()
+		if err != nil {
+			return err
+		}
+		if g.Combo < 0 || g.Combo >= len(combos) {
+			return fmt.Errorf("combination %d is not in the spec's %d", g.Combo, len(combos))
+		}
+		spec = &combos[g.Combo].Spec
+	}
 	slug := slugOf(g)
-	fmt.Fprintf(md, "## Plots: %s, ℓ = %d\n\n", g.Dataset, g.LatentDim)
+	fmt.Fprintf(md, "## Plots: %s, ℓ = %d%s\n\n", g.Dataset, g.LatentDim, hyperSuffix(g))
 	add := func(img Image) {
 		img.Name = slug + "-" + img.Name + ".png"
 		rep.Images = append(rep.Images, img)
@@ -304,7 +316,19 @@ func slugOf(g sweeps.Group) string {
 			b.WriteRune('_')
 		}
 	}
-	return fmt.Sprintf("%s-l%d", strings.Trim(b.String(), "_"), g.LatentDim)
+	slug := fmt.Sprintf("%s-l%d", strings.Trim(b.String(), "_"), g.LatentDim)
+	if g.HyperLabel != "" {
+		slug += fmt.Sprintf("-h%d", g.Combo)
+	}
+	return slug
+}
+
+// hyperSuffix is ", <combination>" for a group of a hyperparameter sweep.
+func hyperSuffix(g sweeps.Group) string {
+	if g.HyperLabel == "" {
+		return ""
+	}
+	return ", " + g.HyperLabel
 }
 
 // focusTrial is the trial whose flows the report draws: the best seed at

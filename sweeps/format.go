@@ -3,6 +3,7 @@ package sweeps
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -60,15 +61,32 @@ var metricCols = []struct {
 	{"closure_rel", func(m Metrics) float64 { return m.ClosureRel }},
 }
 
-// FormatCSV writes one row per trial, for pandas.
+// csvStages are the stages whose wall time FormatCSV gives a column.
+var csvStages = []string{StageAutoencoder, StageLatents, StageOracle, StageGenerators, StageAnalysis}
+
+// FormatCSV writes one row per trial, for pandas, every number at full
+// precision (the shortest decimal that reads back to the same float64).
+// The columns up to "worker" are the original ones, in their order; after
+// them come the generator epochs configured and run and whether early
+// stopping ended training, the thresholds the trial was judged with, the
+// seconds of each stage (0 for a stage reused from the store) and their
+// total, the algebra's name and the structure constants a[α][β][γ] as a
+// compact JSON array (NaN and ±Inf as null).
 func FormatCSV(sweep string, groups []Group) string {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	w.Write([]string{"sweep", "dataset", "latent_dim", "ng", "seed", "passed", "flows_passed", "failed_on",
+	header := []string{"sweep", "dataset", "latent_dim", "ng", "seed", "passed", "flows_passed", "failed_on",
 		"loss_total", "loss_inv", "loss_norm", "loss_ortho", "loss_closure",
 		"inv_ratio", "ortho_cos2", "norm_dev", "closure_rel", "algebra_dim", "abelian", "derived_dim",
-		"killing_pos", "killing_neg", "killing_zero", "oracle_accuracy", "autoencoder_mse", "worker"})
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+		"killing_pos", "killing_neg", "killing_zero", "oracle_accuracy", "autoencoder_mse", "worker",
+		"epochs", "epochs_run", "stopped_early",
+		"threshold_inv_ratio", "threshold_ortho_cos2", "threshold_norm_dev", "threshold_closure_rel"}
+	for _, st := range csvStages {
+		header = append(header, "seconds_"+st)
+	}
+	header = append(header, "seconds_total", "algebra_name", "structure_constants", "hyper_label", "hyper")
+	w.Write(header)
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	opt := func(p *float64) string {
 		if p == nil {
 			return ""
@@ -78,18 +96,76 @@ func FormatCSV(sweep string, groups []Group) string {
 	for _, g := range groups {
 		for _, lv := range g.Levels {
 			for _, t := range lv.Trials {
-				a := t.Algebra
-				w.Write([]string{sweep, g.Dataset, strconv.Itoa(g.LatentDim), strconv.Itoa(t.NG), strconv.Itoa(t.Seed),
+				a, th := t.Algebra, t.Thresholds
+				epochsRun := ""
+				if t.EpochsRun > 0 {
+					epochsRun = strconv.Itoa(t.EpochsRun)
+				}
+				row := []string{sweep, g.Dataset, strconv.Itoa(g.LatentDim), strconv.Itoa(t.NG), strconv.Itoa(t.Seed),
 					strconv.FormatBool(t.Passed), strconv.FormatBool(t.FlowsPassed), strings.Join(t.FailedOn, "+"),
 					f(t.Losses.Total), f(t.Losses.Inv), f(t.Losses.Norm), f(t.Losses.Ortho), f(t.Losses.Closure),
 					f(t.Metrics.InvRatio), f(t.Metrics.OrthoCos2), f(t.Metrics.NormDev), f(t.Metrics.ClosureRel),
 					strconv.Itoa(a.Dim), strconv.FormatBool(a.Abelian), strconv.Itoa(a.DerivedDim),
 					strconv.Itoa(a.KillingSignature.Pos), strconv.Itoa(a.KillingSignature.Neg), strconv.Itoa(a.KillingSignature.Zero),
-					opt(t.OracleAccuracy), opt(t.AutoencoderMSE), t.Worker})
+					opt(t.OracleAccuracy), opt(t.AutoencoderMSE), t.Worker,
+					strconv.Itoa(t.Epochs), epochsRun, strconv.FormatBool(t.StoppedEarly),
+					f(th.InvRatio), f(th.OrthoCos2), f(th.NormDev), f(th.ClosureRel)}
+				var total float64
+				for _, st := range csvStages {
+					cell := ""
+					for _, r := range t.Stages {
+						if r.Stage == st {
+							cell = f(r.Seconds)
+							total += r.Seconds
+						}
+					}
+					row = append(row, cell)
+				}
+				hyper := ""
+				if len(t.Hyper) > 0 {
+					if hb, err := json.Marshal(t.Hyper); err == nil {
+						hyper = string(hb)
+					}
+				}
+				row = append(row, f(total), a.Name, jsonFloats3(t.StructureConstants), t.HyperLabel, hyper)
+				w.Write(row)
 			}
 		}
 	}
 	w.Flush()
+	return b.String()
+}
+
+// jsonFloats3 writes a[α][β][γ] as a compact JSON array with every number
+// at full precision; NaN and ±Inf, which JSON lacks, become null.
+func jsonFloats3(a [][][]float64) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, x := range a {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('[')
+		for j, y := range x {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('[')
+			for k, v := range y {
+				if k > 0 {
+					b.WriteByte(',')
+				}
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					b.WriteString("null")
+				} else {
+					b.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+				}
+			}
+			b.WriteByte(']')
+		}
+		b.WriteByte(']')
+	}
+	b.WriteByte(']')
 	return b.String()
 }
 
@@ -99,7 +175,7 @@ func FormatMarkdown(sweep string, groups []Group) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Sweep %s\n\n", sweep)
 	for _, g := range groups {
-		fmt.Fprintf(&b, "## %s, ℓ = %d\n\n**Maximal closed algebra: %s** (distinct flows: %d).\n\n%s\n\n", g.Dataset, g.LatentDim, g.MaxLabel(), g.MaxNGFlows, g.Evidence)
+		fmt.Fprintf(&b, "## %s, ℓ = %d%s\n\n**Maximal closed algebra: %s** (distinct flows: %d).\n\n%s\n\n", g.Dataset, g.LatentDim, g.hyperSuffix(", "), g.MaxLabel(), g.MaxNGFlows, g.Evidence)
 		if g.Algebra != nil {
 			fmt.Fprintf(&b, "Algebra at N_g = %d: %s\n\n", g.MaxNG, g.Algebra.Summary())
 			for _, l := range g.Algebra.DecompositionLines() {
@@ -154,6 +230,9 @@ func FormatMarkdown(sweep string, groups []Group) string {
 			}
 		}
 		b.WriteString("\n")
+	}
+	if c := FormatCombos(groups); c != "" {
+		fmt.Fprintf(&b, "## Hyperparameter combinations\n\n```\n%s```\n\n", c)
 	}
 	return b.String()
 }

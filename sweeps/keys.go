@@ -24,6 +24,9 @@ type Trial struct {
 	Latent int
 	NG     int
 	Seed   int
+	// Combo is the index of the hyperparameter combination (Spec.Combos);
+	// 0 for a spec without axes.
+	Combo int `json:",omitempty"`
 }
 
 // Keys are the content addresses of each stage of a trial.
@@ -196,9 +199,14 @@ func ResultKey(sweepID string, t Trial) string {
 	return ResultsPrefix(sweepID) + ResultFile(t)
 }
 
-// ResultFile is the file name of a trial's result.
+// ResultFile is the file name of a trial's result; the trials of
+// hyperparameter combination k > 0 carry the prefix "h<k>-".
 func ResultFile(t Trial) string {
-	return fmt.Sprintf("l%d-ng%d-seed%d.json", t.Latent, t.NG, t.Seed)
+	prefix := ""
+	if t.Combo > 0 {
+		prefix = fmt.Sprintf("h%d-", t.Combo)
+	}
+	return fmt.Sprintf("%sl%d-ng%d-seed%d.json", prefix, t.Latent, t.NG, t.Seed)
 }
 
 // VerdictKey is where a sweep's verdict document is stored.

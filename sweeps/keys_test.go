@@ -12,6 +12,8 @@ var notStageInputs = map[string]bool{
 	"Name": true, "LatentDims": true, "NG": true, "Seeds": true,
 	"Verdict": true, "Concurrency": true, "Adaptive": true,
 	"Dataset.MNISTDir": true, "Train.CheckpointEvery": true,
+	// Axes expand into combinations, each a spec without axes.
+	"Axes": true,
 }
 
 // TestStageKeysCoverConfig perturbs every leaf field of the spec, one at a

@@ -69,15 +69,27 @@ type SparseBasis struct {
 	Point      []float64 `json:"point,omitempty"`
 }
 
+// ResultSchemaVersion is the version of result.json's schema, written as
+// its schema_version (results stored before it was written read as 0).
+const ResultSchemaVersion = 1
+
 // TrialResult is result.json: everything one trial (dataset, ℓ, N_g, seed)
 // measured. Its schema is documented in the README.
 type TrialResult struct {
-	Sweep     string `json:"sweep,omitempty"`
-	Dataset   string `json:"dataset"`
-	NG        int    `json:"ng"`
-	LatentDim int    `json:"latent_dim"`
-	Seed      int    `json:"seed"`
-	Passed    bool   `json:"passed"`
+	// SchemaVersion is ResultSchemaVersion (0 in results stored before it was written).
+	SchemaVersion int `json:"schema_version,omitempty"`
+
+	Sweep string `json:"sweep,omitempty"`
+	// Combo, Hyper and HyperLabel name the trial's hyperparameter
+	// combination when the spec sweeps some (Spec.Axes).
+	Combo      int            `json:"combo,omitempty"`
+	Hyper      map[string]any `json:"hyper,omitempty"`
+	HyperLabel string         `json:"hyper_label,omitempty"`
+	Dataset    string         `json:"dataset"`
+	NG         int            `json:"ng"`
+	LatentDim  int            `json:"latent_dim"`
+	Seed       int            `json:"seed"`
+	Passed     bool           `json:"passed"`
 	// FlowsPassed is true when every criterion but closure passed.
 	FlowsPassed  bool      `json:"flows_passed"`
 	FailedOn     []string  `json:"failed_on"`

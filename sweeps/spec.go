@@ -30,6 +30,10 @@ type Spec struct {
 	Verdict     Verdict    `mapstructure:"verdict" json:"verdict"`
 	Concurrency int        `mapstructure:"concurrency" json:"concurrency"`
 	Adaptive    Adaptive   `mapstructure:"adaptive" json:"adaptive"`
+	// Axes are the hyperparameters swept beside the grid: the spec keys the
+	// file gives a list of values (the fields above hold each axis's first
+	// value). The sweep runs every combination (Combos).
+	Axes []Axis `mapstructure:"-" json:"axes,omitempty"`
 }
 
 // Dataset selects the data: real MNIST digits or an analytic oracle.
@@ -467,6 +471,7 @@ func (s *Spec) Validate() error {
 	if s.Adaptive.Patience < 1 {
 		bad("adaptive.patience", "must be ≥ 1, got %d", s.Adaptive.Patience)
 	}
+	errs = append(errs, s.validateAxes()...)
 	if len(errs) == 0 {
 		return nil
 	}
@@ -527,4 +532,64 @@ func hasDup(xs []int) bool {
 		seen[x] = true
 	}
 	return false
+}
+
+// validateAxes checks the swept keys, the size of the whole grid, and every
+// combination as a spec of its own (its errors name the combination).
+func (s *Spec) validateAxes() []error {
+	if len(s.Axes) == 0 {
+		return nil
+	}
+	var errs []error
+	seen := map[string]bool{}
+	n := 1
+	for _, a := range s.Axes {
+		if err := SweepableKey(a.Key); err != nil {
+			errs = append(errs, &FieldError{Field: a.Key, Msg: "is given a list of values, but " + err.Error()})
+		}
+		if seen[a.Key] {
+			errs = append(errs, &FieldError{Field: a.Key, Msg: "is swept twice"})
+		}
+		seen[a.Key] = true
+		if len(a.Values) == 0 {
+			errs = append(errs, &FieldError{Field: a.Key, Msg: "a swept key needs at least one value"})
+		}
+		n *= max(1, len(a.Values))
+		if n > MaxTrials {
+			break
+		}
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	if trials := n * len(s.LatentDims) * len(s.NG) * len(s.Seeds); trials > MaxTrials {
+		return []error{&FieldError{Field: s.Axes[0].Key, Msg: fmt.Sprintf("the %d combinations of the swept keys × latent_dims × ng × seeds make %d trials, over the bound of %d (MaxTrials)", n, trials, MaxTrials)}}
+	}
+	combos, err := s.Combos()
+	if err != nil {
+		return []error{err}
+	}
+	for _, c := range combos {
+		if err := c.Spec.Validate(); err != nil {
+			var fe *FieldError
+			for _, e := range flatten(err) {
+				if errors.As(e, &fe) {
+					errs = append(errs, &FieldError{Field: fe.Field, Msg: fmt.Sprintf("in the combination %s: %s", c.Label, fe.Msg)})
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// flatten lists the errors an errors.Join holds.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	return []error{err}
 }

@@ -20,6 +20,12 @@ type Level struct {
 type Group struct {
 	Dataset   string `json:"dataset"`
 	LatentDim int    `json:"latent_dim"`
+	// Combo, Hyper and HyperLabel name the hyperparameter combination
+	// of this group when the spec sweeps some: the verdict is per (dataset,
+	// ℓ, combination).
+	Combo      int            `json:"combo,omitempty"`
+	Hyper      map[string]any `json:"hyper,omitempty"`
+	HyperLabel string         `json:"hyper_label,omitempty"`
 	// MaxNG is the largest passing N_g over the whole grid (0: none passed):
 	// success is not monotone in N_g (so(3) has closed subalgebras of
 	// dimension 1 and 3, none of 2).
@@ -39,16 +45,19 @@ type Group struct {
 // verdict: an N_g passes when at least quorum of its seeds pass.
 func Aggregate(results []TrialResult, quorum int) []Group {
 	type gk struct {
-		ds string
-		l  int
+		ds    string
+		l     int
+		combo int
 	}
 	byGroup := map[gk]map[int][]TrialResult{}
+	hyper := map[gk]TrialResult{}
 	var order []gk
 	for _, r := range results {
-		k := gk{r.Dataset, r.LatentDim}
+		k := gk{r.Dataset, r.LatentDim, r.Combo}
 		if byGroup[k] == nil {
 			byGroup[k] = map[int][]TrialResult{}
 			order = append(order, k)
+			hyper[k] = r
 		}
 		byGroup[k][r.NG] = append(byGroup[k][r.NG], r)
 	}
@@ -56,11 +65,15 @@ func Aggregate(results []TrialResult, quorum int) []Group {
 		if order[i].ds != order[j].ds {
 			return order[i].ds < order[j].ds
 		}
-		return order[i].l < order[j].l
+		if order[i].l != order[j].l {
+			return order[i].l < order[j].l
+		}
+		return order[i].combo < order[j].combo
 	})
 	var out []Group
 	for _, k := range order {
-		g := Group{Dataset: k.ds, LatentDim: k.l}
+		h := hyper[k]
+		g := Group{Dataset: k.ds, LatentDim: k.l, Combo: k.combo, Hyper: h.Hyper, HyperLabel: h.HyperLabel}
 		var ngs []int
 		for ng := range byGroup[k] {
 			ngs = append(ngs, ng)
@@ -102,6 +115,14 @@ func Aggregate(results []TrialResult, quorum int) []Group {
 		out = append(out, g)
 	}
 	return out
+}
+
+// hyperSuffix is sep + the group's hyperparameter combination, or "".
+func (g Group) hyperSuffix(sep string) string {
+	if g.HyperLabel == "" {
+		return ""
+	}
+	return sep + g.HyperLabel
 }
 
 // MaxLabel is the verdict in words: "N_g = 3", or "N_g ≥ 3" when the
@@ -184,7 +205,7 @@ func metricValue(m Metrics, name string) float64 {
 func FormatTable(groups []Group) string {
 	var b strings.Builder
 	for _, g := range groups {
-		fmt.Fprintf(&b, "%s  ℓ=%d  maximal closed algebra %s  (distinct flows: %d)\n", g.Dataset, g.LatentDim, g.MaxLabel(), g.MaxNGFlows)
+		fmt.Fprintf(&b, "%s  ℓ=%d%s  maximal closed algebra %s  (distinct flows: %d)\n", g.Dataset, g.LatentDim, g.hyperSuffix("  "), g.MaxLabel(), g.MaxNGFlows)
 		fmt.Fprintf(&b, "  %-5s %-6s %-8s %-10s %-10s %-10s %-10s %s\n", "N_g", "pass", "seeds", "inv_ratio", "ortho_cos2", "norm_dev", "closure", "failed on (per seed)")
 		for _, lv := range g.Levels {
 			mark := "✗"
@@ -208,7 +229,94 @@ func FormatTable(groups []Group) string {
 		}
 		fmt.Fprintf(&b, "  evidence: %s\n\n", g.Evidence)
 	}
+	b.WriteString(FormatCombos(groups))
 	return b.String()
+}
+
+// FormatCombos compares the hyperparameter combinations of each (dataset,
+// ℓ): per combination the success fraction of every N_g and the verdict,
+// the best marked "★" (the largest maximal N_g, then the most distinct
+// flows, then the highest mean success). "" without combinations.
+func FormatCombos(groups []Group) string {
+	type key struct {
+		ds string
+		l  int
+	}
+	var order []key
+	by := map[key][]Group{}
+	for _, g := range groups {
+		if g.HyperLabel == "" {
+			continue
+		}
+		k := key{g.Dataset, g.LatentDim}
+		if by[k] == nil {
+			order = append(order, k)
+		}
+		by[k] = append(by[k], g)
+	}
+	var b strings.Builder
+	for _, k := range order {
+		gs := by[k]
+		var ngs []int
+		seen := map[int]bool{}
+		for _, g := range gs {
+			for _, lv := range g.Levels {
+				if !seen[lv.NG] {
+					seen[lv.NG] = true
+					ngs = append(ngs, lv.NG)
+				}
+			}
+		}
+		sort.Ints(ngs)
+		best := BestCombo(gs)
+		fmt.Fprintf(&b, "%s  ℓ=%d  hyperparameter combinations (success fraction per N_g; ★ best)\n", k.ds, k.l)
+		fmt.Fprintf(&b, "  %-3s %-10s", "", "verdict")
+		for _, ng := range ngs {
+			fmt.Fprintf(&b, " %-7s", fmt.Sprintf("N_g=%d", ng))
+		}
+		b.WriteString(" combination\n")
+		for i, g := range gs {
+			mark := " "
+			if i == best {
+				mark = "★"
+			}
+			fmt.Fprintf(&b, "  %-3s %-10s", mark, g.MaxLabel())
+			for _, ng := range ngs {
+				cell := "–"
+				for _, lv := range g.Levels {
+					if lv.NG == ng {
+						cell = fmt.Sprintf("%.0f%%", 100*lv.SuccessFraction)
+					}
+				}
+				fmt.Fprintf(&b, " %-7s", cell)
+			}
+			fmt.Fprintf(&b, " %s\n", g.HyperLabel)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// BestCombo is the index of the best of one (dataset, ℓ)'s combinations:
+// the largest maximal closed N_g, then the largest number of distinct
+// flows, then the highest mean success fraction, then the first.
+func BestCombo(gs []Group) int {
+	best := -1
+	var bm, bf int
+	var bs float64
+	for i, g := range gs {
+		var s float64
+		for _, lv := range g.Levels {
+			s += lv.SuccessFraction
+		}
+		if len(g.Levels) > 0 {
+			s /= float64(len(g.Levels))
+		}
+		if best < 0 || g.MaxNG > bm || g.MaxNG == bm && (g.MaxNGFlows > bf || g.MaxNGFlows == bf && s > bs) {
+			best, bm, bf, bs = i, g.MaxNG, g.MaxNGFlows, s
+		}
+	}
+	return best
 }
 
 // median returns the per-metric median over trials.

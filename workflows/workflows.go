@@ -57,6 +57,8 @@ const (
 
 // TrialStatus is one trial as the progress query shows it.
 type TrialStatus struct {
+	// Combo is the hyperparameter combination's index (Spec.Combos).
+	Combo    int      `json:"combo,omitempty"`
 	Latent   int      `json:"latent"`
 	NG       int      `json:"ng"`
 	Seed     int      `json:"seed"`
@@ -79,7 +81,7 @@ type Progress struct {
 func (p *Progress) update(s TrialStatus) {
 	for i := range p.Trials {
 		t := &p.Trials[i]
-		if t.Latent == s.Latent && t.NG == s.NG && t.Seed == s.Seed {
+		if t.Latent == s.Latent && t.NG == s.NG && t.Seed == s.Seed && t.Combo == s.Combo {
 			*t = s
 			return
 		}
@@ -130,14 +132,35 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 	if err := spec.Validate(); err != nil {
 		return SweepOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidSpec", nil)
 	}
+	combos, err := spec.Combos()
+	if err != nil {
+		return SweepOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidSpec", nil)
+	}
+	// runs are the hyperparameter combinations, each a concrete spec; a
+	// spec without axes is one run with no combination (its inputs and
+	// child IDs are those of sweeps recorded before axes existed).
+	type comboRun struct {
+		spec  sweeps.Spec
+		combo *sweeps.Combo
+	}
+	var runs []comboRun
+	for i := range combos {
+		r := comboRun{spec: combos[i].Spec}
+		if len(spec.Axes) > 0 {
+			r.combo = &combos[i]
+		}
+		runs = append(runs, r)
+	}
 	prog := &Progress{SweepID: in.SweepID, Phase: "running"}
-	for _, l := range spec.LatentDims {
-		for _, seed := range spec.Seeds {
-			for _, ng := range spec.NG {
-				if spec.Adaptive.Enabled && ng != slices.Min(spec.NG) {
-					continue
+	for _, cr := range runs {
+		for _, l := range spec.LatentDims {
+			for _, seed := range spec.Seeds {
+				for _, ng := range spec.NG {
+					if spec.Adaptive.Enabled && ng != slices.Min(spec.NG) {
+						continue
+					}
+					prog.update(TrialStatus{Combo: cr.combo.OrZero().Index, Latent: l, NG: ng, Seed: seed, Stage: StagePending})
 				}
-				prog.update(TrialStatus{Latent: l, NG: ng, Seed: seed, Stage: StagePending})
 			}
 		}
 	}
@@ -157,7 +180,7 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 
 	sem := workflow.NewSemaphore(ctx, int64(spec.Concurrency))
 	var failed []TrialStatus
-	runLevel := func(latents []int, ngs []int) (map[int][]sweeps.TrialResult, error) {
+	runLevel := func(ctx workflow.Context, cr comboRun, latents []int, ngs []int) (map[int][]sweeps.TrialResult, error) {
 		results := map[int][]sweeps.TrialResult{}
 		wg := workflow.NewWaitGroup(ctx)
 		var firstErr error
@@ -173,6 +196,9 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 					}
 					defer sem.Release(1)
 					id := childID(in.SweepID, l, seed, ngs)
+					if cr.combo != nil {
+						id = childID(in.SweepID+fmt.Sprintf("/h%d", cr.combo.Index), l, seed, ngs)
+					}
 					cctx := workflow.WithChildOptions(gctx, workflow.ChildWorkflowOptions{
 						WorkflowID:          id,
 						TaskQueue:           TaskQueue,
@@ -181,8 +207,8 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 					})
 					var out LatentOutput
 					err := workflow.ExecuteChildWorkflow(cctx, LatentWorkflow, LatentInput{
-						SweepID: in.SweepID, Spec: spec, Latent: l, Seed: seed, NGs: ngs,
-						ParentID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+						SweepID: in.SweepID, Spec: cr.spec, Latent: l, Seed: seed, NGs: ngs,
+						ParentID: workflow.GetInfo(ctx).WorkflowExecution.ID, Combo: cr.combo,
 					}).Get(gctx, &out)
 					if err != nil {
 						if firstErr == nil {
@@ -199,12 +225,36 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 		return results, firstErr
 	}
 
-	if !spec.Adaptive.Enabled {
-		if _, err := runLevel(spec.LatentDims, sortedCopy(spec.NG)); err != nil {
+	runCombo := func(cctx workflow.Context, cr comboRun) error {
+		if !cr.spec.Adaptive.Enabled {
+			_, err := runLevel(cctx, cr, cr.spec.LatentDims, sortedCopy(cr.spec.NG))
+			return err
+		}
+		return runAdaptive(cctx, &cr.spec, cr.combo.OrZero().Index, prog, func(ls, ngs []int) (map[int][]sweeps.TrialResult, error) {
+			return runLevel(cctx, cr, ls, ngs)
+		})
+	}
+	if len(runs) == 1 {
+		if err := runCombo(ctx, runs[0]); err != nil {
 			return SweepOutput{}, err
 		}
-	} else if err := runAdaptive(ctx, &spec, prog, runLevel); err != nil {
-		return SweepOutput{}, err
+	} else {
+		// The combinations run side by side, sharing the concurrency bound.
+		wg := workflow.NewWaitGroup(ctx)
+		var firstErr error
+		for _, cr := range runs {
+			wg.Add(1)
+			workflow.Go(ctx, func(gctx workflow.Context) {
+				defer wg.Done()
+				if err := runCombo(gctx, cr); err != nil && firstErr == nil {
+					firstErr = err
+				}
+			})
+		}
+		wg.Wait(ctx)
+		if firstErr != nil {
+			return SweepOutput{}, firstErr
+		}
 	}
 
 	prog.Phase = "aggregating"
@@ -236,7 +286,7 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 // failed levels; while levels pass past the spec's largest N_g, it extends
 // up to max_ng. Since version adaptive-flows a level whose trials pass the
 // flow criteria (all but closure) keeps the ascent going too.
-func runAdaptive(ctx workflow.Context, spec *sweeps.Spec, prog *Progress, runLevel func([]int, []int) (map[int][]sweeps.TrialResult, error)) error {
+func runAdaptive(ctx workflow.Context, spec *sweeps.Spec, combo int, prog *Progress, runLevel func([]int, []int) (map[int][]sweeps.TrialResult, error)) error {
 	flows := workflow.GetVersion(ctx, "adaptive-flows", workflow.DefaultVersion, 1) == 1
 	a := sweeps.NewAscent(spec, flows)
 	for {
@@ -246,7 +296,7 @@ func runAdaptive(ctx workflow.Context, spec *sweeps.Spec, prog *Progress, runLev
 		}
 		for _, l := range ls {
 			for _, seed := range spec.Seeds {
-				prog.update(TrialStatus{Latent: l, NG: ng, Seed: seed, Stage: StagePending})
+				prog.update(TrialStatus{Combo: combo, Latent: l, NG: ng, Seed: seed, Stage: StagePending})
 			}
 		}
 		res, err := runLevel(ls, []int{ng})
@@ -279,6 +329,9 @@ type LatentInput struct {
 	Seed     int
 	NGs      []int
 	ParentID string
+	// Combo is the hyperparameter combination Spec is the concrete spec of
+	// (nil when the sweep has no axes).
+	Combo *sweeps.Combo `json:",omitempty"`
 }
 
 // LatentOutput holds the results of the trials that finished and the
@@ -313,10 +366,11 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 			_ = f.Get(rctx, nil)
 		}
 	}
-	trial := func(ng int) sweeps.Trial { return sweeps.Trial{Latent: in.Latent, NG: ng, Seed: in.Seed} }
+	ci := in.Combo.OrZero().Index
+	trial := func(ng int) sweeps.Trial { return sweeps.Trial{Latent: in.Latent, NG: ng, Seed: in.Seed, Combo: ci} }
 	var out LatentOutput
 	for _, ng := range in.NGs {
-		report(ctx, TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StagePreparing})
+		report(ctx, TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StagePreparing})
 	}
 	var prep activities.PrepareOutput
 	if err := workflow.ExecuteActivity(trainOptions(ctx), a.PrepareLatent, activities.PrepareInput{Spec: in.Spec, Latent: in.Latent, Seed: in.Seed}).Get(ctx, &prep); err != nil {
@@ -324,7 +378,7 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 			return out, err
 		}
 		for _, ng := range in.NGs {
-			s := TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageFailed, Error: err.Error()}
+			s := TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageFailed, Error: err.Error()}
 			report(ctx, s)
 			out.Failed = append(out.Failed, s)
 		}
@@ -340,13 +394,13 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 		wg.Add(1)
 		workflow.Go(ctx, func(gctx workflow.Context) {
 			defer wg.Done()
-			ti := activities.TrialInput{SweepID: in.SweepID, Spec: in.Spec, Trial: trial(ng)}
-			report(gctx, TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageTraining})
+			ti := activities.TrialInput{SweepID: in.SweepID, Spec: in.Spec, Trial: trial(ng), Combo: in.Combo}
+			report(gctx, TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageTraining})
 			var tr activities.TrainOutput
 			err := workflow.ExecuteActivity(trainOptions(gctx), a.TrainGenerators, ti).Get(gctx, &tr)
 			var res sweeps.TrialResult
 			if err == nil {
-				report(gctx, TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageAnalysing, Worker: tr.Worker})
+				report(gctx, TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageAnalysing, Worker: tr.Worker})
 				ti.Known = append(append([]sweeps.StageRun(nil), prep.Stages...), tr.Stage)
 				err = workflow.ExecuteActivity(analysisOptions(gctx), a.AnalyzeClosure, ti).Get(gctx, &res)
 			}
@@ -355,13 +409,13 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 					canceled = err
 					return
 				}
-				s := TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageFailed, Error: err.Error()}
+				s := TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageFailed, Error: err.Error()}
 				report(gctx, s)
 				out.Failed = append(out.Failed, s)
 				return
 			}
 			passed := res.Passed
-			report(gctx, TrialStatus{Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageDone, Passed: &passed, FailedOn: res.FailedOn, Worker: res.Worker})
+			report(gctx, TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageDone, Passed: &passed, FailedOn: res.FailedOn, Worker: res.Worker})
 			results[i] = &res
 		})
 	}

@@ -77,14 +77,21 @@ finished and resume what was interrupted.`,
 					}
 				})
 			}
+			combos, err := spec.Combos()
+			if err != nil {
+				return err
+			}
 			if spec.Dataset.Kind == "mnist" {
 				// φ, the report's pixel-space judge, depends on the seed
-				// only: train it once per seed before the (ℓ, seed) groups
-				// fan out, so two groups never train the same φ.
-				for _, seed := range spec.Seeds {
-					r := progress(fmt.Sprintf("seed=%d", seed))
-					if _, _, _, err := r.PixelClassifier(ctx, spec, sweeps.Trial{Latent: spec.LatentDims[0], Seed: seed}); err != nil {
-						return fmt.Errorf("pixel classifier of seed %d: %w (finished stages are kept in %s; run again to resume)", seed, err, out)
+				// (and its own settings) only: train it once per seed before
+				// the (ℓ, seed) groups fan out, so two groups never train the
+				// same φ.
+				for _, c := range combos {
+					for _, seed := range spec.Seeds {
+						r := progress(fmt.Sprintf("seed=%d", seed))
+						if _, _, _, err := r.PixelClassifier(ctx, &c.Spec, sweeps.Trial{Latent: spec.LatentDims[0], Seed: seed}); err != nil {
+							return fmt.Errorf("pixel classifier of seed %d: %w (finished stages are kept in %s; run again to resume)", seed, err, out)
+						}
 					}
 				}
 			}
@@ -92,12 +99,17 @@ finished and resume what was interrupted.`,
 			// latents. Trials of one (ℓ, seed) share the autoencoder and
 			// oracle: each group runs its N_g in order, so the first trains
 			// them and the others reuse them; groups run in parallel.
-			runLevel := func(latents, ngs []int) (map[int][]sweeps.TrialResult, error) {
-				type group struct{ latent, seed int }
+			runLevel := func(cs []sweeps.Combo, latents, ngs []int) (map[int][]sweeps.TrialResult, error) {
+				type group struct {
+					combo        sweeps.Combo
+					latent, seed int
+				}
 				var groups []group
-				for _, l := range latents {
-					for _, seed := range spec.Seeds {
-						groups = append(groups, group{l, seed})
+				for _, c := range cs {
+					for _, l := range latents {
+						for _, seed := range spec.Seeds {
+							groups = append(groups, group{c, l, seed})
+						}
 					}
 				}
 				results := make([][]*sweeps.TrialResult, len(groups))
@@ -110,14 +122,18 @@ finished and resume what was interrupted.`,
 						defer wg.Done()
 						sem <- struct{}{}
 						defer func() { <-sem }()
-						r := progress(fmt.Sprintf("ℓ=%d seed=%d", g.latent, g.seed))
+						label := fmt.Sprintf("ℓ=%d seed=%d", g.latent, g.seed)
+						if g.combo.Label != "" {
+							label = g.combo.Label + " " + label
+						}
+						r := progress(label)
 						for _, ng := range ngs {
 							if ctx.Err() != nil {
 								errs[gi] = ctx.Err()
 								return
 							}
-							t := sweeps.Trial{Latent: g.latent, NG: ng, Seed: g.seed}
-							res, err := r.RunTrial(ctx, spec, t, pipeline.Out{Sweep: spec.Name, Key: "results/" + sweeps.ResultFile(t)})
+							t := sweeps.Trial{Latent: g.latent, NG: ng, Seed: g.seed, Combo: g.combo.Index}
+							res, err := r.RunTrial(ctx, &g.combo.Spec, t, pipeline.Out{Sweep: spec.Name, Key: "results/" + sweeps.ResultFile(t), Combo: g.combo})
 							if err != nil {
 								errs[gi] = errors.Join(errs[gi], fmt.Errorf("trial ℓ=%d N_g=%d seed=%d: %w", t.Latent, t.NG, t.Seed, err))
 								continue
@@ -131,7 +147,7 @@ finished and resume what was interrupted.`,
 								}
 							}
 							mu.Lock()
-							fmt.Fprintf(w, "trial ℓ=%d N_g=%d seed=%d %s\n", t.Latent, t.NG, t.Seed, status)
+							fmt.Fprintf(w, "trial %sℓ=%d N_g=%d seed=%d %s\n", comboPrefix(g.combo), t.Latent, t.NG, t.Seed, status)
 							mu.Unlock()
 						}
 					}()
@@ -150,22 +166,25 @@ finished and resume what was interrupted.`,
 				return byLatent, nil
 			}
 			if !spec.Adaptive.Enabled {
-				if _, err := runLevel(spec.LatentDims, slices.Sorted(slices.Values(spec.NG))); err != nil {
+				if _, err := runLevel(combos, spec.LatentDims, slices.Sorted(slices.Values(spec.NG))); err != nil {
 					return err
 				}
 			} else {
-				a := sweeps.NewAscent(spec, true)
-				for {
-					ng, ls := a.Level()
-					if len(ls) == 0 {
-						break
+				// Each combination ascends on its own (as on Temporal).
+				for _, c := range combos {
+					a := sweeps.NewAscent(&c.Spec, true)
+					for {
+						ng, ls := a.Level()
+						if len(ls) == 0 {
+							break
+						}
+						fmt.Fprintf(w, "adaptive: %sN_g = %d on ℓ = %v\n", comboPrefix(c), ng, ls)
+						res, err := runLevel([]sweeps.Combo{c}, ls, []int{ng})
+						if err != nil {
+							return err
+						}
+						a.Record(res)
 					}
-					fmt.Fprintf(w, "adaptive: N_g = %d on ℓ = %v\n", ng, ls)
-					res, err := runLevel(ls, []int{ng})
-					if err != nil {
-						return err
-					}
-					a.Record(res)
 				}
 			}
 			rep := sweeps.NewVerdictDoc(spec.Name, *spec, done)
@@ -203,4 +222,12 @@ func eventText(e pipeline.Event) string {
 		return e.Message
 	}
 	return fmt.Sprintf("epoch %d/%d %s", e.Epoch, e.Epochs, lossText(e.Losses))
+}
+
+// comboPrefix is "<label>: " for a hyperparameter combination, "" without.
+func comboPrefix(c sweeps.Combo) string {
+	if c.Label == "" {
+		return ""
+	}
+	return c.Label + ": "
 }

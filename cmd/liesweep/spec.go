@@ -118,6 +118,7 @@ func decodeSpec(raw []byte, spec *sweeps.Spec) error {
 	if len(doc.Content) == 1 {
 		d.value(doc.Content[0], reflect.ValueOf(spec).Elem(), "", 0)
 	}
+	spec.Axes = d.axes
 	if len(d.errs) == 0 {
 		return nil
 	}
@@ -129,6 +130,7 @@ func decodeSpec(raw []byte, spec *sweeps.Spec) error {
 }
 
 type specDecoder struct {
+	axes    []sweeps.Axis
 	errs    []error
 	dropped int
 	visits  int
@@ -167,6 +169,10 @@ func (d *specDecoder) value(n *yaml.Node, v reflect.Value, path string, depth in
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // keep the default
+	}
+	if vals, ok := axisValues(n, v); ok {
+		d.axis(vals, v, path, depth)
+		return
 	}
 	switch v.Kind() {
 	case reflect.Struct:
@@ -224,6 +230,59 @@ func (d *specDecoder) value(n *yaml.Node, v reflect.Value, path string, depth in
 	default:
 		panic(fmt.Sprintf("liesweep: spec field %s has unsupported type %s", path, v.Type()))
 	}
+}
+
+// axisValues returns the values of a swept key: a list given to a scalar
+// key (`lr: [1.0e-3, 3.0e-3]`), W&B's form (`lr: {values: [...]}`), or a
+// list of lists given to generator.hidden.
+func axisValues(n *yaml.Node, v reflect.Value) ([]*yaml.Node, bool) {
+	if n.Kind == yaml.MappingNode && len(n.Content) == 2 && n.Content[0].Value == "values" && n.Content[1].Kind == yaml.SequenceNode {
+		return n.Content[1].Content, true
+	}
+	if n.Kind != yaml.SequenceNode {
+		return nil, false
+	}
+	switch v.Kind() {
+	case reflect.Int, reflect.Float64, reflect.String, reflect.Bool:
+		return n.Content, true
+	case reflect.Slice:
+		if len(n.Content) > 0 && n.Content[0].Kind == yaml.SequenceNode {
+			return n.Content, true
+		}
+	}
+	return nil, false
+}
+
+// axis decodes the values of a swept key, sets the field to the first and
+// records the axis.
+func (d *specDecoder) axis(vals []*yaml.Node, v reflect.Value, path string, depth int) {
+	if err := sweeps.SweepableKey(path); err != nil {
+		d.bad(vals0(vals), path, "is given a list of values, but %v", err)
+		return
+	}
+	if len(vals) == 0 {
+		d.bad(vals0(vals), path, "a swept key needs at least one value")
+		return
+	}
+	a := sweeps.Axis{Key: path}
+	for i, e := range vals {
+		tmp := reflect.New(v.Type()).Elem()
+		before := len(d.errs)
+		d.value(e, tmp, fmt.Sprintf("%s[%d]", path, i), depth)
+		if len(d.errs) > before {
+			return
+		}
+		a.Values = append(a.Values, tmp.Interface())
+	}
+	v.Set(reflect.ValueOf(a.Values[0]))
+	d.axes = append(d.axes, a)
+}
+
+func vals0(vals []*yaml.Node) *yaml.Node {
+	if len(vals) > 0 {
+		return vals[0]
+	}
+	return &yaml.Node{}
 }
 
 // scalar reports whether n is a scalar with the tag want, and reports the

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,7 +34,24 @@ func newValidateCmd() *cobra.Command {
 			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			enc.SetIndent("", "  ")
-			return enc.Encode(s)
+			if err := enc.Encode(s); err != nil {
+				return err
+			}
+			trials, stages, err := s.GridSize()
+			if err != nil {
+				return err
+			}
+			combos := 1
+			for _, a := range s.Axes {
+				combos *= len(a.Values)
+			}
+			what := "trials"
+			if s.Adaptive.Enabled {
+				what = "trials on the first adaptive level (more while levels pass)"
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "valid: %d hyperparameter combination(s) × %d latent dim(s) × %d N_g × %d seed(s): %d %s, %d distinct stages\n",
+				combos, len(s.LatentDims), len(s.NG), len(s.Seeds), trials, what, stages)
+			return nil
 		},
 	}
 }
@@ -108,18 +126,38 @@ It exits 0 whether the trial passed or failed the verdict thresholds.`,
 }
 
 // writeTrialOutputs copies the trial's weights beside its result.json as
-// <stage>.safetensors, for users who want the files without the store layout.
+// <stage>.safetensors, for users who want the files without the store
+// layout, and writes the generators' loss history as losses.jsonl (one
+// {"epoch": e, "<term>": value, …} per line; none for generators stored
+// before liesweep kept their history). An artifact the trial names but
+// did not produce is skipped: `train` never trains the pixel classifier φ,
+// which only reports use (`liesweep run` and sweeps train it).
 func writeTrialOutputs(ctx context.Context, out string, store *filestore.Store, res *sweeps.TrialResult) error {
 	for stage, key := range res.Artifacts {
 		if !strings.HasSuffix(key, ".safetensors") {
 			continue
 		}
 		b, err := store.Get(ctx, key)
+		if errors.Is(err, sweeps.ErrNotFound) {
+			continue
+		}
 		if err != nil {
 			return err
 		}
 		if err := os.WriteFile(filepath.Join(out, stage+".safetensors"), b, 0o644); err != nil {
 			return err
+		}
+		if stage != sweeps.StageGenerators {
+			continue
+		}
+		h, err := pipeline.WeightsHistory(b)
+		if err != nil {
+			return fmt.Errorf("loss history of %s: %w", key, err)
+		}
+		if h != nil {
+			if err := os.WriteFile(filepath.Join(out, "losses.jsonl"), pipeline.HistoryJSONL(h), 0o644); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
