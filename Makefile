@@ -122,3 +122,8 @@ fuzz: data ## run each fuzz target for FUZZTIME (default 10s); a crash leaves it
 	$(GO) test -run '^$$' -fuzz '^FuzzSpecYAML$$' -fuzztime $(FUZZTIME) ./cmd/liesweep
 	$(GO) test -run '^$$' -fuzz '^FuzzIDX$$' -fuzztime $(FUZZTIME) ./datasets
 	$(GO) test -run '^$$' -fuzz '^FuzzResultJSON$$' -fuzztime $(FUZZTIME) ./sweeps
+
+.PHONY: schema
+schema: ## docs/spec.schema.json and docs/spec-reference.md from the spec's Go types (sweeps/schema.go); TestSchemaUpToDate fails when they are stale
+	$(GO) run ./cmd/liesweep schema > docs/spec.schema.json.tmp && mv docs/spec.schema.json.tmp docs/spec.schema.json
+	$(GO) run ./cmd/liesweep schema --reference > docs/spec-reference.md.tmp && mv docs/spec-reference.md.tmp docs/spec-reference.md

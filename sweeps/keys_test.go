@@ -113,3 +113,20 @@ func TestValidateID(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateAxes: every value of a swept key is validated, and an
+// invalid one is reported with its combination.
+func TestValidateAxes(t *testing.T) {
+	s := DefaultSpec()
+	s.Dataset = Dataset{Kind: "analytic", Oracle: "norm", Dim: 2, Samples: 10}
+	s.Normalize()
+	s.Axes = []Axis{{Key: "train.lr", Values: []any{1e-3, -1.0}}, {Key: "generator.kind", Values: []any{"mlp", "cnn"}}}
+	err := s.Validate()
+	if err == nil || !strings.Contains(err.Error(), "train.lr=-1") || !strings.Contains(err.Error(), `"cnn"`) {
+		t.Errorf("got %v, want the bad lr and the bad kind reported with their combinations", err)
+	}
+	s.Axes = []Axis{{Key: "dataset.dim", Values: []any{2.0, 3.0}}}
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "cannot be swept") && !strings.Contains(err.Error(), "only keys of") {
+		t.Errorf("dataset.dim was accepted as an axis: %v", err)
+	}
+}

@@ -584,6 +584,9 @@ func (s *Spec) validateAxes() []error {
 
 // flatten lists the errors an errors.Join holds.
 func flatten(err error) []error {
+	if _, ok := err.(*FieldError); ok {
+		return []error{err}
+	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		var out []error
 		for _, e := range j.Unwrap() {
