@@ -1,7 +1,9 @@
 package main
 
 import (
+	"encoding/base64"
 	"fmt"
+	"os"
 
 	"github.com/hashicorp/nomad/api"
 	"strings"
@@ -46,14 +48,54 @@ func newInfraCmd() *cobra.Command {
 			"LIESWEEP_TEMPORAL_NAMESPACE": cfg.Temporal.Namespace,
 			"LIESWEEP_S3_ENDPOINT":        cfg.S3.Endpoint,
 			"LIESWEEP_S3_BUCKET":          cfg.S3.Bucket,
-			"LIESWEEP_S3_SECURE":          fmt.Sprint(cfg.S3.Secure),
+			"LIESWEEP_S3_SECURE":          cfg.S3.Secure,
 		}
 		if cfg.S3.Region != "" {
 			j.Env["LIESWEEP_S3_REGION"] = cfg.S3.Region
 		}
-		j.Secrets = map[string]string{"LIESWEEP_S3_ACCESS_KEY": cfg.S3.AccessKey, "LIESWEEP_S3_SECRET_KEY": cfg.S3.SecretKey}
-		if cfg.Temporal.APIKey != "" {
-			j.Secrets["LIESWEEP_TEMPORAL_API_KEY"] = cfg.Temporal.APIKey
+		j.Secrets = map[string]string{}
+		for k, v := range map[string]string{"LIESWEEP_S3_ACCESS_KEY": cfg.S3.AccessKey, "LIESWEEP_S3_SECRET_KEY": cfg.S3.SecretKey,
+			"LIESWEEP_S3_SESSION_TOKEN": cfg.S3.SessionToken, "LIESWEEP_TEMPORAL_API_KEY": cfg.Temporal.APIKey} {
+			if v != "" {
+				j.Secrets[k] = v
+			}
+		}
+		// Temporal's TLS reaches the workers too: the switch and server name
+		// in the job, the certificates (base64 PEM) with the secrets, in
+		// Nomad Variables — never in the job text.
+		tc, err := cfg.Temporal.TLSConfig()
+		if err != nil {
+			return j, err
+		}
+		if tc != nil {
+			j.Env["LIESWEEP_TEMPORAL_TLS"] = "true"
+			if cfg.Temporal.TLSServerName != "" {
+				j.Env["LIESWEEP_TEMPORAL_TLS_SERVER_NAME"] = cfg.Temporal.TLSServerName
+			}
+			for env, f := range map[string][2]string{
+				"LIESWEEP_TEMPORAL_TLS_CERT_DATA": {cfg.Temporal.TLSCert, cfg.Temporal.TLSCertData},
+				"LIESWEEP_TEMPORAL_TLS_KEY_DATA":  {cfg.Temporal.TLSKey, cfg.Temporal.TLSKeyData},
+				"LIESWEEP_TEMPORAL_TLS_CA_DATA":   {cfg.Temporal.TLSCA, cfg.Temporal.TLSCAData},
+			} {
+				data := f[1]
+				if data == "" && f[0] != "" {
+					b, err := os.ReadFile(f[0])
+					if err != nil {
+						return j, fmt.Errorf("read %s for the workers: %w", f[0], err)
+					}
+					data = base64.StdEncoding.EncodeToString(b)
+				}
+				if data != "" {
+					j.Secrets[env] = data
+				}
+			}
+		}
+		if cfg.S3.CACert != "" {
+			b, err := os.ReadFile(cfg.S3.CACert)
+			if err != nil {
+				return j, fmt.Errorf("read s3.ca_cert for the workers: %w", err)
+			}
+			j.Secrets["LIESWEEP_S3_CA_CERT_DATA"] = base64.StdEncoding.EncodeToString(b)
 		}
 		for _, c := range constraints {
 			parts := strings.Fields(c)
@@ -137,6 +179,9 @@ func newInfraCmd() *cobra.Command {
 			rows, err := nomad.Status(c, jc.Name)
 			if err != nil {
 				return err
+			}
+			if jsonOutput(cmd) {
+				return printJSON(cmd, rows)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%-10s %-20s %-10s %-8s %-8s %s\n", "ALLOC", "NODE", "STATUS", "DESIRED", "HEALTHY", "QUEUES")
 			for _, r := range rows {

@@ -217,18 +217,42 @@ func (s *Stack) Down() error {
 
 // Status describes the stack in one line per server.
 func (s *Stack) Status(ctx context.Context) string {
-	t, m := s.Ready(ctx)
-	line := func(name, addr string, pid int, ok bool) string {
-		st := "down"
-		if ok {
-			st = "ready"
-		} else if pid > 0 && syscall.Kill(pid, 0) == nil {
-			st = "starting or unhealthy"
+	var b strings.Builder
+	for _, st := range s.ServerStatus(ctx) {
+		fmt.Fprintf(&b, "%-9s %-22s pid %-7d %s", st.Name, st.Address, st.PID, st.State)
+		if st.UI != "" {
+			b.WriteString("  (Web UI " + st.UI + ")")
 		}
-		return fmt.Sprintf("%-9s %-22s pid %-7d %s", name, addr, pid, st)
+		b.WriteString("\n")
 	}
-	return line("temporal", s.TemporalAddress(), s.pid("temporal"), t) + "  (Web UI " + s.UIAddress() + ")\n" +
-		line("minio", s.MinIOAddress(), s.pid("minio"), m) + "\n"
+	return b.String()
+}
+
+// ServerState is one server of the local stack as `dev status` shows it.
+type ServerState struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	PID     int    `json:"pid"`
+	State   string `json:"state"` // ready | starting or unhealthy | down
+	UI      string `json:"ui,omitempty"`
+}
+
+// ServerStatus reports whether each server is up.
+func (s *Stack) ServerStatus(ctx context.Context) []ServerState {
+	t, m := s.Ready(ctx)
+	state := func(pid int, ok bool) string {
+		switch {
+		case ok:
+			return "ready"
+		case pid > 0 && syscall.Kill(pid, 0) == nil:
+			return "starting or unhealthy"
+		}
+		return "down"
+	}
+	return []ServerState{
+		{Name: "temporal", Address: s.TemporalAddress(), PID: s.pid("temporal"), State: state(s.pid("temporal"), t), UI: s.UIAddress()},
+		{Name: "minio", Address: s.MinIOAddress(), PID: s.pid("minio"), State: state(s.pid("minio"), m)},
+	}
 }
 
 type nopLogger struct{}

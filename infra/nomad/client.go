@@ -133,12 +133,12 @@ func Deploy(c *api.Client, cfg JobConfig, job *api.Job) (string, error) {
 
 // AllocStatus is one worker allocation.
 type AllocStatus struct {
-	ID      string
-	Node    string
-	Status  string
-	Desired string
-	Healthy string
-	Queues  string
+	ID      string `json:"id"`
+	Node    string `json:"node"`
+	Status  string `json:"status"`
+	Desired string `json:"desired"`
+	Healthy string `json:"healthy"`
+	Queues  string `json:"queues"`
 }
 
 // Status lists the job's allocations.

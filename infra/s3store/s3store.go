@@ -5,10 +5,13 @@ package s3store
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 
@@ -21,12 +24,20 @@ var _ sweeps.ArtifactStore = (*Store)(nil)
 
 // Config locates the bucket. Secrets are never printed: String() omits them.
 type Config struct {
-	Endpoint  string // host:port or URL
-	AccessKey string
-	SecretKey string
-	Bucket    string
-	Region    string
-	Secure    bool // https
+	Endpoint     string // host:port or URL
+	AccessKey    string
+	SecretKey    string
+	SessionToken string
+	// Chain, with no static keys, takes credentials from the standard
+	// chain: AWS_* and MINIO_* variables, ~/.aws/credentials, IAM.
+	Chain  bool
+	Bucket string
+	Region string
+	Secure bool // https
+	// CACert is a PEM file of extra root CAs for https; CAPEM the same
+	// given as bytes.
+	CACert string
+	CAPEM  []byte
 }
 
 func (c Config) String() string {
@@ -57,12 +68,36 @@ func New(cfg Config) (*Store, error) {
 	if ep == "" || cfg.Bucket == "" {
 		return nil, fmt.Errorf("s3 store: endpoint and bucket are required (LIESWEEP_S3_ENDPOINT, LIESWEEP_S3_BUCKET)")
 	}
-	cl, err := minio.New(ep, &minio.Options{
-		Creds:        credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
-		Secure:       cfg.Secure,
-		Region:       cfg.Region,
-		BucketLookup: minio.BucketLookupPath,
-	})
+	creds := credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, cfg.SessionToken)
+	if cfg.Chain && cfg.AccessKey == "" {
+		creds = credentials.NewChainCredentials([]credentials.Provider{
+			&credentials.EnvAWS{}, &credentials.EnvMinio{}, &credentials.FileAWSCredentials{}, &credentials.IAM{},
+		})
+	}
+	opts := &minio.Options{Creds: creds, Secure: cfg.Secure, Region: cfg.Region, BucketLookup: minio.BucketLookupPath}
+	if cfg.CACert != "" || len(cfg.CAPEM) > 0 {
+		pem := cfg.CAPEM
+		if cfg.CACert != "" {
+			var err error
+			if pem, err = os.ReadFile(cfg.CACert); err != nil {
+				return nil, fmt.Errorf("s3 store: read s3.ca_cert: %w", err)
+			}
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("s3 store: s3.ca_cert %s holds no PEM certificate", cfg.CACert)
+		}
+		tr, err := minio.DefaultTransport(cfg.Secure)
+		if err != nil {
+			return nil, err
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		opts.Transport = tr
+	}
+	cl, err := minio.New(ep, opts)
 	if err != nil {
 		return nil, fmt.Errorf("s3 store %s: %w", cfg, err)
 	}
