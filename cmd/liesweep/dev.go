@@ -73,6 +73,9 @@ func newDevCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if jsonOutput(cmd) {
+				return printJSON(cmd, s.ServerStatus(cmd.Context()))
+			}
 			fmt.Fprint(cmd.OutOrStdout(), s.Status(cmd.Context()))
 			return nil
 		},

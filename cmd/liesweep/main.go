@@ -4,27 +4,157 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
 
+	"github.com/liesweep/liesweep/infra"
+	"github.com/liesweep/liesweep/models"
+	"github.com/liesweep/liesweep/sweeps"
 	"github.com/spf13/cobra"
 )
 
-func main() {
-	if err := newRootCmd().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "liesweep:", err)
-		os.Exit(1)
+// Exit statuses (documented in the README's Commands section).
+const (
+	exitError   = 1   // anything else: a failed training, a corrupt artifact, …
+	exitUsage   = 2   // bad flags or arguments, an invalid spec or sweep id
+	exitInfra   = 3   // Temporal, the S3 store or Nomad could not be reached
+	exitVerdict = 4   // --fail-on-verdict and the verdict failed
+	exitSignal  = 130 // interrupted (Ctrl-C, SIGTERM); run the command again to resume
+)
+
+// usageError marks a mistake in the command line.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// errVerdict is returned under --fail-on-verdict when the verdict failed.
+var errVerdict = errors.New("the verdict failed")
+
+// exitCode maps an error to the process's exit status.
+func exitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errVerdict):
+		return exitVerdict
+	case errors.As(err, &ue), errors.Is(err, sweeps.ErrInvalidSpec),
+		strings.HasPrefix(err.Error(), "unknown command"), strings.HasPrefix(err.Error(), "unknown flag"),
+		strings.HasPrefix(err.Error(), "unknown shorthand flag"), strings.Contains(err.Error(), "required flag"):
+		return exitUsage
+	case errors.Is(err, infra.ErrUnreachable), strings.Contains(err.Error(), "is unreachable"):
+		return exitInfra
+	case errors.Is(err, context.Canceled):
+		return exitSignal
 	}
+	return exitError
+}
+
+func main() {
+	err := newRootCmd().Execute()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "liesweep:", err)
+	}
+	os.Exit(exitCode(err))
+}
+
+// version is the module version and VCS revision the binary was built
+// from, with the BLAS it links.
+func version() string {
+	v, rev, dirty := "(devel)", "", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
+		rev += "+modified"
+	}
+	if rev != "" {
+		v += " (commit " + rev + ")"
+	}
+	return fmt.Sprintf("%s, %s, BLAS %s, %s/%s", v, runtime.Version(), models.BLAS, runtime.GOOS, runtime.GOARCH)
 }
 
 func newRootCmd() *cobra.Command {
+	var (
+		logLevel string
+		verbose  bool
+	)
 	root := &cobra.Command{
 		Use:           "liesweep",
 		Short:         "Find the symmetry algebra of a dataset with oracle-preserving latent flows",
+		Version:       version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Example: `  liesweep train --spec examples/so4.yaml --ng 6 --seed 1 --out out/so4   # one trial, no server
+  liesweep run --spec examples/so3.yaml --out out/so3                     # a whole sweep, no server
+  liesweep dev up && liesweep worker &                                    # the local stack
+  liesweep sweep start --spec examples/so3.yaml --wait                    # a sweep on Temporal`,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if verbose && !cmd.Flags().Changed("log-level") {
+				logLevel = "info"
+			}
+			if err := infra.SetLogLevel(logLevel); err != nil {
+				return usageError{err}
+			}
+			if o := outputFormat(cmd); o != "text" && o != "json" {
+				return usageError{fmt.Errorf("-o %s: want text or json", o)}
+			}
+			return nil
+		},
 	}
+	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log level of the Temporal SDK and workers: debug, info, warn, error")
+	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log at info level (--log-level info)")
+	root.PersistentFlags().StringP("output", "o", "text", "output format of read commands: text or json")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newTrainCmd(), newRunCmd(), newValidateCmd(), newSweepCmd(), newWorkerCmd(), newDevCmd(), newInfraCmd(), newBenchCmd())
 	root.AddCommand(newBenchWorkloadCmd())
+	root.AddCommand(newSchemaCmd())
+	markUsageErrors(root)
 	return root
 }
+
+// markUsageErrors makes every command's argument check return a
+// usageError, so a wrong number of arguments exits with exitUsage.
+func markUsageErrors(c *cobra.Command) {
+	if args := c.Args; args != nil {
+		c.Args = func(cmd *cobra.Command, a []string) error {
+			if err := args(cmd, a); err != nil {
+				return usageError{err}
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		markUsageErrors(sub)
+	}
+}
+
+// outputFormat is the value of the global -o flag.
+func outputFormat(cmd *cobra.Command) string {
+	if f := cmd.Flags().Lookup("output"); f != nil {
+		return f.Value.String()
+	}
+	return "text"
+}
+
+// jsonOutput reports whether -o json was given.
+func jsonOutput(cmd *cobra.Command) bool { return outputFormat(cmd) == "json" }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/liesweep/liesweep/infra/filestore"
 	"github.com/liesweep/liesweep/pipeline"
@@ -21,10 +22,14 @@ func newRunCmd() *cobra.Command {
 	var (
 		specPath, out, mnistDir string
 		parallel                int
+		failOnVerdict           bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run --spec FILE --out DIR [--parallel N]",
 		Short: "Run a whole sweep on this machine (no Temporal, no S3) and print its verdict",
+		Example: `  liesweep run --spec examples/so3.yaml --out out/so3
+  liesweep run --spec examples/mnist10_l16.yaml --out out/l16 --parallel 1 -o json > verdict.json
+  liesweep run --spec my-lr-sweep.yaml --out out/lr --fail-on-verdict   # exit 4 when no N_g passed`,
 		Long: `run trains every trial of the spec's grid (latent dims × N_g × seeds) on this
 machine, or, with adaptive.enabled, ascends N_g level by level as a sweep on
 Temporal does (until adaptive.patience consecutive levels fail). Each (ℓ, seed)
@@ -44,7 +49,7 @@ finished and resume what was interrupted.`,
 				spec.Dataset.MNISTDir = mnistDir
 			}
 			if out == "" {
-				return fmt.Errorf("--out DIR is required")
+				return usageError{fmt.Errorf("--out DIR is required")}
 			}
 			store, err := filestore.New(out)
 			if err != nil {
@@ -59,7 +64,7 @@ finished and resume what was interrupted.`,
 			case parallel == 0:
 				parallel = spec.Concurrency
 			case parallel < 0:
-				return fmt.Errorf("--parallel %d: give the number of (ℓ, seed) groups to train at once (≥ 1), or 0 for the spec's concurrency", parallel)
+				return usageError{fmt.Errorf("--parallel %d: give the number of (ℓ, seed) groups to train at once (≥ 1), or 0 for the spec's concurrency", parallel)}
 			}
 			w := cmd.ErrOrStderr()
 			var mu sync.Mutex
@@ -81,6 +86,10 @@ finished and resume what was interrupted.`,
 			if err != nil {
 				return err
 			}
+			// Progress: trials finished against those planned (the grid;
+			// adaptive mode plans its first level and grows as it ascends).
+			started, finished := time.Now(), 0
+			planned, _, _ := spec.GridSize()
 			if spec.Dataset.Kind == "mnist" {
 				// φ, the report's pixel-space judge, depends on the seed
 				// (and its own settings) only: train it once per seed before
@@ -147,7 +156,8 @@ finished and resume what was interrupted.`,
 								}
 							}
 							mu.Lock()
-							fmt.Fprintf(w, "trial %sℓ=%d N_g=%d seed=%d %s\n", comboPrefix(g.combo), t.Latent, t.NG, t.Seed, status)
+							finished++
+							fmt.Fprintf(w, "trial %sℓ=%d N_g=%d seed=%d %s%s\n", comboPrefix(g.combo), t.Latent, t.NG, t.Seed, status, eta(finished, planned, time.Since(started)))
 							mu.Unlock()
 						}
 					}()
@@ -179,6 +189,9 @@ finished and resume what was interrupted.`,
 							break
 						}
 						fmt.Fprintf(w, "adaptive: %sN_g = %d on ℓ = %v\n", comboPrefix(c), ng, ls)
+						mu.Lock()
+						planned = max(planned, finished+len(ls)*len(spec.Seeds))
+						mu.Unlock()
 						res, err := runLevel([]sweeps.Combo{c}, ls, []int{ng})
 						if err != nil {
 							return err
@@ -195,7 +208,13 @@ finished and resume what was interrupted.`,
 			if err := os.WriteFile(filepath.Join(out, "verdict.json"), append(b, '\n'), 0o644); err != nil {
 				return fmt.Errorf("write verdict: %w", err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "sweep %s\n%s", spec.Name, sweeps.FormatTable(rep.Groups))
+			if jsonOutput(cmd) {
+				if err := printJSON(cmd, rep); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(cmd.OutOrStdout(), "sweep %s\n%s", spec.Name, sweeps.FormatTable(rep.Groups))
+			}
 			full, err := buildPlots(ctx, store, spec.Dataset.MNISTDir, spec.Name, &rep)
 			if err != nil {
 				return err
@@ -205,6 +224,9 @@ finished and resume what was interrupted.`,
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "report: %s\n", filepath.Join(dir, "report.html"))
+			if failOnVerdict {
+				return verdictFailed(rep.Groups)
+			}
 			return nil
 		},
 	}
@@ -212,6 +234,7 @@ finished and resume what was interrupted.`,
 	f.StringVar(&specPath, "spec", "", "sweep spec (YAML)")
 	f.StringVar(&out, "out", "", "output directory")
 	f.IntVar(&parallel, "parallel", 0, "(ℓ, seed) groups trained at once; 0: the spec's concurrency")
+	f.BoolVar(&failOnVerdict, "fail-on-verdict", false, "exit 4 when a (dataset, ℓ) group found no closed algebra")
 	f.StringVar(&mnistDir, "mnist-dir", "", "folder with the MNIST IDX .gz files")
 	cmd.MarkFlagRequired("spec")
 	return cmd
@@ -230,4 +253,13 @@ func comboPrefix(c sweeps.Combo) string {
 		return ""
 	}
 	return c.Label + ": "
+}
+
+// eta is " [k/N, elapsed, ETA …]" for k of N trials finished after elapsed.
+func eta(done, total int, elapsed time.Duration) string {
+	if total <= 0 || done <= 0 {
+		return ""
+	}
+	left := time.Duration(float64(elapsed) / float64(done) * float64(max(0, total-done)))
+	return fmt.Sprintf("  [%d/%d, %s elapsed, ETA %s]", done, total, elapsed.Round(time.Second), left.Round(time.Second))
 }

@@ -24,6 +24,11 @@ func newSweepCmd() *cobra.Command {
 	addConfigFlags(cmd)
 	cmd.AddCommand(newSweepStartCmd(), newSweepStatusCmd(), newSweepWatchCmd(), newSweepResumeCmd(),
 		newSweepCancelCmd(), newSweepListCmd(), newSweepReportCmd(), newSweepCompareCmd())
+	for _, c := range cmd.Commands() {
+		if c.Name() != "start" && c.Name() != "list" {
+			c.ValidArgsFunction = completeSweepIDs
+		}
+	}
 	return cmd
 }
 
@@ -93,10 +98,12 @@ func startSweep(ctx context.Context, s *session, id string, spec *sweeps.Spec, r
 
 func newSweepStartCmd() *cobra.Command {
 	var specPath, id string
-	var wait bool
+	var wait, failOnVerdict bool
 	cmd := &cobra.Command{
 		Use:   "start --spec FILE [--id ID] [--wait]",
 		Short: "Validate a spec and start its sweep; prints the sweep id and its Web UI link",
+		Example: `  liesweep sweep start --spec examples/so3.yaml --wait
+  liesweep sweep start --spec examples/mnist01_l2_seeds.yaml --id mnist-seeds --wait --fail-on-verdict -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := loadSpecFile(specPath) // rejected here, before anything is scheduled
 			if err != nil {
@@ -123,9 +130,10 @@ func newSweepStartCmd() *cobra.Command {
 			if !wait {
 				return nil
 			}
-			return waitAndReport(cmd, s, id)
+			return waitAndReport(cmd, s, id, failOnVerdict)
 		},
 	}
+	cmd.Flags().BoolVar(&failOnVerdict, "fail-on-verdict", false, "with --wait: exit 4 when a (dataset, ℓ) group found no closed algebra")
 	cmd.Flags().StringVar(&specPath, "spec", "", "sweep spec (YAML)")
 	cmd.Flags().StringVar(&id, "id", "", "sweep id (default: <name>-<UTC time>)")
 	cmd.Flags().BoolVar(&wait, "wait", false, "watch the sweep until it ends, then print the verdict")
@@ -167,7 +175,7 @@ func newSweepResumeCmd() *cobra.Command {
 				return err
 			}
 			if wait {
-				return waitAndReport(cmd, s, id)
+				return waitAndReport(cmd, s, id, false)
 			}
 			return nil
 		},
@@ -210,11 +218,55 @@ func newSweepListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			type row struct {
+				ID      string    `json:"id"`
+				Status  string    `json:"status"`
+				Started time.Time `json:"started"`
+			}
+			var rows []row
 			for _, e := range resp.Executions {
 				st := strings.ToLower(strings.TrimPrefix(e.Status.String(), "WORKFLOW_EXECUTION_STATUS_"))
-				fmt.Fprintf(cmd.OutOrStdout(), "%-40s %-11s started %s\n", e.Execution.WorkflowId, st, e.StartTime.AsTime().Local().Format(time.DateTime))
+				rows = append(rows, row{e.Execution.WorkflowId, st, e.StartTime.AsTime()})
+			}
+			if jsonOutput(cmd) {
+				return printJSON(cmd, rows)
+			}
+			for _, r := range rows {
+				fmt.Fprintf(cmd.OutOrStdout(), "%-40s %-11s started %s\n", r.ID, r.Status, r.Started.Local().Format(time.DateTime))
 			}
 			return nil
 		},
 	}
+}
+
+// completeSweepIDs completes a sweep id argument from the sweeps Temporal
+// lists (nothing when it cannot be reached): shell completion comes from
+// ` + "`liesweep completion bash|zsh|fish`" + `.
+func completeSweepIDs(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	if len(args) > 0 && cmd.Name() != "compare" || len(args) > 1 {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	s, err := connect(cmd)
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	defer s.client.Close()
+	resp, err := s.client.ListWorkflow(cmd.Context(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: s.cfg.Temporal.Namespace, Query: "WorkflowType='SweepWorkflow'"})
+	if err != nil {
+		return nil, cobra.ShellCompDirectiveNoFileComp
+	}
+	var ids []string
+	for _, e := range resp.Executions {
+		if id := e.Execution.WorkflowId; strings.HasPrefix(id, toComplete) {
+			ids = append(ids, id)
+		}
+	}
+	return ids, cobra.ShellCompDirectiveNoFileComp
+}
+
+// printJSON writes v to the command's output as indented JSON.
+func printJSON(cmd *cobra.Command, v any) error {
+	enc := json.NewEncoder(cmd.OutOrStdout())
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -142,6 +142,7 @@ func writeReports(ctx context.Context, s *session, id, dir string) error {
 
 func newSweepReportCmd() *cobra.Command {
 	var format, out string
+	var failOnVerdict bool
 	cmd := &cobra.Command{
 		Use:   "report ID [--format table|md|html|csv|json] [--out DIR]",
 		Short: "Print a finished sweep's verdict; --out also writes the full report with plots to DIR and beside the sweep in the bucket",
@@ -169,10 +170,24 @@ each streamline).`,
 				}
 				fmt.Fprintf(cmd.ErrOrStderr(), "report written to %s (open %s) and sweeps/%s/report/ in the bucket\n", out, filepath.Join(out, "report.html"), args[0])
 			}
-			return printReport(cmd.Context(), s, args[0], format, cmd.OutOrStdout())
+			if jsonOutput(cmd) && !cmd.Flags().Changed("format") {
+				format = "json"
+			}
+			if err := printReport(cmd.Context(), s, args[0], format, cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			if failOnVerdict {
+				rep, err := loadReport(cmd.Context(), s, args[0])
+				if err != nil {
+					return err
+				}
+				return verdictFailed(rep.Groups)
+			}
+			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "table", "table, md, html, csv or json")
+	cmd.Flags().BoolVar(&failOnVerdict, "fail-on-verdict", false, "exit 4 when a (dataset, ℓ) group found no closed algebra")
+	cmd.Flags().StringVar(&format, "format", "table", "table, md, html, csv or json (-o json: json)")
 	cmd.Flags().StringVar(&out, "out", "", "also write the whole report (HTML, Markdown with PNG plots, CSV, JSON) here")
 	return cmd
 }
@@ -195,6 +210,9 @@ func newSweepCompareCmd() *cobra.Command {
 			b, err := loadReport(cmd.Context(), s, args[1])
 			if err != nil {
 				return err
+			}
+			if jsonOutput(cmd) {
+				return printJSON(cmd, map[string]any{"a": a, "b": b})
 			}
 			fmt.Fprint(cmd.OutOrStdout(), sweeps.FormatCompare(args[0], a.Groups, args[1], b.Groups))
 			return nil

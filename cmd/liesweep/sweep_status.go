@@ -7,23 +7,59 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/liesweep/liesweep/activities"
+	"github.com/liesweep/liesweep/sweeps"
 	"github.com/liesweep/liesweep/workflows"
 	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/converter"
 	"golang.org/x/term"
 )
 
-func waitAndReport(cmd *cobra.Command, s *session, id string) error {
+func waitAndReport(cmd *cobra.Command, s *session, id string, failOnVerdict bool) error {
 	if err := watch(cmd.Context(), s, id, cmd.ErrOrStderr()); err != nil {
 		return err
 	}
-	return printReport(cmd.Context(), s, id, "table", cmd.OutOrStdout())
+	format := "table"
+	if jsonOutput(cmd) {
+		format = "json"
+	}
+	if err := printReport(cmd.Context(), s, id, format, cmd.OutOrStdout()); err != nil {
+		return err
+	}
+	if failOnVerdict {
+		rep, err := loadReport(cmd.Context(), s, id)
+		if err != nil {
+			return err
+		}
+		return verdictFailed(rep.Groups)
+	}
+	return nil
+}
+
+// verdictFailed is errVerdict when a (dataset, ℓ[, combination]) group
+// found no closed algebra (max N_g = 0): what --fail-on-verdict fails on.
+func verdictFailed(groups []sweeps.Group) error {
+	var bad []string
+	for _, g := range groups {
+		if g.MaxNG == 0 {
+			label := fmt.Sprintf("%s ℓ=%d", g.Dataset, g.LatentDim)
+			if g.HyperLabel != "" {
+				label += " " + g.HyperLabel
+			}
+			bad = append(bad, label)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: no N_g passed for %s", errVerdict, strings.Join(bad, "; "))
 }
 
 // trialView is one row of `sweep status`: the workflow's view of a trial
@@ -162,7 +198,7 @@ func bar(n, total, width int) string {
 func newSweepStatusCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "status ID [--json]",
+		Use:   "status ID [-o json]",
 		Short: "Show each trial's stage, epoch, latest losses, attempt and worker",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -175,7 +211,7 @@ func newSweepStatusCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
+			if asJSON || jsonOutput(cmd) {
 				enc := json.NewEncoder(cmd.OutOrStdout())
 				enc.SetIndent("", "  ")
 				return enc.Encode(v)
@@ -184,7 +220,7 @@ func newSweepStatusCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (as -o json)")
 	return cmd
 }
 
@@ -196,10 +232,21 @@ func watch(ctx context.Context, s *session, id string, w io.Writer) error {
 		tty = true
 	}
 	last := ""
+	var lastPollCheck time.Time
+	idle := ""
 	for {
 		v, err := status(ctx, s, id)
 		if err != nil {
 			return err
+		}
+		if v.State == "running" && time.Since(lastPollCheck) > 5*time.Second {
+			lastPollCheck = time.Now()
+			if msg := idleQueues(ctx, s); msg != idle {
+				if msg != "" {
+					fmt.Fprintf(w, "[%s] %s\n", time.Now().Format("15:04:05"), msg)
+				}
+				idle = msg
+			}
 		}
 		var b strings.Builder
 		renderStatus(&b, v)
@@ -224,6 +271,33 @@ func watch(ctx context.Context, s *session, id string, w io.Writer) error {
 	}
 }
 
+// idleQueues names the task queues the sweep needs that no worker polls
+// (Temporal's DescribeTaskQueue), with what to do; "" when every queue has
+// a worker. The sweep waits for one either way.
+func idleQueues(ctx context.Context, s *session) string {
+	var missing []string
+	for _, q := range []struct {
+		name string
+		typ  enumspb.TaskQueueType
+	}{
+		{workflows.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW},
+		{workflows.TaskQueue, enumspb.TASK_QUEUE_TYPE_ACTIVITY},
+		{workflows.TrainQueue, enumspb.TASK_QUEUE_TYPE_ACTIVITY},
+	} {
+		resp, err := s.client.DescribeTaskQueue(ctx, q.name, q.typ)
+		if err != nil {
+			return "" // the check is advice: a server that cannot answer it says nothing
+		}
+		if len(resp.GetPollers()) == 0 && !slices.Contains(missing, q.name) {
+			missing = append(missing, q.name)
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("no worker is serving queue %s; start one with `liesweep worker` (the sweep waits for it)", strings.Join(missing, " and "))
+}
+
 func summarize(v *statusView) string {
 	counts := map[string]int{}
 	for _, t := range v.Trials {
@@ -239,9 +313,10 @@ func summarize(v *statusView) string {
 }
 
 func newSweepWatchCmd() *cobra.Command {
-	return &cobra.Command{
+	var failOnVerdict bool
+	cmd := &cobra.Command{
 		Use:   "watch ID",
-		Short: "Follow a sweep live until it ends",
+		Short: "Follow a sweep live until it ends, then print its verdict",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := connect(cmd)
@@ -249,7 +324,9 @@ func newSweepWatchCmd() *cobra.Command {
 				return err
 			}
 			defer s.client.Close()
-			return waitAndReport(cmd, s, args[0])
+			return waitAndReport(cmd, s, args[0], failOnVerdict)
 		},
 	}
+	cmd.Flags().BoolVar(&failOnVerdict, "fail-on-verdict", false, "exit 4 when a (dataset, ℓ) group found no closed algebra")
+	return cmd
 }

@@ -26,7 +26,14 @@ func newValidateCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "validate SPEC",
 		Short: "Check a sweep spec and print it with every default filled in",
-		Args:  cobra.ExactArgs(1),
+		Long: `validate decodes a spec strictly, checks every field and bound, parses and
+compiles every expression, and prints the spec as JSON with every default
+filled in; on stderr it says how many trials and distinct stages the grid
+(with its hyperparameter combinations) expands to. It exits 2 when the spec is
+invalid, listing every problem with its key path and line.`,
+		Example: `  liesweep validate examples/so3.yaml
+  liesweep validate my-sweep.yaml > /dev/null   # just the check and the grid size`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := loadSpecFile(args[0])
 			if err != nil {
@@ -60,6 +67,8 @@ func newTrainCmd() *cobra.Command {
 	var (
 		specPath, out, mnistDir string
 		ng, seed, latent        int
+		comboIdx                int
+		failOnVerdict           bool
 	)
 	cmd := &cobra.Command{
 		Use:   "train --spec FILE --ng N --seed S [--latent L] --out DIR",
@@ -68,7 +77,12 @@ func newTrainCmd() *cobra.Command {
 generators → closure, for analytic oracles generators → closure. Artifacts and
 checkpoints go under DIR/artifacts; running the same command again reuses the
 finished stages and resumes an interrupted one from its last checkpoint.
-It exits 0 whether the trial passed or failed the verdict thresholds.`,
+It exits 0 whether the trial passed or failed the verdict thresholds, or 4
+with --fail-on-verdict when it failed. With -o json it prints result.json.
+For a spec that sweeps hyperparameters, --combo picks the combination (the
+order of ` + "`liesweep validate`" + `'s axes, the first varying slowest).`,
+		Example: `  liesweep train --spec examples/so4.yaml --ng 6 --seed 1 --out out/so4
+  liesweep train --spec examples/mnist01_l2.yaml --ng 1 --seed 2 --out out/mnist-s2 -o json | jq .metrics`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, err := loadSpecFile(specPath)
 			if err != nil {
@@ -77,6 +91,18 @@ It exits 0 whether the trial passed or failed the verdict thresholds.`,
 			if mnistDir != "" {
 				spec.Dataset.MNISTDir = mnistDir
 			}
+			combos, err := spec.Combos()
+			if err != nil {
+				return err
+			}
+			if comboIdx < 0 || comboIdx >= len(combos) {
+				return usageError{fmt.Errorf("--combo %d: the spec has %d hyperparameter combination(s), 0…%d", comboIdx, len(combos), len(combos)-1)}
+			}
+			combo := combos[comboIdx]
+			if len(spec.Axes) > 0 {
+				spec = &combo.Spec
+				fmt.Fprintf(cmd.ErrOrStderr(), "hyperparameter combination %d: %s\n", comboIdx, combo.Label)
+			}
 			if latent == 0 {
 				latent = spec.LatentDims[0]
 			}
@@ -84,10 +110,10 @@ It exits 0 whether the trial passed or failed the verdict thresholds.`,
 				return fmt.Errorf("--latent %d: an analytic dataset's latent dim is dataset.dim = %d", latent, spec.Dataset.Dim)
 			}
 			if ng < 1 {
-				return fmt.Errorf("--ng must be ≥ 1, got %d", ng)
+				return usageError{fmt.Errorf("--ng must be ≥ 1, got %d", ng)}
 			}
 			if out == "" {
-				return fmt.Errorf("--out DIR is required")
+				return usageError{fmt.Errorf("--out DIR is required")}
 			}
 			store, err := filestore.New(out)
 			if err != nil {
@@ -99,7 +125,7 @@ It exits 0 whether the trial passed or failed the verdict thresholds.`,
 			defer p.close()
 			r := &pipeline.Runner{Store: store, Progress: p.event, Worker: pipeline.Hostname()}
 			start := time.Now()
-			res, err := r.RunTrial(ctx, spec, sweeps.Trial{Latent: latent, NG: ng, Seed: seed}, pipeline.Out{Sweep: spec.Name, Key: "result.json"})
+			res, err := r.RunTrial(ctx, spec, sweeps.Trial{Latent: latent, NG: ng, Seed: seed, Combo: comboIdx}, pipeline.Out{Sweep: spec.Name, Key: "result.json", Combo: combo})
 			p.close()
 			if err != nil {
 				if ctx.Err() != nil {
@@ -110,11 +136,22 @@ It exits 0 whether the trial passed or failed the verdict thresholds.`,
 			if err := writeTrialOutputs(ctx, out, store, res); err != nil {
 				return err
 			}
-			printSummary(cmd.OutOrStdout(), res, time.Since(start))
+			if jsonOutput(cmd) {
+				if err := printJSON(cmd, res); err != nil {
+					return err
+				}
+			} else {
+				printSummary(cmd.OutOrStdout(), res, time.Since(start))
+			}
+			if failOnVerdict && !res.Passed {
+				return fmt.Errorf("%w: trial failed on %s", errVerdict, strings.Join(res.FailedOn, ", "))
+			}
 			return nil
 		},
 	}
 	f := cmd.Flags()
+	f.BoolVar(&failOnVerdict, "fail-on-verdict", false, "exit 4 when the trial fails the verdict thresholds")
+	f.IntVar(&comboIdx, "combo", 0, "hyperparameter combination of a spec that sweeps some (0 = the first)")
 	f.StringVar(&specPath, "spec", "", "sweep spec (YAML)")
 	f.IntVar(&ng, "ng", 1, "number of generators N_g")
 	f.IntVar(&seed, "seed", 1, "seed of the trial")

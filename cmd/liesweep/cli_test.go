@@ -1,0 +1,84 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/liesweep/liesweep/sweeps"
+)
+
+// execute runs the CLI with args and returns stdout, stderr and the exit
+// status main would give.
+func execute(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := newRootCmd()
+	var out, errb bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errb)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	if err != nil {
+		errb.WriteString(err.Error())
+	}
+	return out.String(), errb.String(), exitCode(err)
+}
+
+// TestExitCodes: usage mistakes and invalid specs exit 2, an unreachable
+// server 3, a failed verdict under --fail-on-verdict 4, success 0.
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("dataset: {kind: analytic, oracle: norm, dim: 2}\ntrain: {epochs: 20.7}\n"), 0o644)
+	good := filepath.Join(dir, "good.yaml")
+	// 30 epochs cannot train so(2)'s generator: the trial fails the verdict.
+	os.WriteFile(good, []byte("dataset: {kind: analytic, oracle: norm, dim: 2, samples: 50}\ngenerator: {kind: linear, orthogonality: global, closure: joint}\ntrain: {epochs: 30, eval_points: 50, early_stop: false}\n"), 0o644)
+	t.Setenv("LIESWEEP_TEMPORAL_ADDRESS", "127.0.0.1:1")
+	t.Setenv("LIESWEEP_S3_ENDPOINT", "127.0.0.1:1")
+	for _, c := range []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"unknown flag", []string{"train", "--no-such-flag"}, exitUsage},
+		{"unknown command", []string{"trian"}, exitUsage},
+		{"missing argument", []string{"validate"}, exitUsage},
+		{"invalid spec", []string{"validate", bad}, exitUsage},
+		{"bad -o", []string{"validate", good, "-o", "yaml"}, exitUsage},
+		{"valid spec", []string{"validate", good}, 0},
+		{"unreachable servers", []string{"sweep", "list"}, exitInfra},
+		{"failed trial", []string{"train", "--spec", good, "--out", filepath.Join(dir, "t1")}, 0},
+		{"failed trial, --fail-on-verdict", []string{"train", "--spec", good, "--out", filepath.Join(dir, "t2"), "--fail-on-verdict"}, exitVerdict},
+	} {
+		_, stderr, code := execute(t, c.args...)
+		if code != c.want {
+			t.Errorf("%s: liesweep %s exited %d, want %d\n%s", c.name, strings.Join(c.args, " "), code, c.want, stderr)
+		}
+	}
+}
+
+// TestVersionAndJSON: --version names the BLAS; -o json prints
+// result.json's document (schema_version included) instead of the summary.
+func TestVersionAndJSON(t *testing.T) {
+	out, _, code := execute(t, "--version")
+	if code != 0 || !strings.Contains(out, "BLAS") || !strings.Contains(out, "go1.") {
+		t.Errorf("--version printed %q (exit %d)", out, code)
+	}
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "so2.yaml")
+	os.WriteFile(spec, []byte("dataset: {kind: analytic, oracle: norm, dim: 2, samples: 50}\ngenerator: {kind: linear, orthogonality: global, closure: joint}\ntrain: {epochs: 50, eval_points: 50}\n"), 0o644)
+	out, stderr, code := execute(t, "train", "--spec", spec, "--out", filepath.Join(dir, "out"), "-o", "json")
+	if code != 0 {
+		t.Fatalf("train -o json exited %d: %s", code, stderr)
+	}
+	var res sweeps.TrialResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("train -o json printed no JSON document: %v\n%s", err, out)
+	}
+	if res.NG != 1 || res.SchemaVersion != sweeps.ResultSchemaVersion || res.Metrics.InvRatio == 0 {
+		t.Errorf("result %+v", res)
+	}
+}
