@@ -218,3 +218,46 @@ func TestLegacyGeneratorKeyFound(t *testing.T) {
 		t.Errorf("stage %+v metrics %+v, want the gen-v1 generators reused (%+v)", g, again.Metrics, res.Metrics)
 	}
 }
+
+// TestCorruptionHintRecovers: following the corruption error's advice —
+// delete the object — makes the next run recompute that stage (and what
+// depends on it) and end where an undisturbed run ends.
+func TestCorruptionHintRecovers(t *testing.T) {
+	spec := smallSpec()
+	trial := sweeps.Trial{Latent: 3, NG: 3, Seed: 1}
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, _ := filestore.New(dir)
+	out := Out{Sweep: "s", Key: sweeps.ResultKey("s", trial)}
+	first, err := (&Runner{Store: st}).RunTrial(ctx, spec, trial, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := first.Artifacts[sweeps.StageGenerators]
+	p := filepath.Join(dir, filepath.FromSlash(key))
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The result is stored: the analysis is redone only when asked to; a
+	// second sweep (another result key) needs the weights.
+	other := Out{Sweep: "s2", Key: sweeps.ResultKey("s2", trial)}
+	_, err = (&Runner{Store: st}).AnalyzeTrial(ctx, spec, trial, other)
+	if !errors.Is(err, sweeps.ErrCorrupt) || !strings.Contains(err.Error(), "delete the object") {
+		t.Fatalf("got %v, want ErrCorrupt with the advice", err)
+	}
+	if err := st.Delete(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	again, err := (&Runner{Store: st}).RunTrial(ctx, spec, trial, other)
+	if err != nil {
+		t.Fatalf("after deleting the corrupt object: %v", err)
+	}
+	if g := again.Stages[0]; g.Stage != sweeps.StageGenerators || g.Reused || again.Metrics != first.Metrics {
+		t.Errorf("stage %+v, metrics %+v; want the generators retrained to the same metrics %+v", g, again.Metrics, first.Metrics)
+	}
+}
