@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/liesweep/liesweep/pipeline"
 	"github.com/liesweep/liesweep/sweeps"
@@ -13,40 +14,110 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-func metricsImage(g sweeps.Group) (Image, error) {
-	type col struct {
-		name string
-		get  func(sweeps.Metrics) float64
-		thr  func(sweeps.Verdict) float64
-	}
-	cols := []col{
-		{"inv_ratio", func(m sweeps.Metrics) float64 { return m.InvRatio }, func(v sweeps.Verdict) float64 { return v.InvRatio }},
-		{"ortho_cos2", func(m sweeps.Metrics) float64 { return m.OrthoCos2 }, func(v sweeps.Verdict) float64 { return v.OrthoCos2 }},
-		{"norm_dev", func(m sweeps.Metrics) float64 { return m.NormDev }, func(v sweeps.Verdict) float64 { return v.NormDev }},
-		{"closure_rel", func(m sweeps.Metrics) float64 { return m.ClosureRel }, func(v sweeps.Verdict) float64 { return v.ClosureRel }},
-	}
-	row := make([]*plot.Plot, len(cols))
-	var thr sweeps.Verdict
-	for i, c := range cols {
-		var pts []metricPoint
-		for _, lv := range g.Levels {
-			for _, t := range lv.Trials {
-				pts = append(pts, metricPoint{NG: t.NG, Value: c.get(t.Metrics)})
-				thr = t.Thresholds
+// metricColumns are the final metrics drawn against N_g, with their pass
+// thresholds.
+var metricColumns = []struct {
+	name string
+	get  func(sweeps.Metrics) float64
+	thr  func(sweeps.Verdict) float64
+}{
+	{"inv_ratio", func(m sweeps.Metrics) float64 { return m.InvRatio }, func(v sweeps.Verdict) float64 { return v.InvRatio }},
+	{"ortho_cos2", func(m sweeps.Metrics) float64 { return m.OrthoCos2 }, func(v sweeps.Verdict) float64 { return v.OrthoCos2 }},
+	{"norm_dev", func(m sweeps.Metrics) float64 { return m.NormDev }, func(v sweeps.Verdict) float64 { return v.NormDev }},
+	{"closure_rel", func(m sweeps.Metrics) float64 { return m.ClosureRel }, func(v sweeps.Verdict) float64 { return v.ClosureRel }},
+}
+
+// metricSeries is what the final-metrics panel of one metric draws: the
+// positive values of the trials it applies to. Zeros have no place on a
+// log axis and are listed in Zeros, as "N_g = 2 (seeds 1, 2)" (a NaN,
+// infinite or negative value with its value: "seed 1: NaN"); the trials
+// the metric does not apply to (ortho_cos2 and closure_rel at N_g = 1, 0
+// by definition) are left out and counted in NotApplicable.
+type metricSeries struct {
+	Points        []metricPoint
+	Zeros         []string
+	NotApplicable int
+}
+
+func seriesOf(g sweeps.Group, name string, get func(sweeps.Metrics) float64) metricSeries {
+	var s metricSeries
+	for _, lv := range g.Levels {
+		var seeds []string
+		for _, t := range lv.Trials {
+			v := get(t.Metrics)
+			switch {
+			case !sweeps.MetricApplies(name, t.NG):
+				s.NotApplicable++
+			case v > 0 && !math.IsInf(v, 1):
+				s.Points = append(s.Points, metricPoint{NG: t.NG, Seed: t.Seed, Value: v})
+			case v == 0:
+				seeds = append(seeds, fmt.Sprint(t.Seed))
+			default:
+				seeds = append(seeds, fmt.Sprintf("%d: %g", t.Seed, v))
 			}
 		}
-		p, err := metricVsNG(c.name, pts, c.thr(thr))
+		switch len(seeds) {
+		case 0:
+		case 1:
+			s.Zeros = append(s.Zeros, fmt.Sprintf("N_g = %d (seed %s)", lv.NG, seeds[0]))
+		default:
+			s.Zeros = append(s.Zeros, fmt.Sprintf("N_g = %d (seeds %s)", lv.NG, strings.Join(seeds, ", ")))
+		}
+	}
+	return s
+}
+
+// metricsPanels draws one log-scale panel per final metric against N_g
+// and says in the caption what was left out.
+func metricsPanels(g sweeps.Group) ([]*plot.Plot, string, error) {
+	var ngs []int
+	var thr sweeps.Verdict
+	for _, lv := range g.Levels {
+		ngs = append(ngs, lv.NG)
+		for _, t := range lv.Trials {
+			thr = t.Thresholds
+		}
+	}
+	row := make([]*plot.Plot, len(metricColumns))
+	var notApplicable, zeros []string
+	for i, c := range metricColumns {
+		s := seriesOf(g, c.name, c.get)
+		if s.NotApplicable > 0 {
+			notApplicable = append(notApplicable, c.name)
+		}
+		if len(s.Zeros) > 0 {
+			zeros = append(zeros, fmt.Sprintf("%s at %s", c.name, strings.Join(s.Zeros, " and ")))
+		}
+		p, err := metricVsNG(c.name, s.Points, c.thr(thr), ngs)
 		if err != nil {
-			return Image{}, err
+			return nil, "", err
 		}
 		row[i] = p
 	}
-	b, err := renderPNG([][]*plot.Plot{row}, 3.2, 3)
+	caption := "One dot per seed, the line joins the means over seeds, the dashed line is the pass threshold (log scale)."
+	if len(notApplicable) > 0 {
+		caption += fmt.Sprintf(" Not drawn at N_g = 1: %s (0 by definition with one generator: there is no pair).", strings.Join(notApplicable, " and "))
+	}
+	if len(zeros) > 0 {
+		caption += fmt.Sprintf(" Values with no place on a log axis (exact zeros unless a value is given) are not drawn: %s.", strings.Join(zeros, "; "))
+	}
+	return row, caption, nil
+}
+
+func metricsImage(g sweeps.Group) (Image, error) {
+	row, caption, err := metricsPanels(g)
 	if err != nil {
 		return Image{}, err
 	}
-	return Image{Name: "metrics", Title: "Final metrics against N_g", PNG: b,
-		Caption: "One dot per seed, the line joins the means over seeds, the dashed line is the pass threshold (log scale; zeros drawn at 1e-12)."}, nil
+	legend, err := metricsLegend()
+	if err != nil {
+		return Image{}, err
+	}
+	b, err := figure{Panels: [][]*plot.Plot{row}, W: 3.2, H: 3, Legend: legend}.render()
+	if err != nil {
+		return Image{}, err
+	}
+	return Image{Name: "metrics", Title: "Final metrics against N_g", PNG: b, Caption: caption}, nil
 }
 
 func curvesImage(g sweeps.Group, history func(sweeps.TrialResult) ([]map[string]float64, error)) (Image, error) {
@@ -116,7 +187,10 @@ func bounds(pts [][]float64, a, b int) (lo, hi [2]float64) {
 	return lo, hi
 }
 
-func scatterByClass(p *plot.Plot, tr *pipeline.Trained, a, b, max int) error {
+// scatterByClass draws the first max validation latents in the (a, b)
+// plane, each class with its own outlined marker, and returns the legend
+// entries of the classes (none for unlabelled data).
+func scatterByClass(p *plot.Plot, tr *pipeline.Trained, a, b, max int) ([]legendEntry, error) {
 	byClass := map[int]plotter.XYs{}
 	for i, z := range tr.Val {
 		if i >= max {
@@ -133,25 +207,45 @@ func scatterByClass(p *plot.Plot, tr *pipeline.Trained, a, b, max int) error {
 		keys = append(keys, c)
 	}
 	sort.Ints(keys)
+	var legend []legendEntry
 	for i, c := range keys {
 		s, err := plotter.NewScatter(byClass[c])
 		if err != nil {
-			return err
+			return nil, err
 		}
-		s.GlyphStyle.Radius = vg.Points(1.2)
-		s.GlyphStyle.Shape = draw.CircleGlyph{}
-		s.GlyphStyle.Color = classColor(i)
+		s.GlyphStyle = classGlyph(i, vg.Points(1.9))
 		p.Add(s)
 		if tr.ValY != nil {
-			p.Legend.Add(fmt.Sprintf("digit %d", tr.Classes[c]), s)
+			legend = append(legend, legendEntry{fmt.Sprintf("digit %d", tr.Classes[c]), []plot.Thumbnailer{s}})
 		}
 	}
-	return nil
+	return legend, nil
 }
 
-// field2D draws, for each generator of an ℓ = 2 trial, ψ as a heat map, the
-// validation latents by class, the field as arrows and three streamlines
-// (paper Fig. 4).
+// streamStyles draw a streamline yellow with a black edge, visible on the
+// light and the dark end of the heat map alike.
+var streamStyles = []draw.LineStyle{
+	{Color: colorBlack, Width: vg.Points(3.2)},
+	{Color: colorStream, Width: vg.Points(1.8)},
+}
+
+func streamline(xy plotter.XYs) ([]plot.Plotter, []plot.Thumbnailer, error) {
+	var ps []plot.Plotter
+	var th []plot.Thumbnailer
+	for _, sty := range streamStyles {
+		l, err := plotter.NewLine(xy)
+		if err != nil {
+			return nil, nil, err
+		}
+		l.LineStyle = sty
+		ps, th = append(ps, l), append(th, l)
+	}
+	return ps, th, nil
+}
+
+// field2D draws, for each generator of an ℓ = 2 trial, ψ as a grey heat
+// map with its colour bar, the validation latents by class, the field as
+// arrows and three streamlines (paper Fig. 4).
 func field2D(tr *pipeline.Trained, opt Options, who string) (Image, error) {
 	lo, hi := bounds(tr.Val, 0, 1)
 	n := opt.Grid
@@ -177,6 +271,9 @@ func field2D(tr *pipeline.Trained, opt Options, who string) (Image, error) {
 			g.Lo, g.Hi = math.Min(g.Lo, v), math.Max(g.Hi, v)
 		}
 	}
+	if tr.Classifier != nil {
+		g.Lo, g.Hi = 0, 1 // probabilities: the whole scale
+	}
 	starts, _ := centres(tr)
 	if len(starts) < 3 {
 		// a third start between the class centres
@@ -189,13 +286,16 @@ func field2D(tr *pipeline.Trained, opt Options, who string) (Image, error) {
 	}
 	starts = starts[:3]
 	row := make([]*plot.Plot, tr.Set.N)
+	bars := map[*plot.Plot]*colourBar{}
+	var legend []legendEntry
 	for a := range row {
 		p := plot.New()
 		p.Title.Text = fmt.Sprintf("J%d: %s", a+1, label)
 		p.X.Label.Text, p.Y.Label.Text = "z₁", "z₂"
-		h := plotter.NewHeatMap(g, coolWarm(64))
-		p.Add(h)
-		if err := scatterByClass(p, tr, 0, 1, 1500); err != nil {
+		p.Add(&rasterHeat{G: g, Map: greys, Lo: g.Lo, Hi: g.Hi})
+		bars[p] = &colourBar{Label: "ψ", Lo: g.Lo, Hi: g.Hi, Map: greys}
+		classes, err := scatterByClass(p, tr, 0, 1, 1500)
+		if err != nil {
 			return Image{}, err
 		}
 		q := &quiver{Len: 0.7 * (hi[0] - lo[0]) / float64(opt.Arrows), Color: colorBlack}
@@ -208,6 +308,7 @@ func field2D(tr *pipeline.Trained, opt Options, who string) (Image, error) {
 			}
 		}
 		p.Add(q)
+		var streamThumb []plot.Thumbnailer
 		for _, s := range starts {
 			line, err := tr.Set.Streamline(a, s, opt.StreamEps, opt.StreamSteps, 10)
 			if err != nil {
@@ -217,23 +318,30 @@ func field2D(tr *pipeline.Trained, opt Options, who string) (Image, error) {
 			for k, z := range line {
 				xy[k] = plotter.XY{X: z[0], Y: z[1]}
 			}
-			l, err := plotter.NewLine(xy)
+			ls, th, err := streamline(xy)
 			if err != nil {
 				return Image{}, err
 			}
-			l.Color, l.Width = colorStream, vg.Points(1.8)
-			p.Add(l)
+			p.Add(ls...)
+			streamThumb = th
 		}
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo[0], hi[0], lo[1], hi[1]
-		p.Legend.Top = true
 		row[a] = p
+		if a == 0 {
+			arrow, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 0}})
+			if err != nil {
+				return Image{}, err
+			}
+			arrow.Color, arrow.Width = colorBlack, vg.Points(0.8)
+			legend = append(classes, legendEntry{"field (arrows)", []plot.Thumbnailer{arrow}}, legendEntry{"streamlines", streamThumb})
+		}
 	}
-	b, err := renderPNG([][]*plot.Plot{row}, 5, 5)
+	b, err := figure{Panels: [][]*plot.Plot{row}, W: 5.6, H: 5, Legend: legend, Bars: bars}.render()
 	if err != nil {
 		return Image{}, err
 	}
 	return Image{Name: "field", Title: "Latent space, oracle and flows (" + who + ")", PNG: b,
-		Caption: fmt.Sprintf("Validation latents by class over ψ's heat map (%s); black arrows: the generator's field (direction, longest scaled to a grid cell); yellow: streamlines through the class centres (%d Runge–Kutta steps of ε = %g). For a symmetry the arrows and streamlines follow the heat map's contours.", label, opt.StreamSteps, opt.StreamEps)}, nil
+		Caption: fmt.Sprintf("Validation latents by class (outlined markers) over ψ's heat map (%s; grey scale, the bar at the right of each panel); black arrows: the generator's field (direction, longest scaled to a grid cell); yellow, black-edged: streamlines through the class centres (%d Runge–Kutta steps of ε = %g). For a symmetry the arrows and streamlines follow the heat map's contours.", label, opt.StreamSteps, opt.StreamEps)}, nil
 }
 
 // projections3D draws an ℓ = 3 trial's latents and fields in the three
@@ -245,6 +353,7 @@ func projections3D(tr *pipeline.Trained, opt Options, who string) (Image, error)
 	if len(at) > 200 {
 		at = at[:200]
 	}
+	var legend []legendEntry
 	for a := range rows {
 		rows[a] = make([]*plot.Plot, len(planes))
 		fields := make([][]float64, len(at))
@@ -255,9 +364,11 @@ func projections3D(tr *pipeline.Trained, opt Options, who string) (Image, error)
 			p := plot.New()
 			p.Title.Text = fmt.Sprintf("J%d in the (z%d, z%d) plane", a+1, pl[0]+1, pl[1]+1)
 			p.X.Label.Text, p.Y.Label.Text = fmt.Sprintf("z%d", pl[0]+1), fmt.Sprintf("z%d", pl[1]+1)
-			if err := scatterByClass(p, tr, pl[0], pl[1], 1500); err != nil {
+			classes, err := scatterByClass(p, tr, pl[0], pl[1], 1500)
+			if err != nil {
 				return Image{}, err
 			}
+			legend = classes
 			lo, hi := bounds(tr.Val, pl[0], pl[1])
 			q := &quiver{Len: 0.06 * (hi[0] - lo[0]), Color: colorBlack}
 			for i, z := range at {
@@ -269,7 +380,7 @@ func projections3D(tr *pipeline.Trained, opt Options, who string) (Image, error)
 			rows[a][k] = p
 		}
 	}
-	b, err := renderPNG(rows, 3.6, 3.6)
+	b, err := figure{Panels: rows, W: 3.6, H: 3.6, Legend: legend}.render()
 	if err != nil {
 		return Image{}, err
 	}
@@ -388,7 +499,7 @@ func sparseImage(g sweeps.Group) (Image, bool, error) {
 	var rows [][]*plot.Plot
 	for a, m := range sb.Matrices {
 		n := len(m)
-		gr := &grid{Lo: -1, Hi: 1}
+		gr := &grid{}
 		for i := 0; i < n; i++ {
 			gr.Xs = append(gr.Xs, float64(i))
 			gr.Ys = append(gr.Ys, float64(i))
@@ -399,7 +510,7 @@ func sparseImage(g sweeps.Group) (Image, bool, error) {
 		}
 		p := plot.New()
 		p.Title.Text = fmt.Sprintf("M%d", a+1)
-		p.Add(plotter.NewHeatMap(gr, coolWarm(64)))
+		p.Add(&rasterHeat{G: gr, Map: coolWarm, Lo: -1, Hi: 1})
 		p.HideAxes()
 		if a%perRow == 0 {
 			rows = append(rows, nil)
@@ -419,7 +530,7 @@ func sparseImage(g sweeps.Group) (Image, bool, error) {
 		what = "the Jacobians of the MLP generators at the mean of the evaluation points (linearised), rotated to the basis with the fewest non-zero entries"
 	}
 	return Image{
-		Name:    fmt.Sprintf("%s-sparse.png", slugOf(g)),
+		Name:    "sparse",
 		Title:   fmt.Sprintf("Sparse basis at N_g = %d (seed %d)", best.NG, best.Seed),
 		Caption: fmt.Sprintf("%s: each scaled so its largest |entry| is 1 (blue −1, white 0, red +1). Algebra: %s.", what, g.Algebra.Name),
 		PNG:     png,

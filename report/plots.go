@@ -14,7 +14,6 @@ import (
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 )
 
 // dpi of every PNG: a 4×3 inch panel is 384×288 pixels.
@@ -22,26 +21,11 @@ const dpi = 96
 
 // renderPNG draws plots aligned in rows × cols tiles of w × h inches each.
 func renderPNG(plots [][]*plot.Plot, w, h float64) ([]byte, error) {
-	rows, cols := len(plots), len(plots[0])
-	c := vgimg.NewWith(vgimg.UseWH(vg.Length(w*float64(cols))*vg.Inch, vg.Length(h*float64(rows))*vg.Inch), vgimg.UseDPI(dpi))
-	dc := draw.New(c)
-	t := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter * 2, PadY: vg.Millimeter * 2, PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
-	canvases := plot.Align(plots, t, dc)
-	for i := range plots {
-		for j, p := range plots[i] {
-			if p != nil {
-				p.Draw(canvases[i][j])
-			}
-		}
-	}
-	var buf bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("encode png: %w", err)
-	}
-	return buf.Bytes(), nil
+	return figure{Panels: plots, W: w, H: h}.render()
 }
 
-// logFloor keeps zero losses drawable on a log axis.
+// logFloor keeps zero losses drawable on a log axis (training curves
+// only: the final metrics leave zeros out instead).
 const logFloor = 1e-12
 
 func logY(p *plot.Plot) {
@@ -122,59 +106,120 @@ func lossCurves(title string, history []map[string]float64) (*plot.Plot, error) 
 // metricPoint is one trial's value of a metric.
 type metricPoint struct {
 	NG    int
+	Seed  int
 	Value float64
 }
 
-// metricVsNG draws a metric of every trial against N_g (one dot per seed),
-// the mean over seeds as a line and the pass threshold as a dashed line.
-func metricVsNG(name string, pts []metricPoint, threshold float64) (*plot.Plot, error) {
-	p := plot.New()
-	p.Title.Text = name
-	p.X.Label.Text = "N_g"
-	logY(p)
-	sum, n := map[int]float64{}, map[int]int{}
-	var dots plotter.XYs
-	xmin, xmax := math.Inf(1), math.Inf(-1)
-	for _, q := range pts {
-		v := math.Max(q.Value, logFloor)
-		dots = append(dots, plotter.XY{X: float64(q.NG), Y: v})
-		sum[q.NG] += v
-		n[q.NG]++
-		xmin, xmax = math.Min(xmin, float64(q.NG)), math.Max(xmax, float64(q.NG))
-	}
-	var ngs []int
-	for k := range sum {
-		ngs = append(ngs, k)
-	}
-	sort.Ints(ngs)
-	var mean plotter.XYs
-	for _, k := range ngs {
-		mean = append(mean, plotter.XY{X: float64(k), Y: sum[k] / float64(n[k])})
-	}
-	s, err := plotter.NewScatter(dots)
+// Styles of the final-metrics panels, shared with their legend.
+var (
+	colourSeeds     = color.RGBA{R: 40, G: 90, B: 200, A: 255}
+	colourThreshold = color.RGBA{R: 200, A: 255}
+)
+
+func seedDots(xy plotter.XYs) (*plotter.Scatter, error) {
+	s, err := plotter.NewScatter(xy)
 	if err != nil {
 		return nil, err
 	}
 	s.GlyphStyle.Shape = draw.CircleGlyph{}
-	s.GlyphStyle.Color = color.RGBA{R: 40, G: 90, B: 200, A: 255}
-	l, err := plotter.NewLine(mean)
+	s.GlyphStyle.Color = colourSeeds
+	return s, nil
+}
+
+func meanLine(xy plotter.XYs) (*plotter.Line, error) {
+	l, err := plotter.NewLine(xy)
 	if err != nil {
 		return nil, err
 	}
-	l.Color = color.RGBA{R: 40, G: 90, B: 200, A: 255}
-	thr, err := plotter.NewLine(plotter.XYs{{X: xmin - 0.3, Y: threshold}, {X: xmax + 0.3, Y: threshold}})
+	l.Color = colourSeeds
+	return l, nil
+}
+
+func thresholdLine(xy plotter.XYs) (*plotter.Line, error) {
+	l, err := plotter.NewLine(xy)
 	if err != nil {
 		return nil, err
 	}
-	thr.Color = color.RGBA{R: 200, A: 255}
-	thr.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-	p.Add(s, l, thr)
-	p.Legend.Add("seeds", s)
-	p.Legend.Add("mean", l)
-	p.Legend.Add(fmt.Sprintf("threshold %g", threshold), thr)
-	p.Legend.Top = true
-	p.Legend.TextStyle.Font.Size = vg.Points(8)
+	l.Color = colourThreshold
+	l.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	return l, nil
+}
+
+// metricsLegend is the key of the final-metrics panels, drawn once below
+// them.
+func metricsLegend() ([]legendEntry, error) {
+	one := plotter.XYs{{X: 0, Y: 1}, {X: 1, Y: 1}}
+	s, err := seedDots(one[:1])
+	if err != nil {
+		return nil, err
+	}
+	m, err := meanLine(one)
+	if err != nil {
+		return nil, err
+	}
+	t, err := thresholdLine(one)
+	if err != nil {
+		return nil, err
+	}
+	return []legendEntry{{"one seed", []plot.Thumbnailer{s}}, {"mean over seeds", []plot.Thumbnailer{m}}, {"pass threshold", []plot.Thumbnailer{t}}}, nil
+}
+
+// metricVsNG draws a metric of every trial against N_g on a log axis (one
+// dot per seed), the mean over seeds as a line and the pass threshold as a
+// dashed line, over the N_g in ngs. The points must be positive: the
+// caller leaves out zeros and metrics that do not apply. The panel has no
+// legend of its own (metricsLegend is drawn outside the data).
+func metricVsNG(name string, pts []metricPoint, threshold float64, ngs []int) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = fmt.Sprintf("%s (threshold %g)", name, threshold)
+	p.Title.TextStyle.Font.Size = vg.Points(10)
+	p.X.Label.Text = "N_g"
+	p.Y.Label.Text = name + " (log)"
+	logY(p)
+	sum, n := map[int]float64{}, map[int]int{}
+	var dots plotter.XYs
+	ylo, yhi := threshold, threshold
+	for _, q := range pts {
+		if !(q.Value > 0) {
+			panic(fmt.Sprintf("report: metricVsNG: %s = %g is not drawable on a log axis", name, q.Value))
+		}
+		dots = append(dots, plotter.XY{X: float64(q.NG), Y: q.Value})
+		sum[q.NG] += q.Value
+		n[q.NG]++
+		ylo, yhi = math.Min(ylo, q.Value), math.Max(yhi, q.Value)
+	}
+	xmin, xmax := float64(ngs[0]), float64(ngs[len(ngs)-1])
+	var mean plotter.XYs
+	for _, k := range ngs {
+		if n[k] > 0 {
+			mean = append(mean, plotter.XY{X: float64(k), Y: sum[k] / float64(n[k])})
+		}
+	}
+	thr, err := thresholdLine(plotter.XYs{{X: xmin - 0.3, Y: threshold}, {X: xmax + 0.3, Y: threshold}})
+	if err != nil {
+		return nil, err
+	}
+	p.Add(thr)
+	if len(dots) > 0 {
+		s, err := seedDots(dots)
+		if err != nil {
+			return nil, err
+		}
+		l, err := meanLine(mean)
+		if err != nil {
+			return nil, err
+		}
+		p.Add(l, s)
+	} else {
+		p.Title.Text += ": nothing drawn"
+	}
 	p.X.Min, p.X.Max = xmin-0.5, xmax+0.5
+	// A third of a decade of margin, and a decade at least in all.
+	p.Y.Min, p.Y.Max = ylo/2, yhi*2
+	if p.Y.Max/p.Y.Min < 10 {
+		mid := math.Sqrt(p.Y.Min * p.Y.Max)
+		p.Y.Min, p.Y.Max = mid/math.Sqrt(10), mid*math.Sqrt(10)
+	}
 	p.X.Tick.Marker = intTicks{}
 	return p, nil
 }
@@ -187,12 +232,6 @@ func (intTicks) Ticks(min, max float64) []plot.Tick {
 		t = append(t, plot.Tick{Value: i, Label: fmt.Sprint(int(i))})
 	}
 	return t
-}
-
-// classColor is the colour of class i in scatter plots.
-func classColor(i int) color.Color {
-	c := plotutil.Color(i).(color.RGBA)
-	return c
 }
 
 // quiver draws arrows from At[i] along V[i], scaled so the longest is Len
@@ -255,25 +294,6 @@ func (g *grid) X(c int) float64    { return g.Xs[c] }
 func (g *grid) Y(r int) float64    { return g.Ys[r] }
 func (g *grid) Min() float64       { return g.Lo }
 func (g *grid) Max() float64       { return g.Hi }
-
-// coolWarm is a blue–white–red palette for heat maps.
-type coolWarm int
-
-func (n coolWarm) Colors() []color.Color {
-	out := make([]color.Color, int(n))
-	for i := range out {
-		t := float64(i) / float64(int(n)-1)
-		lerp := func(a, b float64, t float64) uint8 { return uint8(a + (b-a)*t) }
-		if t < 0.5 {
-			s := t / 0.5
-			out[i] = color.RGBA{R: lerp(59, 240, s), G: lerp(76, 240, s), B: lerp(192, 240, s), A: 255}
-		} else {
-			s := (t - 0.5) / 0.5
-			out[i] = color.RGBA{R: lerp(240, 180, s), G: lerp(240, 4, s), B: lerp(240, 38, s), A: 255}
-		}
-	}
-	return out
-}
 
 // strip tiles 28×28 grey images in one row, each scaled by zoom, white
 // on black as MNIST is.

@@ -109,8 +109,9 @@ func Build(ctx context.Context, r *pipeline.Runner, spec *sweeps.Spec, sweep str
 	for _, n := range notes {
 		fmt.Fprintf(&md, "Note: %s\n\n", n)
 	}
-	for _, g := range groups {
-		if err := rep.group(ctx, r, spec, g, opt, &md); err != nil {
+	names := slugs(groups)
+	for i, g := range groups {
+		if err := rep.group(ctx, r, spec, g, opt, names[i], &md); err != nil {
 			// The verdict tables stand without the plots: say why they are
 			// missing instead of failing the whole report.
 			w := fmt.Sprintf("plots of %s, ℓ = %d are incomplete: %v", g.Dataset, g.LatentDim, err)
@@ -123,8 +124,8 @@ func Build(ctx context.Context, r *pipeline.Runner, spec *sweeps.Spec, sweep str
 }
 
 // group adds the plots and flow measurements of one (dataset, ℓ) to the
-// report and its Markdown.
-func (rep *Report) group(ctx context.Context, r *pipeline.Runner, spec *sweeps.Spec, g sweeps.Group, opt Options, md *strings.Builder) error {
+// report and its Markdown, naming its plots plots/<slug>-<name>.png.
+func (rep *Report) group(ctx context.Context, r *pipeline.Runner, spec *sweeps.Spec, g sweeps.Group, opt Options, slug string, md *strings.Builder) error {
 	if len(spec.Axes) > 0 {
 		// The group's trials ran with its combination's spec: their stage
 		// keys come from it.
@@ -137,7 +138,6 @@ func (rep *Report) group(ctx context.Context, r *pipeline.Runner, spec *sweeps.S
 		}
 		spec = &combos[g.Combo].Spec
 	}
-	slug := slugOf(g)
 	fmt.Fprintf(md, "## Plots: %s, ℓ = %d%s\n\n", g.Dataset, g.LatentDim, hyperSuffix(g))
 	add := func(img Image) {
 		img.Name = slug + "-" + img.Name + ".png"
@@ -156,11 +156,23 @@ func (rep *Report) group(ctx context.Context, r *pipeline.Runner, spec *sweeps.S
 			fmt.Fprintf(md, "- %s\n", l)
 		}
 		md.WriteString("\n")
+	}
+	if img, ok, err := structureImage(g, false); err != nil {
+		return err
+	} else if ok {
+		add(img)
+	}
+	if g.Algebra != nil && g.Algebra.Name != "" {
 		if img, ok, err := sparseImage(g); err != nil {
 			return err
 		} else if ok {
 			add(img)
 		}
+	}
+	if img, ok, err := structureImage(g, true); err != nil {
+		return err
+	} else if ok {
+		add(img)
 	}
 
 	history := func(t sweeps.TrialResult) ([]map[string]float64, error) {
@@ -306,21 +318,62 @@ func (rep *Report) Files() map[string][]byte {
 	return out
 }
 
-func slugOf(g sweeps.Group) string {
+// slugs names each group's plots, short and unique within the report:
+// "l<ℓ>", with "-h<k>" for hyperparameter combination k; only when the
+// groups come from several datasets (a sweep has one) is the dataset put
+// in front ("mnist_0_1-l2"), with its index when two datasets read alike.
+func slugs(groups []sweeps.Group) []string {
+	var datasets []string
+	index := map[string]int{}
+	for _, g := range groups {
+		if _, ok := index[g.Dataset]; !ok {
+			index[g.Dataset] = len(datasets)
+			datasets = append(datasets, g.Dataset)
+		}
+	}
+	prefix := map[string]string{}
+	if len(datasets) > 1 {
+		seen := map[string]int{}
+		for _, d := range datasets {
+			seen[datasetSlug(d)]++
+		}
+		for _, d := range datasets {
+			p := datasetSlug(d)
+			if seen[p] > 1 {
+				p += fmt.Sprintf("_%d", index[d]+1)
+			}
+			prefix[d] = p + "-"
+		}
+	}
+	out := make([]string, len(groups))
+	for i, g := range groups {
+		out[i] = prefix[g.Dataset] + fmt.Sprintf("l%d", g.LatentDim)
+		if g.HyperLabel != "" {
+			out[i] += fmt.Sprintf("-h%d", g.Combo)
+		}
+	}
+	return out
+}
+
+// datasetSlug keeps a dataset label's letters and digits, the rest one "_".
+func datasetSlug(label string) string {
 	var b strings.Builder
-	for _, r := range g.Dataset {
+	under := false
+	for _, r := range label {
 		switch {
 		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
 			b.WriteRune(r)
-		default:
+			under = false
+		case !under:
 			b.WriteRune('_')
+			under = true
 		}
 	}
-	slug := fmt.Sprintf("%s-l%d", strings.Trim(b.String(), "_"), g.LatentDim)
-	if g.HyperLabel != "" {
-		slug += fmt.Sprintf("-h%d", g.Combo)
+	s := strings.Trim(b.String(), "_")
+	if s == "" {
+		s = "data"
 	}
-	return slug
+	return s
 }
 
 // hyperSuffix is ", <combination>" for a group of a hyperparameter sweep.
@@ -370,19 +423,24 @@ func flowsTable(g sweeps.Group, v sweeps.Verdict) string {
 		if t.PairOrtho != nil || t.NG == 1 {
 			distinct = fmt.Sprintf("%d of %d", sweeps.DistinctFlows(t.NG, t.PairOrtho, v.OrthoCos2), t.NG)
 		}
-		alg := "no"
+		alg := "✗"
 		if t.Passed {
 			alg = t.Algebra.Summary()
 		}
-		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %.3g | %.3g | %s |\n", lv.NG, t.Seed, yesNo(lv.FlowsPassed), distinct, cos, t.Metrics.InvRatio, t.Metrics.ClosureRel, alg)
+		closure := "–" // 0 by definition for one generator
+		if sweeps.MetricApplies("closure_rel", t.NG) {
+			closure = fmt.Sprintf("%.3g", t.Metrics.ClosureRel)
+		}
+		fmt.Fprintf(&b, "| %d | %d | %s | %s | %s | %.3g | %s | %s |\n", lv.NG, t.Seed, check(lv.FlowsPassed), distinct, cos, t.Metrics.InvRatio, closure, alg)
 	}
 	b.WriteString("\n")
 	return b.String()
 }
 
-func yesNo(v bool) string {
+// check is ✓ or ✗, as the verdict tables spell a bool.
+func check(v bool) string {
 	if v {
-		return "yes"
+		return "✓"
 	}
-	return "no"
+	return "✗"
 }

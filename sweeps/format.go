@@ -35,7 +35,14 @@ func BracketLines(a [][][]float64) []string {
 // AlgebraPrintTol is the smallest structure constant a report prints.
 const AlgebraPrintTol = 1e-2
 
-// meanStd returns the mean and standard deviation of a metric over trials.
+// meanStd returns the mean and the sample standard deviation of a metric
+// over trials,
+//
+//	s = sqrt( Σ_i (x_i − x̄)² / (n − 1) ),
+//
+// the estimate of the spread over seeds that does not shrink to 0 with one
+// seed: s is NaN for fewer than two trials, where it is undefined (and
+// both are NaN without trials).
 func meanStd(ts []TrialResult, f func(Metrics) float64) (float64, float64) {
 	if len(ts) == 0 {
 		return math.NaN(), math.NaN()
@@ -45,10 +52,55 @@ func meanStd(ts []TrialResult, f func(Metrics) float64) (float64, float64) {
 		s += f(t.Metrics)
 	}
 	m := s / float64(len(ts))
+	if len(ts) < 2 {
+		return m, math.NaN()
+	}
 	for _, t := range ts {
 		ss += (f(t.Metrics) - m) * (f(t.Metrics) - m)
 	}
-	return m, math.Sqrt(ss / float64(len(ts)))
+	return m, math.Sqrt(ss / float64(len(ts)-1))
+}
+
+// MetricApplies reports whether a metric means something for a trial with
+// ng generators: ortho_cos2 and closure_rel are about pairs of generators
+// and are 0 by definition for one. Human tables print "–" and plots draw
+// nothing where a metric does not apply; CSV and JSON keep the 0.
+func MetricApplies(name string, ng int) bool {
+	return ng > 1 || name != "ortho_cos2" && name != "closure_rel"
+}
+
+// notApplicable is what a human table prints for a metric that does not
+// apply.
+const notApplicable = "–"
+
+// check is ✓ or ✗, the human tables' spelling of a bool.
+func check(v bool) string {
+	if v {
+		return "✓"
+	}
+	return "✗"
+}
+
+// meanStdCell is a mean ± sample std table cell: "n/a" for the std of a
+// single seed, "–" where the metric does not apply.
+func meanStdCell(ng int, ts []TrialResult, name string, f func(Metrics) float64) string {
+	if !MetricApplies(name, ng) {
+		return notApplicable
+	}
+	m, s := meanStd(ts, f)
+	if len(ts) < 2 {
+		return fmt.Sprintf("%.3g ± n/a", m)
+	}
+	return fmt.Sprintf("%.3g ± %.2g", m, s)
+}
+
+// metricCell is one trial's metric in a human table ("–" where it does not
+// apply).
+func metricCell(ng int, name string, v float64) string {
+	if !MetricApplies(name, ng) {
+		return notApplicable
+	}
+	return fmt.Sprintf("%.3g", v)
 }
 
 var metricCols = []struct {
@@ -169,8 +221,10 @@ func jsonFloats3(a [][][]float64) string {
 	return b.String()
 }
 
-// FormatMarkdown renders the verdict, the per-N_g mean ± std over seeds,
-// the N_g × seed table and the structure constants of the best seed.
+// FormatMarkdown renders the verdict, the per-N_g mean ± sample std over
+// seeds ("n/a" with one seed), the N_g × seed table (✓/✗ for pass and
+// fail, "–" for a metric that does not apply at that N_g) and the
+// structure constants of the best seed.
 func FormatMarkdown(sweep string, groups []Group) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Sweep %s\n\n", sweep)
@@ -182,20 +236,15 @@ func FormatMarkdown(sweep string, groups []Group) string {
 				fmt.Fprintf(&b, "- %s\n", l)
 			}
 			if len(g.Algebra.Decomposition) > 0 {
-				fmt.Fprintf(&b, "\n(Solvable: %v, nilpotent: %v; derived series %v, lower central series %v; tolerance %.3g from the closure residual.)\n\n",
-					g.Algebra.Solvable, g.Algebra.Nilpotent, g.Algebra.DerivedSeries, g.Algebra.LowerCentralSeries, g.Algebra.Tol)
+				fmt.Fprintf(&b, "\n(Solvable: %s, nilpotent: %s; derived series %v, lower central series %v; tolerance %.3g from the closure residual.)\n\n",
+					check(g.Algebra.Solvable), check(g.Algebra.Nilpotent), g.Algebra.DerivedSeries, g.Algebra.LowerCentralSeries, g.Algebra.Tol)
 			}
 		}
 		b.WriteString("| N_g | passed | success | inv_ratio | ortho_cos2 | norm_dev | closure_rel |\n|---|---|---|---|---|---|---|\n")
 		for _, lv := range g.Levels {
-			mark := "✗"
-			if lv.Passed {
-				mark = "✓"
-			}
-			fmt.Fprintf(&b, "| %d | %s | %.0f%% |", lv.NG, mark, 100*lv.SuccessFraction)
+			fmt.Fprintf(&b, "| %d | %s | %.0f%% |", lv.NG, check(lv.Passed), 100*lv.SuccessFraction)
 			for _, c := range metricCols {
-				m, s := meanStd(lv.Trials, c.get)
-				fmt.Fprintf(&b, " %.3g ± %.2g |", m, s)
+				fmt.Fprintf(&b, " %s |", meanStdCell(lv.NG, lv.Trials, c.name, c.get))
 			}
 			b.WriteString("\n")
 		}
@@ -206,8 +255,11 @@ func FormatMarkdown(sweep string, groups []Group) string {
 				if fail == "" {
 					fail = "–"
 				}
-				fmt.Fprintf(&b, "| %d | %d | %v | %s | %.3g | %.3g | %.3g | %.3g | %s |\n", t.NG, t.Seed, t.Passed, fail,
-					t.Metrics.InvRatio, t.Metrics.OrthoCos2, t.Metrics.NormDev, t.Metrics.ClosureRel, t.Worker)
+				fmt.Fprintf(&b, "| %d | %d | %s | %s |", t.NG, t.Seed, check(t.Passed), fail)
+				for _, c := range metricCols {
+					fmt.Fprintf(&b, " %s |", metricCell(t.NG, c.name, c.get(t.Metrics)))
+				}
+				fmt.Fprintf(&b, " %s |\n", t.Worker)
 			}
 		}
 		for _, lv := range g.Levels {

@@ -3,6 +3,7 @@ package sweeps
 import (
 	"encoding/json"
 	"flag"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -77,4 +78,52 @@ func failAll(ts []TrialResult) []TrialResult {
 		out[i].Judge(out[i].Thresholds)
 	}
 	return out
+}
+
+// TestHumanTablesSpread: the mean ± std cells use the sample standard
+// deviation (n − 1), say "n/a" with one seed instead of a spread of 0,
+// print "–" for the metrics that do not apply at N_g = 1, and spell every
+// pass and fail ✓/✗, never true/false.
+func TestHumanTablesSpread(t *testing.T) {
+	rs := []TrialResult{
+		// N_g = 2, two seeds, inv_ratio 1e-3 and 3e-3: mean 2e-3, sample
+		// std √(((1−2)² + (3−2)²)/(2−1))·1e-3 = 1.41e-3 (the population
+		// std would be 1e-3).
+		trial(2, 1, Metrics{InvRatio: 1e-3, OrthoCos2: 1e-9, NormDev: 1e-9, ClosureRel: 1e-7}),
+		trial(2, 2, Metrics{InvRatio: 3e-3, OrthoCos2: 2e-9, NormDev: 3e-9, ClosureRel: 0.5}),
+		// N_g = 1, one seed: no spread; ortho_cos2 and closure_rel are 0
+		// by definition.
+		trial(1, 1, Metrics{InvRatio: 2e-3, NormDev: 1e-9}),
+	}
+	groups := Aggregate(rs, 1)
+	md := FormatMarkdown("s", groups)
+	for _, want := range []string{
+		"| 1 | ✓ | 100% | 0.002 ± n/a | – | 1e-09 ± n/a | – |",
+		"| 2 | ✓ | 50% | 0.002 ± 0.0014 |",
+		"| 1 | 1 | ✓ | – | 0.002 | – | 1e-09 | – |",
+		"| 2 | 2 | ✗ | closure_rel | 0.003 |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(md, "± 0 |") {
+		t.Errorf("markdown prints a spread of 0:\n%s", md)
+	}
+	table := FormatTable(groups)
+	if !strings.Contains(table, "  1     ✓      100%     0.002      –          1e-09      –") {
+		t.Errorf("table lacks the N_g = 1 row with – for ortho_cos2 and closure_rel:\n%s", table)
+	}
+	for name, s := range map[string]string{"markdown": md, "table": table} {
+		if strings.Contains(s, "true") || strings.Contains(s, "false") {
+			t.Errorf("%s spells a bool true/false instead of ✓/✗:\n%s", name, s)
+		}
+	}
+	// CSV keeps its zeros and its true/false.
+	if csv := FormatCSV("s", groups); !strings.Contains(csv, ",true,true,") {
+		t.Errorf("CSV changed:\n%s", csv)
+	}
+	if m, s := meanStd(rs[:2], func(m Metrics) float64 { return m.InvRatio }); m != 2e-3 || math.Abs(s-math.Sqrt2*1e-3) > 1e-15 {
+		t.Errorf("meanStd = %g, %g; want 2e-3, √2·1e-3", m, s)
+	}
 }

@@ -201,17 +201,16 @@ func metricValue(m Metrics, name string) float64 {
 	return math.NaN()
 }
 
-// FormatTable renders the groups as a plain-text table.
+// FormatTable renders the groups as a plain-text table: per N_g ✓ or ✗,
+// the success fraction, the median of each metric over seeds ("–" where it
+// does not apply: ortho_cos2 and closure_rel at N_g = 1) and what each
+// seed failed on.
 func FormatTable(groups []Group) string {
 	var b strings.Builder
 	for _, g := range groups {
 		fmt.Fprintf(&b, "%s  ℓ=%d%s  maximal closed algebra %s  (distinct flows: %d)\n", g.Dataset, g.LatentDim, g.hyperSuffix("  "), g.MaxLabel(), g.MaxNGFlows)
 		fmt.Fprintf(&b, "  %-5s %-6s %-8s %-10s %-10s %-10s %-10s %s\n", "N_g", "pass", "seeds", "inv_ratio", "ortho_cos2", "norm_dev", "closure", "failed on (per seed)")
 		for _, lv := range g.Levels {
-			mark := "✗"
-			if lv.Passed {
-				mark = "✓"
-			}
 			med := median(lv.Trials)
 			var fails []string
 			for _, t := range lv.Trials {
@@ -221,8 +220,11 @@ func FormatTable(groups []Group) string {
 				}
 				fails = append(fails, fmt.Sprintf("s%d:%s", t.Seed, f))
 			}
-			fmt.Fprintf(&b, "  %-5d %-6s %-8s %-10.3g %-10.3g %-10.3g %-10.3g %s\n", lv.NG, mark, fmt.Sprintf("%.0f%%", 100*lv.SuccessFraction),
-				med.InvRatio, med.OrthoCos2, med.NormDev, med.ClosureRel, strings.Join(fails, " "))
+			fmt.Fprintf(&b, "  %-5d %-6s %-8s", lv.NG, check(lv.Passed), fmt.Sprintf("%.0f%%", 100*lv.SuccessFraction))
+			for _, c := range metricCols {
+				fmt.Fprintf(&b, " %-10s", metricCell(lv.NG, c.name, c.get(med)))
+			}
+			fmt.Fprintf(&b, " %s\n", strings.Join(fails, " "))
 		}
 		if g.Algebra != nil {
 			fmt.Fprintf(&b, "  algebra at N_g = %d: %s\n", g.MaxNG, g.Algebra.Summary())

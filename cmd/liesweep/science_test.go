@@ -156,8 +156,8 @@ func TestScienceMNIST01(t *testing.T) {
 		pngs[e.Name()] = b
 	}
 	reporttest.CheckImages(t, pngs)
-	for _, want := range []string{"mnist_0_1-l2-metrics.png", "mnist_0_1-l2-losses.png", "mnist_0_1-l2-field.png", "mnist_0_1-l2-morph-J1.png",
-		"mnist_0_1-l2-probabilities-J1.png", "mnist_0_1-l2-decoded-J1-digit0.png", "mnist_0_1-l2-decoded-J1-digit1.png"} {
+	for _, want := range []string{"l2-metrics.png", "l2-losses.png", "l2-field.png", "l2-morph-J1.png",
+		"l2-probabilities-J1.png", "l2-decoded-J1-digit0.png", "l2-decoded-J1-digit1.png"} {
 		if pngs[want] == nil {
 			t.Errorf("report lacks plots/%s", want)
 		}
