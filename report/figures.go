@@ -10,6 +10,7 @@ import (
 	"github.com/liesweep/liesweep/sweeps"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -535,4 +536,82 @@ func sparseImage(g sweeps.Group) (Image, bool, error) {
 		Caption: fmt.Sprintf("%s: each scaled so its largest |entry| is 1 (blue −1, white 0, red +1). Algebra: %s.", what, g.Algebra.Name),
 		PNG:     png,
 	}, true, nil
+}
+
+// combosImages draws, per (dataset, ℓ) of a sweep with hyperparameter axes,
+// the success fraction against N_g of every combination, the best one
+// (sweeps.BestCombo) drawn thick and marked "(best)" in the legend.
+func combosImages(groups []sweeps.Group) []Image {
+	type key struct {
+		ds string
+		l  int
+	}
+	var order []key
+	by := map[key][]sweeps.Group{}
+	for _, g := range groups {
+		if g.HyperLabel == "" {
+			continue
+		}
+		k := key{g.Dataset, g.LatentDim}
+		if by[k] == nil {
+			order = append(order, k)
+		}
+		by[k] = append(by[k], g)
+	}
+	var out []Image
+	for i, k := range order {
+		gs := by[k]
+		best := sweeps.BestCombo(gs)
+		p := plot.New()
+		p.Title.Text = fmt.Sprintf("%s, ℓ = %d: hyperparameter combinations", k.ds, k.l)
+		p.X.Label.Text, p.Y.Label.Text = "N_g", "fraction of seeds passing"
+		p.Y.Min, p.Y.Max = -0.05, 1.05
+		p.Legend.Top = true
+		var ticks []plot.Tick
+		seen := map[int]bool{}
+		for _, g := range gs {
+			for _, lv := range g.Levels {
+				if !seen[lv.NG] {
+					seen[lv.NG] = true
+					ticks = append(ticks, plot.Tick{Value: float64(lv.NG), Label: fmt.Sprint(lv.NG)})
+				}
+			}
+		}
+		p.X.Tick.Marker = plot.ConstantTicks(ticks)
+		for ci, g := range gs {
+			var pts plotter.XYs
+			for _, lv := range g.Levels {
+				pts = append(pts, plotter.XY{X: float64(lv.NG), Y: lv.SuccessFraction})
+			}
+			line, dots, err := plotter.NewLinePoints(pts)
+			if err != nil {
+				continue
+			}
+			c := plotutil.Color(ci)
+			line.Color, dots.Color = c, c
+			line.Width = vg.Points(1)
+			name := g.HyperLabel
+			if ci == best {
+				line.Width = vg.Points(3)
+				name += " (best)"
+			}
+			p.Add(line, dots)
+			p.Legend.Add(name, line, dots)
+		}
+		png, err := renderPNG([][]*plot.Plot{{p}}, 7, 4.5)
+		if err != nil {
+			continue
+		}
+		name := fmt.Sprintf("hyper-%d.png", i)
+		if len(order) == 1 {
+			name = "hyper.png"
+		}
+		out = append(out, Image{
+			Name:    name,
+			Title:   fmt.Sprintf("Hyperparameter combinations, %s, ℓ = %d", k.ds, k.l),
+			Caption: fmt.Sprintf("Fraction of seeds passing at each N_g, one line per combination; the best (the largest closed N_g, then the most distinct flows, then the highest mean success: %s) is drawn thick.", gs[best].HyperLabel),
+			PNG:     png,
+		})
+	}
+	return out
 }

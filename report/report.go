@@ -110,6 +110,10 @@ func Build(ctx context.Context, r *pipeline.Runner, spec *sweeps.Spec, sweep str
 		fmt.Fprintf(&md, "Note: %s\n\n", n)
 	}
 	names := slugs(groups)
+	for _, img := range combosImages(groups) {
+		rep.Images = append(rep.Images, img)
+		fmt.Fprintf(&md, "## %s\n\n![%s](plots/%s)\n\n%s\n\n", img.Title, img.Title, img.Name, img.Caption)
+	}
 	for i, g := range groups {
 		if err := rep.group(ctx, r, spec, g, opt, names[i], &md); err != nil {
 			// The verdict tables stand without the plots: say why they are

@@ -26,7 +26,7 @@ func TestRunAndSweepVerdictsAgree(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains generators")
 	}
-	runDoc, sweepDoc := runBothWays(t, `name: so2-parity
+	runDoc, sweepDoc, _ := runBothWays(t, `name: so2-parity
 dataset: {kind: analytic, oracle: norm, dim: 2, samples: 200}
 ng: [1, 2]
 seeds: [1, 2]
@@ -48,7 +48,7 @@ func TestHyperparameterGrid(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains generators")
 	}
-	runDoc, sweepDoc := runBothWays(t, `name: so2-lr
+	runDoc, sweepDoc, runDir := runBothWays(t, `name: so2-lr
 dataset: {kind: analytic, oracle: norm, dim: 2, samples: 200}
 ng: [1]
 seeds: [1, 2]
@@ -76,11 +76,22 @@ train: {epochs: 400, lr: {values: [1.0e-4, 3.0e-2]}, eval_points: 200, early_sto
 	if table := sweeps.FormatTable(sweepDoc.Groups); !strings.Contains(table, "★   N_g ≥ 1") {
 		t.Errorf("the comparison does not mark lr 3e-2 best:\n%s", table)
 	}
+	// The report compares the combinations in a table and a plot.
+	md, err := os.ReadFile(filepath.Join(runDir, "report", "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(md), "## Hyperparameter combinations") || !strings.Contains(string(md), "plots/hyper.png") {
+		t.Errorf("report.md lacks the comparison table or plot")
+	}
+	if png, err := os.ReadFile(filepath.Join(runDir, "report", "plots", "hyper.png")); err != nil || len(png) < 1000 {
+		t.Errorf("plots/hyper.png: %d bytes, %v", len(png), err)
+	}
 }
 
 // runBothWays runs the spec with `liesweep run` and as a sweep on Temporal
 // and returns both verdict documents.
-func runBothWays(t *testing.T, yaml string) (runDoc, sweepDoc sweeps.VerdictDoc) {
+func runBothWays(t *testing.T, yaml string) (runDoc, sweepDoc sweeps.VerdictDoc, runDir string) {
 	t.Helper()
 	dir := t.TempDir()
 	specPath := filepath.Join(dir, "spec.yaml")
@@ -117,7 +128,7 @@ func runBothWays(t *testing.T, yaml string) (runDoc, sweepDoc sweeps.VerdictDoc)
 		t.Fatalf("sweep workflow: %v", err)
 	}
 	sweepDoc = readVerdict(t, func() ([]byte, error) { return store.Get(context.Background(), sweeps.VerdictKey("parity")) })
-	return runDoc, sweepDoc
+	return runDoc, sweepDoc, out
 }
 
 // sameVerdicts checks that two verdict documents are equal except for the

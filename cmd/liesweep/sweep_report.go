@@ -34,7 +34,12 @@ func loadReport(ctx context.Context, s *session, id string) (*sweeps.VerdictDoc,
 func renderReport(rep *sweeps.VerdictDoc, format string) (string, error) {
 	switch format {
 	case "json":
-		b, _ := json.MarshalIndent(map[string]any{"sweep": rep.Sweep, "groups": rep.Groups}, "", "  ")
+		// The verdict document itself (schema_version, sweep, spec, groups,
+		// notes): what verdict.json holds, from either path.
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return "", err
+		}
 		return string(b) + "\n", nil
 	case "table":
 		out := fmt.Sprintf("sweep %s\n%s", rep.Sweep, sweeps.FormatTable(rep.Groups))
@@ -85,6 +90,9 @@ func buildPlots(ctx context.Context, store sweeps.ArtifactStore, mnistDir, id st
 	return full, nil
 }
 
+// flowsSchemaVersion is the version of flows.json's layout.
+const flowsSchemaVersion = 1
+
 // reportFiles are every file of a sweep's report by name: the verdict in
 // each text format, the Markdown and HTML reports with their plots, and
 // flows.json (the tangency and streamline measurements).
@@ -94,7 +102,7 @@ func reportFiles(rep *sweeps.VerdictDoc, full *report.Report) map[string][]byte 
 		text, _ := renderReport(rep, format)
 		files[name] = []byte(text)
 	}
-	flows, err := json.MarshalIndent(map[string]any{"tangency": full.Tangency, "streamlines": full.Drift, "morphing": full.Morph}, "", "  ")
+	flows, err := json.MarshalIndent(map[string]any{"schema_version": flowsSchemaVersion, "tangency": full.Tangency, "streamlines": full.Drift, "morphing": full.Morph}, "", "  ")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "liesweep: warning: flows.json not written:", err)
 	} else {

@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/converter"
 	"golang.org/x/term"
 )
@@ -241,7 +242,7 @@ func watch(ctx context.Context, s *session, id string, w io.Writer) error {
 		}
 		if v.State == "running" && time.Since(lastPollCheck) > 5*time.Second {
 			lastPollCheck = time.Now()
-			if msg := idleQueues(ctx, s); msg != idle {
+			if msg := idleQueues(ctx, s.client); msg != idle {
 				if msg != "" {
 					fmt.Fprintf(w, "[%s] %s\n", time.Now().Format("15:04:05"), msg)
 				}
@@ -271,10 +272,15 @@ func watch(ctx context.Context, s *session, id string, w io.Writer) error {
 	}
 }
 
+// queueDescriber is the part of the Temporal client idleQueues needs.
+type queueDescriber interface {
+	DescribeTaskQueue(ctx context.Context, taskQueue string, taskQueueType enumspb.TaskQueueType) (*workflowservice.DescribeTaskQueueResponse, error)
+}
+
 // idleQueues names the task queues the sweep needs that no worker polls
 // (Temporal's DescribeTaskQueue), with what to do; "" when every queue has
 // a worker. The sweep waits for one either way.
-func idleQueues(ctx context.Context, s *session) string {
+func idleQueues(ctx context.Context, c queueDescriber) string {
 	var missing []string
 	for _, q := range []struct {
 		name string
@@ -284,7 +290,7 @@ func idleQueues(ctx context.Context, s *session) string {
 		{workflows.TaskQueue, enumspb.TASK_QUEUE_TYPE_ACTIVITY},
 		{workflows.TrainQueue, enumspb.TASK_QUEUE_TYPE_ACTIVITY},
 	} {
-		resp, err := s.client.DescribeTaskQueue(ctx, q.name, q.typ)
+		resp, err := c.DescribeTaskQueue(ctx, q.name, q.typ)
 		if err != nil {
 			return "" // the check is advice: a server that cannot answer it says nothing
 		}
