@@ -185,6 +185,28 @@ func ValidateID(id string) error {
 	return nil
 }
 
+// ValidateKey checks a store key: 1–1024 bytes of letters, digits, '.',
+// '_', '-' and '/', a relative slash path without empty or ".." segments.
+// Both stores refuse any other key, so no key can escape its folder or
+// name another sweep's objects.
+func ValidateKey(key string) error {
+	ok := len(key) > 0 && len(key) <= 1024 && !strings.HasPrefix(key, "/") && !strings.HasSuffix(key, "/")
+	for _, seg := range strings.Split(key, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			ok = false
+		}
+	}
+	for _, c := range key {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' || c == '/') {
+			ok = false
+		}
+	}
+	if !ok {
+		return fmt.Errorf("store key %q: want a relative slash path of letters, digits, '.', '_' and '-' (no empty or '..' segments)", key)
+	}
+	return nil
+}
+
 // SweepPrefix is the folder of a sweep's own objects.
 func SweepPrefix(sweepID string) string { return "sweeps/" + sweepID + "/" }
 

@@ -130,3 +130,16 @@ func TestValidateAxes(t *testing.T) {
 		t.Errorf("dataset.dim was accepted as an axis: %v", err)
 	}
 }
+
+func TestValidateKey(t *testing.T) {
+	for _, ok := range []string{"artifacts/generators/0123abcd/weights.safetensors", "sweeps/so3-1/results/h1-l2-ng1-seed1.json", "result.json", "results/l2-ng1-seed1.json"} {
+		if err := ValidateKey(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "/abs", "a//b", "a/../b", "../x", "a/", "with space", "a\\b", "é"} {
+		if err := ValidateKey(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

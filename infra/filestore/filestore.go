@@ -33,8 +33,11 @@ func New(dir string) (*Store, error) {
 }
 
 func (s *Store) path(key string) (string, error) {
-	if key == "" || strings.HasPrefix(key, "/") || strings.Contains(key, "..") || strings.HasSuffix(key, ".sha256") {
-		return "", fmt.Errorf("artifact key %q is not a relative slash path", key)
+	if err := sweeps.ValidateKey(key); err != nil {
+		return "", err
+	}
+	if strings.HasSuffix(key, ".sha256") || strings.HasPrefix(key[strings.LastIndex(key, "/")+1:], ".tmp-") {
+		return "", fmt.Errorf("artifact key %q: names ending in .sha256 or starting with .tmp- are the store's own", key)
 	}
 	return filepath.Join(s.Root, filepath.FromSlash(key)), nil
 }

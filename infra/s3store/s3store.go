@@ -140,6 +140,9 @@ func (s *Store) EnsureBucket(ctx context.Context) error {
 
 // Put uploads data under key with its SHA-256 in the metadata.
 func (s *Store) Put(ctx context.Context, key string, data []byte) error {
+	if err := sweeps.ValidateKey(key); err != nil {
+		return err
+	}
 	if err := s.EnsureBucket(ctx); err != nil {
 		return err
 	}
@@ -160,6 +163,9 @@ func notFound(err error) bool {
 
 // Get downloads key and verifies its SHA-256.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := sweeps.ValidateKey(key); err != nil {
+		return nil, err
+	}
 	if err := s.EnsureBucket(ctx); err != nil {
 		return nil, err
 	}
@@ -191,6 +197,9 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Exists reports whether key is stored.
 func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
+	if err := sweeps.ValidateKey(key); err != nil {
+		return false, err
+	}
 	if err := s.EnsureBucket(ctx); err != nil {
 		return false, err
 	}
@@ -221,6 +230,9 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 
 // Delete removes key.
 func (s *Store) Delete(ctx context.Context, key string) error {
+	if err := sweeps.ValidateKey(key); err != nil {
+		return err
+	}
 	if err := s.EnsureBucket(ctx); err != nil {
 		return err
 	}
@@ -233,6 +245,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // PutRaw uploads bytes without the digest (tests use it to plant corrupt
 // objects).
 func (s *Store) PutRaw(ctx context.Context, key string, data []byte, sha string) error {
+	if err := sweeps.ValidateKey(key); err != nil {
+		return err
+	}
 	if err := s.EnsureBucket(ctx); err != nil {
 		return err
 	}
