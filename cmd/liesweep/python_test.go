@@ -160,14 +160,23 @@ train: {epochs: 20, eval_points: 50}
 	mlp := load(mlpOut, mlpSpec, sweeps.Trial{Latent: 3, NG: 2, Seed: 1})
 	lin := load(linOut, linSpec, sweeps.Trial{Latent: 3, NG: 3, Seed: 1})
 	mnTrial := sweeps.Trial{Latent: 2, NG: 1, Seed: 1}
-	// `train` leaves φ to reports; train it here (1 epoch) where the
-	// result's artifacts say it lives, so Python loads it too
+	// `train` leaves φ to reports; train it here (1 epoch) so Python loads
+	// it too
 	mnStore, err := filestore.New(mnistOut)
 	if err != nil {
 		t.Fatal(err)
 	}
 	phi, _, _, err := (&pipeline.Runner{Store: mnStore}).PixelClassifier(ctx, mnistSpec, mnTrial)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// result.json names φ only when it was there at analysis time (it was
+	// not): put the copy beside it, where load_trial also looks.
+	phiBytes, err := mnStore.Get(ctx, sweeps.ArtifactKey(sweeps.StageClassifier, sweeps.StageKeys(mnistSpec, mnTrial).Classifier, "weights.safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mnistOut, "classifier.safetensors"), phiBytes, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	mn := load(mnistOut, mnistSpec, mnTrial)
