@@ -12,7 +12,7 @@ import (
 // the Jacobian (DJ_α)_ij = ∂J_α,i/∂z_j by central differences (step h
 // relative to the scale of z0). linearised says which.
 func (s *GeneratorSet) GeneratorMatrices(z0 []float64) (ms [][][]float64, linearised bool) {
-	ms = make([][][]float64, len(s.Params))
+	ms = make([][][]float64, s.N)
 	if s.Kind == GenLinear {
 		for a := range ms {
 			ms[a] = s.Matrix(a)

@@ -117,3 +117,20 @@ func TestStructureOfTrainedGenerators(t *testing.T) {
 		})
 	}
 }
+
+// TestSparseBasisOfMLPGenerators: MLP generators get a sparse basis too,
+// from their Jacobians at the mean of the points, marked linearised.
+func TestSparseBasisOfMLPGenerators(t *testing.T) {
+	set, err := NewGeneratorSet(GenMLP, 3, 2, []int{8, 8}, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts := datasets.GaussianSamples(50, 3, 1, 0)
+	sb, err := set.Sparse(pts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sb.Linearised || len(sb.Matrices) != 2 || len(sb.Matrices[0]) != 3 || len(sb.Point) != 3 {
+		t.Errorf("sparse basis of 2 MLP generators on R^3: linearised %v, %d matrices, point %v", sb.Linearised, len(sb.Matrices), sb.Point)
+	}
+}

@@ -217,6 +217,10 @@ func TestLegacyGeneratorKeyFound(t *testing.T) {
 	if g := again.Stages[0]; !g.Reused || g.Key != legacy || again.Metrics != res.Metrics {
 		t.Errorf("stage %+v metrics %+v, want the gen-v1 generators reused (%+v)", g, again.Metrics, res.Metrics)
 	}
+	// …and copied under the current key, where loaders look.
+	if _, err := (&Runner{Store: old}).Load(ctx, spec, trial); err != nil {
+		t.Errorf("the reused generators cannot be loaded back: %v", err)
+	}
 }
 
 // TestCorruptionHintRecovers: following the corruption error's advice —

@@ -319,6 +319,13 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t sweeps.Tri
 		if err := json.Unmarshal([]byte(meta["final_losses"]), &losses); err != nil {
 			return nil, nil, nil, sweeps.StageRun{}, fmt.Errorf("load generators %s: %w: final_losses", cand.key, sweeps.ErrCorrupt)
 		}
+		if cand.key != key {
+			// Found under the gen-v1 key: keep a copy under the current
+			// one, where results, reports and loaders look.
+			if err := r.Store.Put(ctx, key, b); err != nil {
+				return nil, nil, nil, sweeps.StageRun{}, fmt.Errorf("copy generators %s to %s: %w", cand.key, key, err)
+			}
+		}
 		r.emit(Event{Stage: sweeps.StageGenerators, Message: "reusing stored generators " + cand.k + cand.note})
 		run := stageRun(sweeps.StageGenerators, cand.k, start, true, 0)
 		if run.Epochs, err = strconv.Atoi(meta["epochs_run"]); err != nil {

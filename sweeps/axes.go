@@ -86,6 +86,7 @@ func (s *Spec) Combos() ([]Combo, error) {
 			parts = append([]string{a.Key + "=" + FormatValue(v)}, parts...)
 		}
 		c.Label = strings.Join(parts, " ")
+		c.Spec.Normalize() // defaults that depend on a swept key (normalization by kind)
 		out = append(out, c)
 	}
 	return out, nil

@@ -143,3 +143,22 @@ func TestValidateKey(t *testing.T) {
 		}
 	}
 }
+
+// TestSweptKindNormalization: with generator.kind swept and no explicit
+// normalization, each combination gets its kind's default.
+func TestSweptKindNormalization(t *testing.T) {
+	s := DefaultSpec()
+	s.Dataset = Dataset{Kind: "analytic", Oracle: "norm", Dim: 2, Samples: 10}
+	s.Axes = []Axis{{Key: "generator.kind", Values: []any{"mlp", "linear"}}}
+	s.Normalize()
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	combos, err := s.Combos()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n0, n1 := combos[0].Spec.Generator.Normalization, combos[1].Spec.Generator.Normalization; n0 != "pointwise" || n1 != "frobenius" {
+		t.Errorf("normalization %q for mlp, %q for linear; want pointwise, frobenius", n0, n1)
+	}
+}

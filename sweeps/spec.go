@@ -228,7 +228,9 @@ var ErrInvalidSpec = errors.New("invalid spec")
 // normalization by generator kind and, for analytic datasets, the latent
 // dimension (which is the feature dimension).
 func (s *Spec) Normalize() {
-	if s.Generator.Normalization == "" {
+	// With generator.kind swept, each combination gets its own kind's
+	// default (Combos normalises every combination).
+	if s.Generator.Normalization == "" && !s.swept("generator.kind") {
 		s.Generator.Normalization = "pointwise"
 		if s.Generator.Kind == "linear" {
 			s.Generator.Normalization = "frobenius"
@@ -385,7 +387,9 @@ func (s *Spec) Validate() error {
 	g := s.Generator
 	oneOf("generator.kind", g.Kind, "mlp", "linear")
 	oneOf("generator.orthogonality", g.Orthogonality, "pointwise", "global")
-	oneOf("generator.normalization", g.Normalization, "pointwise", "frobenius")
+	if !(g.Normalization == "" && s.swept("generator.kind")) {
+		oneOf("generator.normalization", g.Normalization, "pointwise", "frobenius")
+	}
 	oneOf("generator.closure", g.Closure, "posthoc", "joint")
 	if g.Kind == "mlp" {
 		if len(g.Hidden) == 0 {
@@ -471,7 +475,7 @@ func (s *Spec) Validate() error {
 	if s.Adaptive.Patience < 1 {
 		bad("adaptive.patience", "must be ≥ 1, got %d", s.Adaptive.Patience)
 	}
-	errs = append(errs, s.validateAxes()...)
+	errs = append(errs, s.validateAxes(errs)...)
 	if len(errs) == 0 {
 		return nil
 	}
@@ -534,9 +538,19 @@ func hasDup(xs []int) bool {
 	return false
 }
 
+// swept reports whether key is one of the spec's axes.
+func (s *Spec) swept(key string) bool {
+	for _, a := range s.Axes {
+		if a.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
 // validateAxes checks the swept keys, the size of the whole grid, and every
 // combination as a spec of its own (its errors name the combination).
-func (s *Spec) validateAxes() []error {
+func (s *Spec) validateAxes(base []error) []error {
 	if len(s.Axes) == 0 {
 		return nil
 	}
@@ -573,13 +587,24 @@ func (s *Spec) validateAxes() []error {
 		if err := c.Spec.Validate(); err != nil {
 			var fe *FieldError
 			for _, e := range flatten(err) {
-				if errors.As(e, &fe) {
+				if errors.As(e, &fe) && !reported(base, fe) {
 					errs = append(errs, &FieldError{Field: fe.Field, Msg: fmt.Sprintf("in the combination %s: %s", c.Label, fe.Msg)})
 				}
 			}
 		}
 	}
 	return errs
+}
+
+// reported reports whether the base spec's errors already hold fe (a
+// problem every combination shares is said once).
+func reported(base []error, fe *FieldError) bool {
+	for _, e := range base {
+		if b, ok := e.(*FieldError); ok && b.Field == fe.Field && b.Msg == fe.Msg {
+			return true
+		}
+	}
+	return false
 }
 
 // flatten lists the errors an errors.Join holds.

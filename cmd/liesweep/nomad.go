@@ -90,7 +90,10 @@ func newInfraCmd() *cobra.Command {
 				}
 			}
 		}
-		if cfg.S3.CACert != "" {
+		switch {
+		case cfg.S3.CACertData != "":
+			j.Secrets["LIESWEEP_S3_CA_CERT_DATA"] = cfg.S3.CACertData
+		case cfg.S3.CACert != "":
 			b, err := os.ReadFile(cfg.S3.CACert)
 			if err != nil {
 				return j, fmt.Errorf("read s3.ca_cert for the workers: %w", err)

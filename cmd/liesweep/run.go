@@ -70,6 +70,13 @@ finished and resume what was interrupted.`,
 			var mu sync.Mutex
 			// One runner for the whole sweep: the MNIST files are read once.
 			base := &pipeline.Runner{Store: store, Worker: pipeline.Hostname()}
+			base.WithProgress(nil) // sets up the shared MNIST cache before the groups fan out
+			// Groups of different hyperparameter combinations can share a
+			// stage (the same autoencoder and ψ when only train.* is swept):
+			// a lock per stage key makes the first train it and the others
+			// wait and reuse it, instead of training it twice into the same
+			// key at once.
+			locks := keyLocks{}
 			var done []sweeps.TrialResult
 			// progress prints a runner's stage messages and last epochs
 			// under label.
@@ -136,13 +143,25 @@ finished and resume what was interrupted.`,
 							label = g.combo.Label + " " + label
 						}
 						r := progress(label)
+						if g.combo.Spec.Dataset.Kind == "mnist" {
+							t := sweeps.Trial{Latent: g.latent, Seed: g.seed}
+							unlock := locks.lock(sweeps.StageKeys(&g.combo.Spec, t).Oracle)
+							_, _, err := r.Prepare(ctx, &g.combo.Spec, t)
+							unlock()
+							if err != nil {
+								errs[gi] = fmt.Errorf("ℓ=%d seed=%d: %w", g.latent, g.seed, err)
+								return
+							}
+						}
 						for _, ng := range ngs {
 							if ctx.Err() != nil {
 								errs[gi] = ctx.Err()
 								return
 							}
 							t := sweeps.Trial{Latent: g.latent, NG: ng, Seed: g.seed, Combo: g.combo.Index}
+							unlock := locks.lock(sweeps.StageKeys(&g.combo.Spec, t).Generators)
 							res, err := r.RunTrial(ctx, &g.combo.Spec, t, pipeline.Out{Sweep: spec.Name, Key: "results/" + sweeps.ResultFile(t), Combo: g.combo})
+							unlock()
 							if err != nil {
 								errs[gi] = errors.Join(errs[gi], fmt.Errorf("trial ℓ=%d N_g=%d seed=%d: %w", t.Latent, t.NG, t.Seed, err))
 								continue
@@ -262,4 +281,26 @@ func eta(done, total int, elapsed time.Duration) string {
 	}
 	left := time.Duration(float64(elapsed) / float64(done) * float64(max(0, total-done)))
 	return fmt.Sprintf("  [%d/%d, %s elapsed, ETA %s]", done, total, elapsed.Round(time.Second), left.Round(time.Second))
+}
+
+// keyLocks serialises work on one stage key across goroutines.
+type keyLocks struct {
+	mu sync.Mutex
+	m  map[string]*sync.Mutex
+}
+
+// lock locks key's mutex and returns its unlock.
+func (k *keyLocks) lock(key string) func() {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = map[string]*sync.Mutex{}
+	}
+	l := k.m[key]
+	if l == nil {
+		l = &sync.Mutex{}
+		k.m[key] = l
+	}
+	k.mu.Unlock()
+	l.Lock()
+	return l.Unlock
 }

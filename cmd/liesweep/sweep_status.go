@@ -132,6 +132,9 @@ func status(ctx context.Context, s *session, id string) (*statusView, error) {
 	}
 	sort.Slice(v.Trials, func(i, j int) bool {
 		a, b := v.Trials[i], v.Trials[j]
+		if a.Combo != b.Combo {
+			return a.Combo < b.Combo
+		}
 		if a.Latent != b.Latent {
 			return a.Latent < b.Latent
 		}
@@ -143,10 +146,25 @@ func status(ctx context.Context, s *session, id string) (*statusView, error) {
 	return v, nil
 }
 
+// hasCombos reports whether the sweep's trials span hyperparameter
+// combinations (then each row says which: h<k>, as the result files).
+func hasCombos(v *statusView) bool {
+	for _, t := range v.Trials {
+		if t.Combo > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 func renderStatus(w io.Writer, v *statusView) {
 	fmt.Fprintf(w, "sweep %s: %s (%s)\n", v.Sweep, v.State, v.Phase)
 	for _, t := range v.Trials {
-		line := fmt.Sprintf("  ℓ=%-3d N_g=%-3d seed=%-3d %-10s", t.Latent, t.NG, t.Seed, t.Stage)
+		combo := ""
+		if t.Combo > 0 || hasCombos(v) {
+			combo = fmt.Sprintf("h%-2d ", t.Combo)
+		}
+		line := fmt.Sprintf("  %sℓ=%-3d N_g=%-3d seed=%-3d %-10s", combo, t.Latent, t.NG, t.Seed, t.Stage)
 		switch {
 		case t.Stage == workflows.StageDone && t.Passed != nil && *t.Passed:
 			line += " passed"

@@ -1,8 +1,10 @@
 package nomad
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"sort"
 	"strings"
 
@@ -48,7 +50,13 @@ func NewClient(cc ClientConfig) (*api.Client, error) {
 }
 
 func unreachable(c *api.Client, op string, err error) error {
-	return fmt.Errorf("%s: Nomad at %s: %w (set NOMAD_ADDR or nomad.address in liesweep.yaml)", op, c.Address(), err)
+	var ne net.Error
+	var oe *net.OpError
+	if errors.As(err, &oe) || errors.As(err, &ne) || strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "no such host") {
+		// The CLI exits 3 for an unreachable server.
+		return fmt.Errorf("%s: Nomad at %s is unreachable: %w (set NOMAD_ADDR or nomad.address in liesweep.yaml)", op, c.Address(), err)
+	}
+	return fmt.Errorf("%s: Nomad at %s: %w", op, c.Address(), err)
 }
 
 // Plan asks Nomad what registering the job would change, without

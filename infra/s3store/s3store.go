@@ -108,9 +108,17 @@ func New(cfg Config) (*Store, error) {
 // unreachable wraps connection errors with the address and how to start
 // the local stack.
 func (s *Store) unreachable(op string, err error) error {
+	msg := err.Error()
 	var ue *url.Error
-	if errors.As(err, &ue) || strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "no such host") {
-		return fmt.Errorf("%s: S3 endpoint %s is unreachable (%v): start the local stack with `liesweep dev up` or set LIESWEEP_S3_ENDPOINT", op, s.cfg.Endpoint, err)
+	switch {
+	case strings.Contains(msg, "x509:") || strings.Contains(msg, "certificate"):
+		return fmt.Errorf("%s: the TLS certificate of S3 endpoint %s is not trusted (%w): give its CA in s3.ca_cert (LIESWEEP_S3_CA_CERT), or check s3.endpoint", op, s.cfg.Endpoint, err)
+	case strings.Contains(msg, "HTTP response to HTTPS client"), strings.Contains(msg, "first record does not look like a TLS handshake"):
+		return fmt.Errorf("%s: S3 endpoint %s speaks plain http, not https (%w): set s3.secure: false (LIESWEEP_S3_SECURE=false) for it", op, s.cfg.Endpoint, err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s: %w", op, err)
+	case errors.As(err, &ue) || strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host"):
+		return fmt.Errorf("%s: S3 endpoint %s is unreachable (%w): start the local stack with `liesweep dev up` or set LIESWEEP_S3_ENDPOINT", op, s.cfg.Endpoint, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
