@@ -248,7 +248,7 @@ func TestSweepEndToEnd(t *testing.T) {
 	if !strings.Contains(string(md), "[J1, J2] = ") || !strings.Contains(string(md), "Maximal closed algebra: N_g = 3") {
 		t.Errorf("markdown report lacks the verdict or the structure constants:\n%s", md)
 	}
-	for _, k := range []string{"report.md", "report.html", "flows.json", "plots/norm_n_3-l3-projections.png", "plots/norm_n_3-l3-losses.png"} {
+	for _, k := range []string{"report.md", "report.html", "flows.json", "plots/l3-projections.png", "plots/l3-losses.png"} {
 		if ok, _ := store(t, bucket).Exists(context.Background(), "sweeps/e2e/report/"+k); !ok {
 			t.Errorf("report file %s not stored beside the sweep", k)
 		}

@@ -167,9 +167,18 @@ func TestWorkerKilledMidTraining(t *testing.T) {
 func TestResumeRunsOnlyWhatIsMissing(t *testing.T) {
 	skipShort(t)
 	bucket := "it-resume"
+	ctx := context.Background()
+	mc := minioClient(t)
+	if err := mc.MakeBucket(ctx, bucket, minio.MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := mc.EnableVersioning(ctx, bucket); err != nil {
+		t.Fatal(err)
+	}
 	startWorker(t, bucket, "w-r", "--slots", "2")
 	// N_g = 3 trains ~4× longer than N_g = 1, leaving a wide window to cancel in
-	spec := writeSpec(t, strings.NewReplacer("ng: [3]", "ng: [1, 3]", "epochs: 6000", "epochs: 20000", "checkpoint_every: 500", "checkpoint_every: 2000").Replace(so3Kill))
+	// (and full length: early stopping would end both in a few seconds).
+	spec := writeSpec(t, strings.NewReplacer("ng: [3]", "ng: [1, 3]", "epochs: 6000", "epochs: 20000", "checkpoint_every: 500", "checkpoint_every: 2000, early_stop: false").Replace(so3Kill))
 	if out, err := cli(t, bucket, "sweep", "start", "--spec", spec, "--id", "res"); err != nil {
 		t.Fatalf("start: %v\n%s", err, out)
 	}
@@ -204,16 +213,38 @@ func TestResumeRunsOnlyWhatIsMissing(t *testing.T) {
 	if out, err := cli(t, bucket, "sweep", "resume", "res", "--wait"); err != nil {
 		t.Fatalf("resume: %v\n%s", err, out)
 	}
+	// A result is written once, by the run that produced it: N_g = 1's
+	// still says how the first run trained it, and its weights and result
+	// were written once (bucket versioning counts the writes), so the
+	// resume did not train it again. N_g = 3 was trained by the resume,
+	// continuing from a checkpoint of the first run.
 	r := getReport(t, bucket, "res")
+	versions := map[string]int{}
+	for o := range mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true, WithVersions: true}) {
+		if o.Err != nil {
+			t.Fatal(o.Err)
+		}
+		versions[o.Key]++
+	}
+	weights := 0
+	for k, n := range versions {
+		if strings.HasPrefix(k, "artifacts/generators/") && strings.HasSuffix(k, "weights.safetensors") {
+			weights++
+			if n != 1 {
+				t.Errorf("%s written %d times: a finished training was trained again", k, n)
+			}
+		}
+	}
+	if weights != 2 {
+		t.Errorf("%d generator weights stored, want N_g = 1's and 3's", weights)
+	}
+	if n := versions["sweeps/res/results/l3-ng1-seed1.json"]; n != 1 {
+		t.Errorf("N_g = 1's result was written %d times", n)
+	}
 	for _, lv := range r.Groups[0].Levels {
-		for _, s := range lv.Trials[0].Stages {
-			if s.Stage != "generators" {
-				continue
-			}
-			if lv.NG == 1 && !s.Reused {
-				t.Errorf("N_g = 1 finished before the cancel but was trained again")
-			}
-			if lv.NG == 3 && s.Reused {
+		tr := lv.Trials[0]
+		for _, s := range tr.Stages {
+			if lv.NG == 3 && s.Stage == "generators" && s.Reused {
 				t.Errorf("N_g = 3 was cancelled mid-training but reported as reused")
 			}
 		}
