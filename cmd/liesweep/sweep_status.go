@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/liesweep/liesweep/activities"
+	"github.com/liesweep/liesweep/infra"
 	"github.com/liesweep/liesweep/sweeps"
 	"github.com/liesweep/liesweep/workflows"
 	"github.com/spf13/cobra"
@@ -253,10 +254,33 @@ func watch(ctx context.Context, s *session, id string, w io.Writer) error {
 	last := ""
 	var lastPollCheck time.Time
 	idle := ""
+	var downSince time.Time
 	for {
 		v, err := status(ctx, s, id)
 		if err != nil {
-			return err
+			// A Temporal server that is down or restarting is waited for (the
+			// sweep itself survives it): say so once, poll with backoff, and
+			// give up only after serverWait.
+			if ctx.Err() != nil || !transient(err) {
+				return err
+			}
+			if downSince.IsZero() {
+				downSince = time.Now()
+				fmt.Fprintf(w, "[%s] Temporal at %s does not answer (%v); still waiting — the sweep goes on once it is back\n", time.Now().Format("15:04:05"), s.cfg.Temporal.Address, err)
+			}
+			if time.Since(downSince) > serverWait {
+				return fmt.Errorf("%w: Temporal at %s has not answered for %s: %v (the sweep itself may still finish: `liesweep sweep watch %s` once the server is back)", infra.ErrUnreachable, s.cfg.Temporal.Address, serverWait, err, id)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(min(10*time.Second, time.Second+time.Since(downSince)/4)):
+			}
+			continue
+		}
+		if !downSince.IsZero() {
+			fmt.Fprintf(w, "[%s] Temporal is back after %s\n", time.Now().Format("15:04:05"), time.Since(downSince).Round(time.Second))
+			downSince = time.Time{}
 		}
 		if v.State == "running" && time.Since(lastPollCheck) > 5*time.Second {
 			lastPollCheck = time.Now()
@@ -293,6 +317,19 @@ func watch(ctx context.Context, s *session, id string, w io.Writer) error {
 // queueDescriber is the part of the Temporal client idleQueues needs.
 type queueDescriber interface {
 	DescribeTaskQueue(ctx context.Context, taskQueue string, taskQueueType enumspb.TaskQueueType) (*workflowservice.DescribeTaskQueueResponse, error)
+}
+
+// serverWait is how long watch waits for an unreachable Temporal server.
+const serverWait = 15 * time.Minute
+
+// transient reports whether an error from Temporal may go away by itself:
+// the server unavailable, restarting, or slow to answer.
+func transient(err error) bool {
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	msg := err.Error()
+	return errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded) ||
+		strings.Contains(msg, "connection refused") || strings.Contains(msg, "Unavailable") || strings.Contains(msg, "context deadline exceeded")
 }
 
 // idleQueues names the task queues the sweep needs that no worker polls
