@@ -133,8 +133,8 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 	// tags: deterministic, though workflowcheck cannot see that (reflect's
 	// error paths read runtime frames).
 	verr := spec.Validate() //workflowcheck:ignore
-	if err := verr; err != nil {
-		return SweepOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidSpec", nil)
+	if verr != nil {
+		return SweepOutput{}, temporal.NewNonRetryableApplicationError(verr.Error(), "InvalidSpec", nil)
 	}
 	combos, err := spec.Combos() //workflowcheck:ignore
 	if err != nil {
