@@ -127,3 +127,7 @@ fuzz: data ## run each fuzz target for FUZZTIME (default 10s); a crash leaves it
 schema: ## docs/spec.schema.json and docs/spec-reference.md from the spec's Go types (sweeps/schema.go); TestSchemaUpToDate fails when they are stale
 	$(GO) run ./cmd/liesweep schema > docs/spec.schema.json.tmp && mv docs/spec.schema.json.tmp docs/spec.schema.json
 	$(GO) run ./cmd/liesweep schema --reference > docs/spec-reference.md.tmp && mv docs/spec-reference.md.tmp docs/spec-reference.md
+
+.PHONY: chaos
+chaos: data $(TEMPORAL) $(MINIO) ## the chaos suite (docs/reliability.md): a small sweep on the local stack with Temporal killed, MinIO stopped, workers killed and the network to MinIO cut, each against an undisturbed run (~5 min on 2 cores)
+	LIESWEEP_CHAOS=1 $(GOTEST) -count=1 -v -timeout 40m -run '^TestChaos' ./worker/

@@ -261,3 +261,9 @@ func (nopLogger) Debug(string, ...any) {}
 func (nopLogger) Info(string, ...any)  {}
 func (nopLogger) Warn(string, ...any)  {}
 func (nopLogger) Error(string, ...any) {}
+
+// PID is the process id of a server of the stack ("temporal" or "minio")
+// from its pid file, or 0 when there is none. The chaos tests signal it
+// (SIGKILL, SIGSTOP/SIGCONT); Up restarts a killed server on the same
+// ports, database file and data directory.
+func (s *Stack) PID(name string) int { return s.pid(name) }
