@@ -49,6 +49,8 @@ func TestExitCodes(t *testing.T) {
 		{"invalid spec", []string{"validate", bad}, exitUsage},
 		{"bad -o", []string{"validate", good, "-o", "yaml"}, exitUsage},
 		{"valid spec", []string{"validate", good}, 0},
+		{"--ng over the bound", []string{"train", "--spec", good, "--ng", "100000", "--out", filepath.Join(dir, "t0")}, exitUsage},
+		{"negative --seed", []string{"train", "--spec", good, "--seed", "-5", "--out", filepath.Join(dir, "t0")}, exitUsage},
 		{"unreachable servers", []string{"sweep", "list"}, exitInfra},
 		{"failed trial", []string{"train", "--spec", good, "--out", filepath.Join(dir, "t1")}, 0},
 		{"failed trial, --fail-on-verdict", []string{"train", "--spec", good, "--out", filepath.Join(dir, "t2"), "--fail-on-verdict"}, exitVerdict},

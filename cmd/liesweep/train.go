@@ -109,8 +109,14 @@ order of ` + "`liesweep validate`" + `'s axes, the first varying slowest).`,
 			if !slices.Contains(spec.LatentDims, latent) && spec.Dataset.Kind == "analytic" {
 				return fmt.Errorf("--latent %d: an analytic dataset's latent dim is dataset.dim = %d", latent, spec.Dataset.Dim)
 			}
-			if ng < 1 {
-				return usageError{fmt.Errorf("--ng must be ≥ 1, got %d", ng)}
+			if ng < 1 || ng > sweeps.MaxNG {
+				return usageError{fmt.Errorf("--ng must be in 1…%d (MaxNG), got %d", sweeps.MaxNG, ng)}
+			}
+			if seed < 0 {
+				return usageError{fmt.Errorf("--seed must be ≥ 0, got %d", seed)}
+			}
+			if latent < 0 || latent > sweeps.MaxLatentDim {
+				return usageError{fmt.Errorf("--latent must be in 1…%d (MaxLatentDim), got %d", sweeps.MaxLatentDim, latent)}
 			}
 			if out == "" {
 				return usageError{fmt.Errorf("--out DIR is required")}
