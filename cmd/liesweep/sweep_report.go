@@ -185,11 +185,7 @@ each streamline).`,
 				return err
 			}
 			if failOnVerdict {
-				rep, err := loadReport(cmd.Context(), s, args[0])
-				if err != nil {
-					return err
-				}
-				return verdictFailed(rep.Groups)
+				return storedVerdictFailed(cmd.Context(), s, args[0])
 			}
 			return nil
 		},

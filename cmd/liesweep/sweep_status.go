@@ -36,13 +36,18 @@ func waitAndReport(cmd *cobra.Command, s *session, id string, failOnVerdict bool
 		return err
 	}
 	if failOnVerdict {
-		rep, err := loadReport(cmd.Context(), s, id)
-		if err != nil {
-			return err
-		}
-		return verdictFailed(rep.Groups)
+		return storedVerdictFailed(cmd.Context(), s, id)
 	}
 	return nil
+}
+
+// storedVerdictFailed is verdictFailed of the sweep's stored verdict.
+func storedVerdictFailed(ctx context.Context, s *session, id string) error {
+	rep, err := loadReport(ctx, s, id)
+	if err != nil {
+		return err
+	}
+	return verdictFailed(rep.Groups)
 }
 
 // verdictFailed is errVerdict when a (dataset, ℓ[, combination]) group
