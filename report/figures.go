@@ -542,25 +542,13 @@ func sparseImage(g sweeps.Group) (Image, bool, error) {
 // the success fraction against N_g of every combination, the best one
 // (sweeps.BestCombo) drawn thick and marked "(best)" in the legend.
 func combosImages(groups []sweeps.Group) []Image {
-	type key struct {
-		ds string
-		l  int
-	}
-	var order []key
-	by := map[key][]sweeps.Group{}
-	for _, g := range groups {
-		if g.HyperLabel == "" {
-			continue
-		}
-		k := key{g.Dataset, g.LatentDim}
-		if by[k] == nil {
-			order = append(order, k)
-		}
-		by[k] = append(by[k], g)
-	}
+	sets := sweeps.ComboSets(groups)
 	var out []Image
-	for i, k := range order {
-		gs := by[k]
+	for i, gs := range sets {
+		k := struct {
+			ds string
+			l  int
+		}{gs[0].Dataset, gs[0].LatentDim}
 		best := sweeps.BestCombo(gs)
 		p := plot.New()
 		p.Title.Text = fmt.Sprintf("%s, ℓ = %d: hyperparameter combinations", k.ds, k.l)
@@ -603,7 +591,7 @@ func combosImages(groups []sweeps.Group) []Image {
 			continue
 		}
 		name := fmt.Sprintf("hyper-%d.png", i)
-		if len(order) == 1 {
+		if len(sets) == 1 {
 			name = "hyper.png"
 		}
 		out = append(out, Image{

@@ -240,25 +240,12 @@ func FormatTable(groups []Group) string {
 // the best marked "★" (the largest maximal N_g, then the most distinct
 // flows, then the highest mean success). "" without combinations.
 func FormatCombos(groups []Group) string {
-	type key struct {
-		ds string
-		l  int
-	}
-	var order []key
-	by := map[key][]Group{}
-	for _, g := range groups {
-		if g.HyperLabel == "" {
-			continue
-		}
-		k := key{g.Dataset, g.LatentDim}
-		if by[k] == nil {
-			order = append(order, k)
-		}
-		by[k] = append(by[k], g)
-	}
 	var b strings.Builder
-	for _, k := range order {
-		gs := by[k]
+	for _, gs := range ComboSets(groups) {
+		k := struct {
+			ds string
+			l  int
+		}{gs[0].Dataset, gs[0].LatentDim}
 		var ngs []int
 		seen := map[int]bool{}
 		for _, g := range gs {
@@ -297,6 +284,33 @@ func FormatCombos(groups []Group) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// ComboSets splits the groups of a sweep with hyperparameter axes by
+// (dataset, ℓ), in order: each set holds that (dataset, ℓ)'s combinations.
+// Groups without a combination are left out.
+func ComboSets(groups []Group) [][]Group {
+	type key struct {
+		ds string
+		l  int
+	}
+	var order []key
+	by := map[key][]Group{}
+	for _, g := range groups {
+		if g.HyperLabel == "" {
+			continue
+		}
+		k := key{g.Dataset, g.LatentDim}
+		if by[k] == nil {
+			order = append(order, k)
+		}
+		by[k] = append(by[k], g)
+	}
+	out := make([][]Group, len(order))
+	for i, k := range order {
+		out[i] = by[k]
+	}
+	return out
 }
 
 // BestCombo is the index of the best of one (dataset, ℓ)'s combinations:
