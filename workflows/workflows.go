@@ -373,20 +373,27 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 	ci := in.Combo.OrZero().Index
 	trial := func(ng int) sweeps.Trial { return sweeps.Trial{Latent: in.Latent, NG: ng, Seed: in.Seed, Combo: ci} }
 	var out LatentOutput
-	for _, ng := range in.NGs {
-		report(ctx, TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StagePreparing})
-	}
+	// From version 1 (analytic-no-prepare) an analytic spec skips the
+	// PrepareLatent activity, which has nothing to prepare for it (no
+	// autoencoder, no ψ): one activity and its round trips less per (ℓ,
+	// seed). Histories recorded before replay the old path.
+	skipPrep := in.Spec.Dataset.Kind != "mnist" && workflow.GetVersion(ctx, "analytic-no-prepare", workflow.DefaultVersion, 1) == 1
 	var prep activities.PrepareOutput
-	if err := workflow.ExecuteActivity(trainOptions(ctx), a.PrepareLatent, activities.PrepareInput{Spec: in.Spec, Latent: in.Latent, Seed: in.Seed}).Get(ctx, &prep); err != nil {
-		if temporal.IsCanceledError(err) {
-			return out, err
-		}
+	if !skipPrep {
 		for _, ng := range in.NGs {
-			s := TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageFailed, Error: err.Error()}
-			report(ctx, s)
-			out.Failed = append(out.Failed, s)
+			report(ctx, TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StagePreparing})
 		}
-		return out, nil
+		if err := workflow.ExecuteActivity(trainOptions(ctx), a.PrepareLatent, activities.PrepareInput{Spec: in.Spec, Latent: in.Latent, Seed: in.Seed}).Get(ctx, &prep); err != nil {
+			if temporal.IsCanceledError(err) {
+				return out, err
+			}
+			for _, ng := range in.NGs {
+				s := TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageFailed, Error: err.Error()}
+				report(ctx, s)
+				out.Failed = append(out.Failed, s)
+			}
+			return out, nil
+		}
 	}
 	// The N_g trials share the prepared stages and run concurrently; the
 	// workers' training slots bound how many train at once.
