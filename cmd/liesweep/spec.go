@@ -278,6 +278,18 @@ func (d *specDecoder) axis(vals []*yaml.Node, v reflect.Value, path string, dept
 	d.axes = append(d.axes, a)
 }
 
+// dropAxes forgets the axes at path or below it (a merged mapping's swept
+// keys that an explicit key overrides).
+func (d *specDecoder) dropAxes(path string) {
+	kept := d.axes[:0]
+	for _, a := range d.axes {
+		if a.Key != path && !strings.HasPrefix(a.Key, path+".") {
+			kept = append(kept, a)
+		}
+	}
+	d.axes = kept
+}
+
 func vals0(vals []*yaml.Node) *yaml.Node {
 	if len(vals) > 0 {
 		return vals[0]
@@ -335,6 +347,11 @@ func (d *specDecoder) mapping(n *yaml.Node, v reflect.Value, path string, depth 
 				continue
 			}
 			seen[k.Value] = true
+			if !merges {
+				// A key given here overrides what a merge key brought in,
+				// a swept list included.
+				d.dropAxes(sub)
+			}
 			d.value(val, v.Field(idx), sub, depth)
 		}
 	}

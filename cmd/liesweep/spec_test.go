@@ -189,3 +189,26 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	c.n += n
 	return n, err
 }
+
+// TestSweptKeys: a list given to a sweepable key is an axis; a key given
+// explicitly overrides a swept list a merge key brought in; a list for a
+// key that cannot be swept is an error naming it.
+func TestSweptKeys(t *testing.T) {
+	s, err := parseSpec([]byte("dataset: {kind: analytic, oracle: norm, dim: 2}\ntrain: {lr: [1.0e-3, 1.0e-2], h_ortho: {values: [0.5, 1]}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Axes) != 2 || s.Axes[0].Key != "train.lr" || s.Axes[1].Key != "train.h_ortho" || s.Train.LR != 1e-3 {
+		t.Errorf("axes %+v, lr %v", s.Axes, s.Train.LR)
+	}
+	s, err = parseSpec([]byte("dataset: {kind: analytic, oracle: norm, dim: 2}\ntrain:\n  <<: {epochs: 100, lr: [1.0e-3, 1.0e-2]}\n  lr: 3.0e-3\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Axes) != 0 || s.Train.LR != 3e-3 || s.Train.Epochs != 100 {
+		t.Errorf("the explicit lr did not override the merged list: axes %+v, lr %v, epochs %d", s.Axes, s.Train.LR, s.Train.Epochs)
+	}
+	if _, err := parseSpec([]byte("dataset: {kind: analytic, oracle: norm, dim: [2, 3]}\n")); err == nil || !strings.Contains(err.Error(), "dataset.dim") {
+		t.Errorf("a list for dataset.dim: %v", err)
+	}
+}
