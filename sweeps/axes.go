@@ -130,9 +130,9 @@ func (s *Spec) Set(key string, v any) error {
 			return &FieldError{Field: key, Msg: "is not a spec key"}
 		}
 		idx := -1
-		for i := 0; i < f.NumField(); i++ {
-			if tag, _, _ := strings.Cut(f.Type().Field(i).Tag.Get("mapstructure"), ","); tag == part {
-				idx = i
+		for _, yf := range yamlFields(f.Type(), "") {
+			if yf.tag == part {
+				idx = yf.index
 			}
 		}
 		if idx < 0 {

@@ -252,6 +252,25 @@ func KeyDocs() []KeyDoc {
 // walkSpec calls visit for each YAML key of the struct type t (with its
 // default value v) and, depth first, of its sections.
 func walkSpec(t reflect.Type, v reflect.Value, prefix string, visit func(KeyDoc)) {
+	for _, k := range yamlFields(t, prefix) {
+		visit(keyDoc(k.path, k.field.Type, v.Field(k.index)))
+		if k.field.Type.Kind() == reflect.Struct {
+			walkSpec(k.field.Type, v.Field(k.index), k.path, visit)
+		}
+	}
+}
+
+// yamlField is a field of a spec struct with its YAML key and dotted path.
+type yamlField struct {
+	field     reflect.StructField
+	index     int
+	tag, path string
+}
+
+// yamlFields lists the fields of struct type t that are YAML keys (their
+// mapstructure tags; "-" is not), with their paths under prefix.
+func yamlFields(t reflect.Type, prefix string) []yamlField {
+	var out []yamlField
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag, _, _ := strings.Cut(f.Tag.Get("mapstructure"), ",")
@@ -262,11 +281,9 @@ func walkSpec(t reflect.Type, v reflect.Value, prefix string, visit func(KeyDoc)
 		if prefix != "" {
 			path = prefix + "." + tag
 		}
-		visit(keyDoc(path, f.Type, v.Field(i)))
-		if f.Type.Kind() == reflect.Struct {
-			walkSpec(f.Type, v.Field(i), path, visit)
-		}
+		out = append(out, yamlField{f, i, tag, path})
 	}
+	return out
 }
 
 // jsonType is the JSON Schema type of a spec field's Go type.
@@ -399,16 +416,8 @@ func SpecSchema() []byte {
 func objectSchema(t reflect.Type, prefix string, keys map[string]KeyDoc) object {
 	props := object{}
 	var required []string
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag, _, _ := strings.Cut(f.Tag.Get("mapstructure"), ",")
-		if tag == "" || tag == "-" {
-			continue
-		}
-		path := tag
-		if prefix != "" {
-			path = prefix + "." + tag
-		}
+	for _, yf := range yamlFields(t, prefix) {
+		f, tag, path := yf.field, yf.tag, yf.path
 		k := keys[path]
 		if k.Required == "yes" {
 			required = append(required, tag)

@@ -173,17 +173,7 @@ func (r *chaosRun) minio() *minio.Client {
 
 // cli runs a liesweep command against the case's stack (MinIO direct).
 func (r *chaosRun) cli(args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = r.env(r.st.MinIOAddress())
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	if err != nil {
-		return out.String() + errb.String(), err
-	}
-	return out.String(), nil
+	return runCLI(r.env(r.st.MinIOAddress()), args...)
 }
 
 // chaosWorker is a `liesweep worker` process.

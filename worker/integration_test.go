@@ -100,10 +100,16 @@ func store(t *testing.T, bucket string) *s3store.Store {
 
 func cli(t testing.TB, bucket string, args ...string) (string, error) {
 	t.Helper()
+	return runCLI(env(bucket), args...)
+}
+
+// runCLI runs the liesweep binary with the environment env and returns its
+// output (stdout, and stderr too when it fails).
+func runCLI(env []string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = env(bucket)
+	cmd.Env = env
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
