@@ -178,7 +178,7 @@ func TestResumeRunsOnlyWhatIsMissing(t *testing.T) {
 	startWorker(t, bucket, "w-r", "--slots", "2")
 	// N_g = 3 trains ~4× longer than N_g = 1, leaving a wide window to cancel in
 	// (and full length: early stopping would end both in a few seconds).
-	spec := writeSpec(t, strings.NewReplacer("ng: [3]", "ng: [1, 3]", "epochs: 6000", "epochs: 20000", "checkpoint_every: 500", "checkpoint_every: 2000, early_stop: false").Replace(so3Kill))
+	spec := writeSpec(t, strings.NewReplacer("ng: [3]", "ng: [1, 3]", "epochs: 6000", "epochs: 20000", "checkpoint_every: 500", "checkpoint_every: 500, early_stop: false").Replace(so3Kill))
 	if out, err := cli(t, bucket, "sweep", "start", "--spec", spec, "--id", "res"); err != nil {
 		t.Fatalf("start: %v\n%s", err, out)
 	}
@@ -210,6 +210,34 @@ func TestResumeRunsOnlyWhatIsMissing(t *testing.T) {
 	if out, err := cli(t, bucket, "sweep", "watch", "res"); err == nil || !strings.Contains(out, "canceled") {
 		t.Fatalf("watch after cancel: want a cancelled sweep, got %v\n%s", err, out)
 	}
+	// A sweep reported cancelled trains nowhere: N_g = 3's training has
+	// stopped, so no checkpoint is written after the cancel (a training
+	// still running would race the resume and store its weights twice).
+	checkpoints := func() int {
+		n := 0
+		for o := range mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true, WithVersions: true, Prefix: "artifacts/generators/"}) {
+			if o.Err == nil && strings.HasSuffix(o.Key, "checkpoint.safetensors") {
+				n++
+			}
+		}
+		return n
+	}
+	before := checkpoints()
+	time.Sleep(3 * time.Second)
+	if after := checkpoints(); after != before {
+		t.Errorf("%d checkpoints written after the sweep was reported cancelled: its training was still running", after-before)
+	}
+	// Usually N_g = 3 is mid-training at the cancel; on a fast machine it
+	// may have finished in the moments before the cancel reached it. The
+	// resume must then reuse it, and otherwise train it.
+	finishedBefore := 0
+	for o := range mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true, Prefix: "artifacts/generators/"}) {
+		if o.Err == nil && strings.HasSuffix(o.Key, "weights.safetensors") {
+			finishedBefore++
+		}
+	}
+	ng3Finished := finishedBefore == 2
+	t.Logf("N_g = 3 finished before the cancel took effect: %v", ng3Finished)
 	if out, err := cli(t, bucket, "sweep", "resume", "res", "--wait"); err != nil {
 		t.Fatalf("resume: %v\n%s", err, out)
 	}
@@ -244,8 +272,8 @@ func TestResumeRunsOnlyWhatIsMissing(t *testing.T) {
 	for _, lv := range r.Groups[0].Levels {
 		tr := lv.Trials[0]
 		for _, s := range tr.Stages {
-			if lv.NG == 3 && s.Stage == "generators" && s.Reused {
-				t.Errorf("N_g = 3 was cancelled mid-training but reported as reused")
+			if lv.NG == 3 && s.Stage == "generators" && s.Reused != ng3Finished {
+				t.Errorf("N_g = 3: finished before the cancel %v, but reported reused %v", ng3Finished, s.Reused)
 			}
 		}
 	}

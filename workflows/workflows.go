@@ -101,25 +101,31 @@ func stageRetry() *temporal.RetryPolicy {
 }
 
 // trainOptions are the options of the training activities: long, on the
-// training queue, heartbeating, retried with backoff.
-func trainOptions(ctx workflow.Context) workflow.Context {
+// training queue, heartbeating, retried with backoff. With waitCancel a
+// cancelled workflow waits until the activity has stopped (its next
+// heartbeat delivers the cancel): a sweep reported cancelled no longer
+// trains anywhere, so a resume started at once cannot race a training
+// that is still running and store the same weights twice.
+func trainOptions(ctx workflow.Context, waitCancel bool) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           TrainQueue,
 		StartToCloseTimeout: 48 * time.Hour,
 		HeartbeatTimeout:    10 * time.Second,
 		RetryPolicy:         stageRetry(),
+		WaitForCancellation: waitCancel,
 	})
 }
 
 // analysisOptions run the closure analysis on the orchestration queue: it
 // is seconds of CPU, and must not wait behind long trainings for a
 // training slot.
-func analysisOptions(ctx workflow.Context) workflow.Context {
+func analysisOptions(ctx workflow.Context, waitCancel bool) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           TaskQueue,
 		StartToCloseTimeout: time.Hour,
 		HeartbeatTimeout:    10 * time.Second,
 		RetryPolicy:         stageRetry(),
+		WaitForCancellation: waitCancel,
 	})
 }
 
@@ -370,6 +376,10 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 			_ = f.Get(rctx, nil)
 		}
 	}
+	// From version 1 (wait-cancel) a cancel waits for the running
+	// activities to stop (trainOptions). Histories recorded before replay
+	// the old path.
+	waitCancel := workflow.GetVersion(ctx, "wait-cancel", workflow.DefaultVersion, 1) == 1
 	ci := in.Combo.OrZero().Index
 	trial := func(ng int) sweeps.Trial { return sweeps.Trial{Latent: in.Latent, NG: ng, Seed: in.Seed, Combo: ci} }
 	var out LatentOutput
@@ -383,7 +393,7 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 		for _, ng := range in.NGs {
 			report(ctx, TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StagePreparing})
 		}
-		if err := workflow.ExecuteActivity(trainOptions(ctx), a.PrepareLatent, activities.PrepareInput{Spec: in.Spec, Latent: in.Latent, Seed: in.Seed}).Get(ctx, &prep); err != nil {
+		if err := workflow.ExecuteActivity(trainOptions(ctx, waitCancel), a.PrepareLatent, activities.PrepareInput{Spec: in.Spec, Latent: in.Latent, Seed: in.Seed}).Get(ctx, &prep); err != nil {
 			if temporal.IsCanceledError(err) {
 				return out, err
 			}
@@ -408,12 +418,12 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 			ti := activities.TrialInput{SweepID: in.SweepID, Spec: in.Spec, Trial: trial(ng), Combo: in.Combo}
 			report(gctx, TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageTraining})
 			var tr activities.TrainOutput
-			err := workflow.ExecuteActivity(trainOptions(gctx), a.TrainGenerators, ti).Get(gctx, &tr)
+			err := workflow.ExecuteActivity(trainOptions(gctx, waitCancel), a.TrainGenerators, ti).Get(gctx, &tr)
 			var res sweeps.TrialResult
 			if err == nil {
 				report(gctx, TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageAnalysing, Worker: tr.Worker})
 				ti.Known = append(append([]sweeps.StageRun(nil), prep.Stages...), tr.Stage)
-				err = workflow.ExecuteActivity(analysisOptions(gctx), a.AnalyzeClosure, ti).Get(gctx, &res)
+				err = workflow.ExecuteActivity(analysisOptions(gctx, waitCancel), a.AnalyzeClosure, ti).Get(gctx, &res)
 			}
 			if err != nil {
 				if temporal.IsCanceledError(err) || gctx.Err() != nil {
