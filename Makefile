@@ -34,7 +34,7 @@ export LIESWEEP_GOTAGS := $(GOTAGS)
 GOBUILD := $(GO) build $(if $(GOTAGS),-tags $(GOTAGS))
 GOTEST  := $(GO) test $(if $(GOTAGS),-tags $(GOTAGS))
 
-.PHONY: all build test test-short test-science test-science-gonum bench bench-orchestration bench-go demo examples tools data vet clean
+.PHONY: all build test test-short test-science test-science-gonum bench bench-orchestration bench-scale bench-go demo examples tools data vet clean
 
 all: build
 
@@ -95,6 +95,9 @@ test-science-gonum: data ## the science tests on the pure-Go BLAS build (make te
 bench: build ## liesweep vs PyTorch (Debian python3-torch, CPU) on the same workloads; writes bench/latest.json
 	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "make bench needs Debian's PyTorch: apt-get install python3-torch"; exit 1; }
 	./$(BIN)/liesweep bench --rounds $(or $(ROUNDS),3)
+
+bench-scale: tools ## a sweep of 2,000 tiny trials on the local stack: history per run, ContinueAsNew, wall vs ideal, per-trial cost, memory, status time (~10 min; LIESWEEP_SCALE_TRIALS=N)
+	$(GOTEST) -run '^$$' -bench SweepScale -benchtime 1x -timeout 60m ./worker/
 
 bench-orchestration: tools ## a sweep of 100 tiny trials on the local stack: wall time against the activities' compute / slots
 	$(GOTEST) -run '^$$' -bench SweepOverhead -benchtime 1x -timeout 30m ./worker/

@@ -35,7 +35,39 @@ const (
 type SweepInput struct {
 	SweepID string
 	Spec    sweeps.Spec
+	// Carry is set only by SweepWorkflow itself, when a grid sweep
+	// continues as new: what the runs before this one did.
+	Carry *SweepCarry `json:",omitempty"`
 }
+
+// SweepCarry is a grid sweep's state across ContinueAsNew, in a form
+// bounded by the sweep's size (sweeps.MaxTrials): how many of the grid's
+// units (one LatentWorkflow each, in gridUnits order) have run, and the
+// final status of each of their trials.
+type SweepCarry struct {
+	Next   int
+	Trials []TrialStatus
+	// Run counts the runs before this one.
+	Run int
+}
+
+// historyBudget bounds a sweep run's history: a run starts no new unit
+// once its history, with what its running units will still add, would
+// pass it, and continues as new when they are done. Temporal warns at
+// 10,240 events and stops a workflow at 51,200. A variable for tests.
+var historyBudget = 8000
+
+// maxPendingChildren bounds the units running at once whatever the spec's
+// concurrency (Temporal allows 2,000 pending children).
+const maxPendingChildren = 1000
+
+// unitEvents estimates the history events one unit adds to the sweep's
+// history: its child's start and completion, a workflow task, and three
+// progress signals (each possibly with its own workflow task) per trial.
+func unitEvents(ngs int) int { return 8 + 6*ngs }
+
+// maxErrorLen bounds a failed trial's error as the sweep carries it.
+const maxErrorLen = 1000
 
 // SweepOutput is the sweep's verdict summary (the full verdict is stored).
 type SweepOutput struct {
@@ -76,17 +108,52 @@ type Progress struct {
 	Phase   string        `json:"phase"`
 	Trials  []TrialStatus `json:"trials"`
 	Verdict string        `json:"verdict,omitempty"`
+	// Run counts the times a large sweep continued as new (0 at first).
+	Run int `json:"run,omitempty"`
+
+	index map[trialID]int
 }
 
+type trialID struct{ combo, latent, ng, seed int }
+
+func (s TrialStatus) id() trialID { return trialID{s.Combo, s.Latent, s.NG, s.Seed} }
+
+func (s TrialStatus) final() bool { return s.Stage == StageDone || s.Stage == StageFailed }
+
 func (p *Progress) update(s TrialStatus) {
-	for i := range p.Trials {
-		t := &p.Trials[i]
-		if t.Latent == s.Latent && t.NG == s.NG && t.Seed == s.Seed && t.Combo == s.Combo {
-			*t = s
-			return
+	if p.index == nil {
+		p.index = map[trialID]int{}
+		for i, t := range p.Trials {
+			p.index[t.id()] = i
 		}
 	}
+	if i, ok := p.index[s.id()]; ok {
+		// A progress signal can arrive after the child's result, or in
+		// the next run after a ContinueAsNew: a final status stays.
+		if p.Trials[i].final() && !s.final() {
+			return
+		}
+		p.Trials[i] = s
+		return
+	}
+	p.index[s.id()] = len(p.Trials)
 	p.Trials = append(p.Trials, s)
+}
+
+// finals returns the final statuses, compacted for a carry.
+func (p *Progress) finals() []TrialStatus {
+	var out []TrialStatus
+	for _, t := range p.Trials {
+		if !t.final() {
+			continue
+		}
+		t.Child = ""
+		if len(t.Error) > maxErrorLen {
+			t.Error = t.Error[:maxErrorLen] + "…"
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 // stageRetry retries a stage with backoff; non-retryable errors (bad
@@ -149,10 +216,6 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 	// runs are the hyperparameter combinations, each a concrete spec; a
 	// spec without axes is one run with no combination (its inputs and
 	// child IDs are those of sweeps recorded before axes existed).
-	type comboRun struct {
-		spec  sweeps.Spec
-		combo *sweeps.Combo
-	}
 	var runs []comboRun
 	for i := range combos {
 		r := comboRun{spec: combos[i].Spec}
@@ -174,6 +237,12 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 			}
 		}
 	}
+	if in.Carry != nil {
+		prog.Run = in.Carry.Run
+		for _, t := range in.Carry.Trials {
+			prog.update(t)
+		}
+	}
 	if err := workflow.SetQueryHandler(ctx, ProgressQuery, func() (Progress, error) { return *prog, nil }); err != nil {
 		return SweepOutput{}, err
 	}
@@ -188,82 +257,79 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 		}
 	})
 
-	sem := workflow.NewSemaphore(ctx, int64(spec.Concurrency))
+	// From version 1 (sweep-batches) a grid sweep runs its units through
+	// runGrid, which keeps the history bounded and continues as new.
+	// Adaptive sweeps, and histories recorded before, take the old path.
 	var failed []TrialStatus
-	runLevel := func(ctx workflow.Context, cr comboRun, latents []int, ngs []int) (map[int][]sweeps.TrialResult, error) {
-		results := map[int][]sweeps.TrialResult{}
-		wg := workflow.NewWaitGroup(ctx)
-		var firstErr error
-		for _, l := range latents {
-			for _, seed := range spec.Seeds {
-				l, seed := l, seed
+	if workflow.GetVersion(ctx, "sweep-batches", workflow.DefaultVersion, 1) == 1 && !spec.Adaptive.Enabled {
+		f, err := runGrid(ctx, in, &spec, runs, prog, sig)
+		if err != nil {
+			return SweepOutput{}, err
+		}
+		failed = f
+	} else {
+		sem := workflow.NewSemaphore(ctx, int64(spec.Concurrency))
+		runLevel := func(ctx workflow.Context, cr comboRun, latents []int, ngs []int) (map[int][]sweeps.TrialResult, error) {
+			results := map[int][]sweeps.TrialResult{}
+			wg := workflow.NewWaitGroup(ctx)
+			var firstErr error
+			for _, l := range latents {
+				for _, seed := range spec.Seeds {
+					l, seed := l, seed
+					wg.Add(1)
+					workflow.Go(ctx, func(gctx workflow.Context) {
+						defer wg.Done()
+						if err := sem.Acquire(gctx, 1); err != nil {
+							firstErr = err
+							return
+						}
+						defer sem.Release(1)
+						out, err := runUnit(gctx, in.SweepID, cr, l, seed, ngs, false)
+						if err != nil {
+							if firstErr == nil {
+								firstErr = err
+							}
+							return
+						}
+						results[l] = append(results[l], out.Results...)
+						failed = append(failed, out.Failed...)
+					})
+				}
+			}
+			wg.Wait(ctx)
+			return results, firstErr
+		}
+
+		runCombo := func(cctx workflow.Context, cr comboRun) error {
+			if !cr.spec.Adaptive.Enabled {
+				_, err := runLevel(cctx, cr, cr.spec.LatentDims, sortedCopy(cr.spec.NG))
+				return err
+			}
+			return runAdaptive(cctx, &cr.spec, cr.combo.OrZero().Index, prog, func(ls, ngs []int) (map[int][]sweeps.TrialResult, error) {
+				return runLevel(cctx, cr, ls, ngs)
+			})
+		}
+		if len(runs) == 1 {
+			if err := runCombo(ctx, runs[0]); err != nil {
+				return SweepOutput{}, err
+			}
+		} else {
+			// The combinations run side by side, sharing the concurrency bound.
+			wg := workflow.NewWaitGroup(ctx)
+			var firstErr error
+			for _, cr := range runs {
 				wg.Add(1)
 				workflow.Go(ctx, func(gctx workflow.Context) {
 					defer wg.Done()
-					if err := sem.Acquire(gctx, 1); err != nil {
+					if err := runCombo(gctx, cr); err != nil && firstErr == nil {
 						firstErr = err
-						return
 					}
-					defer sem.Release(1)
-					id := childID(in.SweepID, l, seed, ngs)
-					if cr.combo != nil {
-						id = childID(in.SweepID+fmt.Sprintf("/h%d", cr.combo.Index), l, seed, ngs)
-					}
-					cctx := workflow.WithChildOptions(gctx, workflow.ChildWorkflowOptions{
-						WorkflowID:          id,
-						TaskQueue:           TaskQueue,
-						ParentClosePolicy:   enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
-						WaitForCancellation: true,
-					})
-					var out LatentOutput
-					err := workflow.ExecuteChildWorkflow(cctx, LatentWorkflow, LatentInput{
-						SweepID: in.SweepID, Spec: cr.spec, Latent: l, Seed: seed, NGs: ngs,
-						ParentID: workflow.GetInfo(ctx).WorkflowExecution.ID, Combo: cr.combo,
-					}).Get(gctx, &out)
-					if err != nil {
-						if firstErr == nil {
-							firstErr = err
-						}
-						return
-					}
-					results[l] = append(results[l], out.Results...)
-					failed = append(failed, out.Failed...)
 				})
 			}
-		}
-		wg.Wait(ctx)
-		return results, firstErr
-	}
-
-	runCombo := func(cctx workflow.Context, cr comboRun) error {
-		if !cr.spec.Adaptive.Enabled {
-			_, err := runLevel(cctx, cr, cr.spec.LatentDims, sortedCopy(cr.spec.NG))
-			return err
-		}
-		return runAdaptive(cctx, &cr.spec, cr.combo.OrZero().Index, prog, func(ls, ngs []int) (map[int][]sweeps.TrialResult, error) {
-			return runLevel(cctx, cr, ls, ngs)
-		})
-	}
-	if len(runs) == 1 {
-		if err := runCombo(ctx, runs[0]); err != nil {
-			return SweepOutput{}, err
-		}
-	} else {
-		// The combinations run side by side, sharing the concurrency bound.
-		wg := workflow.NewWaitGroup(ctx)
-		var firstErr error
-		for _, cr := range runs {
-			wg.Add(1)
-			workflow.Go(ctx, func(gctx workflow.Context) {
-				defer wg.Done()
-				if err := runCombo(gctx, cr); err != nil && firstErr == nil {
-					firstErr = err
-				}
-			})
-		}
-		wg.Wait(ctx)
-		if firstErr != nil {
-			return SweepOutput{}, firstErr
+			wg.Wait(ctx)
+			if firstErr != nil {
+				return SweepOutput{}, firstErr
+			}
 		}
 	}
 
@@ -289,6 +355,131 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 	}
 	prog.Verdict = strings.Join(parts, "; ")
 	return SweepOutput{SweepID: in.SweepID, VerdictKey: agg.VerdictKey, Groups: agg.Groups, Failed: failed}, nil
+}
+
+// comboRun is one hyperparameter combination of a sweep as a concrete
+// spec; a spec without axes is one run with no combination (its inputs and
+// child IDs are those of sweeps recorded before axes existed).
+type comboRun struct {
+	spec  sweeps.Spec
+	combo *sweeps.Combo
+}
+
+// runUnit runs one LatentWorkflow: the N_g levels ngs of (ℓ, seed) of a
+// combination. With compact the child returns only what the sweep keeps
+// of each result (LatentInput.Compact).
+func runUnit(ctx workflow.Context, sweepID string, cr comboRun, l, seed int, ngs []int, compact bool) (LatentOutput, error) {
+	id := childID(sweepID, l, seed, ngs)
+	if cr.combo != nil {
+		id = childID(sweepID+fmt.Sprintf("/h%d", cr.combo.Index), l, seed, ngs)
+	}
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:          id,
+		TaskQueue:           TaskQueue,
+		ParentClosePolicy:   enumspb.PARENT_CLOSE_POLICY_REQUEST_CANCEL,
+		WaitForCancellation: true,
+	})
+	var out LatentOutput
+	err := workflow.ExecuteChildWorkflow(cctx, LatentWorkflow, LatentInput{
+		SweepID: sweepID, Spec: cr.spec, Latent: l, Seed: seed, NGs: ngs,
+		ParentID: workflow.GetInfo(ctx).WorkflowExecution.ID, Combo: cr.combo, Compact: compact,
+	}).Get(ctx, &out)
+	return out, err
+}
+
+// gridUnit is one LatentWorkflow of a grid sweep: every N_g of one
+// (combination, ℓ, seed).
+type gridUnit struct{ run, latent, seed int }
+
+// gridUnits lists a grid sweep's units in the order they start: by
+// combination, then ℓ, then seed. A carry's Next indexes this list.
+func gridUnits(spec *sweeps.Spec, runs []comboRun) []gridUnit {
+	var us []gridUnit
+	for r := range runs {
+		for _, l := range spec.LatentDims {
+			for _, seed := range spec.Seeds {
+				us = append(us, gridUnit{r, l, seed})
+			}
+		}
+	}
+	return us
+}
+
+// runGrid runs a grid sweep's units, at most spec.Concurrency at once,
+// from in.Carry.Next on. Before its history outgrows historyBudget it
+// stops starting units, waits for the running ones and continues as new,
+// carrying the units done and their trials' final statuses (the progress
+// signals of the children still in flight reach the next run). It returns
+// the trials that failed with an error.
+func runGrid(ctx workflow.Context, in SweepInput, spec *sweeps.Spec, runs []comboRun, prog *Progress, sig workflow.ReceiveChannel) ([]TrialStatus, error) {
+	units := gridUnits(spec, runs)
+	next := 0
+	if in.Carry != nil {
+		next = in.Carry.Next
+	}
+	first := next
+	sem := workflow.NewSemaphore(ctx, int64(min(spec.Concurrency, maxPendingChildren)))
+	wg := workflow.NewWaitGroup(ctx)
+	var firstErr error
+	running := 0
+	for next < len(units) && firstErr == nil {
+		if err := sem.Acquire(ctx, 1); err != nil {
+			firstErr = err
+			break
+		}
+		u := units[next]
+		cr := runs[u.run]
+		ngs := sortedCopy(cr.spec.NG)
+		// Every run starts at least one unit, so the sweep always advances.
+		grown := workflow.GetInfo(ctx).GetCurrentHistoryLength() + (running+1)*unitEvents(len(ngs))
+		if firstErr != nil || (next > first && grown > historyBudget) {
+			sem.Release(1)
+			break
+		}
+		next++
+		running++
+		wg.Add(1)
+		workflow.Go(ctx, func(gctx workflow.Context) {
+			defer wg.Done()
+			defer func() { running--; sem.Release(1) }()
+			out, err := runUnit(gctx, in.SweepID, cr, u.latent, u.seed, ngs, true)
+			if err != nil {
+				if firstErr == nil {
+					firstErr = err
+				}
+				return
+			}
+			ci := cr.combo.OrZero().Index
+			for _, r := range out.Results {
+				passed := r.Passed
+				prog.update(TrialStatus{Combo: ci, Latent: r.LatentDim, NG: r.NG, Seed: r.Seed, Stage: StageDone, Passed: &passed, FailedOn: r.FailedOn, Worker: r.Worker})
+			}
+			for _, f := range out.Failed {
+				prog.update(f)
+			}
+		})
+	}
+	wg.Wait(ctx)
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if next < len(units) {
+		var s TrialStatus
+		for sig.ReceiveAsync(&s) {
+			prog.update(s)
+		}
+		return nil, workflow.NewContinueAsNewError(ctx, SweepWorkflow, SweepInput{
+			SweepID: in.SweepID, Spec: in.Spec,
+			Carry: &SweepCarry{Next: next, Trials: prog.finals(), Run: prog.Run + 1},
+		})
+	}
+	var failed []TrialStatus
+	for _, t := range prog.Trials {
+		if t.Stage == StageFailed {
+			failed = append(failed, t)
+		}
+	}
+	return failed, nil
 }
 
 // runAdaptive ascends N_g level by level (sweeps.Ascent): every active ℓ
@@ -342,6 +533,10 @@ type LatentInput struct {
 	// Combo is the hyperparameter combination Spec is the concrete spec of
 	// (nil when the sweep has no axes).
 	Combo *sweeps.Combo `json:",omitempty"`
+	// Compact asks for each result cut to what the sweep keeps (identity,
+	// pass, criteria failed, worker): the full result is in the store, and
+	// the parent's history grows by what its children return.
+	Compact bool `json:",omitempty"`
 }
 
 // LatentOutput holds the results of the trials that finished and the
@@ -437,6 +632,10 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 			}
 			passed := res.Passed
 			report(gctx, TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageDone, Passed: &passed, FailedOn: res.FailedOn, Worker: res.Worker})
+			if in.Compact {
+				res = sweeps.TrialResult{Combo: res.Combo, Dataset: res.Dataset, NG: res.NG, LatentDim: res.LatentDim, Seed: res.Seed,
+					Passed: res.Passed, FlowsPassed: res.FlowsPassed, FailedOn: res.FailedOn, Worker: res.Worker}
+			}
 			results[i] = &res
 		})
 	}

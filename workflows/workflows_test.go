@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 )
 
 func mnistSpec() sweeps.Spec {
@@ -124,6 +125,86 @@ func TestSweepFanOut(t *testing.T) {
 	}
 	if p.Phase != "done" || done != 8 {
 		t.Errorf("progress after the end: phase %q, %d trials done; want done, 8", p.Phase, done)
+	}
+}
+
+// TestGridContinuesAsNew: a grid sweep whose history reaches its budget
+// stops starting units, waits for the running ones and continues as new,
+// carrying what is done; the runs together train every trial exactly once,
+// and the last run's progress and verdict cover them all.
+func TestGridContinuesAsNew(t *testing.T) {
+	in := SweepInput{SweepID: "big", Spec: mnistSpec()}
+	trained := map[sweeps.Trial]int{}
+	var last *harness
+	runs := 0
+	for ; runs < 10; runs++ {
+		h := newHarness(t, func(ng int) bool { return ng == 1 })
+		// A history at its budget: every run starts one unit only.
+		h.env.SetCurrentHistoryLength(historyBudget)
+		h.env.ExecuteWorkflow(SweepWorkflow, in)
+		for _, c := range h.calls["train"] {
+			trained[c.Trial]++
+		}
+		last = h
+		err := h.env.GetWorkflowError()
+		var can *workflow.ContinueAsNewError
+		if !errors.As(err, &can) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+		prev := in.Carry
+		in = SweepInput{}
+		if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &in); err != nil {
+			t.Fatal(err)
+		}
+		if in.Carry == nil || in.Carry.Run != runs+1 || in.Carry.Next != runs+1 {
+			t.Fatalf("run %d continued with carry %+v, want run %d after unit %d", runs, in.Carry, runs+1, runs+1)
+		}
+		if n := len(in.Carry.Trials); n != 2*(runs+1) || (prev != nil && n <= len(prev.Trials)) {
+			t.Errorf("run %d carried %d final trial statuses, want %d", runs, n, 2*(runs+1))
+		}
+	}
+	if runs != 3 {
+		t.Errorf("the sweep ended in run %d, want 3 (four units, one a run)", runs)
+	}
+	if len(trained) != 8 {
+		t.Errorf("%d trials trained, want 8", len(trained))
+	}
+	for tr, n := range trained {
+		if n != 1 {
+			t.Errorf("%+v trained %d times", tr, n)
+		}
+	}
+	v, err := last.env.QueryWorkflow(ProgressQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p Progress
+	v.Get(&p)
+	done := 0
+	for _, tr := range p.Trials {
+		if tr.Stage == StageDone && tr.Passed != nil && *tr.Passed == (tr.NG == 1) {
+			done++
+		}
+	}
+	if p.Phase != "done" || done != 8 || p.Run != 3 {
+		t.Errorf("last run's progress: phase %q, %d of 8 trials done with their verdict, run %d", p.Phase, done, p.Run)
+	}
+}
+
+// TestProgressKeepsFinalStatus: a progress signal that arrives after the
+// trial's result (or in the next run) does not undo it.
+func TestProgressKeepsFinalStatus(t *testing.T) {
+	var p Progress
+	yes := true
+	p.update(TrialStatus{Latent: 2, NG: 1, Seed: 1, Stage: StagePending})
+	p.update(TrialStatus{Latent: 2, NG: 1, Seed: 1, Stage: StageDone, Passed: &yes})
+	p.update(TrialStatus{Latent: 2, NG: 1, Seed: 1, Stage: StageAnalysing})
+	p.update(TrialStatus{Latent: 2, NG: 2, Seed: 1, Stage: StageTraining})
+	if len(p.Trials) != 2 || p.Trials[0].Stage != StageDone || p.Trials[1].Stage != StageTraining {
+		t.Errorf("progress %+v", p.Trials)
 	}
 }
 

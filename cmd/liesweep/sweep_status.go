@@ -305,7 +305,7 @@ func watch(ctx context.Context, s *session, id string, w io.Writer) error {
 			last = summary
 		}
 		switch v.State {
-		case "running":
+		case "running", "continued_as_new": // a large sweep's next run takes over
 		case "completed":
 			return nil
 		default:
