@@ -67,11 +67,14 @@ func (a *Activities) withRunner(ctx context.Context, t sweeps.Trial, f func(r *p
 		mu.Unlock()
 		activity.RecordHeartbeat(ctx, hb)
 	}
+	// Progress only updates the detail; the ticker sends it. An activity
+	// shorter than heartbeatEvery sends no heartbeat at all (the server's
+	// heartbeat timer runs from its start): in a sweep of thousands of
+	// short trials each heartbeat is a server write.
 	r := shared.WithProgress(func(e pipeline.Event) {
 		mu.Lock()
 		last = Heartbeat{Worker: a.Worker, Latent: t.Latent, NG: t.NG, Seed: t.Seed, Stage: e.Stage, Epoch: e.Epoch, Epochs: e.Epochs, Losses: e.Losses, Note: e.Message}
 		mu.Unlock()
-		beat()
 	})
 	done := make(chan struct{})
 	defer close(done)
@@ -87,7 +90,6 @@ func (a *Activities) withRunner(ctx context.Context, t sweeps.Trial, f func(r *p
 			}
 		}
 	}()
-	beat()
 	return f(r)
 }
 

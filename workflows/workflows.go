@@ -369,10 +369,7 @@ type comboRun struct {
 // combination. With compact the child returns only what the sweep keeps
 // of each result (LatentInput.Compact).
 func runUnit(ctx workflow.Context, sweepID string, cr comboRun, l, seed int, ngs []int, compact bool) (LatentOutput, error) {
-	id := childID(sweepID, l, seed, ngs)
-	if cr.combo != nil {
-		id = childID(sweepID+fmt.Sprintf("/h%d", cr.combo.Index), l, seed, ngs)
-	}
+	id := unitID(sweepID, cr, l, seed, ngs)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:          id,
 		TaskQueue:           TaskQueue,
@@ -385,6 +382,14 @@ func runUnit(ctx workflow.Context, sweepID string, cr comboRun, l, seed int, ngs
 		ParentID: workflow.GetInfo(ctx).WorkflowExecution.ID, Combo: cr.combo, Compact: compact,
 	}).Get(ctx, &out)
 	return out, err
+}
+
+// unitID is the workflow ID of a unit's LatentWorkflow.
+func unitID(sweepID string, cr comboRun, l, seed int, ngs []int) string {
+	if cr.combo != nil {
+		return childID(sweepID+fmt.Sprintf("/h%d", cr.combo.Index), l, seed, ngs)
+	}
+	return childID(sweepID, l, seed, ngs)
 }
 
 // gridUnit is one LatentWorkflow of a grid sweep: every N_g of one
@@ -438,6 +443,14 @@ func runGrid(ctx workflow.Context, in SweepInput, spec *sweeps.Spec, runs []comb
 		}
 		next++
 		running++
+		ci := cr.combo.OrZero().Index
+		stage, child := StageTraining, unitID(in.SweepID, cr, u.latent, u.seed, ngs)
+		if cr.spec.Dataset.Kind == "mnist" {
+			stage = StagePreparing
+		}
+		for _, ng := range ngs {
+			prog.update(TrialStatus{Combo: ci, Latent: u.latent, NG: ng, Seed: u.seed, Stage: stage, Child: child})
+		}
 		wg.Add(1)
 		workflow.Go(ctx, func(gctx workflow.Context) {
 			defer wg.Done()
@@ -449,7 +462,6 @@ func runGrid(ctx workflow.Context, in SweepInput, spec *sweeps.Spec, runs []comb
 				}
 				return
 			}
-			ci := cr.combo.OrZero().Index
 			for _, r := range out.Results {
 				passed := r.Passed
 				prog.update(TrialStatus{Combo: ci, Latent: r.LatentDim, NG: r.NG, Seed: r.Seed, Stage: StageDone, Passed: &passed, FailedOn: r.FailedOn, Worker: r.Worker})
@@ -561,9 +573,30 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 	// every activity of every trial (the orchestration-overhead benchmark
 	// measured it). Histories recorded before replay the old path.
 	async := workflow.GetVersion(ctx, "progress-async", workflow.DefaultVersion, 1) == 1
+	// From version 1 (quiet-children) a compact child of a grid sweep
+	// sends only the signals its parent cannot infer: the parent marks
+	// its trials preparing (MNIST) or training when it starts the child,
+	// and learns their results when the child completes. So an analytic
+	// unit of one N_g sends none, an MNIST one only "training", and a unit
+	// of several N_g "done"/"failed" as each finishes; "analysing" (a
+	// short stage) is not signalled. Every signal is an event and a
+	// workflow task in the parent's history.
+	quiet := in.Compact && workflow.GetVersion(ctx, "quiet-children", workflow.DefaultVersion, 1) == 1
+	skip := func(stage string) bool {
+		if !quiet {
+			return false
+		}
+		switch stage {
+		case StagePreparing, StageAnalysing:
+			return true
+		case StageTraining:
+			return in.Spec.Dataset.Kind != "mnist"
+		}
+		return len(in.NGs) == 1
+	}
 	report := func(rctx workflow.Context, s TrialStatus) {
 		s.Child = self
-		if in.ParentID == "" {
+		if in.ParentID == "" || skip(s.Stage) {
 			return
 		}
 		f := workflow.SignalExternalWorkflow(rctx, in.ParentID, "", trialSignal, s)
