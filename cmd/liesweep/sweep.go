@@ -225,6 +225,9 @@ func newSweepListCmd() *cobra.Command {
 			}
 			var rows []row
 			for _, e := range resp.Executions {
+				if e.Status == enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW {
+					continue // a large sweep's earlier run: its latest run is listed
+				}
 				st := strings.ToLower(strings.TrimPrefix(e.Status.String(), "WORKFLOW_EXECUTION_STATUS_"))
 				rows = append(rows, row{e.Execution.WorkflowId, st, e.StartTime.AsTime()})
 			}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/liesweep/liesweep/activities"
@@ -106,26 +107,55 @@ func status(ctx context.Context, s *session, id string) (*statusView, error) {
 		return nil, err
 	}
 	v.Phase, v.Verdict = p.Phase, p.Verdict
+	// The pending activities (with their last heartbeat) of every running
+	// child, described concurrently: a large sweep has many at once.
+	active := func(t workflows.TrialStatus) bool {
+		return t.Child != "" && (t.Stage == workflows.StagePreparing || t.Stage == workflows.StageTraining || t.Stage == workflows.StageAnalysing)
+	}
 	beats := map[string][]trialView{}
-	dc := converter.GetDefaultDataConverter()
+	var running []string
 	for _, t := range p.Trials {
-		tv := trialView{TrialStatus: t}
-		if t.Child != "" && (t.Stage == workflows.StagePreparing || t.Stage == workflows.StageTraining || t.Stage == workflows.StageAnalysing) {
-			if _, ok := beats[t.Child]; !ok {
-				beats[t.Child] = nil
-				if cd, err := s.client.DescribeWorkflowExecution(ctx, t.Child, ""); err == nil {
-					for _, pa := range cd.PendingActivities {
-						x := trialView{Activity: pa.ActivityType.GetName(), Attempt: pa.Attempt}
-						if pa.HeartbeatDetails != nil {
-							var hb activities.Heartbeat
-							if dc.FromPayloads(pa.HeartbeatDetails, &hb) == nil {
-								x.Beat = &hb
-							}
-						}
-						beats[t.Child] = append(beats[t.Child], x)
+		if _, seen := beats[t.Child]; active(t) && !seen {
+			beats[t.Child] = nil
+			running = append(running, t.Child)
+		}
+	}
+	var (
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, 8)
+		dc  = converter.GetDefaultDataConverter()
+	)
+	for _, child := range running {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			cd, err := s.client.DescribeWorkflowExecution(ctx, child, "")
+			if err != nil {
+				return
+			}
+			var xs []trialView
+			for _, pa := range cd.PendingActivities {
+				x := trialView{Activity: pa.ActivityType.GetName(), Attempt: pa.Attempt}
+				if pa.HeartbeatDetails != nil {
+					var hb activities.Heartbeat
+					if dc.FromPayloads(pa.HeartbeatDetails, &hb) == nil {
+						x.Beat = &hb
 					}
 				}
+				xs = append(xs, x)
 			}
+			mu.Lock()
+			beats[child] = xs
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for _, t := range p.Trials {
+		tv := trialView{TrialStatus: t}
+		if active(t) {
 			for _, b := range beats[t.Child] {
 				// PrepareLatent (NG 0) serves every trial of the child; the
 				// other activities carry their trial's N_g.
