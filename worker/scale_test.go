@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,6 +49,22 @@ func rssMB(pid int) float64 {
 		}
 	}
 	return 0
+}
+
+// cpuSeconds reads a process's user + system CPU time.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (u + st) / 100 // USER_HZ
 }
 
 // BenchmarkSweepScale runs a sweep of thousands of tiny trials (2,000 by
@@ -115,9 +132,18 @@ func BenchmarkSweepScale(b *testing.B) {
 			}
 		}()
 
+		pids := map[string]int{"worker": w.cmd.Process.Pid, "Temporal": stack.PID("temporal"), "MinIO": stack.PID("minio")}
+		cpu0 := map[string]float64{}
+		for k, pid := range pids {
+			cpu0[k] = cpuSeconds(pid)
+		}
 		start := time.Now()
 		out, err := cli(b, bucket, "sweep", "start", "--spec", spec, "--id", id, "--wait")
 		wall := time.Since(start).Seconds()
+		var cpuNote []string
+		for _, k := range []string{"Temporal", "worker", "MinIO"} {
+			cpuNote = append(cpuNote, fmt.Sprintf("%s %.0f ms", k, 1000*(cpuSeconds(pids[k])-cpu0[k])/float64(trials)))
+		}
 		close(stop)
 		wg.Wait()
 		if err != nil {
@@ -172,6 +198,7 @@ func BenchmarkSweepScale(b *testing.B) {
 		b.Logf("histories: the sweep ran as %d runs, the largest had %d events; %d child workflows, the largest had %d events", runs, maxParent, children, maxChild)
 		b.Logf("memory (RSS, mean of the first and last quarter of %d samples): worker %.0f → %.0f MB, Temporal dev server %.0f → %.0f MB", len(samples), wFirst, wLast, sFirst, sLast)
 		b.Logf("`sweep status --json` on the running sweep (%d calls, CLI process included): median %.0f ms, max %.0f ms", len(statusMs), med, worst)
+		b.Logf("CPU per trial: %s (wall %.0f ms per trial; the machine has %d cores)", strings.Join(cpuNote, ", "), 1000*wall/float64(n), runtime.NumCPU())
 		b.Logf("at 3-second trials this orchestration cost would give wall/ideal ≈ %.3f", (3+perTrial)/3)
 	}
 }

@@ -107,7 +107,11 @@ func (s *Stack) Up(ctx context.Context) error {
 		}
 		if err := s.start("temporal", temporalBin, nil, "server", "start-dev", "--ip", "127.0.0.1",
 			"--port", strconv.Itoa(s.TemporalPort), "--ui-port", strconv.Itoa(s.UIPort),
-			"--db-filename", filepath.Join(s.Dir, "temporal.db"), "--log-level", "warn"); err != nil {
+			"--db-filename", filepath.Join(s.Dir, "temporal.db"), "--log-level", "warn",
+			// WAL with synchronous=NORMAL: no fsync per transaction, and
+			// still consistent when the server process is killed (only a
+			// power loss can lose the last transactions).
+			"--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"); err != nil {
 			return err
 		}
 	}
