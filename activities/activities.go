@@ -35,6 +35,7 @@ type Activities struct {
 // Heartbeat is the detail every heartbeat carries.
 type Heartbeat struct {
 	Worker string             `json:"worker"`
+	Combo  int                `json:"combo,omitempty"`
 	Latent int                `json:"latent"`
 	NG     int                `json:"ng,omitempty"` // 0 for PrepareLatent
 	Seed   int                `json:"seed"`
@@ -60,7 +61,7 @@ func (a *Activities) withRunner(ctx context.Context, t sweeps.Trial, f func(r *p
 	shared := a.runner
 	a.mu.Unlock()
 	var mu sync.Mutex
-	last := Heartbeat{Worker: a.Worker, Latent: t.Latent, NG: t.NG, Seed: t.Seed, Note: "starting"}
+	last := Heartbeat{Worker: a.Worker, Combo: t.Combo, Latent: t.Latent, NG: t.NG, Seed: t.Seed, Note: "starting"}
 	beat := func() {
 		mu.Lock()
 		hb := last
@@ -73,7 +74,7 @@ func (a *Activities) withRunner(ctx context.Context, t sweeps.Trial, f func(r *p
 	// short trials each heartbeat is a server write.
 	r := shared.WithProgress(func(e pipeline.Event) {
 		mu.Lock()
-		last = Heartbeat{Worker: a.Worker, Latent: t.Latent, NG: t.NG, Seed: t.Seed, Stage: e.Stage, Epoch: e.Epoch, Epochs: e.Epochs, Losses: e.Losses, Note: e.Message}
+		last = Heartbeat{Worker: a.Worker, Combo: t.Combo, Latent: t.Latent, NG: t.NG, Seed: t.Seed, Stage: e.Stage, Epoch: e.Epoch, Epochs: e.Epochs, Losses: e.Losses, Note: e.Message}
 		mu.Unlock()
 	})
 	done := make(chan struct{})

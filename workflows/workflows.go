@@ -1,8 +1,11 @@
-// Package workflows orchestrates sweeps on Temporal: SweepWorkflow fans out
-// one LatentWorkflow per (ℓ, seed) under a concurrency bound, each of which
-// prepares the autoencoder and oracle once and then trains and analyses the
-// generators of every N_g; an Aggregate activity writes the verdict.
-// Workflows only orchestrate: all I/O is in activities.
+// Package workflows orchestrates sweeps on Temporal. SweepWorkflow runs a
+// sweep's units, one per (combination, ℓ, seed), under a concurrency bound:
+// each prepares the autoencoder and oracle once (MNIST) and then trains and
+// analyses the generators of every N_g; an Aggregate activity writes the
+// verdict. A grid sweep runs its units inline and continues as new before
+// its history grows large; an adaptive sweep ascends N_g level by level,
+// one LatentWorkflow child per unit. Workflows only orchestrate: all I/O is
+// in activities.
 package workflows
 
 import (
@@ -57,14 +60,15 @@ type SweepCarry struct {
 // 10,240 events and stops a workflow at 51,200. A variable for tests.
 var historyBudget = 8000
 
-// maxPendingChildren bounds the units running at once whatever the spec's
-// concurrency (Temporal allows 2,000 pending children).
-const maxPendingChildren = 1000
+// maxPendingTrials bounds the trials of a grid sweep in flight at once,
+// whatever its concurrency: Temporal allows a workflow 2,000 pending
+// activities.
+const maxPendingTrials = 1000
 
-// unitEvents estimates the history events one unit adds to the sweep's
-// history: its child's start and completion, a workflow task, and three
-// progress signals (each possibly with its own workflow task) per trial.
-func unitEvents(ngs int) int { return 8 + 6*ngs }
+// unitEvents bounds the history events a unit of a grid sweep adds: the
+// preparation's activity (3 events) and its workflow task (3), and per
+// trial two activities (3 each) and a workflow task after each (3 each).
+func unitEvents(ngs int) int { return 6 + 12*ngs }
 
 // maxErrorLen bounds a failed trial's error as the sweep carries it.
 const maxErrorLen = 1000
@@ -262,7 +266,7 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 	// Adaptive sweeps, and histories recorded before, take the old path.
 	var failed []TrialStatus
 	if workflow.GetVersion(ctx, "sweep-batches", workflow.DefaultVersion, 1) == 1 && !spec.Adaptive.Enabled {
-		f, err := runGrid(ctx, in, &spec, runs, prog, sig)
+		f, err := runGrid(ctx, in, &spec, runs, prog)
 		if err != nil {
 			return SweepOutput{}, err
 		}
@@ -284,7 +288,7 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 							return
 						}
 						defer sem.Release(1)
-						out, err := runUnit(gctx, in.SweepID, cr, l, seed, ngs, false)
+						out, err := runUnit(gctx, in.SweepID, cr, l, seed, ngs)
 						if err != nil {
 							if firstErr == nil {
 								firstErr = err
@@ -366,9 +370,8 @@ type comboRun struct {
 }
 
 // runUnit runs one LatentWorkflow: the N_g levels ngs of (ℓ, seed) of a
-// combination. With compact the child returns only what the sweep keeps
-// of each result (LatentInput.Compact).
-func runUnit(ctx workflow.Context, sweepID string, cr comboRun, l, seed int, ngs []int, compact bool) (LatentOutput, error) {
+// combination.
+func runUnit(ctx workflow.Context, sweepID string, cr comboRun, l, seed int, ngs []int) (LatentOutput, error) {
 	id := unitID(sweepID, cr, l, seed, ngs)
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:          id,
@@ -379,7 +382,7 @@ func runUnit(ctx workflow.Context, sweepID string, cr comboRun, l, seed int, ngs
 	var out LatentOutput
 	err := workflow.ExecuteChildWorkflow(cctx, LatentWorkflow, LatentInput{
 		SweepID: sweepID, Spec: cr.spec, Latent: l, Seed: seed, NGs: ngs,
-		ParentID: workflow.GetInfo(ctx).WorkflowExecution.ID, Combo: cr.combo, Compact: compact,
+		ParentID: workflow.GetInfo(ctx).WorkflowExecution.ID, Combo: cr.combo,
 	}).Get(ctx, &out)
 	return out, err
 }
@@ -392,8 +395,7 @@ func unitID(sweepID string, cr comboRun, l, seed int, ngs []int) string {
 	return childID(sweepID, l, seed, ngs)
 }
 
-// gridUnit is one LatentWorkflow of a grid sweep: every N_g of one
-// (combination, ℓ, seed).
+// gridUnit is one (combination, ℓ, seed) of a grid sweep, with every N_g.
 type gridUnit struct{ run, latent, seed int }
 
 // gridUnits lists a grid sweep's units in the order they start: by
@@ -411,22 +413,26 @@ func gridUnits(spec *sweeps.Spec, runs []comboRun) []gridUnit {
 }
 
 // runGrid runs a grid sweep's units, at most spec.Concurrency at once,
-// from in.Carry.Next on. Before its history outgrows historyBudget it
-// stops starting units, waits for the running ones and continues as new,
-// carrying the units done and their trials' final statuses (the progress
-// signals of the children still in flight reach the next run). It returns
-// the trials that failed with an error.
-func runGrid(ctx workflow.Context, in SweepInput, spec *sweeps.Spec, runs []comboRun, prog *Progress, sig workflow.ReceiveChannel) ([]TrialStatus, error) {
+// from in.Carry.Next on. Each unit runs inline (runLatent), its activities
+// scheduled by the sweep itself: no child workflow, and no signal, since
+// the unit updates the progress directly. A child and its signals cost the
+// server about three times the events of the activities alone, which
+// bounded sweeps of tiny trials (docs/performance.md). Before its history
+// outgrows historyBudget the sweep stops starting units, waits for the
+// running ones and continues as new, carrying the units done and their
+// trials' final statuses. It returns the trials that failed with an error.
+func runGrid(ctx workflow.Context, in SweepInput, spec *sweeps.Spec, runs []comboRun, prog *Progress) ([]TrialStatus, error) {
 	units := gridUnits(spec, runs)
 	next := 0
 	if in.Carry != nil {
 		next = in.Carry.Next
 	}
 	first := next
-	sem := workflow.NewSemaphore(ctx, int64(min(spec.Concurrency, maxPendingChildren)))
+	sem := workflow.NewSemaphore(ctx, int64(spec.Concurrency))
 	wg := workflow.NewWaitGroup(ctx)
 	var firstErr error
-	running := 0
+	running, trials := 0, 0 // units and trials in flight
+	report := func(_ workflow.Context, s TrialStatus) { prog.update(s) }
 	for next < len(units) && firstErr == nil {
 		if err := sem.Acquire(ctx, 1); err != nil {
 			firstErr = err
@@ -435,6 +441,13 @@ func runGrid(ctx workflow.Context, in SweepInput, spec *sweeps.Spec, runs []comb
 		u := units[next]
 		cr := runs[u.run]
 		ngs := sortedCopy(cr.spec.NG)
+		// Temporal allows 2,000 pending activities a workflow: a unit runs
+		// its N_g trials at once, so wait while too many are in flight.
+		if err := workflow.Await(ctx, func() bool { return trials+len(ngs) <= maxPendingTrials || trials == 0 }); err != nil {
+			sem.Release(1)
+			firstErr = err
+			break
+		}
 		// Every run starts at least one unit, so the sweep always advances.
 		grown := workflow.GetInfo(ctx).GetCurrentHistoryLength() + (running+1)*unitEvents(len(ngs))
 		if firstErr != nil || (next > first && grown > historyBudget) {
@@ -443,31 +456,14 @@ func runGrid(ctx workflow.Context, in SweepInput, spec *sweeps.Spec, runs []comb
 		}
 		next++
 		running++
-		ci := cr.combo.OrZero().Index
-		stage, child := StageTraining, unitID(in.SweepID, cr, u.latent, u.seed, ngs)
-		if cr.spec.Dataset.Kind == "mnist" {
-			stage = StagePreparing
-		}
-		for _, ng := range ngs {
-			prog.update(TrialStatus{Combo: ci, Latent: u.latent, NG: ng, Seed: u.seed, Stage: stage, Child: child})
-		}
+		trials += len(ngs)
 		wg.Add(1)
 		workflow.Go(ctx, func(gctx workflow.Context) {
 			defer wg.Done()
-			defer func() { running--; sem.Release(1) }()
-			out, err := runUnit(gctx, in.SweepID, cr, u.latent, u.seed, ngs, true)
-			if err != nil {
-				if firstErr == nil {
-					firstErr = err
-				}
-				return
-			}
-			for _, r := range out.Results {
-				passed := r.Passed
-				prog.update(TrialStatus{Combo: ci, Latent: r.LatentDim, NG: r.NG, Seed: r.Seed, Stage: StageDone, Passed: &passed, FailedOn: r.FailedOn, Worker: r.Worker})
-			}
-			for _, f := range out.Failed {
-				prog.update(f)
+			defer func() { running--; trials -= len(ngs); sem.Release(1) }()
+			_, err := runLatent(gctx, LatentInput{SweepID: in.SweepID, Spec: cr.spec, Latent: u.latent, Seed: u.seed, NGs: ngs, Combo: cr.combo}, report)
+			if err != nil && firstErr == nil {
+				firstErr = err
 			}
 		})
 	}
@@ -476,10 +472,6 @@ func runGrid(ctx workflow.Context, in SweepInput, spec *sweeps.Spec, runs []comb
 		return nil, firstErr
 	}
 	if next < len(units) {
-		var s TrialStatus
-		for sig.ReceiveAsync(&s) {
-			prog.update(s)
-		}
 		return nil, workflow.NewContinueAsNewError(ctx, SweepWorkflow, SweepInput{
 			SweepID: in.SweepID, Spec: in.Spec,
 			Carry: &SweepCarry{Next: next, Trials: prog.finals(), Run: prog.Run + 1},
@@ -545,10 +537,6 @@ type LatentInput struct {
 	// Combo is the hyperparameter combination Spec is the concrete spec of
 	// (nil when the sweep has no axes).
 	Combo *sweeps.Combo `json:",omitempty"`
-	// Compact asks for each result cut to what the sweep keeps (identity,
-	// pass, criteria failed, worker): the full result is in the store, and
-	// the parent's history grows by what its children return.
-	Compact bool `json:",omitempty"`
 }
 
 // LatentOutput holds the results of the trials that finished and the
@@ -563,7 +551,6 @@ type LatentOutput struct {
 // trial's stage to the parent sweep. A trial that fails with a
 // non-retryable error (a NaN loss, say) is reported and the others go on.
 func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) {
-	var a *activities.Activities
 	self := workflow.GetInfo(ctx).WorkflowExecution.ID
 	// report tells the parent sweep a trial's stage (best effort: progress
 	// only). It blocks, so it takes the calling coroutine's context.
@@ -573,30 +560,9 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 	// every activity of every trial (the orchestration-overhead benchmark
 	// measured it). Histories recorded before replay the old path.
 	async := workflow.GetVersion(ctx, "progress-async", workflow.DefaultVersion, 1) == 1
-	// From version 1 (quiet-children) a compact child of a grid sweep
-	// sends only the signals its parent cannot infer: the parent marks
-	// its trials preparing (MNIST) or training when it starts the child,
-	// and learns their results when the child completes. So an analytic
-	// unit of one N_g sends none, an MNIST one only "training", and a unit
-	// of several N_g "done"/"failed" as each finishes; "analysing" (a
-	// short stage) is not signalled. Every signal is an event and a
-	// workflow task in the parent's history.
-	quiet := in.Compact && workflow.GetVersion(ctx, "quiet-children", workflow.DefaultVersion, 1) == 1
-	skip := func(stage string) bool {
-		if !quiet {
-			return false
-		}
-		switch stage {
-		case StagePreparing, StageAnalysing:
-			return true
-		case StageTraining:
-			return in.Spec.Dataset.Kind != "mnist"
-		}
-		return len(in.NGs) == 1
-	}
 	report := func(rctx workflow.Context, s TrialStatus) {
 		s.Child = self
-		if in.ParentID == "" || skip(s.Stage) {
+		if in.ParentID == "" {
 			return
 		}
 		f := workflow.SignalExternalWorkflow(rctx, in.ParentID, "", trialSignal, s)
@@ -604,6 +570,15 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 			_ = f.Get(rctx, nil)
 		}
 	}
+	return runLatent(ctx, in, report)
+}
+
+// runLatent runs one (ℓ, seed) of a sweep: the prepared stages once, then
+// every N_g of in.NGs, concurrently. It is the body of a LatentWorkflow,
+// and a grid sweep runs it inline (runGrid); report is told each trial's
+// stage.
+func runLatent(ctx workflow.Context, in LatentInput, report func(workflow.Context, TrialStatus)) (LatentOutput, error) {
+	var a *activities.Activities
 	// From version 1 (wait-cancel) a cancel waits for the running
 	// activities to stop (trainOptions). Histories recorded before replay
 	// the old path.
@@ -665,10 +640,6 @@ func LatentWorkflow(ctx workflow.Context, in LatentInput) (LatentOutput, error) 
 			}
 			passed := res.Passed
 			report(gctx, TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StageDone, Passed: &passed, FailedOn: res.FailedOn, Worker: res.Worker})
-			if in.Compact {
-				res = sweeps.TrialResult{Combo: res.Combo, Dataset: res.Dataset, NG: res.NG, LatentDim: res.LatentDim, Seed: res.Seed,
-					Passed: res.Passed, FlowsPassed: res.FlowsPassed, FailedOn: res.FailedOn, Worker: res.Worker}
-			}
 			results[i] = &res
 		})
 	}

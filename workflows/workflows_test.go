@@ -3,7 +3,6 @@ package workflows
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -72,7 +71,7 @@ func newHarness(t *testing.T, pass func(ng int) bool) *harness {
 	return h
 }
 
-// TestSweepFanOut: one LatentWorkflow per (ℓ, seed); the autoencoder and
+// TestSweepFanOut: one unit per (ℓ, seed); the autoencoder and
 // oracle stage (PrepareLatent) runs once per (ℓ, seed) and is shared by
 // every N_g; every trial is trained and analysed once; at most
 // `concurrency` groups run at once.
@@ -88,13 +87,13 @@ func TestSweepFanOut(t *testing.T) {
 			}
 			var p Progress
 			v.Get(&p)
-			children := map[string]bool{}
+			groups := map[[2]int]bool{}
 			for _, tr := range p.Trials {
 				if tr.Stage == StagePreparing || tr.Stage == StageTraining || tr.Stage == StageAnalysing {
-					children[tr.Child] = true
+					groups[[2]int{tr.Latent, tr.Seed}] = true
 				}
 			}
-			maxActive = max(maxActive, len(children))
+			maxActive = max(maxActive, len(groups))
 		}, time.Duration(i)*20*time.Second)
 	}
 	h.env.ExecuteWorkflow(SweepWorkflow, SweepInput{SweepID: "s1", Spec: spec})
@@ -192,62 +191,6 @@ func TestGridContinuesAsNew(t *testing.T) {
 	}
 	if p.Phase != "done" || done != 8 || p.Run != 3 {
 		t.Errorf("last run's progress: phase %q, %d of 8 trials done with their verdict, run %d", p.Phase, done, p.Run)
-	}
-}
-
-// TestQuietChildren: a compact child of a grid sweep signals its parent
-// only what the parent cannot infer from starting and finishing it; a
-// child of an older parent (not compact) signals every stage.
-func TestQuietChildren(t *testing.T) {
-	analytic := mnistSpec()
-	analytic.Dataset = sweeps.Dataset{Kind: "analytic", Oracle: "norm", Dim: 3}
-	for _, c := range []struct {
-		name    string
-		spec    sweeps.Spec
-		ngs     []int
-		compact bool
-		want    []string
-	}{
-		{"analytic, one N_g", analytic, []int{1}, true, nil},
-		{"analytic, two N_g", analytic, []int{1, 2}, true, []string{StageDone, StageDone}},
-		{"mnist, one N_g", mnistSpec(), []int{1}, true, []string{StageTraining}},
-		{"not compact", analytic, []int{1}, false, []string{StageTraining, StageAnalysing, StageDone}},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			var s testsuite.WorkflowTestSuite
-			env := s.NewTestWorkflowEnvironment()
-			acts := &activities.Activities{}
-			env.RegisterWorkflow(LatentWorkflow)
-			env.RegisterActivity(acts)
-			env.OnActivity(acts.PrepareLatent, mock.Anything, mock.Anything).Return(activities.PrepareOutput{}, nil)
-			env.OnActivity(acts.TrainGenerators, mock.Anything, mock.Anything).Return(activities.TrainOutput{}, nil)
-			env.OnActivity(acts.AnalyzeClosure, mock.Anything, mock.Anything).Return(sweeps.TrialResult{Passed: true}, nil)
-			var mu sync.Mutex
-			var got []string
-			env.OnSignalExternalWorkflow(mock.Anything, "parent", mock.Anything, mock.Anything, mock.Anything).Return(func(_, _, _, _ string, arg any) error {
-				mu.Lock()
-				got = append(got, arg.(TrialStatus).Stage)
-				mu.Unlock()
-				return nil
-			})
-			env.ExecuteWorkflow(LatentWorkflow, LatentInput{SweepID: "s", Spec: c.spec, Latent: 2, Seed: 1, NGs: c.ngs, ParentID: "parent", Compact: c.compact})
-			if err := env.GetWorkflowError(); err != nil {
-				t.Fatal(err)
-			}
-			// The test environment may drop a signal sent in the workflow
-			// task that completes the child (the server delivers it): a
-			// final one may be missing, no other, and none may be extra.
-			for _, st := range got {
-				if !slices.Contains(c.want, st) {
-					t.Errorf("signals %v: %q is not one of %v", got, st, c.want)
-				}
-			}
-			for _, st := range c.want {
-				if st != StageDone && !slices.Contains(got, st) {
-					t.Errorf("signals %v: %q is missing", got, st)
-				}
-			}
-		})
 	}
 }
 

@@ -109,15 +109,23 @@ func status(ctx context.Context, s *session, id string) (*statusView, error) {
 	v.Phase, v.Verdict = p.Phase, p.Verdict
 	// The pending activities (with their last heartbeat) of every running
 	// child, described concurrently: a large sweep has many at once.
+	// A grid sweep runs its trials' activities itself (no Child): the sweep
+	// is described, once.
+	owner := func(t workflows.TrialStatus) string {
+		if t.Child == "" {
+			return id
+		}
+		return t.Child
+	}
 	active := func(t workflows.TrialStatus) bool {
-		return t.Child != "" && (t.Stage == workflows.StagePreparing || t.Stage == workflows.StageTraining || t.Stage == workflows.StageAnalysing)
+		return t.Stage == workflows.StagePreparing || t.Stage == workflows.StageTraining || t.Stage == workflows.StageAnalysing
 	}
 	beats := map[string][]trialView{}
 	var running []string
 	for _, t := range p.Trials {
-		if _, seen := beats[t.Child]; active(t) && !seen {
-			beats[t.Child] = nil
-			running = append(running, t.Child)
+		if _, seen := beats[owner(t)]; active(t) && !seen {
+			beats[owner(t)] = nil
+			running = append(running, owner(t))
 		}
 	}
 	var (
@@ -156,10 +164,10 @@ func status(ctx context.Context, s *session, id string) (*statusView, error) {
 	for _, t := range p.Trials {
 		tv := trialView{TrialStatus: t}
 		if active(t) {
-			for _, b := range beats[t.Child] {
-				// PrepareLatent (NG 0) serves every trial of the child; the
-				// other activities carry their trial's N_g.
-				if b.Beat != nil && (b.Beat.NG == 0 || b.Beat.NG == t.NG) {
+			for _, b := range beats[owner(t)] {
+				// PrepareLatent (NG 0) serves every N_g of its (ℓ, seed);
+				// the other activities carry their trial's N_g.
+				if b.Beat != nil && b.Beat.Latent == t.Latent && b.Beat.Seed == t.Seed && b.Beat.Combo == t.Combo && (b.Beat.NG == 0 || b.Beat.NG == t.NG) {
 					tv.Activity, tv.Attempt, tv.Beat = b.Activity, b.Attempt, b.Beat
 				}
 			}
