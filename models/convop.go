@@ -30,6 +30,18 @@ import (
 // convGeom is the geometry of a 3×3, padding-1 convolution.
 type convGeom struct {
 	B, Cin, H, W, Cout, Stride int
+	// TapMajor orders the rows of the patch matrix tap first, row
+	// (ky·3+kx)·Cin + ci, instead of channel first, (ci·3+ky)·3+kx: the
+	// fused upsampling convolution needs the channels of a tap adjacent.
+	TapMajor bool
+}
+
+// row is the patch-matrix row of channel ci at tap (ky, kx).
+func (g convGeom) row(ci, ky, kx int) int {
+	if g.TapMajor {
+		return (ky*3+kx)*g.Cin + ci
+	}
+	return (ci*3+ky)*3 + kx
 }
 
 func (g convGeom) Ho() int { return (g.H-1)/g.Stride + 1 }
@@ -51,7 +63,7 @@ func (g convGeom) String() string {
 }
 
 // im2col writes the K × (n·P) patch matrix of images [b0, b0+n) of x into
-// cols (row k = (ci·3+ky)·3+kx, column j·P + oy·Wo + ox).
+// cols (row k = g.row(ci, ky, kx), column j·P + oy·Wo + ox).
 func (g convGeom) im2col(x []float32, b0, n int, cols []float32) {
 	P, Ho, Wo, s := g.P(), g.Ho(), g.Wo(), g.Stride
 	ld := n * P
@@ -61,7 +73,7 @@ func (g convGeom) im2col(x []float32, b0, n int, cols []float32) {
 			plane := img[ci*g.H*g.W : (ci+1)*g.H*g.W]
 			for ky := 0; ky < 3; ky++ {
 				for kx := 0; kx < 3; kx++ {
-					row := cols[((ci*3+ky)*3+kx)*ld+j*P:]
+					row := cols[g.row(ci, ky, kx)*ld+j*P:]
 					for oy := 0; oy < Ho; oy++ {
 						iy := oy*s + ky - 1
 						out := row[oy*Wo : (oy+1)*Wo]
@@ -108,7 +120,7 @@ func (g convGeom) col2im(dcols []float32, b0, n int, dx []float32) {
 			plane := img[ci*g.H*g.W : (ci+1)*g.H*g.W]
 			for ky := 0; ky < 3; ky++ {
 				for kx := 0; kx < 3; kx++ {
-					row := dcols[((ci*3+ky)*3+kx)*ld+j*P:]
+					row := dcols[g.row(ci, ky, kx)*ld+j*P:]
 					for oy := 0; oy < Ho; oy++ {
 						iy := oy*s + ky - 1
 						if iy < 0 || iy >= g.H {

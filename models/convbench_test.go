@@ -1,0 +1,83 @@
+package models
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// Per-layer benchmarks of the autoencoder's convolutions at batch 128:
+// forward, weight gradient and input gradient of each.
+func BenchmarkConvLayers(b *testing.B) {
+	layers := []struct {
+		name string
+		g    convGeom
+	}{
+		{"enc1", convGeom{B: 128, Cin: 1, H: 28, W: 28, Cout: 16, Stride: 2}},
+		{"enc2", convGeom{B: 128, Cin: 16, H: 14, W: 14, Cout: 32, Stride: 2}},
+		{"dec1", convGeom{B: 128, Cin: 32, H: 14, W: 14, Cout: 16, Stride: 1}},
+		{"dec2", convGeom{B: 128, Cin: 16, H: 28, W: 28, Cout: 1, Stride: 1}},
+	}
+	for _, l := range layers {
+		g := l.g
+		r := rand.New(rand.NewPCG(1, 2))
+		x := randF32(r, g.B*g.Cin*g.H*g.W)
+		w := randF32(r, g.Cout*g.K())
+		bias := randF32(r, g.Cout)
+		y := randF32(r, g.B*g.Cout*g.P())
+		dx := make([]float32, len(x))
+		dw := make([]float32, len(w))
+		db := make([]float32, g.Cout)
+		b.Run(l.name+"/fwd", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				g.forward(x, w, bias, y)
+			}
+		})
+		b.Run(l.name+"/dw", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				g.gradWeight(x, y, dw, db)
+			}
+		})
+		b.Run(l.name+"/dx", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				g.gradInput(w, y, dx)
+			}
+		})
+	}
+}
+
+// The decoder's fused upsampling convolutions (compare dec1, dec2 of
+// BenchmarkConvLayers, which run on the upsampled image).
+func BenchmarkUpConvLayers(b *testing.B) {
+	layers := []struct {
+		name string
+		u    upConvGeom
+	}{
+		{"dec1", upConvGeom{B: 128, Cin: 32, H: 7, W: 7, Cout: 16}},
+		{"dec2", upConvGeom{B: 128, Cin: 16, H: 14, W: 14, Cout: 1}},
+	}
+	for _, l := range layers {
+		u := l.u
+		r := rand.New(rand.NewPCG(1, 2))
+		x := randF32(r, u.B*u.Cin*u.H*u.W)
+		w := randF32(r, u.Cout*u.Cin*9)
+		bias := randF32(r, u.Cout)
+		y := randF32(r, u.B*u.Cout*4*u.H*u.W)
+		dx := make([]float32, len(x))
+		dw := make([]float32, len(w))
+		b.Run(l.name+"/fwd", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				u.forward(x, w, bias, y)
+			}
+		})
+		b.Run(l.name+"/dw", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				u.gradWeight(x, y, dw)
+			}
+		})
+		b.Run(l.name+"/dx", func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				u.gradInput(w, y, dx)
+			}
+		})
+	}
+}
