@@ -2,8 +2,31 @@ package models
 
 import (
 	"math/rand/v2"
+	"syscall"
 	"testing"
+	"time"
 )
+
+// cpuTime is the CPU time (user + system) this process has used: on a
+// shared machine it is steadier than wall time, which counts the time the
+// benchmark waits for a core.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// benchCPU runs f b.N times and reports its CPU time per run as cpu-ns/op.
+func benchCPU(b *testing.B, f func()) {
+	b.Helper()
+	c0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		f()
+	}
+	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N), "cpu-ns/op")
+}
 
 // Per-layer benchmarks of the autoencoder's convolutions at batch 128:
 // forward, weight gradient and input gradient of each.
@@ -27,21 +50,9 @@ func BenchmarkConvLayers(b *testing.B) {
 		dx := make([]float32, len(x))
 		dw := make([]float32, len(w))
 		db := make([]float32, g.Cout)
-		b.Run(l.name+"/fwd", func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				g.forward(x, w, bias, y)
-			}
-		})
-		b.Run(l.name+"/dw", func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				g.gradWeight(x, y, dw, db)
-			}
-		})
-		b.Run(l.name+"/dx", func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				g.gradInput(w, y, dx)
-			}
-		})
+		b.Run(l.name+"/fwd", func(b *testing.B) { benchCPU(b, func() { g.forward(x, w, bias, y) }) })
+		b.Run(l.name+"/dw", func(b *testing.B) { benchCPU(b, func() { g.gradWeight(x, y, dw, db) }) })
+		b.Run(l.name+"/dx", func(b *testing.B) { benchCPU(b, func() { g.gradInput(w, y, dx) }) })
 	}
 }
 
@@ -64,20 +75,8 @@ func BenchmarkUpConvLayers(b *testing.B) {
 		y := randF32(r, u.B*u.Cout*4*u.H*u.W)
 		dx := make([]float32, len(x))
 		dw := make([]float32, len(w))
-		b.Run(l.name+"/fwd", func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				u.forward(x, w, bias, y)
-			}
-		})
-		b.Run(l.name+"/dw", func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				u.gradWeight(x, y, dw)
-			}
-		})
-		b.Run(l.name+"/dx", func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				u.gradInput(w, y, dx)
-			}
-		})
+		b.Run(l.name+"/fwd", func(b *testing.B) { benchCPU(b, func() { u.forward(x, w, bias, y) }) })
+		b.Run(l.name+"/dw", func(b *testing.B) { benchCPU(b, func() { u.gradWeight(x, y, dw) }) })
+		b.Run(l.name+"/dx", func(b *testing.B) { benchCPU(b, func() { u.gradInput(w, y, dx) }) })
 	}
 }

@@ -74,6 +74,10 @@ func (g convGeom) im2col(x []float32, b0, n int, cols []float32) {
 			for ky := 0; ky < 3; ky++ {
 				for kx := 0; kx < 3; kx++ {
 					row := cols[g.row(ci, ky, kx)*ld+j*P:]
+					if s == 1 {
+						g.shiftPlane(plane, row[:P], ky, kx)
+						continue
+					}
 					for oy := 0; oy < Ho; oy++ {
 						iy := oy*s + ky - 1
 						out := row[oy*Wo : (oy+1)*Wo]
@@ -82,20 +86,6 @@ func (g convGeom) im2col(x []float32, b0, n int, cols []float32) {
 							continue
 						}
 						src := plane[iy*g.W : (iy+1)*g.W]
-						if s == 1 {
-							// out[ox] = src[ox+kx-1]: a shifted copy, zero at the edge
-							switch kx {
-							case 0:
-								out[0] = 0
-								copy(out[1:], src[:Wo-1])
-							case 1:
-								copy(out, src[:Wo])
-							case 2:
-								copy(out, src[1:Wo])
-								out[Wo-1] = 0
-							}
-							continue
-						}
 						for ox := range out {
 							if ix := ox*s + kx - 1; ix >= 0 && ix < g.W {
 								out[ox] = src[ix]
@@ -110,7 +100,56 @@ func (g convGeom) im2col(x []float32, b0, n int, cols []float32) {
 	}
 }
 
-// col2im adds the K × (n·P) matrix dcols back onto images [b0, b0+n) of dx.
+// shiftRange is, for a stride-1 tap (ky, kx), the shift sh of the plane
+// (out[p] = plane[p+sh]) and the range [lo, hi) of output positions p that
+// one contiguous copy covers: all rows whose input row is inside, less the
+// first (kx = 0) or last (kx = 2) position, whose neighbour lies outside.
+// Inside that range the positions of column 0 (kx = 0) or W−1 (kx = 2)
+// wrap onto the neighbouring row: they are padding.
+func (g convGeom) shiftRange(ky, kx int) (sh, lo, hi int) {
+	P, W := g.H*g.W, g.W
+	sh, lo, hi = (ky-1)*W+kx-1, 0, P
+	if ky == 0 {
+		lo = W
+	} else if ky == 2 {
+		hi = P - W
+	}
+	if kx == 0 {
+		lo++
+	} else if kx == 2 {
+		hi--
+	}
+	return sh, lo, hi
+}
+
+// shiftPlane writes row (ky, kx) of a stride-1 patch matrix for one plane
+// (H·W values, out of the same size): one shifted copy, then the padding
+// set to zero.
+func (g convGeom) shiftPlane(plane, out []float32, ky, kx int) {
+	W := g.W
+	sh, lo, hi := g.shiftRange(ky, kx)
+	if lo >= hi {
+		clear(out)
+		return
+	}
+	clear(out[:lo])
+	copy(out[lo:hi], plane[lo+sh:hi+sh])
+	clear(out[hi:])
+	switch kx {
+	case 0:
+		for p := 0; p < len(out); p += W {
+			out[p] = 0
+		}
+	case 2:
+		for p := W - 1; p < len(out); p += W {
+			out[p] = 0
+		}
+	}
+}
+
+// col2im adds the K × (n·P) matrix dcols back onto images [b0, b0+n) of
+// dx. At stride 1 it zeroes the padding entries of dcols first (dcols is
+// scratch), so that each tap is one contiguous add.
 func (g convGeom) col2im(dcols []float32, b0, n int, dx []float32) {
 	P, Ho, Wo, s := g.P(), g.Ho(), g.Wo(), g.Stride
 	ld := n * P
@@ -121,6 +160,29 @@ func (g convGeom) col2im(dcols []float32, b0, n int, dx []float32) {
 			for ky := 0; ky < 3; ky++ {
 				for kx := 0; kx < 3; kx++ {
 					row := dcols[g.row(ci, ky, kx)*ld+j*P:]
+					if s == 1 {
+						sh, lo, hi := g.shiftRange(ky, kx)
+						if lo >= hi {
+							continue
+						}
+						in := row[lo:hi]
+						switch kx {
+						case 0: // positions of column 0 inside the range
+							for p := (lo + g.W - 1) / g.W * g.W; p < hi; p += g.W {
+								row[p] = 0
+							}
+						case 2: // positions of column W−1
+							for p := lo/g.W*g.W + g.W - 1; p < hi; p += g.W {
+								row[p] = 0
+							}
+						}
+						d := plane[lo+sh : hi+sh]
+						d = d[:len(in)]
+						for i, v := range in {
+							d[i] += v
+						}
+						continue
+					}
 					for oy := 0; oy < Ho; oy++ {
 						iy := oy*s + ky - 1
 						if iy < 0 || iy >= g.H {
@@ -128,20 +190,6 @@ func (g convGeom) col2im(dcols []float32, b0, n int, dx []float32) {
 						}
 						dst := plane[iy*g.W : (iy+1)*g.W]
 						in := row[oy*Wo : (oy+1)*Wo]
-						if s == 1 {
-							// dst[ox+kx-1] += in[ox] over the columns inside
-							lo, hi := 0, Wo
-							if kx == 0 {
-								lo = 1
-							} else if kx == 2 {
-								hi = Wo - 1
-							}
-							d := dst[lo+kx-1 : hi+kx-1]
-							for i, v := range in[lo:hi] {
-								d[i] += v
-							}
-							continue
-						}
 						for ox, v := range in {
 							if ix := ox*s + kx - 1; ix >= 0 && ix < g.W {
 								dst[ix] += v

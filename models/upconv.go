@@ -29,7 +29,8 @@ import (
 // 4/9 of the multiply-adds of the convolution of the upsampled image, and a
 // patch matrix a quarter of its size. The gradients follow by the same
 // decomposition: ∂L/∂w[ky][kx] sums ∂L/∂w_ph over the four phases, and
-// ∂L/∂x is col2im of Σ_ph w_phᵀ·dY_ph on the low-resolution grid.
+// ∂L/∂x is a convolution of the four phases of ∂L/∂y with the phase
+// weights.
 //
 // It is the same map as upsampleOp followed by convOp (the tests check
 // values and gradients against that composition); only the float32
@@ -218,31 +219,62 @@ func (u upConvGeom) gradWeight(x, dy, dw []float32) {
 	u.unpack(dwp, dw)
 }
 
-// gradInput computes dX = col2im(Σ_ph w_phᵀ·dY_ph) on the low-resolution
-// grid, the phases added in a fixed order.
+// gradInput computes dX = ∂L/∂x from w and dy = ∂L/∂y as a convolution of
+// the four phases of dy, without col2im:
+//
+//	dX[ci][i][j] = Σ_{ph,a,b,co} w_ph[co][ci][a][b] · dY_ph[co][i+1−py−a][j+1−px−b]
+//
+// (zero outside): a patch matrix of 16·Cout rows (ph, a, b, co) over the
+// low-resolution grid, shifted copies of the phases of dy, and one GEMM
+// per chunk with the Cin × 16·Cout matrix of the phase weights.
 func (u upConvGeom) gradInput(w, dy, dx []float32) {
 	lg := u.low()
-	P, K, cb, K2 := lg.P(), lg.K(), lg.chunkImages(), 2*u.Cin
+	P, cb, K := lg.P(), lg.chunkImages(), 16*u.Cout
 	wp := getBuf(u.packedLen())
 	defer putBuf(wp)
 	u.pack(w, wp)
-	clear(dx)
-	lg.chunks((K+u.Cout)*cb*P, func(_, b0, n int, buf []float32) {
-		ld := n * P
-		dcols, dyt := buf[:K*ld], buf[K*cb*P:K*cb*P+u.Cout*ld]
-		clear(dcols)
-		for py := 0; py < 2; py++ {
-			for px := 0; px < 2; px++ {
-				ph := py*2 + px
-				u.gatherPhase(dy, b0, n, py, px, dyt)
-				for a := 0; a < 2; a++ {
-					phaseGemm(blas.Trans, blas.NoTrans, K2, ld, u.Cout,
-						wp[u.packedAt(ph, a, 0, 0, 0):], K2, dyt, ld,
-						1, dcols[u.phaseRows(py, px, a)*ld:], ld)
+	wt := getBuf(u.Cin * K)
+	defer putBuf(wt)
+	for ph := 0; ph < 4; ph++ {
+		for a := 0; a < 2; a++ {
+			for b := 0; b < 2; b++ {
+				for co := 0; co < u.Cout; co++ {
+					r := ((ph*2+a)*2+b)*u.Cout + co
+					for ci := 0; ci < u.Cin; ci++ {
+						wt[ci*K+r] = wp[u.packedAt(ph, a, co, ci, b)]
+					}
 				}
 			}
 		}
-		lg.col2im(dcols, b0, n, dx)
+	}
+	lg.chunks((K+4*u.Cout+u.Cin)*cb*P, func(_, b0, n int, buf []float32) {
+		ld := n * P
+		cols := buf[:K*ld]
+		phs := buf[K*cb*P : K*cb*P+4*u.Cout*ld]
+		dxt := buf[(K+4*u.Cout)*cb*P : (K+4*u.Cout)*cb*P+u.Cin*ld]
+		for py := 0; py < 2; py++ {
+			for px := 0; px < 2; px++ {
+				ph := py*2 + px
+				u.gatherPhase(dy, b0, n, py, px, phs[ph*u.Cout*ld:])
+				for a := 0; a < 2; a++ {
+					for b := 0; b < 2; b++ {
+						for co := 0; co < u.Cout; co++ {
+							row := cols[(((ph*2+a)*2+b)*u.Cout+co)*ld:]
+							src := phs[(ph*u.Cout+co)*ld:]
+							for j := 0; j < n; j++ {
+								lg.shiftPlane(src[j*P:(j+1)*P], row[j*P:(j+1)*P], 2-py-a, 2-px-b)
+							}
+						}
+					}
+				}
+			}
+		}
+		phaseGemm(blas.NoTrans, blas.NoTrans, u.Cin, ld, K, wt, K, cols, ld, 0, dxt, ld)
+		for j := 0; j < n; j++ {
+			for ci := 0; ci < u.Cin; ci++ {
+				copy(dx[((b0+j)*u.Cin+ci)*P:((b0+j)*u.Cin+ci+1)*P], dxt[ci*ld+j*P:])
+			}
+		}
 	})
 }
 

@@ -77,6 +77,7 @@ func TestUpConvMatchesUpsampleConv(t *testing.T) {
 		{"small", []int{2, 3, 4, 3}, []int{5, 3, 3, 3}},
 		{"one-pixel", []int{2, 2, 1, 1}, []int{3, 2, 3, 3}},
 		{"one-row", []int{3, 2, 1, 5}, []int{2, 2, 3, 3}},
+		{"one-column", []int{2, 2, 3, 1}, []int{2, 2, 3, 3}},
 		{"decoder1-like", []int{5, 32, 7, 7}, []int{16, 32, 3, 3}},
 		{"decoder2-like", []int{3, 16, 14, 14}, []int{1, 16, 3, 3}},
 		{"many-chunks", []int{9, 2, 20, 20}, []int{2, 2, 3, 3}},
