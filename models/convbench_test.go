@@ -50,8 +50,8 @@ func BenchmarkConvLayers(b *testing.B) {
 		dx := make([]float32, len(x))
 		dw := make([]float32, len(w))
 		db := make([]float32, g.Cout)
-		b.Run(l.name+"/fwd", func(b *testing.B) { benchCPU(b, func() { g.forward(x, w, bias, y) }) })
-		b.Run(l.name+"/dw", func(b *testing.B) { benchCPU(b, func() { g.gradWeight(x, y, dw, db) }) })
+		b.Run(l.name+"/fwd", func(b *testing.B) { benchCPU(b, func() { g.forward(x, w, bias, y, nil) }) })
+		b.Run(l.name+"/dw", func(b *testing.B) { benchCPU(b, func() { g.gradWeight(x, y, dw, db, nil) }) })
 		b.Run(l.name+"/dx", func(b *testing.B) { benchCPU(b, func() { g.gradInput(w, y, dx) }) })
 	}
 }
@@ -75,8 +75,8 @@ func BenchmarkUpConvLayers(b *testing.B) {
 		y := randF32(r, u.B*u.Cout*4*u.H*u.W)
 		dx := make([]float32, len(x))
 		dw := make([]float32, len(w))
-		b.Run(l.name+"/fwd", func(b *testing.B) { benchCPU(b, func() { u.forward(x, w, bias, y) }) })
-		b.Run(l.name+"/dw", func(b *testing.B) { benchCPU(b, func() { u.gradWeight(x, y, dw) }) })
+		b.Run(l.name+"/fwd", func(b *testing.B) { benchCPU(b, func() { u.forward(x, w, bias, y, nil) }) })
+		b.Run(l.name+"/dw", func(b *testing.B) { benchCPU(b, func() { u.gradWeight(x, y, dw, nil) }) })
 		b.Run(l.name+"/dx", func(b *testing.B) { benchCPU(b, func() { u.gradInput(w, y, dx) }) })
 	}
 }

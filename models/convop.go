@@ -239,13 +239,58 @@ func (g convGeom) chunks(scratch int, f func(c, b0, n int, buf []float32)) {
 	wg.Wait()
 }
 
-// forward computes y = conv(x, w) + bias into y (B×Cout×Ho×Wo).
-func (g convGeom) forward(x, w, bias, y []float32) {
+// colsCache keeps the patch matrices a convolution's forward pass built
+// for its weight gradient in the same training step, which would otherwise
+// build them again. The forward op and its weight-gradient op share one;
+// SymDiff switches it on, so a forward-only graph keeps nothing. The
+// matrices serve only the input slice they were built from (same first
+// element, same length): within one run of the tape machine an op's input
+// is not written between the forward pass and the gradients that read it,
+// and every run does the forward pass before the gradients.
+type colsCache struct {
+	on  bool
+	buf []float32
+	x   *float32 // first element of the input of the last forward pass
+	n   int      // its length
+}
+
+// begin prepares the cache for a forward pass over nc chunks of size
+// values each and reports whether it is on.
+func (cc *colsCache) begin(nc, size int) bool {
+	if cc == nil || !cc.on {
+		return false
+	}
+	cc.x = nil
+	if len(cc.buf) < nc*size {
+		cc.buf = make([]float32, nc*size)
+	}
+	return true
+}
+
+// done records that the cache holds the patch matrices of x.
+func (cc *colsCache) done(x []float32) { cc.x, cc.n = &x[0], len(x) }
+
+// of returns chunk c's patch matrix (n values; chunks size apart) if the
+// cache holds those of x, else nil.
+func (cc *colsCache) of(x []float32, c, size, n int) []float32 {
+	if cc == nil || cc.x == nil || cc.x != &x[0] || cc.n != len(x) {
+		return nil
+	}
+	return cc.buf[c*size : c*size+n]
+}
+
+// forward computes y = conv(x, w) + bias into y (B×Cout×Ho×Wo), keeping
+// the patch matrices in cc when it is on.
+func (g convGeom) forward(x, w, bias, y []float32, cc *colsCache) {
 	P, K, cb := g.P(), g.K(), g.chunkImages()
 	W := blas32.General{Rows: g.Cout, Cols: K, Stride: K, Data: w}
-	g.chunks((K+g.Cout)*cb*P, func(_, b0, n int, buf []float32) {
+	keep := cc.begin((g.B+cb-1)/cb, K*cb*P)
+	g.chunks((K+g.Cout)*cb*P, func(c, b0, n int, buf []float32) {
 		ld := n * P
 		cols, tmp := buf[:K*ld], buf[K*cb*P:K*cb*P+g.Cout*ld]
+		if keep {
+			cols = cc.buf[c*K*cb*P : c*K*cb*P+K*ld]
+		}
 		g.im2col(x, b0, n, cols)
 		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, W,
 			blas32.General{Rows: K, Cols: ld, Stride: ld, Data: cols},
@@ -261,11 +306,15 @@ func (g convGeom) forward(x, w, bias, y []float32) {
 			}
 		}
 	})
+	if keep {
+		cc.done(x)
+	}
 }
 
 // gradWeight computes dW = Σ dY·colsᵀ (Cout×K) and dBias = Σ dY. Each chunk
-// writes its own partial sums, added up in chunk order.
-func (g convGeom) gradWeight(x, dy, dw, db []float32) {
+// writes its own partial sums, added up in chunk order. The patch matrices
+// come from cc when it holds those of x.
+func (g convGeom) gradWeight(x, dy, dw, db []float32, cc *colsCache) {
 	P, K, cb := g.P(), g.K(), g.chunkImages()
 	nc := (g.B + cb - 1) / cb
 	part := getBuf(nc * (g.Cout*K + g.Cout))
@@ -274,7 +323,11 @@ func (g convGeom) gradWeight(x, dy, dw, db []float32) {
 		ld := n * P
 		cols, dyt := buf[:K*ld], buf[K*cb*P:K*cb*P+g.Cout*ld]
 		pw := part[c*(g.Cout*K+g.Cout):]
-		g.im2col(x, b0, n, cols)
+		if kept := cc.of(x, c, K*cb*P, K*ld); kept != nil {
+			cols = kept
+		} else {
+			g.im2col(x, b0, n, cols)
+		}
 		g.gatherDY(dy, b0, n, dyt)
 		blas32.Gemm(blas.NoTrans, blas.Trans, 1,
 			blas32.General{Rows: g.Cout, Cols: ld, Stride: ld, Data: dyt},
@@ -368,8 +421,9 @@ func putBuf(b []float32) {
 // convOp is y = conv3×3(x, w, padding 1, stride) + bias over inputs
 // (x: B×Cin×H×W, w: Cout×Cin×3×3, bias: 1×Cout×1×1).
 type convOp struct {
-	g   convGeom
-	own *owned
+	g     convGeom
+	own   *owned
+	cache *colsCache
 }
 
 // convGradOp is one gradient of convOp: of the input (inputs w, dy), of
@@ -378,6 +432,7 @@ type convGradOp struct {
 	g     convGeom
 	which string // "input", "weight", "bias"
 	own   *owned
+	cache *colsCache // the forward op's (weight)
 }
 
 // upsampleOp repeats each pixel 2×2; upsampleGradOp sums 2×2 blocks.
@@ -411,7 +466,7 @@ func Conv3x3(x, w, bias *G.Node, stride int) (*G.Node, error) {
 	if x.Dtype() != tensor.Float32 {
 		return nil, fmt.Errorf("conv3x3: float32 only, got %v", x.Dtype())
 	}
-	return G.ApplyOp(convOp{g: convGeom{B: xs[0], Cin: xs[1], H: xs[2], W: xs[3], Cout: ws[0], Stride: stride}, own: new(owned)}, x, w, bias)
+	return G.ApplyOp(convOp{g: convGeom{B: xs[0], Cin: xs[1], H: xs[2], W: xs[3], Cout: ws[0], Stride: stride}, own: new(owned), cache: new(colsCache)}, x, w, bias)
 }
 
 // Upsample2x repeats each pixel of x (B×C×H×W, float32) 2×2.
@@ -443,7 +498,7 @@ func (op convOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error)
 		return nil, err
 	}
 	out, y := op.own.output32(prealloc, op.g.B, op.g.Cout, op.g.Ho(), op.g.Wo())
-	op.g.forward(x, w, b, y)
+	op.g.forward(x, w, b, y, op.cache)
 	return out, nil
 }
 func (op convOp) DiffWRT(int) []bool { return []bool{true, true, true} }
@@ -453,7 +508,8 @@ func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 	if err != nil {
 		return nil, err
 	}
-	dw, err := G.ApplyOp(convGradOp{g: op.g, which: "weight", own: new(owned)}, x, grad)
+	op.cache.on = true
+	dw, err := G.ApplyOp(convGradOp{g: op.g, which: "weight", own: new(owned), cache: op.cache}, x, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -499,7 +555,7 @@ func (op convGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 		op.g.gradInput(a, dy, d)
 	case "weight":
 		db := getBuf(op.g.Cout)
-		op.g.gradWeight(a, dy, d, db)
+		op.g.gradWeight(a, dy, d, db, op.cache)
 		putBuf(db)
 	case "bias":
 		clear(d)

@@ -142,17 +142,22 @@ func phaseGemm(tA, tB blas.Transpose, m, n, k int, a []float32, lda int, b []flo
 		beta, blas32.General{Rows: m, Cols: n, Stride: ldc, Data: c})
 }
 
-// forward computes y = conv(upsample(x), w) + bias into y (B×Cout×2H×2W).
-func (u upConvGeom) forward(x, w, bias, y []float32) {
+// forward computes y = conv(upsample(x), w) + bias into y (B×Cout×2H×2W),
+// keeping the patch matrices in cc when it is on.
+func (u upConvGeom) forward(x, w, bias, y []float32, cc *colsCache) {
 	lg := u.low()
 	P, K, cb, K2 := lg.P(), lg.K(), lg.chunkImages(), 2*u.Cin
 	wp := getBuf(u.packedLen())
 	defer putBuf(wp)
 	u.pack(w, wp)
 	W2 := 2 * u.W
-	lg.chunks((K+u.Cout)*cb*P, func(_, b0, n int, buf []float32) {
+	keep := cc.begin((u.B+cb-1)/cb, K*cb*P)
+	lg.chunks((K+u.Cout)*cb*P, func(c, b0, n int, buf []float32) {
 		ld := n * P
 		cols, tmp := buf[:K*ld], buf[K*cb*P:K*cb*P+u.Cout*ld]
+		if keep {
+			cols = cc.buf[c*K*cb*P : c*K*cb*P+K*ld]
+		}
 		lg.im2col(x, b0, n, cols)
 		for py := 0; py < 2; py++ {
 			for px := 0; px < 2; px++ {
@@ -179,12 +184,15 @@ func (u upConvGeom) forward(x, w, bias, y []float32) {
 			}
 		}
 	})
+	if keep {
+		cc.done(x)
+	}
 }
 
 // gradWeight computes dW = ∂L/∂w from x and dy = ∂L/∂y: each chunk writes
 // its phase-weight gradients Σ dY_ph·colsᵀ, added up in chunk order, then
-// unpacked.
-func (u upConvGeom) gradWeight(x, dy, dw []float32) {
+// unpacked. The patch matrices come from cc when it holds those of x.
+func (u upConvGeom) gradWeight(x, dy, dw []float32, cc *colsCache) {
 	lg := u.low()
 	P, K, cb, K2 := lg.P(), lg.K(), lg.chunkImages(), 2*u.Cin
 	nc := (u.B + cb - 1) / cb
@@ -195,7 +203,11 @@ func (u upConvGeom) gradWeight(x, dy, dw []float32) {
 		ld := n * P
 		cols, dyt := buf[:K*ld], buf[K*cb*P:K*cb*P+u.Cout*ld]
 		pw := part[c*sz : (c+1)*sz]
-		lg.im2col(x, b0, n, cols)
+		if kept := cc.of(x, c, K*cb*P, K*ld); kept != nil {
+			cols = kept
+		} else {
+			lg.im2col(x, b0, n, cols)
+		}
 		for py := 0; py < 2; py++ {
 			for px := 0; px < 2; px++ {
 				ph := py*2 + px
@@ -283,8 +295,9 @@ func (u upConvGeom) gradInput(w, dy, dx []float32) {
 // upConvOp is y = conv3×3(upsample2×(x), w, padding 1) + bias over inputs
 // (x: B×Cin×H×W, w: Cout×Cin×3×3, bias: 1×Cout×1×1).
 type upConvOp struct {
-	u   upConvGeom
-	own *owned
+	u     upConvGeom
+	own   *owned
+	cache *colsCache
 }
 
 // upConvGradOp is one gradient of upConvOp: of the input (inputs w, dy),
@@ -293,6 +306,7 @@ type upConvGradOp struct {
 	u     upConvGeom
 	which string // "input", "weight", "bias"
 	own   *owned
+	cache *colsCache // the forward op's (weight)
 }
 
 var (
@@ -312,7 +326,7 @@ func UpConv3x3(x, w, bias *G.Node) (*G.Node, error) {
 	if x.Dtype() != tensor.Float32 {
 		return nil, fmt.Errorf("upconv3x3: float32 only, got %v", x.Dtype())
 	}
-	return G.ApplyOp(upConvOp{u: upConvGeom{B: xs[0], Cin: xs[1], H: xs[2], W: xs[3], Cout: ws[0]}, own: new(owned)}, x, w, bias)
+	return G.ApplyOp(upConvOp{u: upConvGeom{B: xs[0], Cin: xs[1], H: xs[2], W: xs[3], Cout: ws[0]}, own: new(owned), cache: new(colsCache)}, x, w, bias)
 }
 
 func (op upConvOp) Arity() int            { return 3 }
@@ -333,18 +347,19 @@ func (op upConvOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, erro
 		return nil, err
 	}
 	out, y := op.own.output32(prealloc, op.u.B, op.u.Cout, 2*op.u.H, 2*op.u.W)
-	op.u.forward(x, w, b, y)
+	op.u.forward(x, w, b, y, op.cache)
 	return out, nil
 }
 func (op upConvOp) DiffWRT(int) []bool { return []bool{true, true, true} }
 func (op upConvOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
 	x, w := inputs[0], inputs[1]
+	op.cache.on = true
 	var out G.Nodes
 	for _, c := range []struct {
 		which string
 		a     *G.Node
 	}{{"input", w}, {"weight", x}, {"bias", x}} {
-		d, err := G.ApplyOp(upConvGradOp{u: op.u, which: c.which, own: new(owned)}, c.a, grad)
+		d, err := G.ApplyOp(upConvGradOp{u: op.u, which: c.which, own: new(owned), cache: op.cache}, c.a, grad)
 		if err != nil {
 			return nil, err
 		}
@@ -386,7 +401,7 @@ func (op upConvGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, 
 	case "input":
 		op.u.gradInput(a, dy, d)
 	case "weight":
-		op.u.gradWeight(a, dy, d)
+		op.u.gradWeight(a, dy, d, op.cache)
 	case "bias":
 		clear(d)
 		P4 := 4 * op.u.H * op.u.W
