@@ -83,11 +83,11 @@ func (ae *Autoencoder) encode(b *binder, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	h = G.Must(G.Rectify(h))
+	h = G.Must(ReLU(h))
 	if h, err = conv2d(b, h, ae.Enc[2], ae.Enc[3], 2); err != nil {
 		return nil, err
 	}
-	h = G.Must(G.Rectify(h))
+	h = G.Must(ReLU(h))
 	h = G.Must(G.Reshape(h, tensor.Shape{bs, aeFlat}))
 	return ae.encMap.apply(b, h)
 }
@@ -108,13 +108,13 @@ func (ae *Autoencoder) decodeLogits(b *binder, z *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	h = G.Must(G.Rectify(h))
+	h = G.Must(ReLU(h))
 	h = G.Must(G.Reshape(h, tensor.Shape{bs, aeC2, 7, 7}))
 	n := len(ae.Dec)
 	if h, err = upConv2d(b, h, ae.Dec[n-4], ae.Dec[n-3]); err != nil {
 		return nil, err
 	}
-	h = G.Must(G.Rectify(h))
+	h = G.Must(ReLU(h))
 	return upConv2d(b, h, ae.Dec[n-2], ae.Dec[n-1])
 }
 
@@ -162,7 +162,10 @@ func TrainAutoencoder(ctx context.Context, cfg AEConfig, train, val [][]float32,
 	// with MSE through the sigmoid, Adam drove every output to 0 (MSE ≈ E[x²]
 	// ≈ 0.10) where the sigmoid's gradient vanishes; BCE does not saturate.
 	// The reconstruction MSE is still what the stage reports.
-	cost := G.Must(G.Mean(G.Must(G.Sub(G.Must(G.Softplus(logits)), G.Must(G.HadamardProd(x, logits))))))
+	cost, err := BCEWithLogits(logits, x)
+	if err != nil {
+		return nil, fmt.Errorf("train autoencoder: loss: %w", err)
+	}
 	params := ae.Params()
 	learn := b.all(params)
 	if _, err := G.Grad(cost, learn...); err != nil {
