@@ -86,18 +86,26 @@ func (g convGeom) im2col(x []float32, b0, n int, cols []float32) {
 							continue
 						}
 						src := plane[iy*g.W : (iy+1)*g.W]
-						for ox := range out {
-							if ix := ox*s + kx - 1; ix >= 0 && ix < g.W {
-								out[ox] = src[ix]
-							} else {
-								out[ox] = 0
-							}
+						lo, hi := g.colRange(kx)
+						clear(out[:lo])
+						for ox := lo; ox < hi; ox++ {
+							out[ox] = src[ox*s+kx-1]
 						}
+						clear(out[hi:])
 					}
 				}
 			}
 		}
 	}
+}
+
+// colRange is the range [lo, hi) of output columns ox whose input column
+// ox·Stride + kx − 1 lies inside the image.
+func (g convGeom) colRange(kx int) (lo, hi int) {
+	if kx == 0 {
+		lo = 1
+	}
+	return lo, min(g.Wo(), (g.W-kx)/g.Stride+1)
 }
 
 // shiftRange is, for a stride-1 tap (ky, kx), the shift sh of the plane
@@ -190,10 +198,9 @@ func (g convGeom) col2im(dcols []float32, b0, n int, dx []float32) {
 						}
 						dst := plane[iy*g.W : (iy+1)*g.W]
 						in := row[oy*Wo : (oy+1)*Wo]
-						for ox, v := range in {
-							if ix := ox*s + kx - 1; ix >= 0 && ix < g.W {
-								dst[ix] += v
-							}
+						lo, hi := g.colRange(kx)
+						for ox := lo; ox < hi; ox++ {
+							dst[ox*s+kx-1] += in[ox]
 						}
 					}
 				}

@@ -94,11 +94,7 @@ func (op reluOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error)
 	out, y := op.own.output32(prealloc, op.shape...)
 	parallel(len(x), func(i0, i1 int) {
 		for i, v := range x[i0:i1] {
-			if v > 0 {
-				y[i0+i] = v
-			} else {
-				y[i0+i] = 0
-			}
+			y[i0+i] = max(v, 0) // branch-free: the signs are random
 		}
 	})
 	return out, nil
@@ -133,12 +129,13 @@ func (op reluGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	}
 	out, dx := op.own.output32(prealloc, op.shape...)
 	parallel(len(y), func(i0, i1 int) {
+		// y ≥ 0, so y > 0 exactly when its bits are not 0: dx = dy with
+		// every bit masked off where y = 0, branch-free
+		d := dy[i0:i1]
 		for i, v := range y[i0:i1] {
-			if v > 0 {
-				dx[i0+i] = dy[i0+i]
-			} else {
-				dx[i0+i] = 0
-			}
+			b := math.Float32bits(v)
+			mask := uint32(int32(b|-b) >> 31)
+			dx[i0+i] = math.Float32frombits(math.Float32bits(d[i]) & mask)
 		}
 	})
 	return out, nil
