@@ -67,12 +67,14 @@ func (g convGeom) String() string {
 func (g convGeom) im2col(x []float32, b0, n int, cols []float32) {
 	P, Ho, Wo, s := g.P(), g.Ho(), g.Wo(), g.Stride
 	ld := n * P
-	for j := 0; j < n; j++ {
-		img := x[(b0+j)*g.Cin*g.H*g.W:]
-		for ci := 0; ci < g.Cin; ci++ {
-			plane := img[ci*g.H*g.W : (ci+1)*g.H*g.W]
-			for ky := 0; ky < 3; ky++ {
-				for kx := 0; kx < 3; kx++ {
+	cr := g.colRanges()
+	// One row of cols at a time, written from start to end: the planes of
+	// channel ci of the chunk's images stay in cache for the nine taps.
+	for ci := 0; ci < g.Cin; ci++ {
+		for ky := 0; ky < 3; ky++ {
+			for kx := 0; kx < 3; kx++ {
+				for j := 0; j < n; j++ {
+					plane := x[((b0+j)*g.Cin+ci)*g.H*g.W : ((b0+j)*g.Cin+ci+1)*g.H*g.W]
 					row := cols[g.row(ci, ky, kx)*ld+j*P:]
 					if s == 1 {
 						g.shiftPlane(plane, row[:P], ky, kx)
@@ -86,7 +88,7 @@ func (g convGeom) im2col(x []float32, b0, n int, cols []float32) {
 							continue
 						}
 						src := plane[iy*g.W : (iy+1)*g.W]
-						lo, hi := g.colRange(kx)
+						lo, hi := cr[kx][0], cr[kx][1]
 						clear(out[:lo])
 						for ox := lo; ox < hi; ox++ {
 							out[ox] = src[ox*s+kx-1]
@@ -99,13 +101,16 @@ func (g convGeom) im2col(x []float32, b0, n int, cols []float32) {
 	}
 }
 
-// colRange is the range [lo, hi) of output columns ox whose input column
-// ox·Stride + kx − 1 lies inside the image.
-func (g convGeom) colRange(kx int) (lo, hi int) {
-	if kx == 0 {
-		lo = 1
+// colRanges is, for each kx, the range [lo, hi) of output columns ox whose
+// input column ox·Stride + kx − 1 lies inside the image.
+func (g convGeom) colRanges() (r [3][2]int) {
+	for kx := range r {
+		if kx == 0 {
+			r[kx][0] = 1
+		}
+		r[kx][1] = min(g.Wo(), (g.W-kx)/g.Stride+1)
 	}
-	return lo, min(g.Wo(), (g.W-kx)/g.Stride+1)
+	return r
 }
 
 // shiftRange is, for a stride-1 tap (ky, kx), the shift sh of the plane
@@ -161,12 +166,14 @@ func (g convGeom) shiftPlane(plane, out []float32, ky, kx int) {
 func (g convGeom) col2im(dcols []float32, b0, n int, dx []float32) {
 	P, Ho, Wo, s := g.P(), g.Ho(), g.Wo(), g.Stride
 	ld := n * P
-	for j := 0; j < n; j++ {
-		img := dx[(b0+j)*g.Cin*g.H*g.W:]
-		for ci := 0; ci < g.Cin; ci++ {
-			plane := img[ci*g.H*g.W : (ci+1)*g.H*g.W]
-			for ky := 0; ky < 3; ky++ {
-				for kx := 0; kx < 3; kx++ {
+	cr := g.colRanges()
+	// One row of dcols at a time, read from start to end; each pixel of dx
+	// still gets its taps added in the order (ky, kx).
+	for ci := 0; ci < g.Cin; ci++ {
+		for ky := 0; ky < 3; ky++ {
+			for kx := 0; kx < 3; kx++ {
+				for j := 0; j < n; j++ {
+					plane := dx[((b0+j)*g.Cin+ci)*g.H*g.W : ((b0+j)*g.Cin+ci+1)*g.H*g.W]
 					row := dcols[g.row(ci, ky, kx)*ld+j*P:]
 					if s == 1 {
 						sh, lo, hi := g.shiftRange(ky, kx)
@@ -198,7 +205,7 @@ func (g convGeom) col2im(dcols []float32, b0, n int, dx []float32) {
 						}
 						dst := plane[iy*g.W : (iy+1)*g.W]
 						in := row[oy*Wo : (oy+1)*Wo]
-						lo, hi := g.colRange(kx)
+						lo, hi := cr[kx][0], cr[kx][1]
 						for ox := lo; ox < hi; ox++ {
 							dst[ox*s+kx-1] += in[ox]
 						}
