@@ -103,12 +103,17 @@ func (g convGeom) im2col(x []float32, b0, n int, cols []float32) {
 
 // colRanges is, for each kx, the range [lo, hi) of output columns ox whose
 // input column ox·Stride + kx − 1 lies inside the image.
+// It is empty (lo = hi) when no column is inside, as for kx = 2 at W = 1.
 func (g convGeom) colRanges() (r [3][2]int) {
 	for kx := range r {
 		if kx == 0 {
 			r[kx][0] = 1
 		}
-		r[kx][1] = min(g.Wo(), (g.W-kx)/g.Stride+1)
+		hi := 0
+		if g.W >= kx { // ox·Stride + kx − 1 ≤ W − 1 ⇔ ox ≤ (W − kx)/Stride
+			hi = min(g.Wo(), (g.W-kx)/g.Stride+1)
+		}
+		r[kx][1] = max(hi, r[kx][0])
 	}
 	return r
 }
