@@ -17,9 +17,10 @@ import (
 //
 // The mapping is one dense layer for ℓ ≤ 3 and three (1568→128→64→ℓ and
 // back) above (paper §5.3). Upsampling + convolution stands in for the
-// transposed convolution gorgonia lacks. Latents are standardised per
-// dimension over the training split: Shift and Scale are kept with the
-// encoder and undone before decoding.
+// transposed convolution gorgonia lacks; each upsampling and the
+// convolution after it are one fused op (UpConv3x3). Latents are
+// standardised per dimension over the training split: Shift and Scale are
+// kept with the encoder and undone before decoding.
 type Autoencoder struct {
 	Latent int
 	Enc    Params // conv1.weight, conv1.bias, conv2.weight, conv2.bias, then the mapping MLP
@@ -69,6 +70,12 @@ func conv2d(b *binder, x *G.Node, w, bias *Param, stride int) (*G.Node, error) {
 	return Conv3x3(x, b.node(w), b.node(bias), stride)
 }
 
+// upConv2d is a nearest 2× upsampling followed by conv2d at stride 1, fused
+// into one op that never builds the upsampled image (UpConv3x3).
+func upConv2d(b *binder, x *G.Node, w, bias *Param) (*G.Node, error) {
+	return UpConv3x3(x, b.node(w), b.node(bias))
+}
+
 // encode builds E(x) for x of shape B×1×28×28: B×ℓ raw (unstandardised) latents.
 func (ae *Autoencoder) encode(b *binder, x *G.Node) (*G.Node, error) {
 	bs := x.Shape()[0]
@@ -76,11 +83,11 @@ func (ae *Autoencoder) encode(b *binder, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	h = G.Must(G.Rectify(h))
+	h = G.Must(ReLU(h))
 	if h, err = conv2d(b, h, ae.Enc[2], ae.Enc[3], 2); err != nil {
 		return nil, err
 	}
-	h = G.Must(G.Rectify(h))
+	h = G.Must(ReLU(h))
 	h = G.Must(G.Reshape(h, tensor.Shape{bs, aeFlat}))
 	return ae.encMap.apply(b, h)
 }
@@ -101,16 +108,14 @@ func (ae *Autoencoder) decodeLogits(b *binder, z *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	h = G.Must(G.Rectify(h))
+	h = G.Must(ReLU(h))
 	h = G.Must(G.Reshape(h, tensor.Shape{bs, aeC2, 7, 7}))
-	h = G.Must(Upsample2x(h))
 	n := len(ae.Dec)
-	if h, err = conv2d(b, h, ae.Dec[n-4], ae.Dec[n-3], 1); err != nil {
+	if h, err = upConv2d(b, h, ae.Dec[n-4], ae.Dec[n-3]); err != nil {
 		return nil, err
 	}
-	h = G.Must(G.Rectify(h))
-	h = G.Must(Upsample2x(h))
-	return conv2d(b, h, ae.Dec[n-2], ae.Dec[n-1], 1)
+	h = G.Must(ReLU(h))
+	return upConv2d(b, h, ae.Dec[n-2], ae.Dec[n-1])
 }
 
 // AEConfig configures autoencoder training.
@@ -157,7 +162,10 @@ func TrainAutoencoder(ctx context.Context, cfg AEConfig, train, val [][]float32,
 	// with MSE through the sigmoid, Adam drove every output to 0 (MSE ≈ E[x²]
 	// ≈ 0.10) where the sigmoid's gradient vanishes; BCE does not saturate.
 	// The reconstruction MSE is still what the stage reports.
-	cost := G.Must(G.Mean(G.Must(G.Sub(G.Must(G.Softplus(logits)), G.Must(G.HadamardProd(x, logits))))))
+	cost, err := BCEWithLogits(logits, x)
+	if err != nil {
+		return nil, fmt.Errorf("train autoencoder: loss: %w", err)
+	}
 	params := ae.Params()
 	learn := b.all(params)
 	if _, err := G.Grad(cost, learn...); err != nil {

@@ -30,6 +30,18 @@ import (
 // convGeom is the geometry of a 3×3, padding-1 convolution.
 type convGeom struct {
 	B, Cin, H, W, Cout, Stride int
+	// TapMajor orders the rows of the patch matrix tap first, row
+	// (ky·3+kx)·Cin + ci, instead of channel first, (ci·3+ky)·3+kx: the
+	// fused upsampling convolution needs the channels of a tap adjacent.
+	TapMajor bool
+}
+
+// row is the patch-matrix row of channel ci at tap (ky, kx).
+func (g convGeom) row(ci, ky, kx int) int {
+	if g.TapMajor {
+		return (ky*3+kx)*g.Cin + ci
+	}
+	return (ci*3+ky)*3 + kx
 }
 
 func (g convGeom) Ho() int { return (g.H-1)/g.Stride + 1 }
@@ -51,17 +63,23 @@ func (g convGeom) String() string {
 }
 
 // im2col writes the K × (n·P) patch matrix of images [b0, b0+n) of x into
-// cols (row k = (ci·3+ky)·3+kx, column j·P + oy·Wo + ox).
+// cols (row k = g.row(ci, ky, kx), column j·P + oy·Wo + ox).
 func (g convGeom) im2col(x []float32, b0, n int, cols []float32) {
 	P, Ho, Wo, s := g.P(), g.Ho(), g.Wo(), g.Stride
 	ld := n * P
-	for j := 0; j < n; j++ {
-		img := x[(b0+j)*g.Cin*g.H*g.W:]
-		for ci := 0; ci < g.Cin; ci++ {
-			plane := img[ci*g.H*g.W : (ci+1)*g.H*g.W]
-			for ky := 0; ky < 3; ky++ {
-				for kx := 0; kx < 3; kx++ {
-					row := cols[((ci*3+ky)*3+kx)*ld+j*P:]
+	cr := g.colRanges()
+	// One row of cols at a time, written from start to end: the planes of
+	// channel ci of the chunk's images stay in cache for the nine taps.
+	for ci := 0; ci < g.Cin; ci++ {
+		for ky := 0; ky < 3; ky++ {
+			for kx := 0; kx < 3; kx++ {
+				for j := 0; j < n; j++ {
+					plane := x[((b0+j)*g.Cin+ci)*g.H*g.W : ((b0+j)*g.Cin+ci+1)*g.H*g.W]
+					row := cols[g.row(ci, ky, kx)*ld+j*P:]
+					if s == 1 {
+						g.shiftPlane(plane, row[:P], ky, kx)
+						continue
+					}
 					for oy := 0; oy < Ho; oy++ {
 						iy := oy*s + ky - 1
 						out := row[oy*Wo : (oy+1)*Wo]
@@ -70,27 +88,12 @@ func (g convGeom) im2col(x []float32, b0, n int, cols []float32) {
 							continue
 						}
 						src := plane[iy*g.W : (iy+1)*g.W]
-						if s == 1 {
-							// out[ox] = src[ox+kx-1]: a shifted copy, zero at the edge
-							switch kx {
-							case 0:
-								out[0] = 0
-								copy(out[1:], src[:Wo-1])
-							case 1:
-								copy(out, src[:Wo])
-							case 2:
-								copy(out, src[1:Wo])
-								out[Wo-1] = 0
-							}
-							continue
+						lo, hi := cr[kx][0], cr[kx][1]
+						clear(out[:lo])
+						for ox := lo; ox < hi; ox++ {
+							out[ox] = src[ox*s+kx-1]
 						}
-						for ox := range out {
-							if ix := ox*s + kx - 1; ix >= 0 && ix < g.W {
-								out[ox] = src[ix]
-							} else {
-								out[ox] = 0
-							}
-						}
+						clear(out[hi:])
 					}
 				}
 			}
@@ -98,17 +101,108 @@ func (g convGeom) im2col(x []float32, b0, n int, cols []float32) {
 	}
 }
 
-// col2im adds the K × (n·P) matrix dcols back onto images [b0, b0+n) of dx.
+// colRanges is, for each kx, the range [lo, hi) of output columns ox whose
+// input column ox·Stride + kx − 1 lies inside the image.
+// It is empty (lo = hi) when no column is inside, as for kx = 2 at W = 1.
+func (g convGeom) colRanges() (r [3][2]int) {
+	for kx := range r {
+		if kx == 0 {
+			r[kx][0] = 1
+		}
+		hi := 0
+		if g.W >= kx { // ox·Stride + kx − 1 ≤ W − 1 ⇔ ox ≤ (W − kx)/Stride
+			hi = min(g.Wo(), (g.W-kx)/g.Stride+1)
+		}
+		r[kx][1] = max(hi, r[kx][0])
+	}
+	return r
+}
+
+// shiftRange is, for a stride-1 tap (ky, kx), the shift sh of the plane
+// (out[p] = plane[p+sh]) and the range [lo, hi) of output positions p that
+// one contiguous copy covers: all rows whose input row is inside, less the
+// first (kx = 0) or last (kx = 2) position, whose neighbour lies outside.
+// Inside that range the positions of column 0 (kx = 0) or W−1 (kx = 2)
+// wrap onto the neighbouring row: they are padding.
+func (g convGeom) shiftRange(ky, kx int) (sh, lo, hi int) {
+	P, W := g.H*g.W, g.W
+	sh, lo, hi = (ky-1)*W+kx-1, 0, P
+	if ky == 0 {
+		lo = W
+	} else if ky == 2 {
+		hi = P - W
+	}
+	if kx == 0 {
+		lo++
+	} else if kx == 2 {
+		hi--
+	}
+	return sh, lo, hi
+}
+
+// shiftPlane writes row (ky, kx) of a stride-1 patch matrix for one plane
+// (H·W values, out of the same size): one shifted copy, then the padding
+// set to zero.
+func (g convGeom) shiftPlane(plane, out []float32, ky, kx int) {
+	W := g.W
+	sh, lo, hi := g.shiftRange(ky, kx)
+	if lo >= hi {
+		clear(out)
+		return
+	}
+	clear(out[:lo])
+	copy(out[lo:hi], plane[lo+sh:hi+sh])
+	clear(out[hi:])
+	switch kx {
+	case 0:
+		for p := 0; p < len(out); p += W {
+			out[p] = 0
+		}
+	case 2:
+		for p := W - 1; p < len(out); p += W {
+			out[p] = 0
+		}
+	}
+}
+
+// col2im adds the K × (n·P) matrix dcols back onto images [b0, b0+n) of
+// dx. At stride 1 it zeroes the padding entries of dcols first (dcols is
+// scratch), so that each tap is one contiguous add.
 func (g convGeom) col2im(dcols []float32, b0, n int, dx []float32) {
 	P, Ho, Wo, s := g.P(), g.Ho(), g.Wo(), g.Stride
 	ld := n * P
-	for j := 0; j < n; j++ {
-		img := dx[(b0+j)*g.Cin*g.H*g.W:]
-		for ci := 0; ci < g.Cin; ci++ {
-			plane := img[ci*g.H*g.W : (ci+1)*g.H*g.W]
-			for ky := 0; ky < 3; ky++ {
-				for kx := 0; kx < 3; kx++ {
-					row := dcols[((ci*3+ky)*3+kx)*ld+j*P:]
+	cr := g.colRanges()
+	// One row of dcols at a time, read from start to end; each pixel of dx
+	// still gets its taps added in the order (ky, kx).
+	for ci := 0; ci < g.Cin; ci++ {
+		for ky := 0; ky < 3; ky++ {
+			for kx := 0; kx < 3; kx++ {
+				for j := 0; j < n; j++ {
+					plane := dx[((b0+j)*g.Cin+ci)*g.H*g.W : ((b0+j)*g.Cin+ci+1)*g.H*g.W]
+					row := dcols[g.row(ci, ky, kx)*ld+j*P:]
+					if s == 1 {
+						sh, lo, hi := g.shiftRange(ky, kx)
+						if lo >= hi {
+							continue
+						}
+						in := row[lo:hi]
+						switch kx {
+						case 0: // positions of column 0 inside the range
+							for p := (lo + g.W - 1) / g.W * g.W; p < hi; p += g.W {
+								row[p] = 0
+							}
+						case 2: // positions of column W−1
+							for p := lo/g.W*g.W + g.W - 1; p < hi; p += g.W {
+								row[p] = 0
+							}
+						}
+						d := plane[lo+sh : hi+sh]
+						d = d[:len(in)]
+						for i, v := range in {
+							d[i] += v
+						}
+						continue
+					}
 					for oy := 0; oy < Ho; oy++ {
 						iy := oy*s + ky - 1
 						if iy < 0 || iy >= g.H {
@@ -116,24 +210,9 @@ func (g convGeom) col2im(dcols []float32, b0, n int, dx []float32) {
 						}
 						dst := plane[iy*g.W : (iy+1)*g.W]
 						in := row[oy*Wo : (oy+1)*Wo]
-						if s == 1 {
-							// dst[ox+kx-1] += in[ox] over the columns inside
-							lo, hi := 0, Wo
-							if kx == 0 {
-								lo = 1
-							} else if kx == 2 {
-								hi = Wo - 1
-							}
-							d := dst[lo+kx-1 : hi+kx-1]
-							for i, v := range in[lo:hi] {
-								d[i] += v
-							}
-							continue
-						}
-						for ox, v := range in {
-							if ix := ox*s + kx - 1; ix >= 0 && ix < g.W {
-								dst[ix] += v
-							}
+						lo, hi := cr[kx][0], cr[kx][1]
+						for ox := lo; ox < hi; ox++ {
+							dst[ox*s+kx-1] += in[ox]
 						}
 					}
 				}
@@ -179,13 +258,58 @@ func (g convGeom) chunks(scratch int, f func(c, b0, n int, buf []float32)) {
 	wg.Wait()
 }
 
-// forward computes y = conv(x, w) + bias into y (B×Cout×Ho×Wo).
-func (g convGeom) forward(x, w, bias, y []float32) {
+// colsCache keeps the patch matrices a convolution's forward pass built
+// for its weight gradient in the same training step, which would otherwise
+// build them again. The forward op and its weight-gradient op share one;
+// SymDiff switches it on, so a forward-only graph keeps nothing. The
+// matrices serve only the input slice they were built from (same first
+// element, same length): within one run of the tape machine an op's input
+// is not written between the forward pass and the gradients that read it,
+// and every run does the forward pass before the gradients.
+type colsCache struct {
+	on  bool
+	buf []float32
+	x   *float32 // first element of the input of the last forward pass
+	n   int      // its length
+}
+
+// begin prepares the cache for a forward pass over nc chunks of size
+// values each and reports whether it is on.
+func (cc *colsCache) begin(nc, size int) bool {
+	if cc == nil || !cc.on {
+		return false
+	}
+	cc.x = nil
+	if len(cc.buf) < nc*size {
+		cc.buf = make([]float32, nc*size)
+	}
+	return true
+}
+
+// done records that the cache holds the patch matrices of x.
+func (cc *colsCache) done(x []float32) { cc.x, cc.n = &x[0], len(x) }
+
+// of returns chunk c's patch matrix (n values; chunks size apart) if the
+// cache holds those of x, else nil.
+func (cc *colsCache) of(x []float32, c, size, n int) []float32 {
+	if cc == nil || cc.x == nil || cc.x != &x[0] || cc.n != len(x) {
+		return nil
+	}
+	return cc.buf[c*size : c*size+n]
+}
+
+// forward computes y = conv(x, w) + bias into y (B×Cout×Ho×Wo), keeping
+// the patch matrices in cc when it is on.
+func (g convGeom) forward(x, w, bias, y []float32, cc *colsCache) {
 	P, K, cb := g.P(), g.K(), g.chunkImages()
 	W := blas32.General{Rows: g.Cout, Cols: K, Stride: K, Data: w}
-	g.chunks((K+g.Cout)*cb*P, func(_, b0, n int, buf []float32) {
+	keep := cc.begin((g.B+cb-1)/cb, K*cb*P)
+	g.chunks((K+g.Cout)*cb*P, func(c, b0, n int, buf []float32) {
 		ld := n * P
 		cols, tmp := buf[:K*ld], buf[K*cb*P:K*cb*P+g.Cout*ld]
+		if keep {
+			cols = cc.buf[c*K*cb*P : c*K*cb*P+K*ld]
+		}
 		g.im2col(x, b0, n, cols)
 		blas32.Gemm(blas.NoTrans, blas.NoTrans, 1, W,
 			blas32.General{Rows: K, Cols: ld, Stride: ld, Data: cols},
@@ -201,11 +325,15 @@ func (g convGeom) forward(x, w, bias, y []float32) {
 			}
 		}
 	})
+	if keep {
+		cc.done(x)
+	}
 }
 
 // gradWeight computes dW = Σ dY·colsᵀ (Cout×K) and dBias = Σ dY. Each chunk
-// writes its own partial sums, added up in chunk order.
-func (g convGeom) gradWeight(x, dy, dw, db []float32) {
+// writes its own partial sums, added up in chunk order. The patch matrices
+// come from cc when it holds those of x.
+func (g convGeom) gradWeight(x, dy, dw, db []float32, cc *colsCache) {
 	P, K, cb := g.P(), g.K(), g.chunkImages()
 	nc := (g.B + cb - 1) / cb
 	part := getBuf(nc * (g.Cout*K + g.Cout))
@@ -214,7 +342,11 @@ func (g convGeom) gradWeight(x, dy, dw, db []float32) {
 		ld := n * P
 		cols, dyt := buf[:K*ld], buf[K*cb*P:K*cb*P+g.Cout*ld]
 		pw := part[c*(g.Cout*K+g.Cout):]
-		g.im2col(x, b0, n, cols)
+		if kept := cc.of(x, c, K*cb*P, K*ld); kept != nil {
+			cols = kept
+		} else {
+			g.im2col(x, b0, n, cols)
+		}
 		g.gatherDY(dy, b0, n, dyt)
 		blas32.Gemm(blas.NoTrans, blas.Trans, 1,
 			blas32.General{Rows: g.Cout, Cols: ld, Stride: ld, Data: dyt},
@@ -308,8 +440,9 @@ func putBuf(b []float32) {
 // convOp is y = conv3×3(x, w, padding 1, stride) + bias over inputs
 // (x: B×Cin×H×W, w: Cout×Cin×3×3, bias: 1×Cout×1×1).
 type convOp struct {
-	g   convGeom
-	own *owned
+	g     convGeom
+	own   *owned
+	cache *colsCache
 }
 
 // convGradOp is one gradient of convOp: of the input (inputs w, dy), of
@@ -318,6 +451,7 @@ type convGradOp struct {
 	g     convGeom
 	which string // "input", "weight", "bias"
 	own   *owned
+	cache *colsCache // the forward op's (weight)
 }
 
 // upsampleOp repeats each pixel 2×2; upsampleGradOp sums 2×2 blocks.
@@ -351,7 +485,7 @@ func Conv3x3(x, w, bias *G.Node, stride int) (*G.Node, error) {
 	if x.Dtype() != tensor.Float32 {
 		return nil, fmt.Errorf("conv3x3: float32 only, got %v", x.Dtype())
 	}
-	return G.ApplyOp(convOp{g: convGeom{B: xs[0], Cin: xs[1], H: xs[2], W: xs[3], Cout: ws[0], Stride: stride}, own: new(owned)}, x, w, bias)
+	return G.ApplyOp(convOp{g: convGeom{B: xs[0], Cin: xs[1], H: xs[2], W: xs[3], Cout: ws[0], Stride: stride}, own: new(owned), cache: new(colsCache)}, x, w, bias)
 }
 
 // Upsample2x repeats each pixel of x (B×C×H×W, float32) 2×2.
@@ -383,7 +517,7 @@ func (op convOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error)
 		return nil, err
 	}
 	out, y := op.own.output32(prealloc, op.g.B, op.g.Cout, op.g.Ho(), op.g.Wo())
-	op.g.forward(x, w, b, y)
+	op.g.forward(x, w, b, y, op.cache)
 	return out, nil
 }
 func (op convOp) DiffWRT(int) []bool { return []bool{true, true, true} }
@@ -393,7 +527,8 @@ func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) 
 	if err != nil {
 		return nil, err
 	}
-	dw, err := G.ApplyOp(convGradOp{g: op.g, which: "weight", own: new(owned)}, x, grad)
+	op.cache.on = true
+	dw, err := G.ApplyOp(convGradOp{g: op.g, which: "weight", own: new(owned), cache: op.cache}, x, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -439,7 +574,7 @@ func (op convGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 		op.g.gradInput(a, dy, d)
 	case "weight":
 		db := getBuf(op.g.Cout)
-		op.g.gradWeight(a, dy, d, db)
+		op.g.gradWeight(a, dy, d, db, op.cache)
 		putBuf(db)
 	case "bias":
 		clear(d)

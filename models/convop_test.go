@@ -97,6 +97,10 @@ func TestConvOpsMatchStock(t *testing.T) {
 	}{
 		{"stride2", false, 2, []int{3, 2, 7, 6}, []int{4, 2, 3, 3}},
 		{"stride1", false, 1, []int{2, 3, 5, 5}, []int{2, 3, 3, 3}},
+		{"stride1-narrow", false, 1, []int{2, 2, 4, 2}, []int{3, 2, 3, 3}},
+		{"stride1-column", false, 1, []int{2, 2, 3, 1}, []int{3, 2, 3, 3}},
+		{"stride2-column", false, 2, []int{2, 2, 5, 1}, []int{3, 2, 3, 3}},
+		{"stride2-odd", false, 2, []int{2, 2, 5, 3}, []int{3, 2, 3, 3}},
 		{"upsample+stride1", true, 1, []int{2, 3, 4, 3}, []int{5, 3, 3, 3}},
 		{"encoder-like", false, 2, []int{5, 1, 28, 28}, []int{16, 1, 3, 3}},
 	}

@@ -161,9 +161,51 @@ func (op denseGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, e
 // floats are the element types of the dense op.
 type floats interface{ float32 | float64 }
 
+// gemmPar is gemm for the dense layers: a product of at least
+// gemmSplitMACs multiply-adds is split into gemmBlocks blocks of rows of C,
+// spread over the cores (the BLAS runs one thread; the autoencoder's
+// 1568-wide layers left a core idle). The blocks depend on the shape only,
+// so the result is the same on any number of cores.
+func gemmPar[T floats](tA, tB blas.Transpose, m, n, k int, a, b []T, acc bool, c []T) {
+	if m*n*k < gemmSplitMACs || m < 2*gemmBlocks {
+		gemm(tA, tB, m, n, k, a, b, acc, c)
+		return
+	}
+	rb := (m + gemmBlocks - 1) / gemmBlocks
+	parallel(gemmBlocks, func(i0, i1 int) {
+		for i := i0; i < i1; i++ {
+			r0, r1 := i*rb, min((i+1)*rb, m)
+			// rows r0..r1 of op(A): rows of A, or its columns when transposed
+			ab := a[r0*k:]
+			if tA == blas.Trans {
+				ab = a[r0:]
+			}
+			gemmStrided(tA, tB, r1-r0, n, k, ab, lda(tA, m, k), b, acc, c[r0*n:])
+		}
+	})
+}
+
+const (
+	gemmSplitMACs = 1 << 22
+	gemmBlocks    = 4
+)
+
+// lda is the row stride of the stored A of op(A) m×k.
+func lda(tA blas.Transpose, m, k int) int {
+	if tA == blas.Trans {
+		return m
+	}
+	return k
+}
+
 // gemm is C = op(A)·op(B), or C += … when acc, with C m×n and the inner
 // dimension k, on the BLAS of the element type.
 func gemm[T floats](tA, tB blas.Transpose, m, n, k int, a, b []T, acc bool, c []T) {
+	gemmStrided(tA, tB, m, n, k, a, lda(tA, m, k), b, acc, c)
+}
+
+// gemmStrided is gemm with A stored with row stride sa.
+func gemmStrided[T floats](tA, tB blas.Transpose, m, n, k int, a []T, sa int, b []T, acc bool, c []T) {
 	ar, ac, br, bc := m, k, k, n
 	if tA == blas.Trans {
 		ar, ac = k, m
@@ -177,10 +219,10 @@ func gemm[T floats](tA, tB blas.Transpose, m, n, k int, a, b []T, acc bool, c []
 	}
 	switch c := any(c).(type) {
 	case []float64:
-		blas64.Gemm(tA, tB, 1, blas64.General{Rows: ar, Cols: ac, Stride: ac, Data: any(a).([]float64)},
+		blas64.Gemm(tA, tB, 1, blas64.General{Rows: ar, Cols: ac, Stride: sa, Data: any(a).([]float64)},
 			blas64.General{Rows: br, Cols: bc, Stride: bc, Data: any(b).([]float64)}, beta, blas64.General{Rows: m, Cols: n, Stride: n, Data: c})
 	case []float32:
-		blas32.Gemm(tA, tB, 1, blas32.General{Rows: ar, Cols: ac, Stride: ac, Data: any(a).([]float32)},
+		blas32.Gemm(tA, tB, 1, blas32.General{Rows: ar, Cols: ac, Stride: sa, Data: any(a).([]float32)},
 			blas32.General{Rows: br, Cols: bc, Stride: bc, Data: any(b).([]float32)}, float32(beta), blas32.General{Rows: m, Cols: n, Stride: n, Data: c})
 	}
 }
@@ -190,7 +232,7 @@ func denseForward[T floats](op denseOp, x, w, b, y []T) {
 	for i := 0; i < op.M; i++ {
 		copy(y[i*op.Out:(i+1)*op.Out], b)
 	}
-	gemm(blas.NoTrans, blas.NoTrans, op.M, op.Out, op.In, x, w, true, y)
+	gemmPar(blas.NoTrans, blas.NoTrans, op.M, op.Out, op.In, x, w, true, y)
 	switch op.Act {
 	case ActReLU:
 		for i, v := range y {
@@ -225,9 +267,9 @@ func denseGrad[T floats](op denseGradOp, in []G.Value, d []T) {
 			}
 		}
 	case "x": // dz·Wᵀ
-		gemm(blas.NoTrans, blas.Trans, M, In, Out, a, in[1].Data().([]T), false, d)
+		gemmPar(blas.NoTrans, blas.Trans, M, In, Out, a, in[1].Data().([]T), false, d)
 	case "w": // xᵀ·dz
-		gemm(blas.Trans, blas.NoTrans, In, Out, M, a, in[1].Data().([]T), false, d)
+		gemmPar(blas.Trans, blas.NoTrans, In, Out, M, a, in[1].Data().([]T), false, d)
 	case "b": // Σ_rows dz
 		clear(d)
 		for i := 0; i < M; i++ {

@@ -54,12 +54,23 @@ func (a *Adam) update(params Params, nodes []*G.Node) error {
 		gd := gv.(*tensor.Dense)
 		switch w := p.Dense.Data().(type) {
 		case []float64:
-			adamStep(w, gd.Data().([]float64), a.M[i].Dense.Data().([]float64), a.V[i].Dense.Data().([]float64), a, c1, c2)
+			adamSteps(w, gd.Data().([]float64), a.M[i].Dense.Data().([]float64), a.V[i].Dense.Data().([]float64), a, c1, c2)
 		case []float32:
-			adamStep(w, gd.Data().([]float32), a.M[i].Dense.Data().([]float32), a.V[i].Dense.Data().([]float32), a, c1, c2)
+			adamSteps(w, gd.Data().([]float32), a.M[i].Dense.Data().([]float32), a.V[i].Dense.Data().([]float32), a, c1, c2)
 		}
 	}
 	return nil
+}
+
+// adamSteps is adamStep, spread over the cores for a large parameter (each
+// element's update is its own, so the result is the same on any number of
+// cores).
+func adamSteps[T float32 | float64](w, g, m, v []T, a *Adam, c1, c2 float64) {
+	if len(w) < 1<<15 {
+		adamStep(w, g, m, v, a, c1, c2)
+		return
+	}
+	parallel(len(w), func(i0, i1 int) { adamStep(w[i0:i1], g[i0:i1], m[i0:i1], v[i0:i1], a, c1, c2) })
 }
 
 func adamStep[T float32 | float64](w, g, m, v []T, a *Adam, c1, c2 float64) {

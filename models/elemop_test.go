@@ -1,0 +1,116 @@
+package models
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// elemCase evaluates L = Σ R ⊙ f(a) (or L = f(a, t) when f is a loss) and
+// ∂L/∂a for a float32 input a of shape s.
+func elemCase(t *testing.T, f func(a, tg *G.Node) (*G.Node, error), s []int, a, tg, r []float32) (y []float32, loss float64, grad []float32) {
+	t.Helper()
+	g := G.NewGraph()
+	val := func(name string, v []float32) *G.Node {
+		return G.NewTensor(g, tensor.Float32, len(s), G.WithName(name), G.WithShape(s...), G.WithValue(tensor.New(tensor.WithShape(s...), tensor.WithBacking(slices.Clone(v)))))
+	}
+	an, tn := val("a", a), val("t", tg)
+	out, err := f(an, tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cost := out
+	if out.Shape().Dims() > 0 {
+		cost = G.Must(G.Sum(G.Must(G.HadamardProd(out, val("r", r)))))
+	}
+	if _, err := G.Grad(cost, an); err != nil {
+		t.Fatal(err)
+	}
+	var yv, cv G.Value
+	G.Read(out, &yv)
+	G.Read(cost, &cv)
+	vm := G.NewTapeMachine(g)
+	defer vm.Close()
+	for run := 0; run < 2; run++ { // the second run writes into the preallocated values
+		vm.Reset()
+		if err := vm.RunAll(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gv, err := an.Grad()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := yv.Data().([]float32); ok {
+		y = slices.Clone(d)
+	}
+	return y, scalarOf(cv), slices.Clone(gv.Data().([]float32))
+}
+
+// ReLU equals gorgonia's Rectify in value and gradient (no input is
+// exactly 0, where the two conventions differ), and its gradient is 0 at 0.
+func TestReLUMatchesRectify(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	s := []int{3, 2, 5, 7}
+	n := 3 * 2 * 5 * 7
+	a, rr := randF32(r, n), randF32(r, n)
+	relu := func(a, _ *G.Node) (*G.Node, error) { return ReLU(a) }
+	rect := func(a, _ *G.Node) (*G.Node, error) { return G.Rectify(a) }
+	y1, _, g1 := elemCase(t, relu, s, a, a, rr)
+	y2, _, g2 := elemCase(t, rect, s, a, a, rr)
+	if !slices.Equal(y1, y2) || !slices.Equal(g1, g2) {
+		t.Errorf("ReLU differs from Rectify:\n%v\n%v\ngradients\n%v\n%v", y1, y2, g1, g2)
+	}
+	a[0], a[1] = 0, -1
+	_, _, g := elemCase(t, relu, s, a, a, rr)
+	if g[0] != 0 || g[1] != 0 {
+		t.Errorf("gradient at 0 and −1: %v, %v; want 0, 0", g[0], g[1])
+	}
+}
+
+// BCEWithLogits equals gorgonia's mean(softplus(l) − x·l) in value and
+// gradient up to float32 rounding (the op sums in float64: 1e-5 relative),
+// over logits from −20 to 20 (both of softplus's cut-offs inside), and its
+// gradient matches central differences of its value.
+func TestBCEWithLogitsMatchesComposition(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	s := []int{4, 1, 6, 5}
+	n := 4 * 6 * 5
+	l, x := make([]float32, n), make([]float32, n)
+	for i := range l {
+		l[i] = float32(r.Float64()*40 - 20)
+		x[i] = float32(r.Float64())
+	}
+	bce := func(l, x *G.Node) (*G.Node, error) { return BCEWithLogits(l, x) }
+	ref := func(l, x *G.Node) (*G.Node, error) {
+		return G.Mean(G.Must(G.Sub(G.Must(G.Softplus(l)), G.Must(G.HadamardProd(x, l)))))
+	}
+	_, l1, g1 := elemCase(t, bce, s, l, x, nil)
+	_, l2, g2 := elemCase(t, ref, s, l, x, nil)
+	if math.Abs(l1-l2) > 1e-5*math.Abs(l2) {
+		t.Errorf("loss %v, composition %v", l1, l2)
+	}
+	if d := maxRelDiff(g1, g2); d > 1e-5 {
+		t.Errorf("gradient differs from the composition by %.2g (relative)", d)
+	}
+	for trial := 0; trial < 8; trial++ {
+		k := r.IntN(n)
+		const h = 0.5
+		orig := l[k]
+		l[k] = orig + h
+		_, lp, _ := elemCase(t, bce, s, l, x, nil)
+		l[k] = orig - h
+		_, lm, _ := elemCase(t, bce, s, l, x, nil)
+		l[k] = orig
+		// gradients are (σ(l) − x)/N, |·| ≲ 1/120; the loss (≈ 5) is rounded
+		// to float32 (~5e-7), which gives the quotient ~5e-7 of error, and
+		// the truncation error h²/6·max|σ''|/N is below 4e-5
+		if fd := (lp - lm) / (2 * h); math.Abs(fd-float64(g1[k])) > 5e-5 {
+			t.Errorf("∂L/∂l[%d]: op %g, finite difference %g", k, g1[k], fd)
+		}
+	}
+}
