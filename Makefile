@@ -92,9 +92,9 @@ test-science: data ## the full MNIST science runs: examples' seeds 1–3 at ℓ 
 test-science-gonum: data ## the science tests on the pure-Go BLAS build (make test runs them on OpenBLAS where it is installed)
 	$(GO) test -count=1 -timeout 60m -run 'TestScience' ./cmd/liesweep/
 
-bench: build ## liesweep vs PyTorch (Debian python3-torch, CPU) on the same workloads; writes bench/latest.json
+bench: build ## liesweep vs PyTorch (Debian python3-torch, CPU) on the same workloads; writes bench/latest.json (BASELINE=BIN: another liesweep binary in the same run)
 	@/usr/bin/python3 -c 'import torch' 2>/dev/null || { echo "make bench needs Debian's PyTorch: apt-get install python3-torch"; exit 1; }
-	./$(BIN)/liesweep bench --rounds $(or $(ROUNDS),3)
+	./$(BIN)/liesweep bench --rounds $(or $(ROUNDS),3) $(if $(BASELINE),--baseline $(BASELINE))
 
 bench-scale: tools ## a sweep of 2,000 tiny trials on the local stack: history per run, ContinueAsNew, wall vs ideal, per-trial cost, memory, status time (~10 min; LIESWEEP_SCALE_TRIALS=N)
 	$(GOTEST) -run '^$$' -bench SweepScale -benchtime 1x -timeout 60m ./worker/

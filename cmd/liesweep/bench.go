@@ -41,6 +41,10 @@ type benchRow struct {
 	LossPyTorch     float64 `json:"loss_pytorch"`
 	BLAS            string  `json:"blas"`
 	SimilarLossNote string  `json:"loss_check"`
+	// Baseline is the median throughput of --baseline's binary on the
+	// same workload in the same run, and VsBaseline liesweep / it.
+	Baseline   float64 `json:"baseline,omitempty"`
+	VsBaseline float64 `json:"vs_baseline,omitempty"`
 }
 
 func runChild(cmd *exec.Cmd) (benchRun, error) {
@@ -74,7 +78,7 @@ func medianMin(rs []benchRun) (med, lo, rss, loss float64) {
 
 func newBenchCmd() *cobra.Command {
 	var rounds int
-	var out, script, python string
+	var out, script, python, baseline string
 	cmd := &cobra.Command{
 		Use:   "bench [--rounds N] [--out bench/latest.json]",
 		Short: "Compare training throughput with the same networks in PyTorch (python3-torch, CPU)",
@@ -86,7 +90,10 @@ PyTorch (bench/torch_bench.py; at 1 and 2 threads), alternating the two for
 median and min throughput of each, the ratio liesweep / PyTorch (against the
 faster PyTorch thread setting), max RSS, and the mean loss of the last epoch
 of each (different initial weights: similar, not equal), and writes the table
-as JSON.`,
+as JSON. With --baseline BIN another liesweep binary (e.g. the previous
+commit's) runs each workload in the same rounds too, and a last column
+gives this binary's throughput against it: what a change made faster or
+slower, measured on the same machine in the same run.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			self, err := os.Executable()
 			if err != nil {
@@ -100,7 +107,7 @@ as JSON.`,
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%-14s %-6s %12s %12s %7s %6s %9s %9s  %s\n", "workload", "unit", "liesweep", "pytorch", "threads", "ratio", "rss_ls_MB", "rss_pt_MB", "last-epoch loss (liesweep / pytorch)")
 			for _, wl := range workloads {
-				var ls []benchRun
+				var ls, base []benchRun
 				pt := map[int][]benchRun{}
 				for r := 0; r < rounds; r++ {
 					g, err := runChild(exec.Command(self, "bench-workload", wl.name, strconv.Itoa(wl.epochs)))
@@ -108,6 +115,13 @@ as JSON.`,
 						return err
 					}
 					ls = append(ls, g)
+					if baseline != "" {
+						g, err := runChild(exec.Command(baseline, "bench-workload", wl.name, strconv.Itoa(wl.epochs)))
+						if err != nil {
+							return fmt.Errorf("baseline: %w", err)
+						}
+						base = append(base, g)
+					}
 					for _, th := range []int{1, 2} {
 						p, err := runChild(exec.Command(python, script, wl.name, strconv.Itoa(wl.epochs), strconv.Itoa(th)))
 						if err != nil {
@@ -127,12 +141,18 @@ as JSON.`,
 					}
 				}
 				row.Ratio = row.Liesweep / row.PyTorch
+				vs := ""
+				if len(base) > 0 {
+					row.Baseline, _, _, _ = medianMin(base)
+					row.VsBaseline = row.Liesweep / row.Baseline
+					vs = fmt.Sprintf("  %.2f× baseline", row.VsBaseline)
+				}
 				row.SimilarLossNote = "similar"
 				if r := row.LossLiesweep / row.LossPyTorch; r > 2 || r < 0.5 {
 					row.SimilarLossNote = fmt.Sprintf("differs by %.2g×: check before trusting the ratio", r)
 				}
 				rows = append(rows, row)
-				fmt.Fprintf(w, "%-14s %-6s %12.0f %12.0f %7d %6.2f %9.0f %9.0f  %.4g / %.4g (%s)\n", row.Workload, row.Unit, row.Liesweep, row.PyTorch, row.PyTorchThreads, row.Ratio, row.RSSLiesweepMB, row.RSSPyTorchMB, row.LossLiesweep, row.LossPyTorch, row.SimilarLossNote)
+				fmt.Fprintf(w, "%-14s %-6s %12.0f %12.0f %7d %6.2f %9.0f %9.0f  %.4g / %.4g (%s)%s\n", row.Workload, row.Unit, row.Liesweep, row.PyTorch, row.PyTorchThreads, row.Ratio, row.RSSLiesweepMB, row.RSSPyTorchMB, row.LossLiesweep, row.LossPyTorch, row.SimilarLossNote, vs)
 			}
 			cpu := cpuInfo()
 			fmt.Fprintf(w, "CPU: %s (family %s, model %s), %d cores, SIMD %s; BLAS %s\n", cpu.Model, cpu.Family, cpu.ModelNum, runtime.NumCPU(), cpu.SIMD, models.BLAS)
@@ -148,6 +168,7 @@ as JSON.`,
 	cmd.Flags().StringVar(&out, "out", "bench/latest.json", "where to write the table")
 	cmd.Flags().StringVar(&script, "script", "bench/torch_bench.py", "the PyTorch side")
 	cmd.Flags().StringVar(&python, "python", "/usr/bin/python3", "the Python with Debian's python3-torch")
+	cmd.Flags().StringVar(&baseline, "baseline", "", "another liesweep binary to compare with in the same run (e.g. the previous commit's)")
 	return cmd
 }
 
