@@ -66,7 +66,7 @@ func (a *Adam) update(params Params, nodes []*G.Node) error {
 // element's update is its own, so the result is the same on any number of
 // cores).
 func adamSteps[T float32 | float64](w, g, m, v []T, a *Adam, c1, c2 float64) {
-	if len(w) < 1<<15 {
+	if len(w) < 1<<17 {
 		adamStep(w, g, m, v, a, c1, c2)
 		return
 	}
