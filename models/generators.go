@@ -205,7 +205,11 @@ func buildLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConfi
 		if ln.inv, err = invariance(b, o, x, allMoved, s.N, cfg.Epsilon); err != nil {
 			return nil, err
 		}
-		if err := fieldLossTerms(b, s, coeffs, cfg, x, ln); err != nil {
+		terms := fieldLossTerms
+		if s.N >= stackedFieldsFrom {
+			terms = stackedFieldTerms
+		}
+		if err := terms(b, s, coeffs, cfg, x, ln); err != nil {
 			return nil, err
 		}
 	}
@@ -301,11 +305,9 @@ func linearLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConf
 	return nil
 }
 
-// fieldLossTerms sets L_norm, L_ortho and L_closure from the fields on the
-// batch, pair by pair: any generator kind and option.
-func fieldLossTerms(b *binder, s *GeneratorSet, coeffs *Param, cfg GenConfig, x *G.Node, ln *lossNodes) error {
-	m := x.Shape()[0]
-	// normalization
+// normTerm sets L_norm from the fields on the batch, generator by
+// generator.
+func normTerm(b *binder, s *GeneratorSet, cfg GenConfig, ln *lossNodes) {
 	var norms []*G.Node
 	for a, f := range ln.fields {
 		var term *G.Node
@@ -321,6 +323,16 @@ func fieldLossTerms(b *binder, s *GeneratorSet, coeffs *Param, cfg GenConfig, x 
 		norms = append(norms, term)
 	}
 	ln.norm = sumNodes(norms)
+}
+
+// fieldLossTerms sets L_norm, L_ortho and L_closure from the fields on the
+// batch, pair by pair: any generator kind and option. Its graph grows with
+// N_g³ (a bracket per pair, and a coefficient per pair and generator);
+// stackedFieldTerms computes the same terms, and training uses it from
+// stackedFieldsFrom generators on.
+func fieldLossTerms(b *binder, s *GeneratorSet, coeffs *Param, cfg GenConfig, x *G.Node, ln *lossNodes) error {
+	m := x.Shape()[0]
+	normTerm(b, s, cfg, ln)
 
 	// orthogonality
 	var orth []*G.Node
@@ -357,6 +369,108 @@ func fieldLossTerms(b *binder, s *GeneratorSet, coeffs *Param, cfg GenConfig, x 
 		}
 		ln.closure = sumNodes(cl)
 	}
+	return nil
+}
+
+// stackedFieldsFrom is the N_g from which stackedFieldTerms replaces the
+// per-pair graph of fieldLossTerms (tests compare the two). Below it the
+// per-pair graph is faster: with N_g = 4 MLP generators and pointwise
+// orthogonality, the stacked graph's small batched products and
+// transposes made `bench-workload generators-4` 0.84× as fast; at N_g = 10
+// the stacked graph is 1.15× as fast, at N_g = 20 (joint closure) 11×.
+var stackedFieldsFrom = 8
+
+// stackedFieldTerms sets L_norm, L_ortho and L_closure like fieldLossTerms,
+// from the fields stacked into one N_g × (m·ℓ) matrix F, so that the graph
+// grows with N_g and not with the number of pairs:
+//
+//   - L_ortho from the Gram matrix of the fields (F Fᵀ / m; global), of the
+//     matrices (linear, global), or of the fields at each point (local),
+//     summed over α < β through a constant mask;
+//   - the brackets from 2·N_g passes of the generators: J_β runs once on the
+//     N_g batches shifted by ±h J_α (all α stacked), giving every central
+//     difference D[β][α] ≈ DJ_β·J_α at once; the pairs' brackets
+//     D[β][α] − D[α][β] are one product with a constant ±1 selection, and
+//     the residuals subtract A·F, the structure constants times the fields.
+//
+// The arithmetic is that of the per-pair graph (the same passes, on
+// larger batches); only the order of the sums differs.
+func stackedFieldTerms(b *binder, s *GeneratorSet, coeffs *Param, cfg GenConfig, x *G.Node, ln *lossNodes) error {
+	m, dim, n := x.Shape()[0], x.Shape()[1], s.N
+	normTerm(b, s, cfg, ln)
+	if n < 2 {
+		return nil
+	}
+	pairs := Pairs(n)
+	upper := make([]float64, n*n) // 1 at (α, β), α < β
+	for _, p := range pairs {
+		upper[p[0]*n+p[1]] = 1
+	}
+	mask := G.NewConstant(newDense(upper, n, n))
+	rows := make([]*G.Node, n)
+	for a, f := range ln.fields {
+		rows[a] = G.Must(G.Reshape(f, tensor.Shape{1, m * dim}))
+	}
+	fm := G.Must(G.Concat(0, rows...)) // N × (m·ℓ)
+
+	// orthogonality
+	var gram *G.Node
+	switch {
+	case cfg.Orthogonality == OrthoGlobal && s.Kind == GenLinear:
+		mats := make([]*G.Node, n)
+		for a := range mats {
+			mats[a] = G.Must(G.Reshape(b.node(s.Params[a]), tensor.Shape{1, dim * dim}))
+		}
+		pm := G.Must(G.Concat(0, mats...))
+		gram = G.Must(G.Mul(pm, G.Must(G.Transpose(pm))))
+		gram = G.Must(G.Square(gram))
+	case cfg.Orthogonality == OrthoGlobal:
+		gram = G.Must(G.Mul(fm, G.Must(G.Transpose(fm))))
+		gram = G.Must(G.Square(G.Must(G.Mul(gram, G.NewConstant(1/float64(m))))))
+	default:
+		// per point i: (F_i F_iᵀ)[α][β] = f_α(z_i)·f_β(z_i), squared, mean over i
+		pts := G.Must(G.Transpose(G.Must(G.Reshape(fm, tensor.Shape{n, m, dim})), 1, 0, 2)) // m × N × ℓ
+		per := G.Must(G.BatchedMatMul(pts, pts, false, true))                               // m × N × N
+		per = G.Must(G.Reshape(G.Must(G.Square(per)), tensor.Shape{m, n * n}))
+		gram = G.Must(G.Reshape(G.Must(G.Mean(per, 0)), tensor.Shape{n, n}))
+	}
+	ln.ortho = G.Must(G.Sum(G.Must(G.HadamardProd(gram, mask))))
+
+	// closure
+	if cfg.Closure != ClosureJoint {
+		return nil
+	}
+	reps := make([]*G.Node, n)
+	for i := range reps {
+		reps[i] = x
+	}
+	xs := G.Must(G.Concat(0, reps...))      // (N·m) × ℓ: the batch, N_g times
+	fs := G.Must(G.Concat(0, ln.fields...)) // (N·m) × ℓ: J_α on it, α by blocks
+	hv := G.Must(G.Mul(fs, G.NewConstant(bracketH)))
+	plus, minus := G.Must(G.Add(xs, hv)), G.Must(G.Sub(xs, hv))
+	ds := make([]*G.Node, n)
+	for c := range ds {
+		jp, err := s.apply(b, c, plus)
+		if err != nil {
+			return err
+		}
+		jm, err := s.apply(b, c, minus)
+		if err != nil {
+			return err
+		}
+		d := G.Must(G.Mul(G.Must(G.Sub(jp, jm)), G.NewConstant(1/(2*bracketH))))
+		ds[c] = G.Must(G.Reshape(d, tensor.Shape{n, m * dim})) // row α: DJ_c·J_α
+	}
+	dm := G.Must(G.Concat(0, ds...)) // (N·N) × (m·ℓ), row c·N + α
+	sel := make([]float64, len(pairs)*n*n)
+	for pi, p := range pairs {
+		a, c := p[0], p[1]
+		sel[pi*n*n+c*n+a] = 1  // DJ_β·J_α
+		sel[pi*n*n+a*n+c] = -1 // − DJ_α·J_β
+	}
+	br := G.Must(G.Mul(G.NewConstant(newDense(sel, len(pairs), n*n)), dm)) // pairs × (m·ℓ)
+	res := G.Must(G.Sub(br, G.Must(G.Mul(b.node(coeffs), fm))))
+	ln.closure = G.Must(G.Mul(G.Must(G.Sum(G.Must(G.Square(res)))), G.NewConstant(1/float64(m))))
 	return nil
 }
 

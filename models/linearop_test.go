@@ -19,16 +19,25 @@ func lossAndGrads(t *testing.T, vectorised bool, n, dim int, joint bool) (map[st
 	old := vectorisedLinear
 	vectorisedLinear = vectorised
 	defer func() { vectorisedLinear = old }()
+	cfg := GenConfig{Kind: GenLinear, N: n, Orthogonality: OrthoGlobal, Normalization: NormFrobenius, Closure: ClosurePostHoc, Epsilon: 1e-3, HNorm: 1.3, HOrtho: 0.7, HClosure: 1.9, Seed: 3}
+	if joint {
+		cfg.Closure = ClosureJoint
+	}
+	return lossAndGradsCfg(t, cfg, dim)
+}
+
+// lossAndGradsCfg is lossAndGrads for any generator configuration, on the
+// graph the package variables select.
+func lossAndGradsCfg(t *testing.T, cfg GenConfig, dim int) (map[string]float64, map[string][]float64, int) {
+	t.Helper()
+	n := cfg.N
+	joint := cfg.Closure == ClosureJoint
 	exprs, err := datasets.AnalyticOracle("norm", dim, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := NewExprOracle(dim, exprs)
-	cfg := GenConfig{Kind: GenLinear, N: n, Orthogonality: OrthoGlobal, Normalization: NormFrobenius, Closure: ClosurePostHoc, Epsilon: 1e-3, HNorm: 1.3, HOrtho: 0.7, HClosure: 1.9, Seed: 3}
-	if joint {
-		cfg.Closure = ClosureJoint
-	}
-	s, err := NewGeneratorSet(GenLinear, dim, n, nil, cfg.Seed)
+	s, err := NewGeneratorSet(cfg.Kind, dim, n, cfg.Hidden, cfg.Seed)
 	if err != nil {
 		t.Fatal(err)
 	}
