@@ -123,6 +123,9 @@ type PrepareInput struct {
 	Spec   sweeps.Spec
 	Latent int
 	Seed   int
+	// Combo is the hyperparameter combination's index: its heartbeats say
+	// which (ℓ, seed) of which combination they are.
+	Combo int `json:",omitempty"`
 }
 
 // PrepareOutput reports the prepared stages.
@@ -140,7 +143,7 @@ func (a *Activities) PrepareLatent(ctx context.Context, in PrepareInput) (Prepar
 	if in.Spec.Dataset.Kind != "mnist" {
 		return out, nil
 	}
-	err := a.withRunner(ctx, sweeps.Trial{Latent: in.Latent, Seed: in.Seed}, func(r *pipeline.Runner) error {
+	err := a.withRunner(ctx, sweeps.Trial{Latent: in.Latent, Seed: in.Seed, Combo: in.Combo}, func(r *pipeline.Runner) error {
 		var err error
 		out.Stages, out.OracleAccuracy, err = r.Prepare(ctx, &in.Spec, sweeps.Trial{Latent: in.Latent, Seed: in.Seed})
 		return err
@@ -194,7 +197,9 @@ func (a *Activities) AnalyzeClosure(ctx context.Context, in TrialInput) (sweeps.
 	if err != nil {
 		return sweeps.TrialResult{}, classify(err)
 	}
-	return *res, nil
+	// The workflow needs the verdict, not the constants: a result of many
+	// generators is megabytes, and a sweep's history is capped at 50 MB.
+	return res.Brief(), nil
 }
 
 // AggregateInput names a finished sweep.

@@ -123,6 +123,16 @@ type TrialResult struct {
 	Artifacts map[string]string `json:"artifacts,omitempty"`
 }
 
+// Brief returns r without its fields that grow with N_g² or N_g³ (pair
+// residuals and cosines, structure constants, the sparse basis): what an
+// activity returns into a workflow's history, whose size Temporal caps,
+// while the full result is in the store.
+func (r TrialResult) Brief() TrialResult {
+	r.PairResidual, r.PairOrtho, r.StructureConstants, r.JointConstants = nil, nil, nil, nil
+	r.SparseBasis = nil
+	return r
+}
+
 // StageRun records how one stage of a trial ran.
 type StageRun struct {
 	Stage   string  `json:"stage"`

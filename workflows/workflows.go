@@ -60,6 +60,10 @@ type SweepCarry struct {
 // 10,240 events and stops a workflow at 51,200. A variable for tests.
 var historyBudget = 8000
 
+// historyBytes bounds a sweep run's history size the same way (Temporal
+// stops a workflow at 50 MB); the server may also suggest continuing as new.
+var historyBytes = 16 << 20
+
 // maxPendingTrials bounds the trials of a grid sweep in flight at once,
 // whatever its concurrency: Temporal allows a workflow 2,000 pending
 // activities.
@@ -70,8 +74,13 @@ const maxPendingTrials = 1000
 // trial two activities (3 each) and a workflow task after each (3 each).
 func unitEvents(ngs int) int { return 6 + 12*ngs }
 
-// maxErrorLen bounds a failed trial's error as the sweep carries it.
-const maxErrorLen = 1000
+// maxErrorLen bounds a failed trial's error as the sweep carries it, and
+// maxCarriedErrors all of them together: a carry must stay well under
+// Temporal's 2 MB payload limit even when all 4,096 trials failed.
+const (
+	maxErrorLen      = 1000
+	maxCarriedErrors = 256 << 10
+)
 
 // SweepOutput is the sweep's verdict summary (the full verdict is stored).
 type SweepOutput struct {
@@ -144,16 +153,22 @@ func (p *Progress) update(s TrialStatus) {
 	p.Trials = append(p.Trials, s)
 }
 
-// finals returns the final statuses, compacted for a carry.
+// finals returns the final statuses, compacted for a carry: errors cut to
+// maxErrorLen, and past maxCarriedErrors in all to a pointer at the run
+// that saw them.
 func (p *Progress) finals() []TrialStatus {
 	var out []TrialStatus
+	total := 0
 	for _, t := range p.Trials {
 		if !t.final() {
 			continue
 		}
 		t.Child = ""
 		if len(t.Error) > maxErrorLen {
-			t.Error = t.Error[:maxErrorLen] + "…"
+			t.Error = strings.ToValidUTF8(t.Error[:maxErrorLen], "") + "…"
+		}
+		if total += len(t.Error); total > maxCarriedErrors {
+			t.Error = fmt.Sprintf("(error text not carried past %d KB: see run %d of this sweep in Temporal)", maxCarriedErrors>>10, p.Run)
 		}
 		out = append(out, t)
 	}
@@ -449,8 +464,10 @@ func runGrid(ctx workflow.Context, in SweepInput, spec *sweeps.Spec, runs []comb
 			break
 		}
 		// Every run starts at least one unit, so the sweep always advances.
-		grown := workflow.GetInfo(ctx).GetCurrentHistoryLength() + (running+1)*unitEvents(len(ngs))
-		if firstErr != nil || (next > first && grown > historyBudget) {
+		info := workflow.GetInfo(ctx)
+		grown := info.GetCurrentHistoryLength() + (running+1)*unitEvents(len(ngs))
+		full := grown > historyBudget || info.GetCurrentHistorySize() > historyBytes || info.GetContinueAsNewSuggested()
+		if firstErr != nil || (next > first && full) {
 			sem.Release(1)
 			break
 		}
@@ -472,6 +489,11 @@ func runGrid(ctx workflow.Context, in SweepInput, spec *sweeps.Spec, runs []comb
 		return nil, firstErr
 	}
 	if next < len(units) {
+		// A cancel that came with the last unit's completion must not
+		// be carried into a new run, which would not inherit it.
+		if ctx.Err() != nil {
+			return nil, temporal.NewCanceledError()
+		}
 		return nil, workflow.NewContinueAsNewError(ctx, SweepWorkflow, SweepInput{
 			SweepID: in.SweepID, Spec: in.Spec,
 			Carry: &SweepCarry{Next: next, Trials: prog.finals(), Run: prog.Run + 1},
@@ -596,7 +618,7 @@ func runLatent(ctx workflow.Context, in LatentInput, report func(workflow.Contex
 		for _, ng := range in.NGs {
 			report(ctx, TrialStatus{Combo: ci, Latent: in.Latent, NG: ng, Seed: in.Seed, Stage: StagePreparing})
 		}
-		if err := workflow.ExecuteActivity(trainOptions(ctx, waitCancel), a.PrepareLatent, activities.PrepareInput{Spec: in.Spec, Latent: in.Latent, Seed: in.Seed}).Get(ctx, &prep); err != nil {
+		if err := workflow.ExecuteActivity(trainOptions(ctx, waitCancel), a.PrepareLatent, activities.PrepareInput{Spec: in.Spec, Latent: in.Latent, Seed: in.Seed, Combo: ci}).Get(ctx, &prep); err != nil {
 			if temporal.IsCanceledError(err) {
 				return out, err
 			}

@@ -2,11 +2,13 @@ package workflows
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/liesweep/liesweep/activities"
 	"github.com/liesweep/liesweep/infra/filestore"
@@ -192,6 +194,31 @@ func TestGridContinuesAsNew(t *testing.T) {
 	if p.Phase != "done" || done != 8 || p.Run != 3 {
 		t.Errorf("last run's progress: phase %q, %d of 8 trials done with their verdict, run %d", p.Phase, done, p.Run)
 	}
+}
+
+// TestCarryStaysSmall: the carry of a sweep whose 4,096 trials all failed
+// with long errors stays far below Temporal's 2 MB payload limit, and its
+// errors stay valid UTF-8.
+func TestCarryStaysSmall(t *testing.T) {
+	var p Progress
+	long := strings.Repeat("ψ does not converge; ", 400) // 9 KB, 2-byte runes
+	for i := range 4096 {
+		p.update(TrialStatus{Latent: 16, NG: 1 + i%64, Seed: 1 + i/64, Stage: StageFailed, Error: long})
+	}
+	c := SweepCarry{Next: 64, Trials: p.finals(), Run: 3}
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) > 1<<20 {
+		t.Errorf("carry of 4,096 failed trials is %d bytes", len(b))
+	}
+	for _, tr := range c.Trials {
+		if !utf8.ValidString(tr.Error) || tr.Error == "" {
+			t.Fatalf("carried error %q", tr.Error)
+		}
+	}
+	t.Logf("carry: %d KB", len(b)>>10)
 }
 
 // TestProgressKeepsFinalStatus: a progress signal that arrives after the

@@ -204,6 +204,10 @@ func newSweepCancelCmd() *cobra.Command {
 	}
 }
 
+// sweepsQuery lists the sweeps: their latest runs (a large sweep's earlier
+// runs, which continued as new, are left out by the server).
+const sweepsQuery = "WorkflowType='SweepWorkflow' AND ExecutionStatus != 'ContinuedAsNew'"
+
 func newSweepListCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
@@ -214,7 +218,7 @@ func newSweepListCmd() *cobra.Command {
 				return err
 			}
 			defer s.client.Close()
-			resp, err := s.client.ListWorkflow(cmd.Context(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: s.cfg.Temporal.Namespace, Query: "WorkflowType='SweepWorkflow'"})
+			resp, err := s.client.ListWorkflow(cmd.Context(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: s.cfg.Temporal.Namespace, Query: sweepsQuery})
 			if err != nil {
 				return err
 			}
@@ -225,9 +229,6 @@ func newSweepListCmd() *cobra.Command {
 			}
 			var rows []row
 			for _, e := range resp.Executions {
-				if e.Status == enumspb.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW {
-					continue // a large sweep's earlier run: its latest run is listed
-				}
 				st := strings.ToLower(strings.TrimPrefix(e.Status.String(), "WORKFLOW_EXECUTION_STATUS_"))
 				rows = append(rows, row{e.Execution.WorkflowId, st, e.StartTime.AsTime()})
 			}
@@ -254,7 +255,7 @@ func completeSweepIDs(cmd *cobra.Command, args []string, toComplete string) ([]s
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
 	defer s.client.Close()
-	resp, err := s.client.ListWorkflow(cmd.Context(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: s.cfg.Temporal.Namespace, Query: "WorkflowType='SweepWorkflow'"})
+	resp, err := s.client.ListWorkflow(cmd.Context(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: s.cfg.Temporal.Namespace, Query: sweepsQuery})
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}

@@ -167,7 +167,7 @@ func status(ctx context.Context, s *session, id string) (*statusView, error) {
 			for _, b := range beats[owner(t)] {
 				// PrepareLatent (NG 0) serves every N_g of its (ℓ, seed);
 				// the other activities carry their trial's N_g.
-				if b.Beat != nil && b.Beat.Latent == t.Latent && b.Beat.Seed == t.Seed && b.Beat.Combo == t.Combo && (b.Beat.NG == 0 || b.Beat.NG == t.NG) {
+				if b.Beat != nil && b.Beat.Latent == t.Latent && b.Beat.Seed == t.Seed && b.Beat.Combo == t.Combo && (b.Beat.NG == t.NG || b.Beat.NG == 0 && t.Stage == workflows.StagePreparing) {
 					tv.Activity, tv.Attempt, tv.Beat = b.Activity, b.Attempt, b.Beat
 				}
 			}
