@@ -3,6 +3,7 @@ package models
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -52,7 +53,17 @@ func convCase(t *testing.T, custom, upsample bool, stride int, xs, ws []int, x, 
 	}
 	rn := G.NewTensor(g, tensor.Float32, 4, G.WithName("r"), G.WithShape(out.Shape()...), G.WithValue(tensor.New(tensor.WithShape(out.Shape()...), tensor.WithBacking(r))))
 	cost := G.Must(G.Sum(G.Must(G.HadamardProd(out, rn))))
-	if _, err := G.Grad(cost, xn, wn, bn); err != nil {
+	y, loss, gs := evalTwice(t, g, out, cost, xn, wn, bn)
+	copy(grads[:], gs)
+	return y, loss, grads
+}
+
+// evalTwice differentiates cost with respect to wrt and runs the graph
+// twice (the second run writes into the values the first preallocated). It
+// returns out's values (nil unless float32), the cost and the gradients.
+func evalTwice(t *testing.T, g *G.ExprGraph, out, cost *G.Node, wrt ...*G.Node) (y []float32, loss float64, grads [][]float32) {
+	t.Helper()
+	if _, err := G.Grad(cost, wrt...); err != nil {
 		t.Fatal(err)
 	}
 	var yv, cv G.Value
@@ -60,20 +71,23 @@ func convCase(t *testing.T, custom, upsample bool, stride int, xs, ws []int, x, 
 	G.Read(cost, &cv)
 	vm := G.NewTapeMachine(g)
 	defer vm.Close()
-	for run := 0; run < 2; run++ { // the second run writes into the preallocated values
+	for run := 0; run < 2; run++ {
 		vm.Reset()
 		if err := vm.RunAll(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for i, n := range []*G.Node{xn, wn, bn} {
+	for _, n := range wrt {
 		gv, err := n.Grad()
 		if err != nil {
 			t.Fatal(err)
 		}
-		grads[i] = append([]float32(nil), gv.Data().([]float32)...)
+		grads = append(grads, slices.Clone(gv.Data().([]float32)))
 	}
-	return append([]float32(nil), yv.Data().([]float32)...), float64(cv.Data().(float32)), grads
+	if d, ok := yv.Data().([]float32); ok {
+		y = slices.Clone(d)
+	}
+	return y, scalarOf(cv), grads
 }
 
 func maxRelDiff(a, b []float32) float64 {

@@ -27,28 +27,8 @@ func elemCase(t *testing.T, f func(a, tg *G.Node) (*G.Node, error), s []int, a, 
 	if out.Shape().Dims() > 0 {
 		cost = G.Must(G.Sum(G.Must(G.HadamardProd(out, val("r", r)))))
 	}
-	if _, err := G.Grad(cost, an); err != nil {
-		t.Fatal(err)
-	}
-	var yv, cv G.Value
-	G.Read(out, &yv)
-	G.Read(cost, &cv)
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	for run := 0; run < 2; run++ { // the second run writes into the preallocated values
-		vm.Reset()
-		if err := vm.RunAll(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	gv, err := an.Grad()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d, ok := yv.Data().([]float32); ok {
-		y = slices.Clone(d)
-	}
-	return y, scalarOf(cv), slices.Clone(gv.Data().([]float32))
+	y, loss, gs := evalTwice(t, g, out, cost, an)
+	return y, loss, gs[0]
 }
 
 // ReLU equals gorgonia's Rectify in value and gradient (no input is

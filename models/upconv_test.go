@@ -28,28 +28,9 @@ func opCase(t *testing.T, build func(x, w, b *G.Node) (*G.Node, error), xs, ws [
 		t.Fatalf("R has %d values, output %v", len(r), out.Shape())
 	}
 	cost := G.Must(G.Sum(G.Must(G.HadamardProd(out, val("r", out.Shape(), r)))))
-	if _, err := G.Grad(cost, xn, wn, bn); err != nil {
-		t.Fatal(err)
-	}
-	var yv, cv G.Value
-	G.Read(out, &yv)
-	G.Read(cost, &cv)
-	vm := G.NewTapeMachine(g)
-	defer vm.Close()
-	for run := 0; run < 2; run++ { // the second run writes into the preallocated values
-		vm.Reset()
-		if err := vm.RunAll(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i, n := range []*G.Node{xn, wn, bn} {
-		gv, err := n.Grad()
-		if err != nil {
-			t.Fatal(err)
-		}
-		grads[i] = append([]float32(nil), gv.Data().([]float32)...)
-	}
-	return append([]float32(nil), yv.Data().([]float32)...), float64(cv.Data().(float32)), grads
+	y, loss, gs := evalTwice(t, g, out, cost, xn, wn, bn)
+	copy(grads[:], gs)
+	return y, loss, grads
 }
 
 func upConvFused(x, w, b *G.Node) (*G.Node, error) { return UpConv3x3(x, w, b) }
