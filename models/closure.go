@@ -287,37 +287,7 @@ func Classify(a [][][]float64) sweeps.Algebra {
 			}
 		}
 	}
-	k := mat.NewSymDense(n, nil)
-	for x := 0; x < n; x++ {
-		for y := x; y < n; y++ {
-			var s float64
-			for c := 0; c < n; c++ {
-				for d := 0; d < n; d++ {
-					s += a[x][d][c] * a[y][c][d]
-				}
-			}
-			k.SetSym(x, y, s)
-		}
-	}
-	var eig mat.EigenSym
-	if eig.Factorize(k, false) {
-		ev := eig.Values(nil)
-		var maxE float64
-		for _, v := range ev {
-			maxE = math.Max(maxE, math.Abs(v))
-		}
-		tol := AlgebraTol * math.Max(1, maxE)
-		for _, v := range ev {
-			switch {
-			case v > tol:
-				alg.KillingSignature.Pos++
-			case v < -tol:
-				alg.KillingSignature.Neg++
-			default:
-				alg.KillingSignature.Zero++
-			}
-		}
-	}
+	alg.KillingSignature = lieSignature(lieKilling(lieAds(a), n), AlgebraTol)
 	alg.Description = describe(alg)
 	return alg
 }
