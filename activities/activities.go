@@ -111,6 +111,8 @@ func classify(err error) error {
 		return temporal.NewNonRetryableApplicationError(err.Error()+" (delete the corrupt object and resume the sweep)", "CorruptArtifact", err)
 	case errors.Is(err, sweeps.ErrStageMissing):
 		return temporal.NewNonRetryableApplicationError(err.Error(), "StageMissing", err)
+	case errors.Is(err, datasets.ErrBadData):
+		return temporal.NewNonRetryableApplicationError(err.Error(), "BadData", err)
 	case errors.Is(err, datasets.ErrMNISTNotFound), errors.Is(err, datasets.ErrMNISTCorrupt):
 		return temporal.NewNonRetryableApplicationError(err.Error(), "MissingData", err)
 	}
@@ -135,12 +137,13 @@ type PrepareOutput struct {
 	Worker         string
 }
 
-// PrepareLatent trains (or reuses) the autoencoder, encodes the images and
+// PrepareLatent trains (or reuses) the autoencoder, encodes the images (or,
+// for a table, standardises its seeded split) and
 // trains (or reuses) the oracle of one (ℓ, seed). Analytic specs need none
 // of it and return at once.
 func (a *Activities) PrepareLatent(ctx context.Context, in PrepareInput) (PrepareOutput, error) {
 	out := PrepareOutput{Worker: a.Worker}
-	if in.Spec.Dataset.Kind != "mnist" {
+	if in.Spec.Dataset.Kind == "analytic" {
 		return out, nil
 	}
 	err := a.withRunner(ctx, sweeps.Trial{Latent: in.Latent, Seed: in.Seed, Combo: in.Combo}, func(r *pipeline.Runner) error {

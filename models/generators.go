@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
+
+	"github.com/liesweep/liesweep/sweeps"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -26,6 +29,9 @@ const (
 	ClosureNone    = "none"    // no closure term in training
 	ClosurePostHoc = "posthoc" // structure constants fitted after training only
 	ClosureJoint   = "joint"   // a_[αβ]γ trained with the generators
+
+	InvRaw   = "raw"   // eq. 10 as written
+	InvRatio = "ratio" // eq. 10 along unit fields over its value for random unit directions: Σ_α inv_ratio_α
 )
 
 // GeneratorSet holds N_g vector fields on R^ℓ, either linear (G_α, stored
@@ -156,6 +162,11 @@ type GenConfig struct {
 	HOrtho        float64
 	HClosure      float64
 	Seed          uint64
+	// InvLoss is InvRaw ("" too) or InvRatio. InvScale is the ratio's
+	// denominator, RandomChange at the training points; TrainGenerators
+	// computes it when it is 0.
+	InvLoss  string
+	InvScale float64
 }
 
 // lossNodes are the terms of the generator loss built on one batch.
@@ -174,11 +185,21 @@ type lossNodes struct {
 //	     or = Σ_{α<β} (1/m Σ_i g_α(z_i)·g_β(z_i))²  (global; Σ ⟨G_α,G_β⟩_F² for linear)
 //	L_closure = Σ_{α<β} 1/m Σ_i ‖[J_α,J_β](z_i) − Σ_γ a_[αβ]γ J_γ(z_i)‖²  (eqs. 15, 16)
 //
+// With cfg.InvLoss = InvRatio the invariance term is scale-free, the sum of
+// the generators' inv_ratio (DESIGN §1.4) on the batch:
+//
+//	L_inv   = 1/(m ε² c) Σ_i Σ_α ‖ψ(z_i + ε ĝ_α(z_i)) − ψ(z_i)‖²,  ĝ = g/‖g‖,
+//	c       = 1/(m ε²) Σ_i ‖ψ(z_i + ε u_i) − ψ(z_i)‖²,  u_i random unit (RandomChange)
+//
+// so a sharp learned ψ (large gradients) cannot make the generators shrink
+// to lower it: their length is left to L_norm alone.
+//
 // ψ is frozen: its weights are constants of the graph, so gradients flow
 // through it into the generators (and a) only.
 func buildLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConfig, x *G.Node) (*lossNodes, error) {
 	ln := &lossNodes{}
-	if vectorisedLinear && s.Kind == GenLinear && cfg.Normalization == NormFrobenius && cfg.Orthogonality == OrthoGlobal {
+	ratio := cfg.InvLoss == InvRatio
+	if vectorisedLinear && !ratio && s.Kind == GenLinear && cfg.Normalization == NormFrobenius && cfg.Orthogonality == OrthoGlobal {
 		if err := linearLoss(b, o, s, coeffs, cfg, x, ln); err != nil {
 			return nil, err
 		}
@@ -193,6 +214,11 @@ func buildLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConfi
 		moved := make([]*G.Node, s.N)
 		for a, f := range ln.fields {
 			var err error
+			if ratio {
+				if f, err = unitRows(f); err != nil {
+					return nil, err
+				}
+			}
 			if moved[a], err = G.Add(x, G.Must(G.Mul(f, G.NewConstant(cfg.Epsilon)))); err != nil {
 				return nil, err
 			}
@@ -204,6 +230,13 @@ func buildLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConfi
 		var err error
 		if ln.inv, err = invariance(b, o, x, allMoved, s.N, cfg.Epsilon); err != nil {
 			return nil, err
+		}
+		if ratio {
+			scale := cfg.InvScale
+			if !(scale > 0) {
+				scale = 1
+			}
+			ln.inv = G.Must(G.Mul(ln.inv, G.NewConstant(1/scale)))
 		}
 		terms := fieldLossTerms
 		if s.N >= stackedFieldsFrom {
@@ -250,6 +283,59 @@ func invariance(b *binder, o Oracle, x, moved *G.Node, n int, eps float64) (*G.N
 	}
 	diff := G.Must(G.Sub(psi1, base))
 	return G.Mul(G.Must(G.Sum(G.Must(G.Square(diff)))), G.NewConstant(1/(float64(m)*eps*eps)))
+}
+
+// unitRows divides each row of f (M×ℓ) by its length, √(Σ_j f_ij² + 1e-12).
+func unitRows(f *G.Node) (*G.Node, error) {
+	m := f.Shape()[0]
+	n2, err := G.Sum(G.Must(G.Square(f)), 1)
+	if err != nil {
+		return nil, err
+	}
+	norm, err := G.Sqrt(G.Must(G.Add(n2, G.NewConstant(1e-12))))
+	if err != nil {
+		return nil, err
+	}
+	norm, err = G.Reshape(norm, tensor.Shape{m, 1})
+	if err != nil {
+		return nil, err
+	}
+	return G.BroadcastHadamardDiv(f, norm, nil, []byte{1})
+}
+
+// RandomChange is the squared change of ψ per point along random unit
+// directions, the denominator of inv_ratio:
+//
+//	c = 1/(m ε²) Σ_i ‖ψ(z_i + ε u_i) − ψ(z_i)‖²,  u_i uniform on the unit sphere,
+//
+// over at most 4096 of the points z (the first), with directions drawn
+// from seed.
+func RandomChange(o Oracle, z [][]float64, eps float64, seed uint64) (float64, error) {
+	if len(z) > 4096 {
+		z = z[:4096]
+	}
+	m := len(z)
+	r := rand.New(rand.NewPCG(seed, 0x1a8))
+	probe := append([][]float64(nil), z...)
+	for i := 0; i < m; i++ {
+		u := make([]float64, len(z[i]))
+		for j := range u {
+			u[j] = r.NormFloat64()
+		}
+		probe = append(probe, step(z[i], unit(u), eps))
+	}
+	psi, err := EvalOracle(o, probe)
+	if err != nil {
+		return 0, err
+	}
+	var s float64
+	for i := 0; i < m; i++ {
+		for k, v := range psi[m+i] {
+			d := v - psi[i][k]
+			s += d * d
+		}
+	}
+	return s / (float64(m) * eps * eps), nil
 }
 
 // vectorisedLinear selects linearTermsOp for linear generators with
@@ -515,6 +601,14 @@ func TrainGenerators(ctx context.Context, o Oracle, z [][]float64, cfg GenConfig
 	s, err := NewGeneratorSet(cfg.Kind, dim, cfg.N, cfg.Hidden, cfg.Seed)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.InvLoss == InvRatio && cfg.InvScale == 0 {
+		if cfg.InvScale, err = RandomChange(o, z, cfg.Epsilon, cfg.Seed); err != nil {
+			return nil, fmt.Errorf("train generators: %w", err)
+		}
+		if !(cfg.InvScale > 0) || math.IsInf(cfg.InvScale, 0) {
+			return nil, fmt.Errorf("train generators: %w: ψ does not change along random directions at the training points (random change %v), so no direction can be judged invariant: check the oracle", sweeps.ErrInvalidSpec, cfg.InvScale)
+		}
 	}
 	params := append(Params(nil), s.Params...)
 	var coeffs *Param

@@ -95,6 +95,7 @@ func TestLossGradients(t *testing.T) {
 		pick func(*lossNodes) *G.Node
 	}{
 		{"inv", GenConfig{Epsilon: 1e-3}, func(l *lossNodes) *G.Node { return l.inv }},
+		{"inv-ratio", GenConfig{Epsilon: 1e-3, InvLoss: InvRatio, InvScale: 3.7}, func(l *lossNodes) *G.Node { return l.inv }},
 		{"norm-pointwise", GenConfig{Normalization: NormPointwise, Epsilon: 1e-3}, func(l *lossNodes) *G.Node { return l.norm }},
 		{"norm-frobenius", GenConfig{Normalization: NormFrobenius, Epsilon: 1e-3}, func(l *lossNodes) *G.Node { return l.norm }},
 		{"ortho-pointwise", GenConfig{Orthogonality: OrthoPointwise, Epsilon: 1e-3}, func(l *lossNodes) *G.Node { return l.ortho }},
@@ -158,4 +159,19 @@ func TestOracleLossGradients(t *testing.T) {
 			})
 		})
 	}
+	t.Run("regression", func(t *testing.T) {
+		net := NewMLP(3, "oracle", tensor.Float64, ActTanh, 2, 5, 1)
+		y := make([]float64, 8)
+		for i := range y {
+			y[i] = float64(i) / 4
+		}
+		gradCheck(t, net.Params, func(b *binder) (*G.Node, error) {
+			out, err := net.apply(b, matrixNode(b.g, "z", z))
+			if err != nil {
+				return nil, err
+			}
+			yn := G.NewMatrix(b.g, tensor.Float64, G.WithName("y"), G.WithShape(8, 1), G.WithValue(newDense(y, 8, 1)))
+			return mseLoss(out, yn)
+		})
+	})
 }

@@ -291,11 +291,37 @@ type MLPOracle struct {
 var OracleHidden = []int{128, 128, 32}
 
 // NewMLPOracle builds an untrained oracle for ℓ inputs and the given number
-// of classes.
+// of classes, with the paper's architecture (OracleHidden, ReLU).
 func NewMLPOracle(seed uint64, latent, classes int, preserve string) *MLPOracle {
-	sizes := append([]int{latent}, OracleHidden...)
-	sizes = append(sizes, oracleOutputs(classes))
-	return &MLPOracle{Net: NewMLP(seed, "oracle", tensor.Float64, ActReLU, sizes...), Preserve: preserve}
+	return NewOracle(seed, latent, PaperOracle(classes), preserve)
+}
+
+// OracleArch is the architecture of a learned ψ: its hidden layer sizes,
+// their activation (ActReLU or ActTanh) and its outputs (one logit for two
+// classes, one per class otherwise, one value for a regression).
+type OracleArch struct {
+	Hidden     []int
+	Activation string
+	Outputs    int
+}
+
+// PaperOracle is ψ of the paper's §4.2 for the given number of classes:
+// 128 → 128 → 32 with ReLU.
+func PaperOracle(classes int) OracleArch {
+	return OracleArch{Hidden: OracleHidden, Activation: ActReLU, Outputs: oracleOutputs(classes)}
+}
+
+// ClassifierOutputs is the number of outputs of a classifier ψ of the
+// given number of classes: one logit for two, one per class otherwise.
+func ClassifierOutputs(classes int) int { return oracleOutputs(classes) }
+
+func (a OracleArch) sizes(in int) []int {
+	return append(append([]int{in}, a.Hidden...), a.Outputs)
+}
+
+// NewOracle builds an untrained ψ on R^in with the architecture a.
+func NewOracle(seed uint64, in int, a OracleArch, preserve string) *MLPOracle {
+	return &MLPOracle{Net: NewMLP(seed, "oracle", tensor.Float64, a.Activation, a.sizes(in)...), Preserve: preserve}
 }
 
 func oracleOutputs(classes int) int {
@@ -343,12 +369,25 @@ type OracleConfig struct {
 	Batch    int
 	Seed     uint64
 	Preserve string
+	// Arch is ψ's architecture; the zero value is the paper's
+	// (PaperOracle(Classes)).
+	Arch OracleArch
 }
 
-// OracleResult is what TrainOracle reports.
+func (cfg OracleConfig) arch() OracleArch {
+	if cfg.Arch.Outputs == 0 {
+		return PaperOracle(cfg.Classes)
+	}
+	return cfg.Arch
+}
+
+// OracleResult is what TrainOracle and TrainRegressionOracle report:
+// ValAccuracy for a classifier, ValR2 (the coefficient of determination on
+// the validation split) for a regression.
 type OracleResult struct {
 	Oracle      *MLPOracle
 	ValAccuracy float64
+	ValR2       float64
 	Losses      []map[string]float64
 }
 
@@ -356,11 +395,52 @@ type OracleResult struct {
 // one logit for two classes, softmax cross-entropy otherwise, and reports
 // the accuracy on the validation split.
 func TrainOracle(ctx context.Context, cfg OracleConfig, train, val [][]float64, trainY, valY []int, h Hooks) (*OracleResult, error) {
+	k := cfg.arch().Outputs
+	o, hist, err := trainOracle(ctx, cfg, train, oracleLoss, func(yb []float32, r, i int) {
+		if k == 1 {
+			yb[r] = float32(trainY[i])
+		} else {
+			yb[r*k+trainY[i]] = 1
+		}
+	}, h)
+	if err != nil {
+		return nil, err
+	}
+	acc, err := Accuracy(o, val, valY)
+	if err != nil {
+		return nil, err
+	}
+	return &OracleResult{Oracle: o, ValAccuracy: acc, Losses: hist}, nil
+}
+
+// TrainRegressionOracle fits a one-output ψ to (points, targets) with Adam
+// on the mean squared error and reports R² on the validation split:
+//
+//	R² = 1 − Σ (ψ(x_i) − t_i)² / Σ (t_i − mean t)².
+func TrainRegressionOracle(ctx context.Context, cfg OracleConfig, train, val [][]float64, trainT, valT []float64, h Hooks) (*OracleResult, error) {
+	if cfg.Arch.Outputs != 1 {
+		return nil, fmt.Errorf("train regression oracle: ψ must have one output, has %d", cfg.Arch.Outputs)
+	}
+	o, hist, err := trainOracle(ctx, cfg, train, mseLoss, func(yb []float32, r, i int) { yb[r] = float32(trainT[i]) }, h)
+	if err != nil {
+		return nil, err
+	}
+	r2, err := R2(o, val, valT)
+	if err != nil {
+		return nil, err
+	}
+	return &OracleResult{Oracle: o, ValR2: r2, Losses: hist}, nil
+}
+
+// trainOracle trains ψ with Adam on loss(outputs, targets), fill writing
+// the target row of point i into row r of the batch's targets.
+func trainOracle(ctx context.Context, cfg OracleConfig, train [][]float64, loss func(out, y *G.Node) (*G.Node, error), fill func(yb []float32, r, i int), h Hooks) (*MLPOracle, []map[string]float64, error) {
 	if len(train) == 0 {
-		return nil, fmt.Errorf("train oracle: no training points")
+		return nil, nil, fmt.Errorf("train oracle: no training points")
 	}
 	latent := len(train[0])
-	o := NewMLPOracle(cfg.Seed, latent, cfg.Classes, cfg.Preserve)
+	arch := cfg.arch()
+	o := NewOracle(cfg.Seed, latent, arch, cfg.Preserve)
 	k := o.OutDim()
 	batch := cfg.Batch
 	if batch <= 0 || batch > len(train) {
@@ -369,22 +449,22 @@ func TrainOracle(ctx context.Context, cfg OracleConfig, train, val [][]float64, 
 	// ψ trains in float32 (as PyTorch would; half the GEMM time and memory
 	// traffic) and is kept in float64 afterwards, where eq. 10's
 	// ε-difference runs through it (NOTES-gorgonia pitfall 10).
-	net := oracleTrainNet(cfg.Seed, latent, cfg.Classes)
+	net := oracleTrainNet(cfg.Seed, latent, arch)
 	g := G.NewGraph()
 	b := newBinder(g)
 	x := G.NewMatrix(g, tensor.Float32, G.WithName("x"), G.WithShape(batch, latent))
 	y := G.NewMatrix(g, tensor.Float32, G.WithName("y"), G.WithShape(batch, k))
-	logits, err := net.apply(b, x)
+	out, err := net.apply(b, x)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	cost, err := oracleLoss(logits, y)
+	cost, err := loss(out, y)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	learn := b.all(net.Params)
 	if _, err := G.Grad(cost, learn...); err != nil {
-		return nil, fmt.Errorf("train oracle: gradient: %w", err)
+		return nil, nil, fmt.Errorf("train oracle: gradient: %w", err)
 	}
 	var costV G.Value
 	G.Read(cost, &costV)
@@ -402,11 +482,7 @@ func TrainOracle(ctx context.Context, cfg OracleConfig, train, val [][]float64, 
 				for j, v := range train[i] {
 					xb[r*latent+j] = float32(v)
 				}
-				if k == 1 {
-					yb[r] = float32(trainY[i])
-				} else {
-					yb[r*k+trainY[i]] = 1
-				}
+				fill(yb, r, i)
 			}
 			if err := G.Let(x, tensor.New(tensor.WithShape(batch, latent), tensor.WithBacking(xb))); err != nil {
 				return err
@@ -417,7 +493,7 @@ func TrainOracle(ctx context.Context, cfg OracleConfig, train, val [][]float64, 
 	}
 	hist, err := l.run(ctx, h)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for i, p := range net.Params {
 		dst := o.Net.Params[i].Float64s()
@@ -425,24 +501,62 @@ func TrainOracle(ctx context.Context, cfg OracleConfig, train, val [][]float64, 
 			dst[j] = float64(v)
 		}
 	}
-	acc, err := Accuracy(o, val, valY)
-	if err != nil {
-		return nil, err
-	}
-	return &OracleResult{Oracle: o, ValAccuracy: acc, Losses: hist}, nil
+	return o, hist, nil
 }
 
 // oracleTrainNet is the float32 network ψ trains as (its checkpoints hold
 // these parameters).
-func oracleTrainNet(seed uint64, latent, classes int) *MLP {
-	sizes := append(append([]int{latent}, OracleHidden...), oracleOutputs(classes))
-	return NewMLP(seed, "oracle", tensor.Float32, ActReLU, sizes...)
+func oracleTrainNet(seed uint64, latent int, a OracleArch) *MLP {
+	return NewMLP(seed, "oracle", tensor.Float32, a.Activation, a.sizes(latent)...)
 }
 
 // OracleTrainParams are the parameters of ψ's training checkpoints: the
-// float32 network ψ trains as before it is kept in float64.
-func OracleTrainParams(seed uint64, latent, classes int) Params {
-	return oracleTrainNet(seed, latent, classes).Params
+// float32 network ψ trains as before it is kept in float64. a is ψ's
+// architecture (PaperOracle for MNIST).
+func OracleTrainParams(seed uint64, latent int, a OracleArch) Params {
+	return oracleTrainNet(seed, latent, a).Params
+}
+
+// mseLoss is the regression loss of ψ: mean((out − y)²).
+func mseLoss(out, y *G.Node) (*G.Node, error) {
+	d, err := G.Sub(out, y)
+	if err != nil {
+		return nil, err
+	}
+	return G.Mean(G.Must(G.Square(d)))
+}
+
+// R2 is the coefficient of determination of a one-output ψ on (pts, t):
+// 1 − Σ (ψ(x_i) − t_i)² / Σ (t_i − mean t)². It is 1 for a perfect fit, 0
+// for the constant mean, and −Inf when the targets are constant and ψ
+// misses them.
+func R2(o *MLPOracle, pts [][]float64, t []float64) (float64, error) {
+	if len(pts) == 0 {
+		return 0, nil
+	}
+	raw := &MLPOracle{Net: o.Net, Preserve: PreserveLogits}
+	p, err := EvalOracle(raw, pts)
+	if err != nil {
+		return 0, err
+	}
+	var mean float64
+	for _, v := range t {
+		mean += v
+	}
+	mean /= float64(len(t))
+	var sse, sst float64
+	for i, v := range t {
+		d := p[i][0] - v
+		sse += d * d
+		sst += (v - mean) * (v - mean)
+	}
+	if sst == 0 {
+		if sse == 0 {
+			return 1, nil
+		}
+		return math.Inf(-1), nil
+	}
+	return 1 - sse/sst, nil
 }
 
 // oracleLoss is the classification loss of ψ on targets y: for one logit

@@ -74,7 +74,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("interrupted run: %v", err)
 		}
-		like := OracleTrainParams(cfg.Seed, 2, 2)
+		like := OracleTrainParams(cfg.Seed, 2, PaperOracle(2))
 		c, err := DecodeCheckpoint(saved, "oracle", like)
 		if err != nil {
 			t.Fatal(err)

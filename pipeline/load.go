@@ -92,9 +92,12 @@ func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (*
 			}
 		}
 	} else {
-		// the analytic oracle and evaluation points, as the trial used them
+		// the analytic oracle (or a table's stored ψ) and the evaluation
+		// points, as the trial used them; nothing is trained
+		ro := *r
+		ro.noTrain = true
 		var err error
-		if out.Oracle, _, out.Val, _, _, err = r.points(ctx, spec, t, func(sweeps.StageRun) {}); err != nil {
+		if out.Oracle, _, out.Val, _, _, err = ro.points(ctx, spec, t, func(sweeps.StageRun) {}); err != nil {
 			return nil, err
 		}
 	}

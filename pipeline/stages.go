@@ -17,6 +17,10 @@ import (
 type latentSet struct {
 	Train, Val   [][]float64
 	TrainY, ValY []int
+	// a table's regression targets (standardised) and a classifier's
+	// number of classes (tables only)
+	TrainT, ValT []float64
+	Classes      int
 }
 
 // Autoencoder trains (or reuses) the autoencoder of (ℓ, seed).
@@ -164,7 +168,7 @@ func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, 
 	}
 	cfg := models.OracleConfig{Classes: classes, Epochs: spec.OracleNet.Epochs, LR: spec.OracleNet.LR, Batch: spec.OracleNet.Batch, Seed: uint64(t.Seed), Preserve: spec.OracleNet.Preserve}
 	var res *models.OracleResult
-	resumed, err := r.trainStage(ctx, sweeps.StageOracle, k, models.OracleTrainParams(uint64(t.Seed), t.Latent, classes), 5, func(h models.Hooks) error {
+	resumed, err := r.trainStage(ctx, sweeps.StageOracle, k, models.OracleTrainParams(uint64(t.Seed), t.Latent, models.PaperOracle(classes)), 5, func(h models.Hooks) error {
 		var err error
 		res, err = models.TrainOracle(ctx, cfg, ls.Train, ls.Val, ls.TrainY, ls.ValY, h)
 		return err
@@ -249,6 +253,7 @@ func genConfig(spec *sweeps.Spec, t sweeps.Trial) models.GenConfig {
 		Normalization: g.Normalization, Closure: g.Closure,
 		Epochs: tr.Epochs, LR: tr.LR, Epsilon: tr.Epsilon, Batch: tr.Batch,
 		HNorm: tr.HNorm, HOrtho: tr.HOrtho, HClosure: tr.HClosure, Seed: uint64(t.Seed),
+		InvLoss: tr.InvLoss,
 	}
 }
 
@@ -266,14 +271,32 @@ func (r *Runner) points(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, 
 		eval := datasets.GaussianSamples(min(d.Samples, tr.EvalPoints), d.Dim, uint64(t.Seed), 1)
 		return models.NewExprOracle(d.Dim, exprs), train, eval, nil, nil, nil
 	}
-	ls, runs, mse, err := r.Latents(ctx, spec, t)
+	var (
+		ls   *latentSet
+		runs []sweeps.StageRun
+		mse  float64
+		o    *models.MLPOracle
+		oRun sweeps.StageRun
+		acc  float64
+		err  error
+	)
+	table := spec.Dataset.Kind == "table"
+	if table {
+		ls, runs, err = r.tableLatents(ctx, spec, t)
+	} else {
+		ls, runs, mse, err = r.Latents(ctx, spec, t)
+	}
 	if err != nil {
 		return nil, nil, nil, nil, nil, err
 	}
 	for _, s := range runs {
 		run(s)
 	}
-	o, oRun, acc, err := r.Oracle(ctx, spec, t, ls)
+	if table {
+		o, oRun, acc, err = r.tableOracle(ctx, spec, t, ls)
+	} else {
+		o, oRun, acc, err = r.Oracle(ctx, spec, t, ls)
+	}
 	if err != nil {
 		return nil, nil, nil, nil, nil, err
 	}
@@ -285,6 +308,9 @@ func (r *Runner) points(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, 
 	eval := ls.Val
 	if len(eval) > tr.EvalPoints {
 		eval = eval[:tr.EvalPoints]
+	}
+	if table {
+		return o, train, eval, &acc, nil, nil
 	}
 	return o, train, eval, &acc, &mse, nil
 }
@@ -493,6 +519,14 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 		return nil, err
 	}
 	res.OracleAccuracy, res.AutoencoderMSE = acc, mse
+	if spec.Dataset.Task == sweeps.TaskRegression {
+		res.OracleAccuracy, res.OracleR2 = nil, acc
+	}
+	if spec.Dataset.Kind == "table" {
+		res.Artifacts["data"] = spec.Dataset.Object
+		res.Artifacts[sweeps.StageLatents] = sweeps.ArtifactKey(sweeps.StageLatents, keys.Latents, "latents.safetensors")
+		res.Artifacts[sweeps.StageOracle] = sweeps.ArtifactKey(sweeps.StageOracle, keys.Oracle, "weights.safetensors")
+	}
 	if spec.Dataset.Kind == "mnist" {
 		res.Artifacts[sweeps.StageAutoencoder] = sweeps.ArtifactKey(sweeps.StageAutoencoder, keys.Autoencoder, "weights.safetensors")
 		res.Artifacts[sweeps.StageLatents] = sweeps.ArtifactKey(sweeps.StageLatents, keys.Latents, "latents.safetensors")
@@ -560,12 +594,15 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 // have none.
 func (r *Runner) Prepare(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) ([]sweeps.StageRun, float64, error) {
 	var runs []sweeps.StageRun
-	if spec.Dataset.Kind != "mnist" {
+	if spec.Dataset.Kind == "analytic" {
 		return nil, 0, nil
 	}
 	_, _, _, acc, _, err := r.points(ctx, spec, t, func(s sweeps.StageRun) { runs = append(runs, s) })
 	if err != nil {
 		return runs, 0, err
+	}
+	if spec.Dataset.Kind == "table" {
+		return runs, *acc, nil
 	}
 	_, phiRun, _, err := r.PixelClassifier(ctx, spec, t)
 	if err != nil {

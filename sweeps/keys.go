@@ -59,6 +59,23 @@ type aeKey struct {
 	Train    StageTrain
 }
 
+// tableKey is the latents stage of a table: the data (its SHA-256, not
+// where it lies), which columns, the task, the seeded split and the caps.
+// Its artifact holds the standardised split and the statistics.
+type tableKey struct {
+	Format      string
+	Digest      string
+	Features    []string
+	Target      string
+	XArray      string
+	Task        string
+	ValFraction float64
+	MaxTrain    int
+	MaxVal      int
+	Latent      int
+	Seed        int
+}
+
 type latentsKey struct {
 	Format string
 	AE     string
@@ -112,6 +129,11 @@ func StageKeys(spec *Spec, t Trial) Keys {
 		k.Oracle = StageKey(oracleKey{"oracle-v2", k.Latents, spec.OracleNet})
 		upstream = k.Oracle
 		k.Classifier = StageKey(classifierKey{"phi-v1", d.Classes, d.MaxTrain, d.MaxVal, t.Seed, spec.Classifier})
+	} else if spec.Dataset.Kind == "table" {
+		d := spec.Dataset
+		k.Latents = StageKey(tableKey{"table-v1", d.Digest, d.Features, d.Target, d.XArray, d.Task, d.ValFraction, d.MaxTrain, d.MaxVal, t.Latent, t.Seed})
+		k.Oracle = StageKey(oracleKey{"oracle-table-v1", k.Latents, spec.OracleNet})
+		upstream = k.Oracle
 	} else {
 		d := spec.Dataset
 		d.MNISTDir = ""
@@ -152,6 +174,9 @@ func LegacyGeneratorKey(spec *Spec, t Trial) string {
 	}
 	upstream := ""
 	var analytic *Dataset
+	if spec.Dataset.Kind == "table" {
+		return ""
+	}
 	if spec.Dataset.Kind == "mnist" {
 		upstream = StageKeys(spec, t).Oracle
 	} else {
@@ -247,6 +272,13 @@ func DatasetLabel(spec *Spec) string {
 			s += strconv.Itoa(c)
 		}
 		return s + "}"
+	}
+	if d.Kind == "table" {
+		name := d.Path
+		if i := strings.LastIndex(name, "/"); i >= 0 {
+			name = name[i+1:]
+		}
+		return fmt.Sprintf("table(%s, %s)", name, d.Task)
 	}
 	if d.Oracle == "expr" {
 		return fmt.Sprintf("expr%q(n=%d)", d.Expr, d.Dim)

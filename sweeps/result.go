@@ -111,8 +111,10 @@ type TrialResult struct {
 	JointConstants [][][]float64 `json:"joint_constants,omitempty"`
 	Algebra        Algebra       `json:"algebra"`
 	OracleAccuracy *float64      `json:"oracle_accuracy,omitempty"`
-	AutoencoderMSE *float64      `json:"autoencoder_mse,omitempty"`
-	Epochs         int           `json:"epochs"`
+	// OracleR2 is a regression ψ's R² on the validation rows (tables).
+	OracleR2       *float64 `json:"oracle_r2,omitempty"`
+	AutoencoderMSE *float64 `json:"autoencoder_mse,omitempty"`
+	Epochs         int      `json:"epochs"`
 	// EpochsRun is how many epochs the generators trained: Epochs, or fewer
 	// when early_stop ended training on a plateau (StoppedEarly).
 	EpochsRun    int  `json:"epochs_run,omitempty"`

@@ -278,7 +278,11 @@ func TestSchemaDefaultsAreDefaultSpec(t *testing.T) {
 	mnist := DefaultSpec()
 	mnist.Dataset = Dataset{Kind: "mnist"}
 	mnist.Normalize()
-	normalized := map[string]*Spec{"dataset.samples": &analytic, "dataset.classes": &mnist}
+	table := DefaultSpec()
+	table.Dataset = Dataset{Kind: "table", Path: "t.csv"}
+	table.Normalize()
+	normalized := map[string]*Spec{"dataset.samples": &analytic, "dataset.classes": &mnist,
+		"dataset.task": &table, "dataset.val_fraction": &table, "oracle_net.hidden": &table, "oracle_net.activation": &table}
 	for _, k := range KeyDocs() {
 		if k.Type == "object" {
 			continue
@@ -331,7 +335,10 @@ func validationBases() map[string]Spec {
 	mnist := DefaultSpec()
 	mnist.Dataset = Dataset{Kind: "mnist", Classes: []int{0, 1}}
 	mnist.LatentDims = []int{2}
-	return map[string]Spec{"analytic": analytic, "analytic-linear": linear, "analytic-expr": expr, "mnist": mnist}
+	table := DefaultSpec()
+	table.Dataset = Dataset{Kind: "table", Path: "data.csv", Target: "y"}
+	table.LatentDims = []int{3}
+	return map[string]Spec{"analytic": analytic, "analytic-linear": linear, "analytic-expr": expr, "mnist": mnist, "table": table}
 }
 
 // validates sets key to v on a copy of base and reports whether the

@@ -36,9 +36,10 @@ type Spec struct {
 	Axes []Axis `mapstructure:"-" json:"axes,omitempty"`
 }
 
-// Dataset selects the data: real MNIST digits or an analytic oracle.
+// Dataset selects the data: real MNIST digits, an analytic oracle, or a
+// table of the user's own.
 type Dataset struct {
-	Kind string `mapstructure:"kind" json:"kind"` // mnist | analytic
+	Kind string `mapstructure:"kind" json:"kind"` // mnist | analytic | table
 	// analytic
 	Oracle  string   `mapstructure:"oracle" json:"oracle,omitempty"` // norm | lorentz | expr
 	Dim     int      `mapstructure:"dim" json:"dim,omitempty"`
@@ -49,7 +50,25 @@ type Dataset struct {
 	MaxTrain int    `mapstructure:"max_train" json:"max_train,omitempty"`
 	MaxVal   int    `mapstructure:"max_val" json:"max_val,omitempty"`
 	MNISTDir string `mapstructure:"mnist_dir" json:"-"` // where the files are; not part of any hash
+	// table
+	Path        string   `mapstructure:"path" json:"path,omitempty"`         // local file or s3://bucket/key; not part of any hash (Digest is)
+	Features    []string `mapstructure:"features" json:"features,omitempty"` // column names or indices; empty = all but the target
+	Target      string   `mapstructure:"target" json:"target,omitempty"`     // column name or index; for .npz the y array
+	XArray      string   `mapstructure:"x_array" json:"x_array,omitempty"`   // .npz: the feature array (default x)
+	Task        string   `mapstructure:"task" json:"task,omitempty"`         // classification | regression
+	ValFraction float64  `mapstructure:"val_fraction" json:"val_fraction,omitempty"`
+	// Digest is the SHA-256 of the table's bytes and Object the store key
+	// that holds them; `run` and `sweep start` set both when they read the
+	// file (a spec file gives neither). Digest is part of every stage key.
+	Digest string `mapstructure:"-" json:"digest,omitempty"`
+	Object string `mapstructure:"-" json:"object,omitempty"`
 }
+
+// Table tasks.
+const (
+	TaskClassification = "classification"
+	TaskRegression     = "regression"
+)
 
 // Generator chooses the generator networks and the loss terms.
 type Generator struct {
@@ -79,6 +98,11 @@ type Train struct {
 	EarlyStop       bool    `mapstructure:"early_stop" json:"early_stop"`
 	EarlyStopWindow int     `mapstructure:"early_stop_window" json:"early_stop_window,omitempty"`
 	EarlyStopTol    float64 `mapstructure:"early_stop_tol" json:"early_stop_tol,omitempty"`
+	// InvLoss is the invariance term the generators train on: raw (eq. 10
+	// as written) or ratio (eq. 10 along the unit fields over its value for
+	// random unit directions: the inv_ratio metric itself, scale-free, so a
+	// sharp learned ψ cannot make the generators shrink). Empty is raw.
+	InvLoss string `mapstructure:"inv_loss" json:"inv_loss,omitempty"`
 }
 
 // StageTrain holds the hyperparameters of the autoencoder stage.
@@ -94,6 +118,10 @@ type OracleTrain struct {
 	LR       float64 `mapstructure:"lr" json:"lr"`
 	Batch    int     `mapstructure:"batch" json:"batch"`
 	Preserve string  `mapstructure:"preserve" json:"preserve"` // logits | probabilities
+	// Hidden and Activation shape a table's ψ (MNIST's is the paper's
+	// 128-128-32 ReLU network and leaves them empty).
+	Hidden     []int  `mapstructure:"hidden" json:"hidden,omitempty"`
+	Activation string `mapstructure:"activation" json:"activation,omitempty"` // tanh | relu
 }
 
 // Verdict holds the pass thresholds of a trial and the quorum of an N_g.
@@ -242,6 +270,25 @@ func (s *Spec) Normalize() {
 	if s.Dataset.Kind == "analytic" && len(s.LatentDims) == 0 {
 		s.LatentDims = []int{s.Dataset.Dim}
 	}
+	if s.Dataset.Kind == "table" {
+		if s.Dataset.Task == "" {
+			s.Dataset.Task = TaskClassification
+		}
+		if s.Dataset.ValFraction == 0 {
+			s.Dataset.ValFraction = 0.25
+		}
+		if len(s.OracleNet.Hidden) == 0 {
+			s.OracleNet.Hidden = []int{128, 128}
+		}
+		if s.OracleNet.Activation == "" {
+			s.OracleNet.Activation = "tanh"
+		}
+		// A learned ψ is sharp where the data pins it: the ratio keeps
+		// its gradient scale out of the loss balance (DESIGN §1.1).
+		if s.Train.InvLoss == "" && !s.swept("train.inv_loss") {
+			s.Train.InvLoss = "ratio"
+		}
+	}
 	if s.Dataset.Kind == "mnist" && len(s.Dataset.Classes) == 0 {
 		s.Dataset.Classes = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 	}
@@ -292,8 +339,47 @@ func (s *Spec) Validate() error {
 		bad("name", "is %d bytes long, over the bound of %d (MaxNameLen: the default sweep id <name>-<time> must fit 128 characters)", len(s.Name), MaxNameLen)
 	}
 	d := s.Dataset
-	oneOf("dataset.kind", d.Kind, "mnist", "analytic")
+	oneOf("dataset.kind", d.Kind, "mnist", "analytic", "table")
+	if d.Kind != "table" && (d.Path != "" || len(d.Features) > 0 || d.Target != "" || d.XArray != "" || d.Task != "" || d.ValFraction != 0) {
+		bad("dataset.path", "path, features, target, x_array, task and val_fraction are only read with kind: table")
+	}
+	if d.Kind != "table" && (len(s.OracleNet.Hidden) > 0 || s.OracleNet.Activation != "") {
+		bad("oracle_net.hidden", "hidden and activation shape a table's ψ (kind: table); MNIST's ψ is the paper's 128-128-32 ReLU network")
+	}
 	switch d.Kind {
+	case "table":
+		if d.Path == "" && d.Object == "" {
+			bad("dataset.path", "a table needs the file: a local .csv, .npy, .npz or .parquet path, or s3://bucket/key")
+		}
+		oneOf("dataset.task", d.Task, TaskClassification, TaskRegression)
+		if !(d.ValFraction >= 0.01 && d.ValFraction <= 0.9) {
+			bad("dataset.val_fraction", "must be in 0.01…0.9, got %v (default 0.25)", d.ValFraction)
+		}
+		if d.Oracle != "" || len(d.Expr) > 0 || d.Dim != 0 || d.Samples != 0 || len(d.Classes) > 0 {
+			bad("dataset.oracle", "oracle, expr, dim, samples and classes are not read with kind: table (ψ is learned from the table's target)")
+		}
+		if d.Digest != "" && len(s.LatentDims) == 0 {
+			bad("latent_dims", "list the latent dimensions (the number of features, when the flows act on the standardised features)")
+		}
+		for _, l := range s.LatentDims {
+			if l < 1 || l > MaxLatentDim {
+				bad("latent_dims", "entries must be in 1…%d (MaxLatentDim), got %d", MaxLatentDim, l)
+			}
+		}
+		if d.MaxTrain < 0 || d.MaxVal < 0 {
+			bad("dataset.max_train", "caps must be ≥ 0")
+		}
+		if len(s.OracleNet.Hidden) == 0 {
+			bad("oracle_net.hidden", "ψ needs at least one hidden layer, e.g. [128, 128]")
+		}
+		atMost("oracle_net.hidden", len(s.OracleNet.Hidden), MaxHiddenLayers, "MaxHiddenLayers, the number of hidden layers")
+		for _, h := range s.OracleNet.Hidden {
+			if h < 1 {
+				bad("oracle_net.hidden", "layer sizes must be ≥ 1, got %d", h)
+			}
+			atMost("oracle_net.hidden", h, MaxHiddenWidth, "MaxHiddenWidth, the width of a layer: weights grow with width²")
+		}
+		oneOf("oracle_net.activation", s.OracleNet.Activation, "tanh", "relu")
 	case "analytic":
 		oneOf("dataset.oracle", d.Oracle, "norm", "lorentz", "expr")
 		if d.Dim < 1 {
@@ -439,8 +525,12 @@ func (s *Spec) Validate() error {
 		}
 	}
 	mnist := s.Dataset.Kind == "mnist"
+	learned := mnist || s.Dataset.Kind == "table"
+	if s.Train.InvLoss != "" {
+		oneOf("train.inv_loss", s.Train.InvLoss, "raw", "ratio")
+	}
 	epochs("autoencoder.epochs", s.Autoencoder.Epochs, mnist)
-	epochs("oracle_net.epochs", s.OracleNet.Epochs, mnist)
+	epochs("oracle_net.epochs", s.OracleNet.Epochs, learned)
 	epochs("classifier.epochs", s.Classifier.Epochs, mnist)
 	if mnist {
 		positive("autoencoder.lr", s.Autoencoder.LR)
@@ -451,6 +541,8 @@ func (s *Spec) Validate() error {
 		if s.Classifier.Batch < 1 {
 			bad("classifier.batch", "must be ≥ 1, got %d", s.Classifier.Batch)
 		}
+	}
+	if learned {
 		positive("oracle_net.lr", s.OracleNet.LR)
 		if s.OracleNet.Batch < 1 {
 			bad("oracle_net.batch", "must be ≥ 1, got %d", s.OracleNet.Batch)

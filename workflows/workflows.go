@@ -612,7 +612,7 @@ func runLatent(ctx workflow.Context, in LatentInput, report func(workflow.Contex
 	// PrepareLatent activity, which has nothing to prepare for it (no
 	// autoencoder, no ψ): one activity and its round trips less per (ℓ,
 	// seed). Histories recorded before replay the old path.
-	skipPrep := in.Spec.Dataset.Kind != "mnist" && workflow.GetVersion(ctx, "analytic-no-prepare", workflow.DefaultVersion, 1) == 1
+	skipPrep := in.Spec.Dataset.Kind == "analytic" && workflow.GetVersion(ctx, "analytic-no-prepare", workflow.DefaultVersion, 1) == 1
 	var prep activities.PrepareOutput
 	if !skipPrep {
 		for _, ng := range in.NGs {

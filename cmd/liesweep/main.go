@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/liesweep/liesweep/datasets"
 	"github.com/liesweep/liesweep/infra"
 	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/sweeps"
@@ -44,7 +45,7 @@ func exitCode(err error) int {
 		return 0
 	case errors.Is(err, errVerdict):
 		return exitVerdict
-	case errors.As(err, &ue), errors.Is(err, sweeps.ErrInvalidSpec),
+	case errors.As(err, &ue), errors.Is(err, sweeps.ErrInvalidSpec), errors.Is(err, datasets.ErrBadData),
 		strings.HasPrefix(err.Error(), "unknown command"), strings.HasPrefix(err.Error(), "unknown flag"),
 		strings.HasPrefix(err.Error(), "unknown shorthand flag"), strings.Contains(err.Error(), "required flag"):
 		return exitUsage
@@ -127,7 +128,7 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newTrainCmd(), newRunCmd(), newValidateCmd(), newSweepCmd(), newWorkerCmd(), newDevCmd(), newInfraCmd(), newBenchCmd())
 	root.AddCommand(newBenchWorkloadCmd())
-	root.AddCommand(newSchemaCmd())
+	root.AddCommand(newSchemaCmd(), newDataCmd())
 	markUsageErrors(root)
 	return root
 }

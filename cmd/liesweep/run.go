@@ -58,6 +58,9 @@ finished and resume what was interrupted.`,
 			if err := os.MkdirAll(filepath.Join(out, "results"), 0o755); err != nil {
 				return err
 			}
+			if err := stageTable(cmd, spec, store, cmd.ErrOrStderr()); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			switch {
@@ -143,7 +146,7 @@ finished and resume what was interrupted.`,
 							label = g.combo.Label + " " + label
 						}
 						r := progress(label)
-						if g.combo.Spec.Dataset.Kind == "mnist" {
+						if g.combo.Spec.Dataset.Kind != "analytic" {
 							t := sweeps.Trial{Latent: g.latent, Seed: g.seed}
 							unlock := locks.lock(sweeps.StageKeys(&g.combo.Spec, t).Oracle)
 							_, _, err := r.Prepare(ctx, &g.combo.Spec, t)

@@ -91,6 +91,7 @@ func loadSpecFile(path string) (*sweeps.Spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spec %s: %w", path, err)
 	}
+	resolveTablePath(s, path)
 	return s, nil
 }
 

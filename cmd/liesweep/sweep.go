@@ -124,6 +124,9 @@ func newSweepStartCmd() *cobra.Command {
 			if err := sweeps.ValidateID(id); err != nil {
 				return err
 			}
+			if err := stageTable(cmd, spec, s.store, cmd.ErrOrStderr()); err != nil {
+				return err
+			}
 			if err := startSweep(cmd.Context(), s, id, spec, false, cmd.OutOrStdout()); err != nil {
 				return err
 			}

@@ -39,6 +39,9 @@ invalid, listing every problem with its key path and line.`,
 			if err != nil {
 				return err
 			}
+			if err := stageTable(cmd, s, nil, cmd.ErrOrStderr()); err != nil {
+				return err
+			}
 			enc := json.NewEncoder(cmd.OutOrStdout())
 			enc.SetIndent("", "  ")
 			if err := enc.Encode(s); err != nil {
@@ -102,6 +105,18 @@ order of ` + "`liesweep validate`" + `'s axes, the first varying slowest).`,
 			if len(spec.Axes) > 0 {
 				spec = &combo.Spec
 				fmt.Fprintf(cmd.ErrOrStderr(), "hyperparameter combination %d: %s\n", comboIdx, combo.Label)
+			}
+			if spec.Dataset.Kind == "table" {
+				if out == "" {
+					return usageError{fmt.Errorf("--out DIR is required")}
+				}
+				st, err := filestore.New(out)
+				if err != nil {
+					return err
+				}
+				if err := stageTable(cmd, spec, st, cmd.ErrOrStderr()); err != nil {
+					return err
+				}
 			}
 			if latent == 0 {
 				latent = spec.LatentDims[0]
@@ -215,8 +230,13 @@ func printSummary(w io.Writer, r *sweeps.TrialResult, d time.Duration) {
 	m, t := r.Metrics, r.Thresholds
 	fmt.Fprintf(w, "  inv_ratio   %.3g (≤ %g)\n  ortho_cos2  %.3g (≤ %g)\n  norm_dev    %.3g (≤ %g)\n  closure_rel %.3g (≤ %g)\n",
 		m.InvRatio, t.InvRatio, m.OrthoCos2, t.OrthoCos2, m.NormDev, t.NormDev, m.ClosureRel, t.ClosureRel)
-	if r.OracleAccuracy != nil {
+	switch {
+	case r.OracleAccuracy != nil && r.AutoencoderMSE != nil:
 		fmt.Fprintf(w, "  oracle validation accuracy %.4f, autoencoder validation MSE %.4f\n", *r.OracleAccuracy, *r.AutoencoderMSE)
+	case r.OracleAccuracy != nil:
+		fmt.Fprintf(w, "  oracle validation accuracy %.4f\n", *r.OracleAccuracy)
+	case r.OracleR2 != nil:
+		fmt.Fprintf(w, "  oracle validation R² %.4f\n", *r.OracleR2)
 	}
 	fmt.Fprintf(w, "  algebra: %s\n", r.Algebra.Summary())
 	for _, l := range r.Algebra.DecompositionLines() {

@@ -262,3 +262,36 @@ func (s *Store) PutRaw(ctx context.Context, key string, data []byte, sha string)
 	_, err := s.client.PutObject(ctx, s.cfg.Bucket, key, bytes.NewReader(data), int64(len(data)), minio.PutObjectOptions{UserMetadata: map[string]string{shaKey: sha}})
 	return err
 }
+
+// ReadObject downloads any object of bucket (the store's own bucket when
+// empty), such as a data file a user uploaded, without the SHA-256 check of
+// Get: the object need not have been written by a Store. An object larger
+// than max bytes is refused before it is downloaded. A missing bucket or
+// object is an error wrapping sweeps.ErrNotFound that names it.
+func (s *Store) ReadObject(ctx context.Context, bucket, key string, max int64) ([]byte, error) {
+	if bucket == "" {
+		bucket = s.cfg.Bucket
+	}
+	where := fmt.Sprintf("s3://%s/%s", bucket, key)
+	st, err := s.client.StatObject(ctx, bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		var er minio.ErrorResponse
+		if errors.As(err, &er) && (er.Code == "NoSuchKey" || er.Code == "NoSuchBucket" || er.StatusCode == 404) {
+			return nil, fmt.Errorf("read %s at %s: %w (%s): check the bucket and key", where, s.cfg.Endpoint, sweeps.ErrNotFound, er.Code)
+		}
+		return nil, s.unreachable("read "+where, err)
+	}
+	if max > 0 && st.Size > max {
+		return nil, fmt.Errorf("read %s: the object is %d bytes, over the bound of %d", where, st.Size, max)
+	}
+	obj, err := s.client.GetObject(ctx, bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, s.unreachable("read "+where, err)
+	}
+	defer obj.Close()
+	data, err := io.ReadAll(obj)
+	if err != nil {
+		return nil, s.unreachable("read "+where, err)
+	}
+	return data, nil
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"text/tabwriter"
+
+	"github.com/liesweep/liesweep/datasets"
+	"github.com/spf13/cobra"
+)
+
+func newDataCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "data", Short: "Write the known-answer tables (formulas as labels) that the table examples train on"}
+	cmd.AddCommand(newDataGenCmd(), newDataListCmd())
+	return cmd
+}
+
+func newDataListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the known tables with their dimension, task and symmetry algebra",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tDIM\tTASK\tALGEBRA\tDESCRIPTION")
+			for _, k := range datasets.KnownTables {
+				alg := fmt.Sprintf("%s (dim %d)", k.Algebra, k.AlgebraDim)
+				if k.AlgebraDim == 0 {
+					alg = "none (null control)"
+				}
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", k.Name, k.Dim, k.Task, alg, k.Description)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func newDataGenCmd() *cobra.Command {
+	var (
+		out  string
+		rows int
+		seed uint64
+	)
+	cmd := &cobra.Command{
+		Use:   "gen NAME --out FILE [--rows N] [--seed S]",
+		Short: "Write a known-answer table (sphere3, lightcone4, norm5, teacher3, teacher8) as .csv, .npz, .npy or .parquet",
+		Long: `gen draws --rows points x ~ N(0, I) from --seed, labels them with the
+table's formula and writes them in the format of --out's extension: .csv
+(header x0 … x{d-1}, y), .npz (arrays x and y), .npy (one array, the target
+last) or .parquet. The same name, rows and seed always give the same bytes.
+` + "`liesweep data list`" + ` shows each table's formula and symmetry algebra.`,
+		Example: `  liesweep data gen sphere3 --out examples/tables/sphere3.csv
+  liesweep data gen norm5 --out /tmp/norm5.npz --rows 10000 --seed 7`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			k, err := datasets.FindKnownTable(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			if out == "" {
+				return usageError{fmt.Errorf("--out FILE is required")}
+			}
+			if rows < 2 || rows > 10_000_000 {
+				return usageError{fmt.Errorf("--rows must be in 2…10000000, got %d", rows)}
+			}
+			t := k.Generate(rows, seed)
+			if dir := filepath.Dir(out); dir != "" {
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					return err
+				}
+			}
+			// Written beside the target and renamed over it, so an
+			// interrupted write never leaves a half file under the name.
+			tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
+			if err != nil {
+				return err
+			}
+			defer os.Remove(tmp.Name())
+			if err := datasets.WriteTable(tmp, out, t); err != nil {
+				tmp.Close()
+				return usageError{err}
+			}
+			if err := tmp.Close(); err != nil {
+				return err
+			}
+			if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+				return err
+			}
+			if err := os.Rename(tmp.Name(), out); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %d rows of %s (%s, symmetry %s)\n", out, rows, k.Name, k.Task, k.Algebra)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "file to write (.csv, .npz, .npy or .parquet)")
+	cmd.Flags().IntVar(&rows, "rows", 4000, "number of rows")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the points (and of the noise)")
+	return cmd
+}

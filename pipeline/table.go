@@ -1,0 +1,361 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"path"
+	"strconv"
+	"time"
+
+	"github.com/liesweep/liesweep/datasets"
+	"github.com/liesweep/liesweep/models"
+	"github.com/liesweep/liesweep/sweeps"
+	"gorgonia.org/tensor"
+)
+
+// MinSplitRows is the fewest rows a table's training or validation split
+// may hold: ψ's accuracy, the metrics and the structure constants are
+// measured on the validation rows (train.eval_points is at least 10).
+const MinSplitRows = 10
+
+// TableObjectKey is the store key of a table's bytes: data/<sha256>/<file
+// name>. The name keeps the extension, which says the format.
+func TableObjectKey(digest, name string) string {
+	return "data/" + digest + "/" + path.Base(name)
+}
+
+// tableOptions are the reader options of the spec's table.
+func tableOptions(d sweeps.Dataset) datasets.TableOptions {
+	return datasets.TableOptions{Features: d.Features, Target: d.Target, XArray: d.XArray, Task: d.Task}
+}
+
+// CheckTable reads the whole table from data (the bytes of the file name)
+// and checks every combination's columns, labels and split against it,
+// before anything trains. It fills latent_dims with the number of features
+// when the spec lists none and sets dataset.digest to the bytes' SHA-256.
+// Bad data returns a *datasets.DataError naming the file, row and column.
+func CheckTable(spec *sweeps.Spec, name string, data []byte) (*datasets.Table, error) {
+	combos, err := spec.Combos()
+	if err != nil {
+		return nil, err
+	}
+	var first *datasets.Table
+	for _, c := range combos {
+		tb, err := datasets.ReadTable(name, data, tableOptions(c.Spec.Dataset))
+		if err != nil {
+			return nil, err
+		}
+		if first == nil {
+			first = tb
+		}
+		if len(c.Spec.LatentDims) > 0 {
+			if err := checkTableSpec(&c.Spec, tb, name); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(spec.LatentDims) == 0 {
+		spec.LatentDims = []int{first.D}
+	}
+	if err := checkTableSpec(spec, first, name); err != nil {
+		return nil, err
+	}
+	spec.Dataset.Digest = sweeps.Digest(data)
+	return first, nil
+}
+
+// StageTable checks the spec's table (CheckTable), then puts its bytes into
+// the store under their SHA-256 (once: an object already there is not
+// written again) and sets dataset.object, so every worker reads these
+// bytes and every stage key changes with them. Nothing is written when the
+// data is bad.
+func StageTable(ctx context.Context, store sweeps.ArtifactStore, spec *sweeps.Spec, name string, data []byte) (*datasets.Table, error) {
+	tb, err := CheckTable(spec, name, data)
+	if err != nil {
+		return nil, err
+	}
+	key := TableObjectKey(spec.Dataset.Digest, name)
+	ok, err := store.Exists(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("look for the table in the store: %w", err)
+	}
+	if !ok {
+		if err := store.Put(ctx, key, data); err != nil {
+			return nil, fmt.Errorf("put the table into the store: %w", err)
+		}
+	}
+	spec.Dataset.Object = key
+	return tb, nil
+}
+
+// checkTableSpec checks a spec against its table: each latent dimension is
+// the number of features (the flows act on the standardised features), and
+// every seed's split leaves MinSplitRows rows on each side.
+func checkTableSpec(spec *sweeps.Spec, tb *datasets.Table, name string) error {
+	for _, l := range spec.LatentDims {
+		if l != tb.D {
+			return &sweeps.FieldError{Field: "latent_dims", Msg: fmt.Sprintf("%s has %d features, so ℓ must be %d (the flows act on the standardised features); ℓ = %d below the feature dimension needs an autoencoder for tables, which liesweep does not build yet", name, tb.D, tb.D, l)}
+		}
+	}
+	for _, seed := range spec.Seeds {
+		if _, _, err := tb.Split(uint64(seed), spec.Dataset.ValFraction, MinSplitRows); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// loadTable reads the spec's table from the store and checks its bytes
+// against the digest the sweep recorded.
+func (r *Runner) loadTable(ctx context.Context, spec *sweeps.Spec) (*datasets.Table, error) {
+	d := spec.Dataset
+	if d.Object == "" || d.Digest == "" {
+		return nil, fmt.Errorf("%w: the table %q was not staged: run it with liesweep run or sweep start, which put the file into the store", sweeps.ErrInvalidSpec, d.Path)
+	}
+	b, err := r.Store.Get(ctx, d.Object)
+	if errors.Is(err, sweeps.ErrNotFound) {
+		return nil, fmt.Errorf("%w: the table's bytes are not in the store at %s (the sweep put them there when it started: was the bucket changed? start the sweep again)", sweeps.ErrInvalidSpec, d.Object)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read table %s: %w", d.Object, err)
+	}
+	if got := sweeps.Digest(b); got != d.Digest {
+		return nil, fmt.Errorf("read table %s: %w: SHA-256 %s, the sweep recorded %s", d.Object, sweeps.ErrCorrupt, got, d.Digest)
+	}
+	return datasets.ReadTable(d.Object, b, tableOptions(d))
+}
+
+// tableLatents returns the standardised split of a table for (ℓ, seed):
+// the rows of the seeded split, each feature shifted and scaled by its mean
+// and standard deviation over the training rows (stored with the stage),
+// and the targets: class indices, or for a regression the values
+// standardised the same way.
+func (r *Runner) tableLatents(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (*latentSet, []sweeps.StageRun, error) {
+	start := time.Now()
+	k := sweeps.StageKeys(spec, t).Latents
+	key := sweeps.ArtifactKey(sweeps.StageLatents, k, "latents.safetensors")
+	if b, err := r.getOptional(ctx, key); err != nil {
+		return nil, nil, err
+	} else if b != nil {
+		ls, err := decodeTableLatents(b)
+		if err != nil {
+			return nil, nil, fmt.Errorf("load table latents %s: %w", key, err)
+		}
+		return ls, []sweeps.StageRun{stageRun(sweeps.StageLatents, k, start, true, 0)}, nil
+	}
+	if r.noTrain {
+		return nil, nil, missing(sweeps.StageLatents, key)
+	}
+	tb, err := r.loadTable(ctx, spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := checkTableSpec(spec, tb, spec.Dataset.Object); err != nil {
+		return nil, nil, err
+	}
+	trainRows, valRows, err := tb.Split(uint64(t.Seed), spec.Dataset.ValFraction, MinSplitRows)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m := spec.Dataset.MaxTrain; m > 0 && len(trainRows) > m {
+		trainRows = trainRows[:m]
+	}
+	if m := spec.Dataset.MaxVal; m > 0 && len(valRows) > m {
+		valRows = valRows[:m]
+	}
+	mean, std := tb.Stats(trainRows)
+	ls := &latentSet{Train: tb.Rows(trainRows, mean, std), Val: tb.Rows(valRows, mean, std), Classes: tb.Classes}
+	meta := map[string]string{
+		"stage": sweeps.StageLatents, "standardised": "true", "task": spec.Dataset.Task,
+		"feature_mean": jsonString(mean), "feature_std": jsonString(std), "features": jsonString(tb.Features), "target": tb.Target,
+		"classes": strconv.Itoa(tb.Classes), "layout": "rows of standardised features z = (x - feature_mean)/feature_std; targets: class indices (labels: the original label of each index) or standardised values t = (y - target_mean)/target_std",
+	}
+	tensors := map[string]*tensor.Dense{"train_z": models.RowsTensor(ls.Train), "val_z": models.RowsTensor(ls.Val)}
+	if spec.Dataset.Task == sweeps.TaskRegression {
+		var tm, ts float64
+		ls.TrainT, tm, ts = standardTargets(tb.Y, trainRows)
+		ls.ValT = make([]float64, len(valRows))
+		for i, row := range valRows {
+			ls.ValT[i] = (tb.Y[row] - tm) / ts
+		}
+		meta["target_mean"], meta["target_std"] = strconv.FormatFloat(tm, 'g', -1, 64), strconv.FormatFloat(ts, 'g', -1, 64)
+		tensors["train_t"], tensors["val_t"] = models.RowsTensor(column(ls.TrainT)), models.RowsTensor(column(ls.ValT))
+	} else {
+		ls.TrainY, ls.ValY = classIndices(tb.Y, trainRows), classIndices(tb.Y, valRows)
+		meta["labels"] = jsonString(tb.Labels)
+		tensors["train_y"], tensors["val_y"] = models.IntsTensor(ls.TrainY), models.IntsTensor(ls.ValY)
+	}
+	r.emit(Event{Stage: sweeps.StageLatents, Message: fmt.Sprintf("table: %d features, %d training and %d validation rows, standardised", tb.D, len(trainRows), len(valRows))})
+	b, err := models.EncodeTensors(tensors, meta)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := r.Store.Put(ctx, key, b); err != nil {
+		return nil, nil, fmt.Errorf("store table latents: %w", err)
+	}
+	return ls, []sweeps.StageRun{stageRun(sweeps.StageLatents, k, start, false, 0)}, nil
+}
+
+// decodeTableLatents restores a table's stored split.
+func decodeTableLatents(b []byte) (*latentSet, error) {
+	ts, meta, err := models.ReadSafetensors(bytesReader(b))
+	if err != nil {
+		return nil, err
+	}
+	need := []string{"train_z", "val_z", "train_y", "val_y"}
+	if meta["task"] == sweeps.TaskRegression {
+		need = []string{"train_z", "val_z", "train_t", "val_t"}
+	}
+	for _, n := range need {
+		if ts[n] == nil {
+			return nil, fmt.Errorf("%w: no tensor %s", sweeps.ErrCorrupt, n)
+		}
+	}
+	ls := &latentSet{Train: models.TensorRows(ts["train_z"]), Val: models.TensorRows(ts["val_z"])}
+	if meta["task"] == sweeps.TaskRegression {
+		ls.TrainT, ls.ValT = flat(models.TensorRows(ts["train_t"])), flat(models.TensorRows(ts["val_t"]))
+		return ls, nil
+	}
+	ls.TrainY, ls.ValY = models.TensorInts(ts["train_y"]), models.TensorInts(ts["val_y"])
+	if ls.Classes, err = strconv.Atoi(meta["classes"]); err != nil || ls.Classes < 2 {
+		return nil, fmt.Errorf("%w: classes %q", sweeps.ErrCorrupt, meta["classes"])
+	}
+	return ls, nil
+}
+
+// tableArch is ψ's architecture for a table: the spec's hidden layers and
+// activation, one output per class (one logit for two) or one value.
+func tableArch(spec *sweeps.Spec, classes int) models.OracleArch {
+	out := 1
+	if spec.Dataset.Task != sweeps.TaskRegression {
+		out = models.ClassifierOutputs(classes)
+	}
+	return models.OracleArch{Hidden: spec.OracleNet.Hidden, Activation: spec.OracleNet.Activation, Outputs: out}
+}
+
+// tableOracle trains (or reuses) ψ on a table's standardised split; quality
+// is its validation accuracy (classification) or R² (regression).
+func (r *Runner) tableOracle(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, ls *latentSet) (o *models.MLPOracle, run sweeps.StageRun, quality float64, err error) {
+	start := time.Now()
+	k := sweeps.StageKeys(spec, t).Oracle
+	key := sweeps.ArtifactKey(sweeps.StageOracle, k, "weights.safetensors")
+	regression := spec.Dataset.Task == sweeps.TaskRegression
+	arch := tableArch(spec, ls.Classes)
+	if b, err := r.getOptional(ctx, key); err != nil {
+		return nil, sweeps.StageRun{}, 0, err
+	} else if b != nil {
+		o := models.NewOracle(uint64(t.Seed), t.Latent, arch, spec.OracleNet.Preserve)
+		meta, err := models.LoadParams(b, "", o.Net.Params)
+		if err != nil {
+			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load oracle %s: %w", key, err)
+		}
+		q, _ := strconv.ParseFloat(meta[qualityKey(regression)], 64)
+		r.emit(Event{Stage: sweeps.StageOracle, Message: "reusing stored oracle " + k})
+		return o, stageRun(sweeps.StageOracle, k, start, true, 0), q, nil
+	}
+	if r.noTrain {
+		return nil, sweeps.StageRun{}, 0, missing(sweeps.StageOracle, key)
+	}
+	cfg := models.OracleConfig{Classes: ls.Classes, Epochs: spec.OracleNet.Epochs, LR: spec.OracleNet.LR, Batch: spec.OracleNet.Batch, Seed: uint64(t.Seed), Preserve: spec.OracleNet.Preserve, Arch: arch}
+	var res *models.OracleResult
+	resumed, err := r.trainStage(ctx, sweeps.StageOracle, k, models.OracleTrainParams(uint64(t.Seed), t.Latent, arch), 50, func(h models.Hooks) error {
+		var err error
+		if regression {
+			res, err = models.TrainRegressionOracle(ctx, cfg, ls.Train, ls.Val, ls.TrainT, ls.ValT, h)
+		} else {
+			res, err = models.TrainOracle(ctx, cfg, ls.Train, ls.Val, ls.TrainY, ls.ValY, h)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, sweeps.StageRun{}, 0, fmt.Errorf("train oracle: %w", err)
+	}
+	quality = res.ValAccuracy
+	if regression {
+		quality = res.ValR2
+	}
+	r.emit(Event{Stage: sweeps.StageOracle, Message: fmt.Sprintf("ψ: validation %s %.4f", qualityName(regression), quality)})
+	b, err := models.EncodeTensors(models.ParamsTensors("", res.Oracle.Net.Params), map[string]string{
+		"stage": sweeps.StageOracle, "task": spec.Dataset.Task, "classes": strconv.Itoa(ls.Classes), "preserve": spec.OracleNet.Preserve,
+		"hidden": jsonString(arch.Hidden), "activation": arch.Activation, "outputs": strconv.Itoa(arch.Outputs),
+		qualityKey(regression): strconv.FormatFloat(quality, 'g', -1, 64), "history": models.EncodeHistory(res.Losses),
+		"layout": "dense weights (in,out), biases (1,out); " + arch.Activation + " between layers; input: standardised features",
+	})
+	if err != nil {
+		return nil, sweeps.StageRun{}, 0, err
+	}
+	if err := r.Store.Put(ctx, key, b); err != nil {
+		return nil, sweeps.StageRun{}, 0, fmt.Errorf("store oracle: %w", err)
+	}
+	return res.Oracle, stageRun(sweeps.StageOracle, k, start, false, resumed), quality, nil
+}
+
+func qualityKey(regression bool) string {
+	if regression {
+		return "val_r2"
+	}
+	return "val_accuracy"
+}
+
+func qualityName(regression bool) string {
+	if regression {
+		return "R²"
+	}
+	return "accuracy"
+}
+
+// standardTargets returns the targets of rows standardised by their own
+// mean and standard deviation (1 when they are constant), with both.
+func standardTargets(y []float64, rows []int) (out []float64, mean, std float64) {
+	for _, r := range rows {
+		mean += y[r]
+	}
+	mean /= float64(len(rows))
+	for _, r := range rows {
+		std += (y[r] - mean) * (y[r] - mean)
+	}
+	std = math.Sqrt(std / float64(len(rows)))
+	if std == 0 {
+		std = 1
+	}
+	out = make([]float64, len(rows))
+	for i, r := range rows {
+		out[i] = (y[r] - mean) / std
+	}
+	return out, mean, std
+}
+
+func classIndices(y []float64, rows []int) []int {
+	out := make([]int, len(rows))
+	for i, r := range rows {
+		out[i] = int(y[r])
+	}
+	return out
+}
+
+func column(v []float64) [][]float64 {
+	out := make([][]float64, len(v))
+	for i, x := range v {
+		out[i] = []float64{x}
+	}
+	return out
+}
+
+func flat(rows [][]float64) []float64 {
+	out := make([]float64, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r...)
+	}
+	return out
+}
+
+func jsonString(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
