@@ -380,6 +380,9 @@ func (s *Spec) Validate() error {
 			atMost("oracle_net.hidden", h, MaxHiddenWidth, "MaxHiddenWidth, the width of a layer: weights grow with width²")
 		}
 		oneOf("oracle_net.activation", s.OracleNet.Activation, "tanh", "relu")
+		if d.Task == TaskRegression && s.OracleNet.Preserve == "probabilities" {
+			bad("oracle_net.preserve", "a regression ψ has one output and no probabilities: use logits (its output)")
+		}
 	case "analytic":
 		oneOf("dataset.oracle", d.Oracle, "norm", "lorentz", "expr")
 		if d.Dim < 1 {

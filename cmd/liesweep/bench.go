@@ -78,7 +78,8 @@ func medianMin(rs []benchRun) (med, lo, rss, loss float64) {
 
 func newBenchCmd() *cobra.Command {
 	var rounds int
-	var out, script, python, baseline string
+	var out, script, python, baseline, readScript string
+	var readRows int
 	cmd := &cobra.Command{
 		Use:   "bench [--rounds N] [--out bench/latest.json]",
 		Short: "Compare training throughput with the same networks in PyTorch (python3-torch, CPU)",
@@ -154,6 +155,13 @@ slower, measured on the same machine in the same run.`,
 				rows = append(rows, row)
 				fmt.Fprintf(w, "%-14s %-6s %12.0f %12.0f %7d %6.2f %9.0f %9.0f  %.4g / %.4g (%s)%s\n", row.Workload, row.Unit, row.Liesweep, row.PyTorch, row.PyTorchThreads, row.Ratio, row.RSSLiesweepMB, row.RSSPyTorchMB, row.LossLiesweep, row.LossPyTorch, row.SimilarLossNote, vs)
 			}
+			if readRows > 0 {
+				rs, err := benchReads(self, python, readScript, readRows, rounds, w)
+				if err != nil {
+					return err
+				}
+				rows = append(rows, rs...)
+			}
 			cpu := cpuInfo()
 			fmt.Fprintf(w, "CPU: %s (family %s, model %s), %d cores, SIMD %s; BLAS %s\n", cpu.Model, cpu.Family, cpu.ModelNum, runtime.NumCPU(), cpu.SIMD, models.BLAS)
 			doc := map[string]any{"date": time.Now().UTC().Format(time.RFC3339), "go": runtime.Version(), "cpus": runtime.NumCPU(), "cpu": cpu, "blas": models.BLAS, "rounds": rounds, "workloads": rows}
@@ -168,6 +176,8 @@ slower, measured on the same machine in the same run.`,
 	cmd.Flags().StringVar(&out, "out", "bench/latest.json", "where to write the table")
 	cmd.Flags().StringVar(&script, "script", "bench/torch_bench.py", "the PyTorch side")
 	cmd.Flags().StringVar(&python, "python", "/usr/bin/python3", "the Python with Debian's python3-torch")
+	cmd.Flags().IntVar(&readRows, "read-rows", 1_000_000, "rows of the 16-feature table the table-reading rows read (0: skip them)")
+	cmd.Flags().StringVar(&readScript, "read-script", "bench/read_bench.py", "the pandas/NumPy side of the table-reading rows")
 	cmd.Flags().StringVar(&baseline, "baseline", "", "another liesweep binary to compare with in the same run (e.g. the previous commit's)")
 	return cmd
 }

@@ -127,7 +127,7 @@ func newRootCmd() *cobra.Command {
 	root.PersistentFlags().StringP("output", "o", "text", "output format of read commands: text or json")
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newTrainCmd(), newRunCmd(), newValidateCmd(), newSweepCmd(), newWorkerCmd(), newDevCmd(), newInfraCmd(), newBenchCmd())
-	root.AddCommand(newBenchWorkloadCmd())
+	root.AddCommand(newBenchWorkloadCmd(), newBenchReadCmd())
 	root.AddCommand(newSchemaCmd(), newDataCmd())
 	markUsageErrors(root)
 	return root
