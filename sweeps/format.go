@@ -230,6 +230,9 @@ func FormatMarkdown(sweep string, groups []Group) string {
 	fmt.Fprintf(&b, "# Sweep %s\n\n", sweep)
 	for _, g := range groups {
 		fmt.Fprintf(&b, "## %s, ℓ = %d%s\n\n**Maximal closed algebra: %s** (distinct flows: %d).\n\n%s\n\n", g.Dataset, g.LatentDim, g.hyperSuffix(", "), g.MaxLabel(), g.MaxNGFlows, g.Evidence)
+		if l := g.OracleLine(); l != "" {
+			fmt.Fprintf(&b, "%s\n\n", l)
+		}
 		if g.Algebra != nil {
 			fmt.Fprintf(&b, "Algebra at N_g = %d: %s\n\n", g.MaxNG, g.Algebra.Summary())
 			for _, l := range g.Algebra.DecompositionLines() {

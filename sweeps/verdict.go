@@ -3,6 +3,7 @@ package sweeps
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -125,6 +126,45 @@ func (g Group) hyperSuffix(sep string) string {
 	return sep + g.HyperLabel
 }
 
+// OracleLine says how well the learned ψ of the group's seeds fits its
+// validation split — the accuracy of a classifier, the R² of a regression
+// — as the range over the seeds ("" for analytic oracles).
+func (g Group) OracleLine() string {
+	var acc, r2 []float64
+	seen := map[int]bool{}
+	for _, lv := range g.Levels {
+		for _, t := range lv.Trials {
+			if seen[t.Seed] {
+				continue
+			}
+			seen[t.Seed] = true
+			if t.OracleAccuracy != nil {
+				acc = append(acc, *t.OracleAccuracy)
+			}
+			if t.OracleR2 != nil {
+				r2 = append(r2, *t.OracleR2)
+			}
+		}
+	}
+	span := func(what string, v []float64) string {
+		slices.Sort(v)
+		switch {
+		case len(v) == 1:
+			return fmt.Sprintf("ψ: validation %s %.4f (1 seed)", what, v[0])
+		case v[0] == v[len(v)-1]:
+			return fmt.Sprintf("ψ: validation %s %.4f (all %d seeds)", what, v[0], len(v))
+		}
+		return fmt.Sprintf("ψ: validation %s %.4f – %.4f over %d seeds", what, v[0], v[len(v)-1], len(v))
+	}
+	switch {
+	case len(acc) > 0:
+		return span("accuracy", acc)
+	case len(r2) > 0:
+		return span("R²", r2)
+	}
+	return ""
+}
+
 // MaxLabel is the verdict in words: "N_g = 3", or "N_g ≥ 3" when the
 // largest N_g tried passed.
 func (g Group) MaxLabel() string {
@@ -229,7 +269,11 @@ func FormatTable(groups []Group) string {
 		if g.Algebra != nil {
 			fmt.Fprintf(&b, "  algebra at N_g = %d: %s\n", g.MaxNG, g.Algebra.Summary())
 		}
-		fmt.Fprintf(&b, "  evidence: %s\n\n", g.Evidence)
+		fmt.Fprintf(&b, "  evidence: %s\n", g.Evidence)
+		if l := g.OracleLine(); l != "" {
+			fmt.Fprintf(&b, "  %s\n", l)
+		}
+		b.WriteString("\n")
 	}
 	b.WriteString(FormatCombos(groups))
 	return b.String()
