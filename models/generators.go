@@ -199,7 +199,7 @@ type lossNodes struct {
 func buildLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConfig, x *G.Node) (*lossNodes, error) {
 	ln := &lossNodes{}
 	ratio := cfg.InvLoss == InvRatio
-	if vectorisedLinear && !ratio && s.Kind == GenLinear && cfg.Normalization == NormFrobenius && cfg.Orthogonality == OrthoGlobal {
+	if vectorisedLinear && s.Kind == GenLinear && cfg.Normalization == NormFrobenius && cfg.Orthogonality == OrthoGlobal {
 		if err := linearLoss(b, o, s, coeffs, cfg, x, ln); err != nil {
 			return nil, err
 		}
@@ -232,11 +232,7 @@ func buildLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConfi
 			return nil, err
 		}
 		if ratio {
-			scale := cfg.InvScale
-			if !(scale > 0) {
-				scale = 1
-			}
-			ln.inv = G.Must(G.Mul(ln.inv, G.NewConstant(1/scale)))
+			ln.inv = G.Must(G.Mul(ln.inv, G.NewConstant(1/invScale(cfg))))
 		}
 		terms := fieldLossTerms
 		if s.N >= stackedFieldsFrom {
@@ -283,6 +279,44 @@ func invariance(b *binder, o Oracle, x, moved *G.Node, n int, eps float64) (*G.N
 	}
 	diff := G.Must(G.Sub(psi1, base))
 	return G.Mul(G.Must(G.Sum(G.Must(G.Square(diff)))), G.NewConstant(1/(float64(m)*eps*eps)))
+}
+
+// invScale is the ratio's denominator, 1 where none was computed (the
+// gradient tests build the loss without it).
+func invScale(cfg GenConfig) float64 {
+	if cfg.InvScale > 0 {
+		return cfg.InvScale
+	}
+	return 1
+}
+
+// movedUnit is movedPoints along the unit directions of the linear fields:
+// row α·m + i is z_i + ε G_α z_i / ‖G_α z_i‖, the N_g copies of the batch
+// stacked by generator.
+func movedUnit(x, p *G.Node, n int, eps float64) (*G.Node, error) {
+	one, err := movedPoints(x, p, n, 1)
+	if err != nil {
+		return nil, err
+	}
+	xrep := x
+	if n > 1 {
+		reps := make([]*G.Node, n)
+		for i := range reps {
+			reps[i] = x
+		}
+		if xrep, err = G.Concat(0, reps...); err != nil {
+			return nil, err
+		}
+	}
+	f, err := G.Sub(one, xrep)
+	if err != nil {
+		return nil, err
+	}
+	u, err := unitRows(f)
+	if err != nil {
+		return nil, err
+	}
+	return G.Add(xrep, G.Must(G.Mul(u, G.NewConstant(eps))))
 }
 
 // unitRows divides each row of f (M×ℓ) by its length, √(Σ_j f_ij² + 1e-12).
@@ -357,12 +391,21 @@ func linearLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConf
 			return err
 		}
 	}
-	moved, err := movedPoints(x, p, n, cfg.Epsilon)
+	var moved *G.Node
+	var err error
+	if cfg.InvLoss == InvRatio {
+		moved, err = movedUnit(x, p, n, cfg.Epsilon)
+	} else {
+		moved, err = movedPoints(x, p, n, cfg.Epsilon)
+	}
 	if err != nil {
 		return err
 	}
 	if ln.inv, err = invariance(b, o, x, moved, n, cfg.Epsilon); err != nil {
 		return err
+	}
+	if cfg.InvLoss == InvRatio {
+		ln.inv = G.Must(G.Mul(ln.inv, G.NewConstant(1/invScale(cfg))))
 	}
 	xt, err := G.Transpose(x)
 	if err != nil {

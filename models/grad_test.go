@@ -96,6 +96,7 @@ func TestLossGradients(t *testing.T) {
 	}{
 		{"inv", GenConfig{Epsilon: 1e-3}, func(l *lossNodes) *G.Node { return l.inv }},
 		{"inv-ratio", GenConfig{Epsilon: 1e-3, InvLoss: InvRatio, InvScale: 3.7}, func(l *lossNodes) *G.Node { return l.inv }},
+		{"inv-ratio-frobenius", GenConfig{Epsilon: 1e-3, InvLoss: InvRatio, InvScale: 3.7, Normalization: NormFrobenius, Orthogonality: OrthoGlobal}, func(l *lossNodes) *G.Node { return l.inv }},
 		{"norm-pointwise", GenConfig{Normalization: NormPointwise, Epsilon: 1e-3}, func(l *lossNodes) *G.Node { return l.norm }},
 		{"norm-frobenius", GenConfig{Normalization: NormFrobenius, Epsilon: 1e-3}, func(l *lossNodes) *G.Node { return l.norm }},
 		{"ortho-pointwise", GenConfig{Orthogonality: OrthoPointwise, Epsilon: 1e-3}, func(l *lossNodes) *G.Node { return l.ortho }},

@@ -145,3 +145,32 @@ func TestLinearGraphSizeIndependentOfPairs(t *testing.T) {
 	_, _, f10 := lossAndGrads(t, false, 10, 5, true)
 	t.Logf("graph nodes: vectorised N_g=10 %d, N_g=40 %d; per pair N_g=10 %d", n10, n40, f10)
 }
+
+// TestLinearRatioMatchesFieldGraph: inv_loss ratio on the vectorised
+// linear graph (movedUnit) gives the per-generator graph's losses and
+// gradients.
+func TestLinearRatioMatchesFieldGraph(t *testing.T) {
+	cfg := GenConfig{Kind: GenLinear, N: 4, Orthogonality: OrthoGlobal, Normalization: NormFrobenius, Closure: ClosureJoint, Epsilon: 1e-3, HNorm: 1.3, HOrtho: 0.7, HClosure: 1.9, Seed: 3, InvLoss: InvRatio, InvScale: 2.3}
+	run := func(vectorised bool) (map[string]float64, map[string][]float64) {
+		old := vectorisedLinear
+		vectorisedLinear = vectorised
+		defer func() { vectorisedLinear = old }()
+		l, g, _ := lossAndGradsCfg(t, cfg, 4)
+		return l, g
+	}
+	lv, gv := run(true)
+	lf, gf := run(false)
+	for name, want := range lf {
+		if got := lv[name]; math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
+			t.Errorf("%s = %.12g vectorised, %.12g per generator", name, got, want)
+		}
+	}
+	for name, want := range gf {
+		for i := range want {
+			if got := gv[name][i]; math.Abs(got-want[i]) > 1e-5*math.Max(1, math.Abs(want[i])) {
+				t.Errorf("∂/∂%s[%d] = %.10g vectorised, %.10g per generator", name, i, got, want[i])
+				break
+			}
+		}
+	}
+}
