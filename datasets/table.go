@@ -19,7 +19,9 @@ import (
 	"codeberg.org/sbinet/npyio/npy"
 	"codeberg.org/sbinet/npyio/npy/float16"
 	"codeberg.org/sbinet/npyio/npz"
+	"github.com/klauspost/compress/snappy"
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -37,6 +39,11 @@ const (
 	taskClassification = "classification"
 	taskRegression     = "regression"
 )
+
+// maxClasses bounds the number of distinct labels of a classification
+// target: more usually means a continuous or identifier column was chosen
+// as the target.
+const maxClasses = 1000
 
 // tableExtensions lists the supported file extensions, for error messages.
 const tableExtensions = ".csv, .npy, .npz or .parquet"
@@ -174,17 +181,19 @@ func byteSize(n int64) string {
 // file's name or object key: its extension (.csv, .npy, .npz or .parquet,
 // in any case) picks the format, and it names the file in errors.
 //
-// CSV files have a header row of column names; every other row holds one
-// record, and the feature and target cells must parse as finite numbers
-// (strconv.ParseFloat; surrounding spaces are ignored). .npy files hold one
+// CSV files have a header row of column names (surrounding spaces and a
+// UTF-8 byte-order mark are dropped); every other row holds one record, and
+// the feature and target cells must parse as finite numbers
+// (strconv.ParseFloat; surrounding spaces are ignored). Other columns may
+// hold anything. .npy files hold one
 // 2-D array [N, C] whose columns are named col0…col{C-1}. .npz files hold a
 // feature array [N, D] named by XArray and a target array [N] or [N, 1]
 // named by Target. Parquet files are read by top-level numeric column
 // (float, double, int32, int64 or boolean, without nulls).
 //
 // For classification every label must be a non-negative integer and there
-// must be at least two distinct labels; Y then holds class indices. For
-// regression any finite target is accepted.
+// must be between 2 and 1000 distinct labels; Y then holds class indices.
+// For regression any finite target is accepted.
 //
 // Every problem with the data is returned as a *DataError, which wraps
 // ErrBadData.
@@ -248,6 +257,9 @@ func (t *Table) classes() error {
 	slices.Sort(labels)
 	if len(labels) < 2 {
 		return columnError(t.file, t.Target, "every row has the label %v: classification needs at least two classes; check the target column, or set the task to %q", labels[0], taskRegression)
+	}
+	if len(labels) > maxClasses {
+		return columnError(t.file, t.Target, "the target has %d distinct labels, more than the %d classes classification supports: check the target column, or set the task to %q", len(labels), maxClasses, taskRegression)
 	}
 	index := make(map[float64]float64, len(labels))
 	for i, v := range labels {
@@ -415,6 +427,9 @@ type csvChunk struct {
 	err      error
 }
 
+// readCSV reads a CSV table with encoding/csv. A body of 1 MiB or more
+// without quotes is split at line ends into one chunk per CPU, parsed in
+// parallel into one preallocated X and Y; errors name the file's line.
 func readCSV(name string, data []byte, opt TableOptions) (*Table, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte-order mark, as Excel writes
 	hr := csv.NewReader(bytes.NewReader(data))
@@ -637,7 +652,8 @@ func csvError(file string, lineBase int, err error) error {
 // npyio parses the .npy header (a Python dict literal). The array data that
 // follows is read straight from the file's bytes: npyio's own decoder
 // copies the data twice (io.ReadAll, then an append per element) and took
-// 1.4 s for a 10⁶×16 float64 array against 0.2 s here.
+// 1.4 s for a 10⁶×16 float64 array against about 0.1 s here
+// (BenchmarkReadTableNPY).
 
 // npyArray is a NumPy array of one or two dimensions of a numeric dtype,
 // decoded element by element from its raw bytes.
@@ -646,16 +662,35 @@ type npyArray struct {
 	rows, cols int                 // a vector is one column
 	fortran    bool                // column-major storage
 	get        func(i int) float64 // element i in storage order
+	// p is the raw data; f8le and f4le mark little-endian float64 and
+	// float32, which row decodes without calling get.
+	p          []byte
+	f8le, f4le bool
 }
 
-// at returns the element in row r and column c.
-func (a *npyArray) at(r, c int) float64 {
+// row decodes row r into dst, which has a.cols elements.
+func (a *npyArray) row(r int, dst []float64) {
+	start, stride := r*a.cols, 1
 	if a.fortran {
-		return a.get(c*a.rows + r)
+		start, stride = r, a.rows
 	}
-	return a.get(r*a.cols + c)
+	switch p := a.p; {
+	case a.f8le && stride == 1:
+		for j := range dst {
+			dst[j] = math.Float64frombits(binary.LittleEndian.Uint64(p[8*(start+j):]))
+		}
+	case a.f4le && stride == 1:
+		for j := range dst {
+			dst[j] = float64(math.Float32frombits(binary.LittleEndian.Uint32(p[4*(start+j):])))
+		}
+	default:
+		for j := range dst {
+			dst[j] = a.get(start + j*stride)
+		}
+	}
 }
 
+// readNPY reads a table from a .npy file holding one 2-D array.
 func readNPY(name string, data []byte, opt TableOptions) (*Table, error) {
 	prefix, hlen, err := npyPrefix(name, "", data)
 	if err != nil {
@@ -685,16 +720,18 @@ func readNPY(name string, data []byte, opt TableOptions) (*Table, error) {
 	for j, i := range feat {
 		t.Features[j] = cols[i]
 	}
+	buf := make([]float64, c)
 	for r := range n {
+		a.row(r, buf)
 		x := t.X[r*d : (r+1)*d]
 		for j, i := range feat {
-			v := a.at(r, i)
+			v := buf[i]
 			if v-v != 0 { // NaN or ±Inf
 				return nil, &DataError{File: name, Row: r, rowIndex: true, Column: cols[i], Msg: checkFinite(v)}
 			}
 			x[j] = v
 		}
-		v := a.at(r, tgt)
+		v := buf[tgt]
 		msg := checkFinite(v)
 		if msg == "" {
 			msg = checkTarget(v, opt.Task)
@@ -707,6 +744,8 @@ func readNPY(name string, data []byte, opt TableOptions) (*Table, error) {
 	return t, nil
 }
 
+// readNPZ reads a table from the feature and target arrays of an .npz
+// archive; the arrays may expand to at most budget bytes.
 func readNPZ(name string, data []byte, opt TableOptions, budget int64) (*Table, error) {
 	zr, err := npz.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -777,10 +816,12 @@ func readNPZ(name string, data []byte, opt TableOptions, budget int64) (*Table, 
 	for j, i := range feat {
 		t.Features[j] = cols[i]
 	}
+	buf := make([]float64, c)
 	for r := range n {
+		xa.row(r, buf)
 		x := t.X[r*d : (r+1)*d]
 		for j, i := range feat {
-			v := xa.at(r, i)
+			v := buf[i]
 			if v-v != 0 { // NaN or ±Inf
 				return nil, &DataError{File: name, Row: r, rowIndex: true, Column: cols[i], Msg: checkFinite(v) + fmt.Sprintf(" (array %q)", xName)}
 			}
@@ -965,7 +1006,8 @@ func (h *npyInfo) array(file, arr string, p []byte) (*npyArray, error) {
 	if len(p) > h.size {
 		return nil, columnError(file, arr, "%s has %d bytes after the array data of shape %s: it is corrupt or holds more than one array; save one array per file", what, len(p)-h.size, shapeString(h.shape))
 	}
-	a := &npyArray{shape: h.shape, rows: h.shape[0], cols: 1, fortran: h.fortran && len(h.shape) == 2}
+	a := &npyArray{shape: h.shape, rows: h.shape[0], cols: 1, fortran: h.fortran && len(h.shape) == 2, p: p,
+		f8le: h.kind == 'f' && h.esize == 8 && !h.big, f4le: h.kind == 'f' && h.esize == 4 && !h.big}
 	if len(h.shape) == 2 {
 		a.cols = h.shape[1]
 	}
@@ -1038,7 +1080,17 @@ func shapeString(shape []int) string {
 }
 
 // Parquet.
+//
+// parquet-go (v0.32.1) trusts the sizes a file declares: it allocates a
+// footer list, a page buffer or a Snappy block of the declared size before
+// reading it, and its LZ4 decoder grows without bound on a corrupt block.
+// A corrupt file must give a DataError, not end the process, so the footer
+// and the page headers of the selected columns are checked first
+// (checkParquetFooter, checkParquetChunks, checkParquetPages), and LZ4_RAW
+// columns are refused.
 
+// readParquet reads a table from the top-level numeric columns of a Parquet
+// file; the selected columns may expand to at most budget bytes.
 func readParquet(name string, data []byte, opt TableOptions, budget int64) (*Table, error) {
 	var t *Table
 	err := guard(name, "Parquet", func() error {
@@ -1050,6 +1102,9 @@ func readParquet(name string, data []byte, opt TableOptions, budget int64) (*Tab
 }
 
 func decodeParquet(name string, data []byte, opt TableOptions, budget int64) (*Table, error) {
+	if err := checkParquetFooter(name, data); err != nil {
+		return nil, err
+	}
 	f, err := parquet.OpenFile(bytes.NewReader(data), int64(len(data)), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, fileError(name, "not a readable Parquet file (%v): the file is truncated or not Parquet; export it again", err)
@@ -1063,78 +1118,323 @@ func decodeParquet(name string, data []byte, opt TableOptions, budget int64) (*T
 	if err != nil {
 		return nil, err
 	}
-	n64, d := f.NumRows(), len(feat)
-	if n64 < 0 || n64 > budget/8/int64(d+1) {
-		return nil, fileError(name, "the file claims %d rows, over %s of decoded data: subsample the table or raise the size limit", n64, byteSize(budget))
+	sel := make([]*parquet.Column, 0, len(feat)+1)
+	for _, i := range feat {
+		sel = append(sel, top[i])
 	}
-	n := int(n64)
+	sel = append(sel, top[tgt])
+	convs := make([]func(parquet.Value) float64, len(sel))
+	for k, c := range sel {
+		if convs[k], err = parquetConverter(name, c); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkParquetChunks(name, data, f, sel, budget); err != nil {
+		return nil, err
+	}
+	n, d := int(f.NumRows()), len(feat)
 	if n == 0 {
 		return nil, fileError(name, "the file holds no rows: export the table with its rows")
 	}
 	t := &Table{N: n, D: d, X: make([]float64, n*d), Y: make([]float64, n), Target: cols[tgt], Features: make([]string, d)}
 	for j, i := range feat {
 		t.Features[j] = cols[i]
-	}
-	for j, i := range feat {
-		if err := readParquetColumn(name, top[i], n, opt.Task, false, func(r int, v float64) { t.X[r*d+j] = v }); err != nil {
+		if err := readParquetColumn(name, top[i], convs[j], n, opt.Task, false, func(r int, v float64) { t.X[r*d+j] = v }); err != nil {
 			return nil, err
 		}
 	}
-	if err := readParquetColumn(name, top[tgt], n, opt.Task, true, func(r int, v float64) { t.Y[r] = v }); err != nil {
+	if err := readParquetColumn(name, top[tgt], convs[d], n, opt.Task, true, func(r int, v float64) { t.Y[r] = v }); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
-// readParquetColumn reads the n values of a numeric leaf column, checks
-// them, and hands each to set with its row index.
-func readParquetColumn(file string, c *parquet.Column, n int, task string, target bool, set func(row int, v float64)) error {
+// parquetConverter checks that c is a flat numeric column and returns the
+// conversion of its values to float64.
+func parquetConverter(file string, c *parquet.Column) (func(parquet.Value) float64, error) {
 	col := c.Name()
 	if !c.Leaf() {
-		return columnError(file, col, "the column is a group of nested fields: flatten it into numeric columns")
+		return nil, columnError(file, col, "the column is a group of nested fields: flatten it into numeric columns")
 	}
 	if c.MaxRepetitionLevel() > 0 {
-		return columnError(file, col, "the column holds lists: every feature and target must be one number per row")
+		return nil, columnError(file, col, "the column holds lists: every feature and target must be one number per row")
 	}
 	typ := c.Type()
 	kind := typ.Kind()
 	switch kind {
 	case parquet.Double, parquet.Float, parquet.Int32, parquet.Int64, parquet.Boolean:
 	default:
-		return columnError(file, col, "the column is of type %v: every feature and target must be numeric (float, double, int32, int64 or boolean); cast or drop it", typ)
+		return nil, columnError(file, col, "the column is of type %v: every feature and target must be numeric (float, double, int32, int64 or boolean); cast or drop it", typ)
 	}
 	unsigned := false
 	if lt := typ.LogicalType(); lt != nil && lt.Value != nil {
 		it, ok := lt.Value.(*format.IntType)
 		if !ok {
-			return columnError(file, col, "the column has logical type %v: features and targets must be plain numbers; cast the column to float64", lt)
+			return nil, columnError(file, col, "the column has logical type %v: features and targets must be plain numbers; cast the column to float64", lt)
 		}
 		unsigned = !it.IsSigned
 	}
-	var conv func(parquet.Value) float64
 	switch kind {
 	case parquet.Double:
-		conv = parquet.Value.Double
+		return parquet.Value.Double, nil
 	case parquet.Float:
-		conv = func(v parquet.Value) float64 { return float64(v.Float()) }
+		return func(v parquet.Value) float64 { return float64(v.Float()) }, nil
 	case parquet.Int32:
-		conv = func(v parquet.Value) float64 { return float64(v.Int32()) }
 		if unsigned {
-			conv = func(v parquet.Value) float64 { return float64(v.Uint32()) }
+			return func(v parquet.Value) float64 { return float64(v.Uint32()) }, nil
 		}
+		return func(v parquet.Value) float64 { return float64(v.Int32()) }, nil
 	case parquet.Int64:
-		conv = func(v parquet.Value) float64 { return float64(v.Int64()) }
 		if unsigned {
-			conv = func(v parquet.Value) float64 { return float64(v.Uint64()) }
+			return func(v parquet.Value) float64 { return float64(v.Uint64()) }, nil
 		}
-	case parquet.Boolean:
-		conv = func(v parquet.Value) float64 {
-			if v.Boolean() {
-				return 1
+		return func(v parquet.Value) float64 { return float64(v.Int64()) }, nil
+	}
+	return func(v parquet.Value) float64 {
+		if v.Boolean() {
+			return 1
+		}
+		return 0
+	}, nil
+}
+
+// checkParquetChunks checks the footer's metadata of the selected columns
+// before any page is decoded: a known compression codec, one value per row
+// in every row group, and at most budget bytes of uncompressed pages in
+// all; then it checks each chunk's page headers (checkParquetPages).
+// parquet-go sizes its buffers from what the file claims, so a corrupt file
+// must be stopped here rather than by running out of memory.
+//
+// LZ4_RAW is refused: parquet-go v0.32.1's LZ4 decoder doubles its output
+// buffer without bound on a corrupt block (compress/lz4.Codec.Decode),
+// which ends the process; FuzzReadTable found it.
+func checkParquetChunks(file string, data []byte, f *parquet.File, sel []*parquet.Column, budget int64) error {
+	md := f.Metadata()
+	var rows, need int64
+	for g, rg := range md.RowGroups {
+		if rg.NumRows < 0 || rows > math.MaxInt64-rg.NumRows {
+			return fileError(file, "row group %d claims %d rows: the file is corrupt; export it again", g, rg.NumRows)
+		}
+		rows += rg.NumRows
+		for _, c := range sel {
+			li := c.Index()
+			if li < 0 || li >= len(rg.Columns) {
+				return columnError(file, c.Name(), "row group %d has no chunk for the column: the file is corrupt; export it again", g)
 			}
-			return 0
+			cm := rg.Columns[li].MetaData
+			switch cm.Codec {
+			case format.Uncompressed, format.Snappy, format.Gzip, format.Zstd, format.Brotli:
+			case format.Lz4Raw:
+				return columnError(file, c.Name(), "the column is LZ4-compressed, which this reader cannot decode safely: export the file again with snappy or zstd compression (pandas: df.to_parquet(path, compression=\"snappy\"))")
+			default:
+				return columnError(file, c.Name(), "the column's compression %v is not supported: export the file again with snappy or zstd compression", cm.Codec)
+			}
+			if cm.NumValues != rg.NumRows {
+				return columnError(file, c.Name(), "row group %d holds %d values of the column for %d rows: the file is corrupt; export it again", g, cm.NumValues, rg.NumRows)
+			}
+			if cm.TotalUncompressedSize < 0 || cm.TotalUncompressedSize > budget-need {
+				return fileError(file, "the selected columns expand to over %s: subsample the table or raise the size limit", byteSize(budget))
+			}
+			need += cm.TotalUncompressedSize
+			if err := checkParquetPages(file, c.Name(), data, &cm); err != nil {
+				return err
+			}
 		}
 	}
+	if rows != f.NumRows() {
+		return fileError(file, "the row groups hold %d rows but the footer says %d: the file is corrupt; export it again", rows, f.NumRows())
+	}
+	if rows > budget/8/int64(len(sel)) {
+		return fileError(file, "the file claims %d rows, over %s of decoded data: subsample the table or raise the size limit", rows, byteSize(budget))
+	}
+	return nil
+}
+
+// checkParquetFooter checks the magic numbers and the footer of a Parquet
+// file before parquet-go decodes it: the footer must fit in the file and be
+// a thrift struct whose lists and strings fit in its bytes (thriftBounded).
+// parquet-go v0.32.1 allocates a list of the length the footer declares
+// before reading its elements; FuzzReadTable found a 500-byte file that
+// asked for 24 GiB and ended the process.
+func checkParquetFooter(file string, data []byte) error {
+	bad := func(format string, args ...any) error {
+		return fileError(file, "not a readable Parquet file (%s): the file is truncated or not Parquet; export it again", fmt.Sprintf(format, args...))
+	}
+	if len(data) < 12 || string(data[:4]) != "PAR1" {
+		return bad("it does not start with PAR1")
+	}
+	switch string(data[len(data)-4:]) {
+	case "PAR1":
+	case "PARE":
+		return fileError(file, "the Parquet file is encrypted: export it without encryption")
+	default:
+		return bad("it does not end with PAR1")
+	}
+	n := int64(binary.LittleEndian.Uint32(data[len(data)-8:]))
+	if n > int64(len(data))-12 {
+		return bad("the footer claims %d bytes in a file of %d", n, len(data))
+	}
+	if _, err := thriftBounded(data[int64(len(data))-8-n : len(data)-8]); err != nil {
+		return bad("corrupt footer: %v", err)
+	}
+	return nil
+}
+
+// thriftBounded walks the thrift struct (compact protocol) at the start of
+// b with parquet-go's protocol reader, decoding nothing into Go values, and
+// returns its length in bytes. It fails when a list, set or map declares
+// more elements than bytes remain (each element takes at least one byte),
+// or when structs nest deeper than 32: the inputs on which parquet-go's
+// decoder would allocate out of proportion to the bytes, or recurse without
+// bound.
+func thriftBounded(b []byte) (int, error) {
+	var proto thrift.CompactProtocol
+	r := proto.NewReaderFromBytes(b)
+	err := skipThrift(r, len(b), thrift.STRUCT, true, 0)
+	return r.BytesRead(), err
+}
+
+// skipThrift reads past one value of type t; inField says whether the value
+// is a struct field (where a bool is held in the field header) rather than
+// a list element.
+func skipThrift(r thrift.BytesReader, size int, t thrift.Type, inField bool, depth int) error {
+	var err error
+	switch t {
+	case thrift.TRUE, thrift.FALSE:
+		if !inField {
+			_, err = r.ReadBool()
+		}
+	case thrift.I8:
+		_, err = r.ReadInt8()
+	case thrift.I16, thrift.I32, thrift.I64:
+		_, err = r.ReadInt64()
+	case thrift.DOUBLE:
+		_, err = r.ReadFloat64()
+	case thrift.BINARY:
+		_, err = r.ReadBytes()
+	case thrift.LIST, thrift.SET:
+		var l thrift.List
+		if l, err = r.ReadList(); err != nil {
+			return err
+		}
+		if l.Size < 0 || int(l.Size) > size-r.BytesRead() {
+			return fmt.Errorf("a list declares %d elements in %d bytes", l.Size, size-r.BytesRead())
+		}
+		for range l.Size {
+			if err := skipThrift(r, size, l.Type, false, depth); err != nil {
+				return err
+			}
+		}
+	case thrift.MAP:
+		var m thrift.Map
+		if m, err = r.ReadMap(); err != nil {
+			return err
+		}
+		if m.Size < 0 || 2*int(m.Size) > size-r.BytesRead() {
+			return fmt.Errorf("a map declares %d entries in %d bytes", m.Size, size-r.BytesRead())
+		}
+		for range m.Size {
+			if err := skipThrift(r, size, m.Key, false, depth); err != nil {
+				return err
+			}
+			if err := skipThrift(r, size, m.Value, false, depth); err != nil {
+				return err
+			}
+		}
+	case thrift.STRUCT:
+		if depth >= 32 {
+			return errors.New("structs nest deeper than 32")
+		}
+		for {
+			f, err := r.ReadField()
+			if err != nil {
+				return err
+			}
+			if f.Type == thrift.STOP {
+				return nil
+			}
+			if err := skipThrift(r, size, f.Type, true, depth+1); err != nil {
+				return err
+			}
+		}
+	default:
+		return fmt.Errorf("unexpected thrift type %d", t)
+	}
+	return err
+}
+
+// checkParquetPages walks the page headers of a column chunk, decoding
+// them with parquet-go's thrift decoder, and checks what each page claims
+// against the chunk's metadata: its compressed bytes lie inside the chunk,
+// its uncompressed size and value count do not exceed the chunk's, and a
+// Snappy block does not decode to more than the page's uncompressed size.
+// parquet-go v0.32.1 allocates the claimed sizes before it reads (up to
+// 2 GiB a page, 4 GiB for a Snappy block), and keeps the buffers in a pool;
+// FuzzReadTable found files that pinned gigabytes this way.
+func checkParquetPages(file, col string, data []byte, cm *format.ColumnMetaData) error {
+	corrupt := func(format string, args ...any) error {
+		return columnError(file, col, "the column's pages are corrupt (%s): export the file again", fmt.Sprintf(format, args...))
+	}
+	start := cm.DataPageOffset
+	if cm.DictionaryPageOffset != 0 {
+		start = cm.DictionaryPageOffset
+	}
+	end := start + cm.TotalCompressedSize
+	if start < 4 || cm.TotalCompressedSize < 0 || end < start || end > int64(len(data)) {
+		return corrupt("the chunk's %d bytes at offset %d lie outside the file's %d bytes", cm.TotalCompressedSize, start, len(data))
+	}
+	var proto thrift.CompactProtocol
+	for off := start; off < end; {
+		hlen, err := thriftBounded(data[off:end])
+		if err != nil {
+			return corrupt("page header at offset %d: %v", off, err)
+		}
+		var h format.PageHeader
+		if err := thrift.NewDecoder(proto.NewReaderFromBytes(data[off : off+int64(hlen)])).Decode(&h); err != nil {
+			return corrupt("page header at offset %d: %v", off, err)
+		}
+		off += int64(hlen)
+		if h.CompressedPageSize < 0 || int64(h.CompressedPageSize) > end-off {
+			return corrupt("a page claims %d bytes where %d remain", h.CompressedPageSize, end-off)
+		}
+		if h.UncompressedPageSize < 0 || int64(h.UncompressedPageSize) > cm.TotalUncompressedSize {
+			return corrupt("a page claims %d bytes uncompressed, the whole chunk %d", h.UncompressedPageSize, cm.TotalUncompressedSize)
+		}
+		var values int32
+		levels := int64(0) // bytes of uncompressed levels before compressed data (v2 pages)
+		compressed := true
+		switch {
+		case h.DataPageHeader.Valid:
+			values = h.DataPageHeader.V.NumValues
+		case h.DictionaryPageHeader.Valid:
+			values = h.DictionaryPageHeader.V.NumValues
+		case h.DataPageHeaderV2.Valid:
+			v2 := h.DataPageHeaderV2.V
+			values = v2.NumValues
+			levels = int64(v2.DefinitionLevelsByteLength) + int64(v2.RepetitionLevelsByteLength)
+			compressed = !v2.IsCompressed.Valid || v2.IsCompressed.V
+			if v2.DefinitionLevelsByteLength < 0 || v2.RepetitionLevelsByteLength < 0 || levels > int64(h.CompressedPageSize) {
+				return corrupt("a page claims %d bytes of levels in %d", levels, h.CompressedPageSize)
+			}
+		}
+		if values < 0 || int64(values) > cm.NumValues {
+			return corrupt("a page claims %d values, the whole chunk %d", values, cm.NumValues)
+		}
+		body := data[off+levels : off+int64(h.CompressedPageSize)]
+		if cm.Codec == format.Snappy && compressed && len(body) > 0 {
+			if n, err := snappy.DecodedLen(body); err == nil && int64(n) > int64(h.UncompressedPageSize) {
+				return corrupt("a Snappy block claims %d bytes in a page of %d", n, h.UncompressedPageSize)
+			}
+		}
+		off += int64(h.CompressedPageSize)
+	}
+	return nil
+}
+
+// readParquetColumn reads the n values of a column, converts them with
+// conv, checks them, and hands each to set with its row index.
+func readParquetColumn(file string, c *parquet.Column, conv func(parquet.Value) float64, n int, task string, target bool, set func(row int, v float64)) error {
+	col := c.Name()
 	pages := c.Pages()
 	defer pages.Close()
 	buf := make([]parquet.Value, 4096)
@@ -1147,44 +1447,48 @@ func readParquetColumn(file string, c *parquet.Column, n int, task string, targe
 		if err != nil {
 			return columnError(file, col, "the column cannot be read (%v): the file is corrupt or truncated; export it again", err)
 		}
-		vr := p.Values()
-		for {
-			k, err := vr.ReadValues(buf)
-			for _, v := range buf[:k] {
-				if row >= n {
-					parquet.Release(p)
-					return columnError(file, col, "the column holds more values than the file's %d rows: the file is corrupt; export it again", n)
-				}
-				if v.IsNull() {
-					parquet.Release(p)
-					return &DataError{File: file, Row: row, rowIndex: true, Column: col, Msg: "the value is null: fill in or drop missing values before exporting"}
-				}
-				x := conv(v)
-				msg := checkFinite(x)
-				if msg == "" && target {
-					msg = checkTarget(x, task)
-				}
-				if msg != "" {
-					parquet.Release(p)
-					return &DataError{File: file, Row: row, rowIndex: true, Column: col, Msg: msg}
-				}
-				set(row, x)
-				row++
-			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				parquet.Release(p)
-				return columnError(file, col, "the column cannot be decoded (%v): the file is corrupt; export it again", err)
-			}
-		}
+		err = readParquetPage(file, col, p, buf, conv, &row, n, task, target, set)
 		parquet.Release(p)
+		if err != nil {
+			return err
+		}
 	}
 	if row != n {
 		return columnError(file, col, "the column holds %d values but the file has %d rows: the file is corrupt or truncated; export it again", row, n)
 	}
 	return nil
+}
+
+// readParquetPage reads the values of page p, continuing at row *row.
+func readParquetPage(file, col string, p parquet.Page, buf []parquet.Value, conv func(parquet.Value) float64, row *int, n int, task string, target bool, set func(int, float64)) error {
+	vr := p.Values()
+	for {
+		k, err := vr.ReadValues(buf)
+		for _, v := range buf[:k] {
+			if *row >= n {
+				return columnError(file, col, "the column holds more values than the file's %d rows: the file is corrupt; export it again", n)
+			}
+			if v.IsNull() {
+				return &DataError{File: file, Row: *row, rowIndex: true, Column: col, Msg: "the value is null: fill in or drop missing values before exporting"}
+			}
+			x := conv(v)
+			msg := checkFinite(x)
+			if msg == "" && target {
+				msg = checkTarget(x, task)
+			}
+			if msg != "" {
+				return &DataError{File: file, Row: *row, rowIndex: true, Column: col, Msg: msg}
+			}
+			set(*row, x)
+			*row++
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return columnError(file, col, "the column cannot be decoded (%v): the file is corrupt; export it again", err)
+		}
+	}
 }
 
 // Splitting and standardising.

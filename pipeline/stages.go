@@ -21,6 +21,9 @@ type latentSet struct {
 	// number of classes (tables only)
 	TrainT, ValT []float64
 	Classes      int
+	// a table's standardisation: z = (x − FeatureMean)/FeatureStd, t = (y − TargetMean)/TargetStd
+	FeatureMean, FeatureStd []float64
+	TargetMean, TargetStd   float64
 }
 
 // Autoencoder trains (or reuses) the autoencoder of (ℓ, seed).
@@ -275,7 +278,7 @@ func (r *Runner) points(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, 
 		ls   *latentSet
 		runs []sweeps.StageRun
 		mse  float64
-		o    *models.MLPOracle
+		o    models.Oracle
 		oRun sweeps.StageRun
 		acc  float64
 		err  error
@@ -526,6 +529,9 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 		res.Artifacts["data"] = spec.Dataset.Object
 		res.Artifacts[sweeps.StageLatents] = sweeps.ArtifactKey(sweeps.StageLatents, keys.Latents, "latents.safetensors")
 		res.Artifacts[sweeps.StageOracle] = sweeps.ArtifactKey(sweeps.StageOracle, keys.Oracle, "weights.safetensors")
+		if spec.OracleNet.ONNX != "" {
+			res.Artifacts[sweeps.StageOracle] = spec.OracleNet.ONNXObject
+		}
 	}
 	if spec.Dataset.Kind == "mnist" {
 		res.Artifacts[sweeps.StageAutoencoder] = sweeps.ArtifactKey(sweeps.StageAutoencoder, keys.Autoencoder, "weights.safetensors")

@@ -77,18 +77,25 @@ func StageTable(ctx context.Context, store sweeps.ArtifactStore, spec *sweeps.Sp
 	if err != nil {
 		return nil, err
 	}
-	key := TableObjectKey(spec.Dataset.Digest, name)
+	return tb, PutInput(ctx, store, &spec.Dataset.Object, spec.Dataset.Digest, name, data)
+}
+
+// PutInput puts a checked input file (a table, an ONNX model) into the store
+// under data/<digest>/<name>, unless it is there already, and sets *object
+// to its key.
+func PutInput(ctx context.Context, store sweeps.ArtifactStore, object *string, digest, name string, data []byte) error {
+	key := TableObjectKey(digest, name)
 	ok, err := store.Exists(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("look for the table in the store: %w", err)
+		return fmt.Errorf("look for %s in the store: %w", path.Base(name), err)
 	}
 	if !ok {
 		if err := store.Put(ctx, key, data); err != nil {
-			return nil, fmt.Errorf("put the table into the store: %w", err)
+			return fmt.Errorf("put %s into the store: %w", path.Base(name), err)
 		}
 	}
-	spec.Dataset.Object = key
-	return tb, nil
+	*object = key
+	return nil
 }
 
 // checkTableSpec checks a spec against its table: each latent dimension is
@@ -167,7 +174,7 @@ func (r *Runner) tableLatents(ctx context.Context, spec *sweeps.Spec, t sweeps.T
 		valRows = valRows[:m]
 	}
 	mean, std := tb.Stats(trainRows)
-	ls := &latentSet{Train: tb.Rows(trainRows, mean, std), Val: tb.Rows(valRows, mean, std), Classes: tb.Classes}
+	ls := &latentSet{Train: tb.Rows(trainRows, mean, std), Val: tb.Rows(valRows, mean, std), Classes: tb.Classes, FeatureMean: mean, FeatureStd: std}
 	meta := map[string]string{
 		"stage": sweeps.StageLatents, "standardised": "true", "task": spec.Dataset.Task,
 		"feature_mean": jsonString(mean), "feature_std": jsonString(std), "features": jsonString(tb.Features), "target": tb.Target,
@@ -177,6 +184,7 @@ func (r *Runner) tableLatents(ctx context.Context, spec *sweeps.Spec, t sweeps.T
 	if spec.Dataset.Task == sweeps.TaskRegression {
 		var tm, ts float64
 		ls.TrainT, tm, ts = standardTargets(tb.Y, trainRows)
+		ls.TargetMean, ls.TargetStd = tm, ts
 		ls.ValT = make([]float64, len(valRows))
 		for i, row := range valRows {
 			ls.ValT[i] = (tb.Y[row] - tm) / ts
@@ -215,8 +223,17 @@ func decodeTableLatents(b []byte) (*latentSet, error) {
 		}
 	}
 	ls := &latentSet{Train: models.TensorRows(ts["train_z"]), Val: models.TensorRows(ts["val_z"])}
+	if json.Unmarshal([]byte(meta["feature_mean"]), &ls.FeatureMean) != nil || json.Unmarshal([]byte(meta["feature_std"]), &ls.FeatureStd) != nil {
+		return nil, fmt.Errorf("%w: feature_mean/feature_std", sweeps.ErrCorrupt)
+	}
 	if meta["task"] == sweeps.TaskRegression {
 		ls.TrainT, ls.ValT = flat(models.TensorRows(ts["train_t"])), flat(models.TensorRows(ts["val_t"]))
+		var e1, e2 error
+		ls.TargetMean, e1 = strconv.ParseFloat(meta["target_mean"], 64)
+		ls.TargetStd, e2 = strconv.ParseFloat(meta["target_std"], 64)
+		if e1 != nil || e2 != nil {
+			return nil, fmt.Errorf("%w: target_mean/target_std", sweeps.ErrCorrupt)
+		}
 		return ls, nil
 	}
 	ls.TrainY, ls.ValY = models.TensorInts(ts["train_y"]), models.TensorInts(ts["val_y"])
@@ -238,7 +255,10 @@ func tableArch(spec *sweeps.Spec, classes int) models.OracleArch {
 
 // tableOracle trains (or reuses) ψ on a table's standardised split; quality
 // is its validation accuracy (classification) or R² (regression).
-func (r *Runner) tableOracle(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, ls *latentSet) (o *models.MLPOracle, run sweeps.StageRun, quality float64, err error) {
+func (r *Runner) tableOracle(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, ls *latentSet) (o models.Oracle, run sweeps.StageRun, quality float64, err error) {
+	if spec.OracleNet.ONNX != "" {
+		return r.importedOracle(ctx, spec, t, ls)
+	}
 	start := time.Now()
 	k := sweeps.StageKeys(spec, t).Oracle
 	key := sweeps.ArtifactKey(sweeps.StageOracle, k, "weights.safetensors")
@@ -358,4 +378,107 @@ func jsonString(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// CheckONNX imports an ONNX ψ (models.ImportONNX) and checks it against
+// the table: it takes the table's d features and gives one output per class
+// (one logit for two) or, for a regression, one output. It sets
+// oracle_net.onnx_digest.
+func CheckONNX(spec *sweeps.Spec, tb *datasets.Table, name string, data []byte) (*models.ONNXOracle, error) {
+	o, err := models.ImportONNX(data)
+	if err != nil {
+		return nil, fmt.Errorf("oracle_net.onnx %s: %w", name, err)
+	}
+	if o.InDim() != tb.D {
+		return nil, &sweeps.FieldError{Field: "oracle_net.onnx", Msg: fmt.Sprintf("%s takes %d inputs, the table has %d features (%v): the network must take the table's features in the order of dataset.features", name, o.InDim(), tb.D, tb.Features)}
+	}
+	want := 1
+	if spec.Dataset.Task == sweeps.TaskClassification {
+		want = models.ClassifierOutputs(tb.Classes)
+		if tb.Classes > 2 && o.OutDim() != tb.Classes {
+			return nil, &sweeps.FieldError{Field: "oracle_net.onnx", Msg: fmt.Sprintf("%s has %d outputs; a classifier of the table's %d classes needs one logit per class", name, o.OutDim(), tb.Classes)}
+		}
+	}
+	if tb.Classes == 2 && o.OutDim() == 2 {
+		want = 2 // two logits for two classes: softmax over them
+	}
+	if o.OutDim() != want {
+		return nil, &sweeps.FieldError{Field: "oracle_net.onnx", Msg: fmt.Sprintf("%s has %d outputs; a %s ψ of this table needs %d", name, o.OutDim(), spec.Dataset.Task, want)}
+	}
+	spec.OracleNet.ONNXDigest = sweeps.Digest(data)
+	return o, nil
+}
+
+// importedOracle loads the user's ψ (oracle_net.onnx) from the store and
+// sees it from the standardised features: ψ(z ⊙ std + mean). quality is
+// its accuracy, or its R² on the raw targets, on the validation rows.
+func (r *Runner) importedOracle(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, ls *latentSet) (models.Oracle, sweeps.StageRun, float64, error) {
+	start := time.Now()
+	on := spec.OracleNet
+	if on.ONNXObject == "" || on.ONNXDigest == "" {
+		return nil, sweeps.StageRun{}, 0, fmt.Errorf("%w: oracle_net.onnx %q was not staged: run it with liesweep run or sweep start, which put the file into the store", sweeps.ErrInvalidSpec, on.ONNX)
+	}
+	b, err := r.Store.Get(ctx, on.ONNXObject)
+	if errors.Is(err, sweeps.ErrNotFound) {
+		return nil, sweeps.StageRun{}, 0, fmt.Errorf("%w: the imported ψ is not in the store at %s (start the sweep again)", sweeps.ErrInvalidSpec, on.ONNXObject)
+	}
+	if err != nil {
+		return nil, sweeps.StageRun{}, 0, fmt.Errorf("read oracle_net.onnx %s: %w", on.ONNXObject, err)
+	}
+	if got := sweeps.Digest(b); got != on.ONNXDigest {
+		return nil, sweeps.StageRun{}, 0, fmt.Errorf("read oracle_net.onnx %s: %w: SHA-256 %s, the sweep recorded %s", on.ONNXObject, sweeps.ErrCorrupt, got, on.ONNXDigest)
+	}
+	inner, err := models.ImportONNX(b)
+	if err != nil {
+		return nil, sweeps.StageRun{}, 0, err
+	}
+	o := &models.Rescaled{Inner: inner, Shift: ls.FeatureMean, Scale: ls.FeatureStd, Preserve: on.Preserve}
+	q, err := importedQuality(o, spec, ls)
+	if err != nil {
+		return nil, sweeps.StageRun{}, 0, err
+	}
+	k := sweeps.StageKeys(spec, t).Oracle
+	r.emit(Event{Stage: sweeps.StageOracle, Message: fmt.Sprintf("imported ψ %s: validation %s %.4f", path.Base(on.ONNX), qualityName(spec.Dataset.Task == sweeps.TaskRegression), q)})
+	return o, sweeps.StageRun{Stage: sweeps.StageOracle, Key: k, Seconds: time.Since(start).Seconds(), Reused: true}, q, nil
+}
+
+// importedQuality is an imported ψ's validation accuracy (the class of the
+// largest logit, or of the sign of a single one) or R² on the raw targets.
+func importedQuality(o *models.Rescaled, spec *sweeps.Spec, ls *latentSet) (float64, error) {
+	raw := *o
+	raw.Preserve = models.PreserveLogits
+	out, err := models.EvalOracle(&raw, ls.Val)
+	if err != nil {
+		return 0, err
+	}
+	if len(out) == 0 {
+		return 0, nil
+	}
+	if spec.Dataset.Task == sweeps.TaskRegression {
+		var mean, sse, sst float64
+		for _, t := range ls.ValT {
+			mean += t*ls.TargetStd + ls.TargetMean
+		}
+		mean /= float64(len(ls.ValT))
+		for i, t := range ls.ValT {
+			y := t*ls.TargetStd + ls.TargetMean
+			sse += (out[i][0] - y) * (out[i][0] - y)
+			sst += (y - mean) * (y - mean)
+		}
+		if sst == 0 {
+			return math.Inf(-1), nil
+		}
+		return 1 - sse/sst, nil
+	}
+	right := 0
+	for i, row := range out {
+		c := models.Argmax(row)
+		if len(row) == 1 && row[0] > 0 {
+			c = 1
+		}
+		if c == ls.ValY[i] {
+			right++
+		}
+	}
+	return float64(right) / float64(len(out)), nil
 }

@@ -441,7 +441,9 @@ def load_oracle(path):
     ``artifacts/oracle/<key>/weights.safetensors``): an Oracle module."""
     ts, meta = _tensors(path)
     classes = int(meta["classes"]) if meta.get("classes") else None
-    return Oracle(MLP.from_tensors(ts, "oracle", "relu"), meta.get("preserve") or "logits", classes).eval()
+    # MNIST's ψ is the paper's ReLU network; a table's records its activation
+    act = meta.get("activation") or "relu"
+    return Oracle(MLP.from_tensors(ts, "oracle", act), meta.get("preserve") or "logits", classes).eval()
 
 
 def load_generators(path):

@@ -34,6 +34,9 @@ func SweepableKey(key string) error {
 			if key == "verdict.quorum" {
 				return fmt.Errorf("verdict.quorum applies to the whole verdict and cannot be swept")
 			}
+			if key == "oracle_net.onnx" {
+				return fmt.Errorf("oracle_net.onnx names one imported ψ per sweep: start a sweep per model and compare them (liesweep sweep compare)")
+			}
 			return nil
 		}
 	}

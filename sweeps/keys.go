@@ -132,7 +132,13 @@ func StageKeys(spec *Spec, t Trial) Keys {
 	} else if spec.Dataset.Kind == "table" {
 		d := spec.Dataset
 		k.Latents = StageKey(tableKey{"table-v1", d.Digest, d.Features, d.Target, d.XArray, d.Task, d.ValFraction, d.MaxTrain, d.MaxVal, t.Latent, t.Seed})
-		k.Oracle = StageKey(oracleKey{"oracle-table-v1", k.Latents, spec.OracleNet})
+		if on := spec.OracleNet; on.ONNX != "" {
+			// an imported ψ: its bytes and what the flows preserve, not
+			// where the file lies or the training settings it never used
+			k.Oracle = StageKey(oracleKey{"oracle-onnx-v1", k.Latents, OracleTrain{Preserve: on.Preserve, ONNXDigest: on.ONNXDigest}})
+		} else {
+			k.Oracle = StageKey(oracleKey{"oracle-table-v1", k.Latents, spec.OracleNet})
+		}
 		upstream = k.Oracle
 	} else {
 		d := spec.Dataset

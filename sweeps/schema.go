@@ -135,6 +135,7 @@ var specDescriptions = map[string]string{
 	"oracle_net.preserve":   "What the generators preserve: ψ's logits (eq. 6) or its softmax probabilities (classifiers).",
 	"oracle_net.hidden":     "Table: ψ's hidden layer sizes (MNIST's ψ is the paper's 128-128-32).",
 	"oracle_net.activation": "Table: ψ's activation, tanh (smooth) or relu.",
+	"oracle_net.onnx":       "Table: your own trained ψ instead of a learned one — an ONNX model exported from PyTorch (opset ≥ 13: Gemm, MatMul, Add, Sub, Mul, Div, Relu, Tanh, Sigmoid, Softmax, Flatten, Reshape, …) taking the table's raw features [N, d], a local path or s3://bucket/key; imported into the generators' graph, its SHA-256 part of every stage key.",
 
 	"classifier":        "MNIST: φ, the pixel-space CNN that judges decoded streamline frames independently of the autoencoder and ψ (one per seed).",
 	"classifier.epochs": "MNIST: φ's training epochs.",

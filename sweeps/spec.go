@@ -122,6 +122,13 @@ type OracleTrain struct {
 	// 128-128-32 ReLU network and leaves them empty).
 	Hidden     []int  `mapstructure:"hidden" json:"hidden,omitempty"`
 	Activation string `mapstructure:"activation" json:"activation,omitempty"` // tanh | relu
+	// ONNX is the user's own ψ: a network exported from PyTorch (opset ≥
+	// 13), a local path or s3://bucket/key, on the table's raw features.
+	// ψ is then imported, not trained. ONNXDigest and ONNXObject are set
+	// when the sweep starts, as dataset.digest and dataset.object are.
+	ONNX       string `mapstructure:"onnx" json:"onnx,omitempty"`
+	ONNXDigest string `mapstructure:"-" json:"onnx_digest,omitempty"`
+	ONNXObject string `mapstructure:"-" json:"onnx_object,omitempty"`
 }
 
 // Verdict holds the pass thresholds of a trial and the quorum of an N_g.
@@ -342,6 +349,9 @@ func (s *Spec) Validate() error {
 	oneOf("dataset.kind", d.Kind, "mnist", "analytic", "table")
 	if d.Kind != "table" && (d.Path != "" || len(d.Features) > 0 || d.Target != "" || d.XArray != "" || d.Task != "" || d.ValFraction != 0) {
 		bad("dataset.path", "path, features, target, x_array, task and val_fraction are only read with kind: table")
+	}
+	if d.Kind != "table" && s.OracleNet.ONNX != "" {
+		bad("oracle_net.onnx", "an imported ψ needs kind: table (it takes the table's features)")
 	}
 	if d.Kind != "table" && (len(s.OracleNet.Hidden) > 0 || s.OracleNet.Activation != "") {
 		bad("oracle_net.hidden", "hidden and activation shape a table's ψ (kind: table); MNIST's ψ is the paper's 128-128-32 ReLU network")

@@ -13,14 +13,15 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// resolveTablePath makes a table's relative local path relative to the
-// directory of the spec file that names it.
+// resolveTablePath makes a table's (and an imported ψ's) relative local
+// path relative to the directory of the spec file that names it.
 func resolveTablePath(spec *sweeps.Spec, specPath string) {
-	p := spec.Dataset.Path
-	if spec.Dataset.Kind != "table" || p == "" || strings.HasPrefix(p, "s3://") || filepath.IsAbs(p) {
-		return
+	for _, p := range []*string{&spec.Dataset.Path, &spec.OracleNet.ONNX} {
+		if spec.Dataset.Kind != "table" || *p == "" || strings.HasPrefix(*p, "s3://") || filepath.IsAbs(*p) {
+			continue
+		}
+		*p = filepath.Join(filepath.Dir(specPath), *p)
 	}
-	spec.Dataset.Path = filepath.Join(filepath.Dir(specPath), p)
 }
 
 // splitS3 splits s3://bucket/key.
@@ -28,7 +29,7 @@ func splitS3(p string) (bucket, key string, err error) {
 	rest, ok := strings.CutPrefix(p, "s3://")
 	bucket, key, ok2 := strings.Cut(rest, "/")
 	if !ok || !ok2 || bucket == "" || key == "" {
-		return "", "", fmt.Errorf("%w: dataset.path %q: an S3 object is s3://bucket/key", sweeps.ErrInvalidSpec, p)
+		return "", "", fmt.Errorf("%w: %q: an S3 object is s3://bucket/key", sweeps.ErrInvalidSpec, p)
 	}
 	return bucket, key, nil
 }
@@ -37,7 +38,12 @@ func splitS3(p string) (bucket, key string, err error) {
 // S3 object through the configured endpoint (s3.* settings). Both are
 // checked against the size bound before they are read.
 func readTableBytes(cmd *cobra.Command, spec *sweeps.Spec) (name string, data []byte, err error) {
-	p := spec.Dataset.Path
+	return readInputBytes(cmd, "dataset.path", spec.Dataset.Path)
+}
+
+// readInputBytes reads a user's input file named by the spec key field: a
+// local file or an S3 object.
+func readInputBytes(cmd *cobra.Command, field, p string) (name string, data []byte, err error) {
 	if strings.HasPrefix(p, "s3://") {
 		bucket, key, err := splitS3(p)
 		if err != nil {
@@ -53,23 +59,23 @@ func readTableBytes(cmd *cobra.Command, spec *sweeps.Spec) (name string, data []
 		}
 		b, err := st.ReadObject(cmd.Context(), bucket, key, datasets.DefaultMaxTableBytes)
 		if err != nil {
-			return "", nil, fmt.Errorf("dataset.path: %w", err)
+			return "", nil, fmt.Errorf("%s: %w", field, err)
 		}
 		return p, b, nil
 	}
 	fi, err := os.Stat(p)
 	if err != nil {
-		return "", nil, fmt.Errorf("%w: dataset.path: %v (relative paths are relative to the spec file's directory)", sweeps.ErrInvalidSpec, err)
+		return "", nil, fmt.Errorf("%w: %s: %v (relative paths are relative to the spec file's directory)", sweeps.ErrInvalidSpec, field, err)
 	}
 	if fi.IsDir() {
-		return "", nil, fmt.Errorf("%w: dataset.path %s is a directory: give the data file", sweeps.ErrInvalidSpec, p)
+		return "", nil, fmt.Errorf("%w: %s %s is a directory: give the file", sweeps.ErrInvalidSpec, field, p)
 	}
 	if err := datasets.CheckTableSize(p, fi.Size(), 0); err != nil {
 		return "", nil, err
 	}
 	b, err := os.ReadFile(p)
 	if err != nil {
-		return "", nil, fmt.Errorf("read dataset.path: %w", err)
+		return "", nil, fmt.Errorf("read %s: %w", field, err)
 	}
 	return p, b, nil
 }
@@ -87,14 +93,31 @@ func stageTable(cmd *cobra.Command, spec *sweeps.Spec, store sweeps.ArtifactStor
 	if err != nil {
 		return err
 	}
-	var tb *datasets.Table
-	if store == nil {
-		tb, err = pipeline.CheckTable(spec, name, data)
-	} else {
-		tb, err = pipeline.StageTable(cmd.Context(), store, spec, name, data)
-	}
+	tb, err := pipeline.CheckTable(spec, name, data)
 	if err != nil {
 		return err
+	}
+	if spec.OracleNet.ONNX != "" {
+		oname, odata, err := readInputBytes(cmd, "oracle_net.onnx", spec.OracleNet.ONNX)
+		if err != nil {
+			return err
+		}
+		o, err := pipeline.CheckONNX(spec, tb, oname, odata)
+		if err != nil {
+			return err
+		}
+		if store != nil {
+			if err := pipeline.PutInput(cmd.Context(), store, &spec.OracleNet.ONNXObject, spec.OracleNet.ONNXDigest, oname, odata); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(w, "ψ imported from %s: %d inputs → %d outputs; sha256 %s…\n", oname, o.InDim(), o.OutDim(), spec.OracleNet.ONNXDigest[:12])
+	}
+	if store != nil {
+		// only now, with the data and the model checked, is anything stored
+		if err := pipeline.PutInput(cmd.Context(), store, &spec.Dataset.Object, spec.Dataset.Digest, name, data); err != nil {
+			return err
+		}
 	}
 	what := "regression"
 	if tb.Classes > 0 {
