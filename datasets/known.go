@@ -50,8 +50,8 @@ var KnownTables = []KnownTable{
 		label: func(x []float64, _ *rand.Rand) float64 {
 			return b2f(norm2(x) > Sphere3Radius*Sphere3Radius)
 		}},
-	{Name: "lightcone4", Dim: 4, Task: "classification", Algebra: "so(1,3)", AlgebraDim: 6,
-		Description: "x ~ N(0, I_4), label [x0² − x1² − x2² − x3² > 0]: Lorentz transformations preserve it",
+	{Name: "lightcone4", Dim: 4, Task: "classification", Algebra: "so(1,3) ⊕ R", AlgebraDim: 7,
+		Description: "x ~ N(0, I_4), label [x0² − x1² − x2² − x3² > 0]: Lorentz transformations and dilations x → λx preserve it",
 		label: func(x []float64, _ *rand.Rand) float64 {
 			return b2f(x[0]*x[0]-x[1]*x[1]-x[2]*x[2]-x[3]*x[3] > 0)
 		}},
