@@ -80,6 +80,7 @@ func newBenchCmd() *cobra.Command {
 	var rounds int
 	var out, script, python, baseline, readScript string
 	var readRows int
+	var only string
 	cmd := &cobra.Command{
 		Use:   "bench [--rounds N] [--out bench/latest.json]",
 		Short: "Compare training throughput with the same networks in PyTorch (python3-torch, CPU)",
@@ -108,6 +109,9 @@ slower, measured on the same machine in the same run.`,
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%-14s %-6s %12s %12s %7s %6s %9s %9s  %s\n", "workload", "unit", "liesweep", "pytorch", "threads", "ratio", "rss_ls_MB", "rss_pt_MB", "last-epoch loss (liesweep / pytorch)")
 			for _, wl := range workloads {
+				if only != "" && only != wl.name {
+					continue
+				}
 				var ls, base []benchRun
 				pt := map[int][]benchRun{}
 				for r := 0; r < rounds; r++ {
@@ -155,7 +159,7 @@ slower, measured on the same machine in the same run.`,
 				rows = append(rows, row)
 				fmt.Fprintf(w, "%-14s %-6s %12.0f %12.0f %7d %6.2f %9.0f %9.0f  %.4g / %.4g (%s)%s\n", row.Workload, row.Unit, row.Liesweep, row.PyTorch, row.PyTorchThreads, row.Ratio, row.RSSLiesweepMB, row.RSSPyTorchMB, row.LossLiesweep, row.LossPyTorch, row.SimilarLossNote, vs)
 			}
-			if readRows > 0 {
+			if readRows > 0 && (only == "" || only == "read") {
 				rs, err := benchReads(self, python, readScript, readRows, rounds, w)
 				if err != nil {
 					return err
@@ -176,6 +180,7 @@ slower, measured on the same machine in the same run.`,
 	cmd.Flags().StringVar(&out, "out", "bench/latest.json", "where to write the table")
 	cmd.Flags().StringVar(&script, "script", "bench/torch_bench.py", "the PyTorch side")
 	cmd.Flags().StringVar(&python, "python", "/usr/bin/python3", "the Python with Debian's python3-torch")
+	cmd.Flags().StringVar(&only, "only", "", "run one workload only (autoencoder, oracle, generators-1, generators-4, generators-10, generators-linear-so10, or read: the table-reading rows)")
 	cmd.Flags().IntVar(&readRows, "read-rows", 1_000_000, "rows of the 16-feature table the table-reading rows read (0: skip them)")
 	cmd.Flags().StringVar(&readScript, "read-script", "bench/read_bench.py", "the pandas/NumPy side of the table-reading rows")
 	cmd.Flags().StringVar(&baseline, "baseline", "", "another liesweep binary to compare with in the same run (e.g. the previous commit's)")
