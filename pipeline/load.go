@@ -56,7 +56,7 @@ func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (*
 		}
 		return b, nil
 	}
-	if spec.Dataset.Kind == "mnist" {
+	if spec.Dataset.Images() {
 		out.Classes = spec.Dataset.Classes
 		b, err := get(sweeps.StageAutoencoder, keys.Autoencoder)
 		if err != nil {

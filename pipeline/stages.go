@@ -45,7 +45,7 @@ func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t sweeps.Tr
 	if r.noTrain {
 		return nil, sweeps.StageRun{}, 0, missing(sweeps.StageAutoencoder, key)
 	}
-	m, err := r.loadMNIST(spec.Dataset.MNISTDir)
+	m, err := r.imageSet(ctx, spec)
 	if err != nil {
 		return nil, sweeps.StageRun{}, 0, err
 	}
@@ -120,7 +120,7 @@ func (r *Runner) Latents(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial)
 		return nil, nil, 0, err
 	}
 	start = time.Now()
-	m, err := r.loadMNIST(spec.Dataset.MNISTDir)
+	m, err := r.imageSet(ctx, spec)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -215,7 +215,7 @@ func (r *Runner) PixelClassifier(ctx context.Context, spec *sweeps.Spec, t sweep
 		r.emit(Event{Stage: sweeps.StageClassifier, Message: "reusing stored pixel classifier φ " + k})
 		return phi, stageRun(sweeps.StageClassifier, k, start, true, 0), acc, nil
 	}
-	m, err := r.loadMNIST(spec.Dataset.MNISTDir)
+	m, err := r.imageSet(ctx, spec)
 	if err != nil {
 		return nil, sweeps.StageRun{}, 0, err
 	}
@@ -533,7 +533,7 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 			res.Artifacts[sweeps.StageOracle] = spec.OracleNet.ONNXObject
 		}
 	}
-	if spec.Dataset.Kind == "mnist" {
+	if spec.Dataset.Images() {
 		res.Artifacts[sweeps.StageAutoencoder] = sweeps.ArtifactKey(sweeps.StageAutoencoder, keys.Autoencoder, "weights.safetensors")
 		res.Artifacts[sweeps.StageLatents] = sweeps.ArtifactKey(sweeps.StageLatents, keys.Latents, "latents.safetensors")
 		res.Artifacts[sweeps.StageOracle] = sweeps.ArtifactKey(sweeps.StageOracle, keys.Oracle, "weights.safetensors")

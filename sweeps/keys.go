@@ -76,6 +76,13 @@ type tableKey struct {
 	Seed        int
 }
 
+// imagesKey wraps an image stage's key with the SHA-256 of the IDX set.
+type imagesKey struct {
+	Format string
+	Digest string
+	Stage  any
+}
+
 type latentsKey struct {
 	Format string
 	AE     string
@@ -122,13 +129,21 @@ func StageKeys(spec *Spec, t Trial) Keys {
 	var k Keys
 	upstream := ""
 	var analytic *Dataset
-	if spec.Dataset.Kind == "mnist" {
+	if spec.Dataset.Images() {
 		d := spec.Dataset
-		k.Autoencoder = StageKey(aeKey{"ae-v2", d.Classes, d.MaxTrain, d.MaxVal, t.Latent, t.Seed, spec.Autoencoder})
+		// MNIST's keys name no data (the files are fixed by their
+		// digests); another IDX set's keys hold its SHA-256.
+		data := func(v any) any {
+			if d.Kind == "images" {
+				return imagesKey{"images-v1", d.Digest, v}
+			}
+			return v
+		}
+		k.Autoencoder = StageKey(data(aeKey{"ae-v2", d.Classes, d.MaxTrain, d.MaxVal, t.Latent, t.Seed, spec.Autoencoder}))
 		k.Latents = StageKey(latentsKey{"latents-v1", k.Autoencoder})
 		k.Oracle = StageKey(oracleKey{"oracle-v2", k.Latents, spec.OracleNet})
 		upstream = k.Oracle
-		k.Classifier = StageKey(classifierKey{"phi-v1", d.Classes, d.MaxTrain, d.MaxVal, t.Seed, spec.Classifier})
+		k.Classifier = StageKey(data(classifierKey{"phi-v1", d.Classes, d.MaxTrain, d.MaxVal, t.Seed, spec.Classifier}))
 	} else if spec.Dataset.Kind == "table" {
 		d := spec.Dataset
 		k.Latents = StageKey(tableKey{"table-v1", d.Digest, d.Features, d.Target, d.XArray, d.Task, d.ValFraction, d.MaxTrain, d.MaxVal, t.Latent, t.Seed})
@@ -180,7 +195,7 @@ func LegacyGeneratorKey(spec *Spec, t Trial) string {
 	}
 	upstream := ""
 	var analytic *Dataset
-	if spec.Dataset.Kind == "table" {
+	if spec.Dataset.Kind == "table" || spec.Dataset.Kind == "images" {
 		return ""
 	}
 	if spec.Dataset.Kind == "mnist" {
@@ -271,6 +286,20 @@ func DatasetLabel(spec *Spec) string {
 	d := spec.Dataset
 	if d.Kind == "mnist" {
 		s := "mnist{"
+		for i, c := range d.Classes {
+			if i > 0 {
+				s += ","
+			}
+			s += strconv.Itoa(c)
+		}
+		return s + "}"
+	}
+	if d.Kind == "images" {
+		name := strings.TrimSuffix(d.Path, "/")
+		if i := strings.LastIndex(name, "/"); i >= 0 {
+			name = name[i+1:]
+		}
+		s := "images(" + name + "){"
 		for i, c := range d.Classes {
 			if i > 0 {
 				s += ","

@@ -81,7 +81,7 @@ var specDescriptions = map[string]string{
 	"name":                 "Sweep name, the prefix of the default sweep id <name>-<yyyymmdd-hhmmss>; no spaces or slashes.",
 	"dataset":              "The data: MNIST digits, Gaussian points labelled by an analytic oracle, or a table of your own.",
 	"dataset.kind":         "table (your own labelled table: .csv, .npy, .npz or .parquet, ψ learned on it), mnist (MNIST digits through an autoencoder, with a trained oracle ψ) or analytic (an analytic oracle on R^dim).",
-	"dataset.path":         "Table: the data file, a local path or s3://bucket/key (.csv and .parquet with a header, .npy [N, C], .npz with arrays x [N, d] and y [N]); liesweep run and sweep start put it into the store once under its SHA-256, which is part of every stage key (the path is not).",
+	"dataset.path":         "Images: the directory or s3://bucket/prefix holding train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each raw or .gz). Table: the data file, a local path or s3://bucket/key (.csv and .parquet with a header, .npy [N, C], .npz with arrays x [N, d] and y [N]); liesweep run and sweep start put it into the store once under its SHA-256, which is part of every stage key (the path is not).",
 	"dataset.features":     "Table: the feature columns, by header name or 0-based index (empty: every column but the target).",
 	"dataset.target":       "Table: the target column by header name or index (default: the last column; for .npz the y array's name, default y).",
 	"dataset.x_array":      "Table, .npz: the name of the feature array (default x).",
@@ -91,7 +91,7 @@ var specDescriptions = map[string]string{
 	"dataset.dim":          "Analytic: the feature dimension, which is also the latent dimension ℓ.",
 	"dataset.samples":      "Analytic: training points z ~ N(0, I_dim); evaluation uses a second sample of the same size.",
 	"dataset.expr":         "oracle: expr: one expression per oracle output in x0…x{dim-1}, with + - * /, ^ to integer powers, unary minus, sin cos exp log sqrt tanh.",
-	"dataset.classes":      "MNIST: the digits used; a subset splits the training set 3:1 at random, all ten use the 60000/10000 split.",
+	"dataset.classes":      "MNIST, images: the labels used; a subset splits the training set 3:1 at random, all ten use the 60000/10000 split.",
 	"dataset.max_train":    "MNIST, table: cap on the training images or rows (0 = all).",
 	"dataset.max_val":      "MNIST, table: cap on the validation images or rows (0 = all).",
 	"dataset.mnist_dir":    "MNIST: directory of the IDX files (empty: $LIESWEEP_MNIST_DIR, then the GoMNIST module in the Go module cache); part of no stage key.",
@@ -160,7 +160,7 @@ var specDescriptions = map[string]string{
 // specEnums are the keys with a fixed set of values, as Validate checks
 // them (TestSchemaEnumsMatchValidate).
 var specEnums = map[string][]string{
-	"dataset.kind":            {"mnist", "analytic", "table"},
+	"dataset.kind":            {"mnist", "images", "analytic", "table"},
 	"dataset.task":            {"classification", "regression"},
 	"train.inv_loss":          {"raw", "ratio"},
 	"oracle_net.activation":   {"tanh", "relu"},
@@ -236,7 +236,7 @@ var specRequired = map[string]string{
 	"dataset.oracle": "with kind: analytic",
 	"dataset.dim":    "with kind: analytic",
 	"dataset.expr":   "with oracle: expr",
-	"dataset.path":   "with kind: table",
+	"dataset.path":   "with kind: table or images",
 	"latent_dims":    "with kind: mnist",
 }
 

@@ -338,7 +338,9 @@ func validationBases() map[string]Spec {
 	table := DefaultSpec()
 	table.Dataset = Dataset{Kind: "table", Path: "data.csv", Target: "y"}
 	table.LatentDims = []int{3}
-	return map[string]Spec{"analytic": analytic, "analytic-linear": linear, "analytic-expr": expr, "mnist": mnist, "table": table}
+	images := mnist
+	images.Dataset = Dataset{Kind: "images", Path: "fashion", Classes: []int{0, 1}}
+	return map[string]Spec{"analytic": analytic, "analytic-linear": linear, "analytic-expr": expr, "mnist": mnist, "table": table, "images": images}
 }
 
 // validates sets key to v on a copy of base and reports whether the

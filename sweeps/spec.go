@@ -39,7 +39,7 @@ type Spec struct {
 // Dataset selects the data: real MNIST digits, an analytic oracle, or a
 // table of the user's own.
 type Dataset struct {
-	Kind string `mapstructure:"kind" json:"kind"` // mnist | analytic | table
+	Kind string `mapstructure:"kind" json:"kind"` // mnist | images | analytic | table
 	// analytic
 	Oracle  string   `mapstructure:"oracle" json:"oracle,omitempty"` // norm | lorentz | expr
 	Dim     int      `mapstructure:"dim" json:"dim,omitempty"`
@@ -63,6 +63,10 @@ type Dataset struct {
 	Digest string `mapstructure:"-" json:"digest,omitempty"`
 	Object string `mapstructure:"-" json:"object,omitempty"`
 }
+
+// Images reports whether the dataset is an image set through the conv
+// autoencoder: MNIST, or another IDX set (kind images).
+func (d Dataset) Images() bool { return d.Kind == "mnist" || d.Kind == "images" }
 
 // Table tasks.
 const (
@@ -296,7 +300,7 @@ func (s *Spec) Normalize() {
 			s.Train.InvLoss = "ratio"
 		}
 	}
-	if s.Dataset.Kind == "mnist" && len(s.Dataset.Classes) == 0 {
+	if s.Dataset.Images() && len(s.Dataset.Classes) == 0 {
 		s.Dataset.Classes = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
 	}
 	// Specs stored before the classifier section existed (sweeps to
@@ -346,9 +350,12 @@ func (s *Spec) Validate() error {
 		bad("name", "is %d bytes long, over the bound of %d (MaxNameLen: the default sweep id <name>-<time> must fit 128 characters)", len(s.Name), MaxNameLen)
 	}
 	d := s.Dataset
-	oneOf("dataset.kind", d.Kind, "mnist", "analytic", "table")
-	if d.Kind != "table" && (d.Path != "" || len(d.Features) > 0 || d.Target != "" || d.XArray != "" || d.Task != "" || d.ValFraction != 0) {
-		bad("dataset.path", "path, features, target, x_array, task and val_fraction are only read with kind: table")
+	oneOf("dataset.kind", d.Kind, "mnist", "images", "analytic", "table")
+	if d.Kind == "images" && d.Path == "" && d.Object == "" {
+		bad("dataset.path", "an IDX image set needs its directory (or s3://bucket/prefix) holding train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each optionally .gz)")
+	}
+	if d.Kind != "table" && (d.Kind != "images" && d.Path != "" || len(d.Features) > 0 || d.Target != "" || d.XArray != "" || d.Task != "" || d.ValFraction != 0) {
+		bad("dataset.path", "path is read with kind: table or images; features, target, x_array, task and val_fraction only with kind: table")
 	}
 	if d.Kind != "table" && s.OracleNet.ONNX != "" {
 		bad("oracle_net.onnx", "an imported ψ needs kind: table (it takes the table's features)")
@@ -428,7 +435,7 @@ func (s *Spec) Validate() error {
 		if len(d.Classes) > 0 {
 			bad("dataset.classes", "is only read with kind: mnist")
 		}
-	case "mnist":
+	case "mnist", "images":
 		seen := map[int]bool{}
 		for _, c := range d.Classes {
 			if c < 0 || c > 9 || seen[c] {
@@ -537,7 +544,7 @@ func (s *Spec) Validate() error {
 			bad("train.early_stop_tol", "must be a finite number ≥ 0, got %v (default 0.01: 1%% relative improvement per window)", t.EarlyStopTol)
 		}
 	}
-	mnist := s.Dataset.Kind == "mnist"
+	mnist := s.Dataset.Images()
 	learned := mnist || s.Dataset.Kind == "table"
 	if s.Train.InvLoss != "" {
 		oneOf("train.inv_loss", s.Train.InvLoss, "raw", "ratio")

@@ -100,7 +100,7 @@ finished and resume what was interrupted.`,
 			// adaptive mode plans its first level and grows as it ascends).
 			started, finished := time.Now(), 0
 			planned, _, _ := spec.GridSize()
-			if spec.Dataset.Kind == "mnist" {
+			if spec.Dataset.Images() {
 				// φ, the report's pixel-space judge, depends on the seed
 				// (and its own settings) only: train it once per seed before
 				// the (ℓ, seed) groups fan out, so two groups never train the

@@ -17,7 +17,7 @@ import (
 // path relative to the directory of the spec file that names it.
 func resolveTablePath(spec *sweeps.Spec, specPath string) {
 	for _, p := range []*string{&spec.Dataset.Path, &spec.OracleNet.ONNX} {
-		if spec.Dataset.Kind != "table" || *p == "" || strings.HasPrefix(*p, "s3://") || filepath.IsAbs(*p) {
+		if (spec.Dataset.Kind != "table" && spec.Dataset.Kind != "images") || *p == "" || strings.HasPrefix(*p, "s3://") || filepath.IsAbs(*p) {
 			continue
 		}
 		*p = filepath.Join(filepath.Dir(specPath), *p)
@@ -86,6 +86,9 @@ func readInputBytes(cmd *cobra.Command, field, p string) (name string, data []by
 //
 // With a nil store the table is read and checked only (validate).
 func stageTable(cmd *cobra.Command, spec *sweeps.Spec, store sweeps.ArtifactStore, w io.Writer) error {
+	if spec.Dataset.Kind == "images" {
+		return stageImages(cmd, spec, store, w)
+	}
 	if spec.Dataset.Kind != "table" {
 		return nil
 	}
@@ -124,5 +127,49 @@ func stageTable(cmd *cobra.Command, spec *sweeps.Spec, store sweeps.ArtifactStor
 		what = fmt.Sprintf("%d classes", tb.Classes)
 	}
 	fmt.Fprintf(w, "table %s: %d rows × %d features (%s), target %s, %s; sha256 %s…\n", name, tb.N, tb.D, strings.Join(tb.Features, ", "), tb.Target, what, spec.Dataset.Digest[:12])
+	return spec.Validate()
+}
+
+// stageImages reads the four files of an IDX image set (kind images) from
+// a local directory or an S3 prefix, each raw or .gz, checks them
+// (pipeline.CheckImages) and, with a store, puts them there once under
+// their digest.
+func stageImages(cmd *cobra.Command, spec *sweeps.Spec, store sweeps.ArtifactStore, w io.Writer) error {
+	dir := strings.TrimSuffix(spec.Dataset.Path, "/")
+	names := make([]string, len(datasets.IDXFiles))
+	files := make([][]byte, len(datasets.IDXFiles))
+	for i, f := range datasets.IDXFiles {
+		var errs []string
+		for _, name := range []string{f, f + ".gz"} {
+			p := dir + "/" + name
+			if !strings.HasPrefix(dir, "s3://") {
+				p = filepath.Join(dir, name)
+				if _, err := os.Stat(p); err != nil {
+					errs = append(errs, err.Error())
+					continue
+				}
+			}
+			n, b, err := readInputBytes(cmd, "dataset.path", p)
+			if err != nil {
+				errs = append(errs, err.Error())
+				continue
+			}
+			names[i], files[i] = n, b
+			break
+		}
+		if files[i] == nil {
+			return fmt.Errorf("%w: dataset.path %s: no %s or %s.gz (%s)", sweeps.ErrInvalidSpec, dir, f, f, strings.Join(errs, "; "))
+		}
+	}
+	m, err := pipeline.CheckImages(spec, names, files)
+	if err != nil {
+		return err
+	}
+	if store != nil {
+		if err := pipeline.PutImages(cmd.Context(), store, spec, files); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(w, "images %s: %d training and %d test images of 28×28, labels %v; sha256 %s…\n", dir, len(m.TrainImages), len(m.TestImages), spec.Dataset.Classes, spec.Dataset.Digest[:12])
 	return spec.Validate()
 }
