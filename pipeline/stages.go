@@ -24,6 +24,8 @@ type latentSet struct {
 	// a table's standardisation: z = (x − FeatureMean)/FeatureStd, t = (y − TargetMean)/TargetStd
 	FeatureMean, FeatureStd []float64
 	TargetMean, TargetStd   float64
+	// with a table autoencoder: the standardisation of its latents
+	LatentMean, LatentStd []float64
 }
 
 // Autoencoder trains (or reuses) the autoencoder of (ℓ, seed).

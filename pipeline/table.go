@@ -64,6 +64,7 @@ func CheckTable(spec *sweeps.Spec, name string, data []byte) (*datasets.Table, e
 		return nil, err
 	}
 	spec.Dataset.Digest = sweeps.Digest(data)
+	spec.Dataset.Columns = first.D
 	return first, nil
 }
 
@@ -103,8 +104,11 @@ func PutInput(ctx context.Context, store sweeps.ArtifactStore, object *string, d
 // every seed's split leaves MinSplitRows rows on each side.
 func checkTableSpec(spec *sweeps.Spec, tb *datasets.Table, name string) error {
 	for _, l := range spec.LatentDims {
-		if l != tb.D {
-			return &sweeps.FieldError{Field: "latent_dims", Msg: fmt.Sprintf("%s has %d features, so ℓ must be %d (the flows act on the standardised features); ℓ = %d below the feature dimension needs an autoencoder for tables, which liesweep does not build yet", name, tb.D, tb.D, l)}
+		if l > tb.D {
+			return &sweeps.FieldError{Field: "latent_dims", Msg: fmt.Sprintf("%s has %d features, so ℓ must be at most %d: ℓ = %d flows on the standardised features, a smaller ℓ on the latents of an MLP autoencoder; got %d", name, tb.D, tb.D, tb.D, l)}
+		}
+		if l < tb.D && spec.OracleNet.ONNX != "" {
+			return &sweeps.FieldError{Field: "latent_dims", Msg: fmt.Sprintf("an imported ψ (oracle_net.onnx) takes the table's %d features, so ℓ must be %d, got %d", tb.D, tb.D, l)}
 		}
 	}
 	for _, seed := range spec.Seeds {
@@ -175,10 +179,24 @@ func (r *Runner) tableLatents(ctx context.Context, spec *sweeps.Spec, t sweeps.T
 	}
 	mean, std := tb.Stats(trainRows)
 	ls := &latentSet{Train: tb.Rows(trainRows, mean, std), Val: tb.Rows(valRows, mean, std), Classes: tb.Classes, FeatureMean: mean, FeatureStd: std}
+	var aeRuns []sweeps.StageRun
+	aeMeta := map[string]string{}
+	if t.Latent < tb.D {
+		run, mse, err := r.tableAutoencoder(ctx, spec, t, ls)
+		if err != nil {
+			return nil, nil, err
+		}
+		aeRuns = append(aeRuns, run)
+		aeMeta["ae_val_mse"] = strconv.FormatFloat(mse, 'g', -1, 64)
+		aeMeta["latent_mean"], aeMeta["latent_std"] = jsonString(ls.LatentMean), jsonString(ls.LatentStd)
+	}
 	meta := map[string]string{
 		"stage": sweeps.StageLatents, "standardised": "true", "task": spec.Dataset.Task,
 		"feature_mean": jsonString(mean), "feature_std": jsonString(std), "features": jsonString(tb.Features), "target": tb.Target,
-		"classes": strconv.Itoa(tb.Classes), "layout": "rows of standardised features z = (x - feature_mean)/feature_std; targets: class indices (labels: the original label of each index) or standardised values t = (y - target_mean)/target_std",
+		"classes": strconv.Itoa(tb.Classes), "layout": "rows of standardised features z = (x - feature_mean)/feature_std (with an autoencoder: its latents of them, standardised by latent_mean/latent_std); targets: class indices (labels: the original label of each index) or standardised values t = (y - target_mean)/target_std",
+	}
+	for k, v := range aeMeta {
+		meta[k] = v
 	}
 	tensors := map[string]*tensor.Dense{"train_z": models.RowsTensor(ls.Train), "val_z": models.RowsTensor(ls.Val)}
 	if spec.Dataset.Task == sweeps.TaskRegression {
@@ -204,7 +222,92 @@ func (r *Runner) tableLatents(ctx context.Context, spec *sweeps.Spec, t sweeps.T
 	if err := r.Store.Put(ctx, key, b); err != nil {
 		return nil, nil, fmt.Errorf("store table latents: %w", err)
 	}
-	return ls, []sweeps.StageRun{stageRun(sweeps.StageLatents, k, start, false, 0)}, nil
+	return ls, append(aeRuns, stageRun(sweeps.StageLatents, k, start, false, 0)), nil
+}
+
+// tableAutoencoder trains (or reuses) the MLP autoencoder of a table whose
+// ℓ is below its features and replaces ls's rows by their latents,
+// standardised over the training rows. It returns the stage's run and the
+// autoencoder's validation MSE per value.
+func (r *Runner) tableAutoencoder(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, ls *latentSet) (sweeps.StageRun, float64, error) {
+	start := time.Now()
+	k := sweeps.StageKeys(spec, t).Autoencoder
+	key := sweeps.ArtifactKey(sweeps.StageAutoencoder, k, "weights.safetensors")
+	d := len(ls.Train[0])
+	var ae *models.TableAE
+	var mse float64
+	reused := false
+	resumed := 0
+	if b, err := r.getOptional(ctx, key); err != nil {
+		return sweeps.StageRun{}, 0, err
+	} else if b != nil {
+		ae = models.NewTableAE(uint64(t.Seed), d, t.Latent)
+		meta, err := models.LoadParams(b, "", ae.Net.Params)
+		if err != nil {
+			return sweeps.StageRun{}, 0, fmt.Errorf("load table autoencoder %s: %w", key, err)
+		}
+		mse, _ = strconv.ParseFloat(meta["val_mse"], 64)
+		reused = true
+	} else {
+		cfg := models.OracleConfig{Epochs: spec.Autoencoder.Epochs, LR: spec.Autoencoder.LR, Batch: spec.Autoencoder.Batch, Seed: uint64(t.Seed)}
+		var hist []map[string]float64
+		var err error
+		resumed, err = r.trainStage(ctx, sweeps.StageAutoencoder, k, models.TableAEParams(uint64(t.Seed), d, t.Latent), 50, func(h models.Hooks) error {
+			var err error
+			ae, mse, hist, err = models.TrainTableAE(ctx, cfg, ls.Train, ls.Val, t.Latent, h)
+			return err
+		})
+		if err != nil {
+			return sweeps.StageRun{}, 0, fmt.Errorf("train table autoencoder: %w", err)
+		}
+		b, err := models.EncodeTensors(models.ParamsTensors("", ae.Net.Params), map[string]string{
+			"stage": sweeps.StageAutoencoder, "latent": strconv.Itoa(t.Latent), "val_mse": strconv.FormatFloat(mse, 'g', -1, 64), "history": models.EncodeHistory(hist),
+			"layout": "one MLP d → 64 → ℓ → 64 → d, tanh between layers (the bottleneck included), dense weights (in,out), biases (1,out); encoder: layers 0 and 1 with tanh; input: standardised features",
+		})
+		if err != nil {
+			return sweeps.StageRun{}, 0, err
+		}
+		if err := r.Store.Put(ctx, key, b); err != nil {
+			return sweeps.StageRun{}, 0, fmt.Errorf("store table autoencoder: %w", err)
+		}
+	}
+	r.emit(Event{Stage: sweeps.StageAutoencoder, Message: fmt.Sprintf("table autoencoder %d → %d: validation MSE %.4g per standardised value", d, t.Latent, mse)})
+	ls.Train, ls.Val = ae.Encode(ls.Train), ae.Encode(ls.Val)
+	ls.LatentMean, ls.LatentStd = columnStats(ls.Train)
+	for _, rows := range [][][]float64{ls.Train, ls.Val} {
+		for _, z := range rows {
+			for j := range z {
+				z[j] = (z[j] - ls.LatentMean[j]) / ls.LatentStd[j]
+			}
+		}
+	}
+	return stageRun(sweeps.StageAutoencoder, k, start, reused, resumed), mse, nil
+}
+
+// columnStats returns the mean and standard deviation of each column
+// (1 for a constant one).
+func columnStats(rows [][]float64) (mean, std []float64) {
+	d := len(rows[0])
+	mean, std = make([]float64, d), make([]float64, d)
+	for _, r := range rows {
+		for j, v := range r {
+			mean[j] += v
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(len(rows))
+	}
+	for _, r := range rows {
+		for j, v := range r {
+			std[j] += (v - mean[j]) * (v - mean[j])
+		}
+	}
+	for j := range std {
+		if std[j] = math.Sqrt(std[j] / float64(len(rows))); std[j] == 0 {
+			std[j] = 1
+		}
+	}
+	return mean, std
 }
 
 // decodeTableLatents restores a table's stored split.

@@ -152,7 +152,7 @@ func TestStageTableRejectsBadData(t *testing.T) {
 		"missing":      {good, func(s *sweeps.Spec) { s.Dataset.Target = "label" }, "label"},
 		"one class":    {"x0,x1,y\n" + strings.Repeat("1,2,1\n", 50), nil, "class"},
 		"too few rows": {"x0,x1,y\n" + strings.Repeat("1,2,1\n3,4,0\n", 8), nil, "rows"},
-		"wrong ℓ":      {good, func(s *sweeps.Spec) { s.LatentDims = []int{2} }, "ℓ must be 3"},
+		"ℓ too large":  {good, func(s *sweeps.Spec) { s.LatentDims = []int{4} }, "at most 3"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -178,5 +178,63 @@ func TestStageTableRejectsBadData(t *testing.T) {
 				t.Errorf("bad data set digest %q object %q", spec.Dataset.Digest, spec.Dataset.Object)
 			}
 		})
+	}
+}
+
+// TestTableAutoencoderBelowFeatures: ℓ below the number of features puts
+// an MLP autoencoder in front (the paper's latent flows for tables): the
+// trial trains it, stores it, flows on its standardised latents, and a
+// second run reuses it; ℓ above the features is refused.
+func TestTableAutoencoderBelowFeatures(t *testing.T) {
+	ctx := context.Background()
+	data := knownCSV(t, "norm5", 300, 1)
+	st, _ := filestore.New(t.TempDir())
+	spec := tableSpec(sweeps.TaskRegression)
+	spec.LatentDims = []int{3, 5}
+	spec.Autoencoder.Epochs = 5
+	if _, err := StageTable(ctx, st, spec, "t.csv", data); err != nil {
+		t.Fatal(err)
+	}
+	if err := spec.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	k3, k5 := sweeps.StageKeys(spec, sweeps.Trial{Latent: 3, NG: 2, Seed: 1}), sweeps.StageKeys(spec, sweeps.Trial{Latent: 5, NG: 2, Seed: 1})
+	if k3.Autoencoder == "" || k5.Autoencoder != "" {
+		t.Fatalf("autoencoder keys: ℓ=3 %q, ℓ=5 %q (want one only below the 5 features)", k3.Autoencoder, k5.Autoencoder)
+	}
+	trial := sweeps.Trial{Latent: 3, NG: 2, Seed: 1}
+	res, err := (&Runner{Store: st}).RunTrial(ctx, spec, trial, Out{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ae *sweeps.StageRun
+	for i, s := range res.Stages {
+		if s.Stage == sweeps.StageAutoencoder {
+			ae = &res.Stages[i]
+		}
+	}
+	if ae == nil || ae.Reused || ae.Key != k3.Autoencoder {
+		t.Fatalf("stages %+v: want the autoencoder %s trained", res.Stages, k3.Autoencoder)
+	}
+	if ok, _ := st.Exists(ctx, sweeps.ArtifactKey(sweeps.StageAutoencoder, k3.Autoencoder, "weights.safetensors")); !ok {
+		t.Error("the table autoencoder is not stored")
+	}
+	if res.LatentDim != 3 || len(res.StructureConstants) != 2 {
+		t.Errorf("result ℓ = %d with %d generators' constants", res.LatentDim, len(res.StructureConstants))
+	}
+	// the latents are stored: a second trial of another N_g reuses them
+	again, err := (&Runner{Store: st}).RunTrial(ctx, spec, sweeps.Trial{Latent: 3, NG: 1, Seed: 1}, Out{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range again.Stages {
+		if (s.Stage == sweeps.StageLatents || s.Stage == sweeps.StageOracle) && !s.Reused {
+			t.Errorf("N_g = 1 trained %s again", s.Stage)
+		}
+	}
+	bad := tableSpec(sweeps.TaskRegression)
+	bad.LatentDims = []int{6}
+	if _, err := CheckTable(bad, "t.csv", data); err == nil || !strings.Contains(err.Error(), "at most 5") {
+		t.Errorf("ℓ = 6 on 5 features: %v", err)
 	}
 }

@@ -83,6 +83,14 @@ type imagesKey struct {
 	Stage  any
 }
 
+// tableAEKey is a table's MLP autoencoder: the split it trains on (the
+// table stage's key) and its training settings.
+type tableAEKey struct {
+	Format string
+	Table  string
+	Train  StageTrain
+}
+
 type latentsKey struct {
 	Format string
 	AE     string
@@ -147,6 +155,12 @@ func StageKeys(spec *Spec, t Trial) Keys {
 	} else if spec.Dataset.Kind == "table" {
 		d := spec.Dataset
 		k.Latents = StageKey(tableKey{"table-v1", d.Digest, d.Features, d.Target, d.XArray, d.Task, d.ValFraction, d.MaxTrain, d.MaxVal, t.Latent, t.Seed})
+		if t.Latent < d.Columns {
+			// ℓ below the features: an MLP autoencoder in front, its
+			// settings upstream of the latents
+			k.Autoencoder = StageKey(tableAEKey{"table-ae-v1", k.Latents, spec.Autoencoder})
+			k.Latents = StageKey(latentsKey{"table-latents-v1", k.Autoencoder})
+		}
 		if on := spec.OracleNet; on.ONNX != "" {
 			// an imported ψ: its bytes and what the flows preserve, not
 			// where the file lies or the training settings it never used

@@ -96,7 +96,7 @@ var specDescriptions = map[string]string{
 	"dataset.max_val":      "MNIST, table: cap on the validation images or rows (0 = all).",
 	"dataset.mnist_dir":    "MNIST: directory of the IDX files (empty: $LIESWEEP_MNIST_DIR, then the GoMNIST module in the Go module cache); part of no stage key.",
 
-	"latent_dims": "Grid axis: the latent dimensions ℓ; MNIST: autoencoder bottleneck sizes (one mapping layer for ℓ ≤ 3, three above); analytic: must equal dataset.dim.",
+	"latent_dims": "Grid axis: the latent dimensions ℓ; MNIST, images: autoencoder bottleneck sizes (one mapping layer for ℓ ≤ 3, three above); analytic: must equal dataset.dim; table: the number of features (flows on the standardised features; the default) or fewer (an MLP autoencoder d → 64 → ℓ in front).",
 	"ng":          "Grid axis: the numbers of generators N_g trained jointly (adaptive mode: the levels it ascends first).",
 	"seeds":       "Grid axis: the random seeds; each (ℓ, N_g, seed) is one trial.",
 
@@ -123,10 +123,10 @@ var specDescriptions = map[string]string{
 	"train.early_stop_tol":    "Early stopping ends training when no loss term improved by more than this fraction (relative) over a window; resumed runs stop at the same epoch.",
 	"train.inv_loss":          "The invariance term trained on: raw (eq. 10 as written) or ratio (eq. 10 along each generator's unit direction over its value for random unit directions, i.e. the inv_ratio metric itself: scale-free, so a sharp learned ψ cannot make the generators shrink).",
 
-	"autoencoder":        "MNIST: the autoencoder stage, which maps images to ℓ latent dimensions and back.",
-	"autoencoder.epochs": "MNIST: autoencoder training epochs.",
-	"autoencoder.lr":     "MNIST: Adam learning rate of the autoencoder.",
-	"autoencoder.batch":  "MNIST: minibatch size of the autoencoder.",
+	"autoencoder":        "MNIST, images: the conv autoencoder, which maps images to ℓ latent dimensions and back; table with ℓ below its features: the MLP autoencoder d → 64 → ℓ → 64 → d.",
+	"autoencoder.epochs": "MNIST, images, table with ℓ below its features: autoencoder training epochs.",
+	"autoencoder.lr":     "MNIST, images, table with ℓ below its features: Adam learning rate of the autoencoder.",
+	"autoencoder.batch":  "MNIST, images, table with ℓ below its features: minibatch size of the autoencoder.",
 
 	"oracle_net":            "The oracle stage: ψ, the classifier (or, for a table, regressor) on the latents whose outputs the flows preserve (trained for MNIST and tables).",
 	"oracle_net.epochs":     "MNIST, table: ψ's training epochs (longer only sharpens its logits and weakens the flows).",

@@ -62,6 +62,9 @@ type Dataset struct {
 	// file (a spec file gives neither). Digest is part of every stage key.
 	Digest string `mapstructure:"-" json:"digest,omitempty"`
 	Object string `mapstructure:"-" json:"object,omitempty"`
+	// Columns is the table's number of features, set with Digest: a
+	// latent dimension below it puts an MLP autoencoder in front.
+	Columns int `mapstructure:"-" json:"columns,omitempty"`
 }
 
 // Images reports whether the dataset is an image set through the conv
@@ -379,6 +382,11 @@ func (s *Spec) Validate() error {
 			bad("latent_dims", "list the latent dimensions (the number of features, when the flows act on the standardised features)")
 		}
 		for _, l := range s.LatentDims {
+			if d.Columns > 0 && l > d.Columns {
+				bad("latent_dims", "%d is above the table's %d features: ℓ is the number of features (the flows act on the standardised features) or fewer (an MLP autoencoder maps the features to ℓ latents)", l, d.Columns)
+			}
+		}
+		for _, l := range s.LatentDims {
 			if l < 1 || l > MaxLatentDim {
 				bad("latent_dims", "entries must be in 1…%d (MaxLatentDim), got %d", MaxLatentDim, l)
 			}
@@ -549,14 +557,18 @@ func (s *Spec) Validate() error {
 	if s.Train.InvLoss != "" {
 		oneOf("train.inv_loss", s.Train.InvLoss, "raw", "ratio")
 	}
-	epochs("autoencoder.epochs", s.Autoencoder.Epochs, mnist)
+	// a table with ℓ below its features trains an MLP autoencoder
+	tableAE := s.Dataset.Kind == "table" && slices.ContainsFunc(s.LatentDims, func(l int) bool { return l < s.Dataset.Columns })
+	epochs("autoencoder.epochs", s.Autoencoder.Epochs, mnist || tableAE)
 	epochs("oracle_net.epochs", s.OracleNet.Epochs, learned)
 	epochs("classifier.epochs", s.Classifier.Epochs, mnist)
-	if mnist {
+	if mnist || tableAE {
 		positive("autoencoder.lr", s.Autoencoder.LR)
 		if s.Autoencoder.Batch < 1 {
 			bad("autoencoder.batch", "must be ≥ 1, got %d", s.Autoencoder.Batch)
 		}
+	}
+	if mnist {
 		positive("classifier.lr", s.Classifier.LR)
 		if s.Classifier.Batch < 1 {
 			bad("classifier.batch", "must be ≥ 1, got %d", s.Classifier.Batch)
