@@ -29,6 +29,10 @@ import (
 // TableOptions.MaxBytes is zero: 2 GiB.
 const DefaultMaxTableBytes int64 = 2 << 30
 
+// MaxTableColumns bounds the columns of an array table (.npy, .npz): the
+// features become the latent space, whose dimension is bounded far below.
+const MaxTableColumns = 1 << 16
+
 // decodedFactor bounds what a compressed file (.npz, .parquet) may expand
 // to: at most decodedFactor × MaxBytes bytes of decoded arrays. It stops a
 // small file whose metadata claims billions of rows from exhausting memory.
@@ -193,7 +197,8 @@ func byteSize(n int64) string {
 //
 // For classification every label must be a non-negative integer and there
 // must be between 2 and 1000 distinct labels; Y then holds class indices.
-// For regression any finite target is accepted.
+// For regression any finite target that is not the same on every row is
+// accepted.
 //
 // Every problem with the data is returned as a *DataError, which wraps
 // ErrBadData.
@@ -239,8 +244,19 @@ func ReadTable(name string, data []byte, opt TableOptions) (*Table, error) {
 		if err := t.classes(); err != nil {
 			return nil, err
 		}
+	} else if constant(t.Y) {
+		return nil, columnError(name, t.Target, "the target is %v on every row: a regression needs a target that varies (nothing to preserve otherwise)", t.Y[0])
 	}
 	return t, nil
+}
+
+func constant(v []float64) bool {
+	for _, x := range v {
+		if x != v[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // classes remaps the labels in Y to class indices in their sorted order and
@@ -707,13 +723,16 @@ func readNPY(name string, data []byte, opt TableOptions) (*Table, error) {
 		return nil, fileError(name, "the array has shape %s: a .npy table must be a 2-D array [rows, columns] with the target as one column (or use .npz with arrays x and y)", shapeString(a.shape))
 	}
 	n, c := a.rows, a.cols
+	if n == 0 {
+		return nil, fileError(name, "the array has no rows: save the table with its rows")
+	}
+	if c > MaxTableColumns {
+		return nil, fileError(name, "the array has %d columns, over the bound of %d (MaxTableColumns): a table's features are its columns", c, MaxTableColumns)
+	}
 	cols := indexNames(c)
 	feat, tgt, err := selectColumns(name, cols, opt.Features, opt.Target, true)
 	if err != nil {
 		return nil, err
-	}
-	if n == 0 {
-		return nil, fileError(name, "the array has no rows: save the table with its rows")
 	}
 	d := len(feat)
 	t := &Table{N: n, D: d, X: make([]float64, n*d), Y: make([]float64, n), Target: cols[tgt], Features: make([]string, d)}
@@ -802,6 +821,12 @@ func readNPZ(name string, data []byte, opt TableOptions, budget int64) (*Table, 
 	}
 	if ya.rows != n {
 		return nil, columnError(name, yName, "the target array has %d rows but the feature array %q has %d: they must have one row per sample", ya.rows, xName, n)
+	}
+	if n == 0 {
+		return nil, fileError(name, "the arrays have no rows: save the table with its rows")
+	}
+	if c > MaxTableColumns {
+		return nil, columnError(name, xName, "the feature array has %d columns, over the bound of %d (MaxTableColumns)", c, MaxTableColumns)
 	}
 	cols := indexNames(c)
 	feat, _, err := selectColumns(name, cols, opt.Features, "", false)

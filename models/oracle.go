@@ -528,8 +528,8 @@ func mseLoss(out, y *G.Node) (*G.Node, error) {
 
 // R2 is the coefficient of determination of a one-output ψ on (pts, t):
 // 1 − Σ (ψ(x_i) − t_i)² / Σ (t_i − mean t)². It is 1 for a perfect fit, 0
-// for the constant mean, and −Inf when the targets are constant and ψ
-// misses them.
+// for the constant mean, and 0 when the targets are constant and ψ misses
+// them.
 func R2(o *MLPOracle, pts [][]float64, t []float64) (float64, error) {
 	if len(pts) == 0 {
 		return 0, nil
@@ -551,10 +551,12 @@ func R2(o *MLPOracle, pts [][]float64, t []float64) (float64, error) {
 		sst += (v - mean) * (v - mean)
 	}
 	if sst == 0 {
+		// constant targets: a perfect fit explains them, anything else
+		// explains nothing (kept finite, as results are JSON)
 		if sse == 0 {
 			return 1, nil
 		}
-		return math.Inf(-1), nil
+		return 0, nil
 	}
 	return 1 - sse/sst, nil
 }

@@ -59,7 +59,13 @@ func (r *Runner) WithProgress(progress func(Event)) *Runner {
 	return &Runner{Store: r.Store, MNISTDir: r.MNISTDir, Progress: progress, Worker: r.Worker, cache: r.cache, noTrain: r.noTrain}
 }
 
+// cacheInit guards the creation of a runner's cache: the activities share
+// one runner and call WithProgress concurrently.
+var cacheInit sync.Mutex
+
 func (r *Runner) ensureCache() {
+	cacheInit.Lock()
+	defer cacheInit.Unlock()
 	if r.cache == nil {
 		r.cache = &mnistCache{}
 	}

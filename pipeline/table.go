@@ -42,17 +42,15 @@ func CheckTable(spec *sweeps.Spec, name string, data []byte) (*datasets.Table, e
 	if err != nil {
 		return nil, err
 	}
-	var first *datasets.Table
+	// dataset.* cannot be swept (sweeps.AxisSections): one read serves
+	// every combination
+	first, err := datasets.ReadTable(name, data, tableOptions(spec.Dataset))
+	if err != nil {
+		return nil, err
+	}
 	for _, c := range combos {
-		tb, err := datasets.ReadTable(name, data, tableOptions(c.Spec.Dataset))
-		if err != nil {
-			return nil, err
-		}
-		if first == nil {
-			first = tb
-		}
 		if len(c.Spec.LatentDims) > 0 {
-			if err := checkTableSpec(&c.Spec, tb, name); err != nil {
+			if err := checkTableSpec(&c.Spec, first, name); err != nil {
 				return nil, err
 			}
 		}
@@ -114,6 +112,14 @@ func checkTableSpec(spec *sweeps.Spec, tb *datasets.Table, name string) error {
 	for _, seed := range spec.Seeds {
 		if _, _, err := tb.Split(uint64(seed), spec.Dataset.ValFraction, MinSplitRows); err != nil {
 			return err
+		}
+	}
+	for _, c := range []struct {
+		field string
+		v     int
+	}{{"dataset.max_train", spec.Dataset.MaxTrain}, {"dataset.max_val", spec.Dataset.MaxVal}} {
+		if c.v > 0 && c.v < MinSplitRows {
+			return &sweeps.FieldError{Field: c.field, Msg: fmt.Sprintf("caps the split at %d rows, fewer than the %d ψ and the metrics need (0 = all)", c.v, MinSplitRows)}
 		}
 	}
 	return nil
@@ -569,7 +575,7 @@ func importedQuality(o *models.Rescaled, spec *sweeps.Spec, ls *latentSet) (floa
 			sst += (y - mean) * (y - mean)
 		}
 		if sst == 0 {
-			return math.Inf(-1), nil
+			return 0, nil // constant targets (see models.R2)
 		}
 		return 1 - sse/sst, nil
 	}

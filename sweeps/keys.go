@@ -125,6 +125,9 @@ type analysisKey struct {
 func (t Train) GeneratorInputs() Train {
 	t.EvalPoints = 0
 	t.CheckpointEvery = 0
+	if t.InvLoss == "raw" {
+		t.InvLoss = "" // the default, as stage keys before inv_loss had it
+	}
 	if !t.EarlyStop {
 		// The rule's settings do nothing when it is off.
 		t.EarlyStopWindow, t.EarlyStopTol = 0, 0

@@ -91,7 +91,7 @@ var specDescriptions = map[string]string{
 	"dataset.dim":          "Analytic: the feature dimension, which is also the latent dimension ℓ.",
 	"dataset.samples":      "Analytic: training points z ~ N(0, I_dim); evaluation uses a second sample of the same size.",
 	"dataset.expr":         "oracle: expr: one expression per oracle output in x0…x{dim-1}, with + - * /, ^ to integer powers, unary minus, sin cos exp log sqrt tanh.",
-	"dataset.classes":      "MNIST, images: the labels used; a subset splits the training set 3:1 at random, all ten use the 60000/10000 split.",
+	"dataset.classes":      "MNIST, images: the labels used; a subset splits the training set 3:1 at random, all ten use the set's own training and test files (MNIST: 60000/10000).",
 	"dataset.max_train":    "MNIST, table: cap on the training images or rows (0 = all).",
 	"dataset.max_val":      "MNIST, table: cap on the validation images or rows (0 = all).",
 	"dataset.mnist_dir":    "MNIST: directory of the IDX files (empty: $LIESWEEP_MNIST_DIR, then the GoMNIST module in the Go module cache); part of no stage key.",
@@ -135,7 +135,7 @@ var specDescriptions = map[string]string{
 	"oracle_net.preserve":   "What the generators preserve: ψ's logits (eq. 6) or its softmax probabilities (classifiers).",
 	"oracle_net.hidden":     "Table: ψ's hidden layer sizes (MNIST's ψ is the paper's 128-128-32).",
 	"oracle_net.activation": "Table: ψ's activation, tanh (smooth) or relu.",
-	"oracle_net.onnx":       "Table: your own trained ψ instead of a learned one — an ONNX model exported from PyTorch (opset ≥ 13: Gemm, MatMul, Add, Sub, Mul, Div, Relu, Tanh, Sigmoid, Softmax, Flatten, Reshape, …) taking the table's raw features [N, d], a local path or s3://bucket/key; imported into the generators' graph, its SHA-256 part of every stage key.",
+	"oracle_net.onnx":       "Table: your own trained ψ instead of a learned one — an ONNX model exported from PyTorch (opset ≥ 13: Gemm, MatMul, Add, Sub, Mul, Div, Relu, Tanh, Sigmoid, Softmax, Flatten, Reshape, …) taking the table's raw features [N, d] and giving logits (classification: one per class, or one for two classes; no trailing Sigmoid/Softmax — preserve: probabilities applies it) or the regression's value, a local path or s3://bucket/key; imported into the generators' graph, its SHA-256 part of every stage key.",
 
 	"classifier":        "MNIST: φ, the pixel-space CNN that judges decoded streamline frames independently of the autoencoder and ψ (one per seed).",
 	"classifier.epochs": "MNIST: φ's training epochs.",

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/liesweep/liesweep/datasets"
+	"github.com/liesweep/liesweep/infra/s3store"
 	"github.com/liesweep/liesweep/pipeline"
 	"github.com/liesweep/liesweep/sweeps"
 	"github.com/spf13/cobra"
@@ -58,6 +60,10 @@ func readInputBytes(cmd *cobra.Command, field, p string) (name string, data []by
 			return "", nil, err
 		}
 		b, err := st.ReadObject(cmd.Context(), bucket, key, datasets.DefaultMaxTableBytes)
+		var big *s3store.TooLargeError
+		if errors.As(err, &big) {
+			return "", nil, datasets.CheckTableSize(p, big.Size, big.Max)
+		}
 		if err != nil {
 			return "", nil, fmt.Errorf("%s: %w", field, err)
 		}

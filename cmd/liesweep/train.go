@@ -106,7 +106,7 @@ order of ` + "`liesweep validate`" + `'s axes, the first varying slowest).`,
 				spec = &combo.Spec
 				fmt.Fprintf(cmd.ErrOrStderr(), "hyperparameter combination %d: %s\n", comboIdx, combo.Label)
 			}
-			if spec.Dataset.Kind == "table" {
+			if spec.Dataset.Kind == "table" || spec.Dataset.Kind == "images" {
 				if out == "" {
 					return usageError{fmt.Errorf("--out DIR is required")}
 				}
@@ -120,6 +120,9 @@ order of ` + "`liesweep validate`" + `'s axes, the first varying slowest).`,
 			}
 			if latent == 0 {
 				latent = spec.LatentDims[0]
+			}
+			if d := spec.Dataset; d.Kind == "table" && (latent < 1 || latent > d.Columns) {
+				return usageError{fmt.Errorf("--latent %d: the table has %d features, so ℓ is 1…%d", latent, d.Columns, d.Columns)}
 			}
 			if !slices.Contains(spec.LatentDims, latent) && spec.Dataset.Kind == "analytic" {
 				return fmt.Errorf("--latent %d: an analytic dataset's latent dim is dataset.dim = %d", latent, spec.Dataset.Dim)

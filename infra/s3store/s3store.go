@@ -282,7 +282,7 @@ func (s *Store) ReadObject(ctx context.Context, bucket, key string, max int64) (
 		return nil, s.unreachable("read "+where, err)
 	}
 	if max > 0 && st.Size > max {
-		return nil, fmt.Errorf("read %s: the object is %d bytes, over the bound of %d", where, st.Size, max)
+		return nil, &TooLargeError{Object: where, Size: st.Size, Max: max}
 	}
 	obj, err := s.client.GetObject(ctx, bucket, key, minio.GetObjectOptions{})
 	if err != nil {
@@ -294,4 +294,14 @@ func (s *Store) ReadObject(ctx context.Context, bucket, key string, max int64) (
 		return nil, s.unreachable("read "+where, err)
 	}
 	return data, nil
+}
+
+// TooLargeError is ReadObject's refusal of an object over its bound.
+type TooLargeError struct {
+	Object    string
+	Size, Max int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("read %s: the object is %d bytes, over the bound of %d", e.Object, e.Size, e.Max)
 }
