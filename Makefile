@@ -34,7 +34,7 @@ export LIESWEEP_GOTAGS := $(GOTAGS)
 GOBUILD := $(GO) build $(if $(GOTAGS),-tags $(GOTAGS))
 GOTEST  := $(GO) test $(if $(GOTAGS),-tags $(GOTAGS))
 
-.PHONY: all build test test-short test-science test-science-gonum bench bench-orchestration bench-scale bench-go demo examples tools data vet clean
+.PHONY: all build test test-short test-science test-science-gonum bench bench-orchestration bench-scale bench-go demo examples examples-tables tools data vet clean
 
 all: build
 
@@ -108,6 +108,10 @@ bench-go: data ## Go testing.B benchmarks of the workloads, for profiling
 examples: build ## the example sweeps on this machine without Temporal (liesweep run)
 	mkdir -p $(STATE_DIR)
 	LIESWEEP_STATE_DIR=$(STATE_DIR) ./scripts/run-examples.sh
+
+examples-tables: build ## the table examples with known answers: writes their data (liesweep data gen), then liesweep run on each (~10–25 min on 2 cores)
+	mkdir -p $(STATE_DIR)
+	LIESWEEP_STATE_DIR=$(STATE_DIR) ./scripts/run-table-examples.sh
 
 demo: build $(TEMPORAL) $(MINIO) ## the local stack + a worker + the demo sweeps on Temporal, with progress and verdicts
 	LIESWEEP_STATE_DIR=$(STATE_DIR) ./scripts/demo.sh
