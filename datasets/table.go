@@ -506,7 +506,7 @@ func readCSV(name string, data []byte, opt TableOptions) (*Table, error) {
 	if len(chunks) > 1 {
 		// One allocation for the whole table: chunk k fills its own stretch,
 		// and the stretches are closed up once all are parsed.
-		x, y = make([]float64, rows*d), make([]float64, rows)
+		x, y = newFloats(rows*d), newFloats(rows)
 		r := 0
 		for _, c := range chunks {
 			k := cap(c.y)
@@ -735,7 +735,7 @@ func readNPY(name string, data []byte, opt TableOptions) (*Table, error) {
 		return nil, err
 	}
 	d := len(feat)
-	t := &Table{N: n, D: d, X: make([]float64, n*d), Y: make([]float64, n), Target: cols[tgt], Features: make([]string, d)}
+	t := &Table{N: n, D: d, X: newFloats(n * d), Y: newFloats(n), Target: cols[tgt], Features: make([]string, d)}
 	for j, i := range feat {
 		t.Features[j] = cols[i]
 	}
@@ -837,7 +837,7 @@ func readNPZ(name string, data []byte, opt TableOptions, budget int64) (*Table, 
 		return nil, fileError(name, "the arrays have no rows: save the table with its rows")
 	}
 	d := len(feat)
-	t := &Table{N: n, D: d, X: make([]float64, n*d), Y: make([]float64, n), Target: yName, Features: make([]string, d)}
+	t := &Table{N: n, D: d, X: newFloats(n * d), Y: newFloats(n), Target: yName, Features: make([]string, d)}
 	for j, i := range feat {
 		t.Features[j] = cols[i]
 	}
@@ -1161,7 +1161,7 @@ func decodeParquet(name string, data []byte, opt TableOptions, budget int64) (*T
 	if n == 0 {
 		return nil, fileError(name, "the file holds no rows: export the table with its rows")
 	}
-	t := &Table{N: n, D: d, X: make([]float64, n*d), Y: make([]float64, n), Target: cols[tgt], Features: make([]string, d)}
+	t := &Table{N: n, D: d, X: newFloats(n * d), Y: newFloats(n), Target: cols[tgt], Features: make([]string, d)}
 	for j, i := range feat {
 		t.Features[j] = cols[i]
 		if err := readParquetColumn(name, top[i], convs[j], n, opt.Task, false, func(r int, v float64) { t.X[r*d+j] = v }); err != nil {

@@ -101,7 +101,7 @@ func newBenchReadCmd() *cobra.Command {
 		Args:   cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start := time.Now()
-			b, err := os.ReadFile(args[0])
+			b, err := datasets.ReadFile(args[0], 0)
 			if err != nil {
 				return err
 			}
