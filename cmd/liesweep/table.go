@@ -79,7 +79,7 @@ func readInputBytes(cmd *cobra.Command, field, p string) (name string, data []by
 	if err := datasets.CheckTableSize(p, fi.Size(), 0); err != nil {
 		return "", nil, err
 	}
-	b, err := os.ReadFile(p)
+	b, err := datasets.ReadFile(p, 0)
 	if err != nil {
 		return "", nil, fmt.Errorf("read %s: %w", field, err)
 	}
