@@ -136,7 +136,7 @@ func FormatCSV(sweep string, groups []Group) string {
 	for _, st := range csvStages {
 		header = append(header, "seconds_"+st)
 	}
-	header = append(header, "seconds_total", "algebra_name", "structure_constants", "hyper_label", "hyper")
+	header = append(header, "seconds_total", "algebra_name", "structure_constants", "hyper_label", "hyper", "oracle_r2")
 	w.Write(header)
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	opt := func(p *float64) string {
@@ -179,7 +179,7 @@ func FormatCSV(sweep string, groups []Group) string {
 						hyper = string(hb)
 					}
 				}
-				row = append(row, f(total), a.Name, jsonFloats3(t.StructureConstants), t.HyperLabel, hyper)
+				row = append(row, f(total), a.Name, jsonFloats3(t.StructureConstants), t.HyperLabel, hyper, opt(t.OracleR2))
 				w.Write(row)
 			}
 		}
