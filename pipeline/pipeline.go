@@ -48,8 +48,8 @@ type Runner struct {
 type mnistCache struct {
 	mu    sync.Mutex
 	mnist *datasets.MNIST
-	// sets are the IDX image sets read from the store, by digest
-	sets map[string]*datasets.MNIST
+	// sets are the IDX image sets read (or being read) from the store, by digest
+	sets map[string]*imageLoad
 }
 
 // WithProgress returns a runner that reports to progress and shares r's
