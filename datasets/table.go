@@ -734,29 +734,38 @@ func readNPY(name string, data []byte, opt TableOptions) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
+	return fillArrays(name, opt.Task, n, cols, feat, cols[tgt], "", a.row, func(r int, row []float64) float64 { return row[tgt] })
+}
+
+// fillArrays builds the Table of an array format: n rows, each read into
+// a buffer of len(cols) values by row, the features feat (indices into
+// cols) and the target given by target (from the row just read). A
+// non-finite value or a bad target is a DataError at its 0-based row
+// index; note names the array in the message ("" for none).
+func fillArrays(name, task string, n int, cols []string, feat []int, targetName, note string, row func(r int, dst []float64), target func(r int, row []float64) float64) (*Table, error) {
 	d := len(feat)
-	t := &Table{N: n, D: d, X: newFloats(n * d), Y: newFloats(n), Target: cols[tgt], Features: make([]string, d)}
+	t := &Table{N: n, D: d, X: newFloats(n * d), Y: newFloats(n), Target: targetName, Features: make([]string, d)}
 	for j, i := range feat {
 		t.Features[j] = cols[i]
 	}
-	buf := make([]float64, c)
+	buf := make([]float64, len(cols))
 	for r := range n {
-		a.row(r, buf)
+		row(r, buf)
 		x := t.X[r*d : (r+1)*d]
 		for j, i := range feat {
 			v := buf[i]
 			if v-v != 0 { // NaN or ±Inf
-				return nil, &DataError{File: name, Row: r, rowIndex: true, Column: cols[i], Msg: checkFinite(v)}
+				return nil, &DataError{File: name, Row: r, rowIndex: true, Column: cols[i], Msg: checkFinite(v) + note}
 			}
 			x[j] = v
 		}
-		v := buf[tgt]
+		v := target(r, buf)
 		msg := checkFinite(v)
 		if msg == "" {
-			msg = checkTarget(v, opt.Task)
+			msg = checkTarget(v, task)
 		}
 		if msg != "" {
-			return nil, &DataError{File: name, Row: r, rowIndex: true, Column: cols[tgt], Msg: msg}
+			return nil, &DataError{File: name, Row: r, rowIndex: true, Column: targetName, Msg: msg}
 		}
 		t.Y[r] = v
 	}
@@ -836,33 +845,7 @@ func readNPZ(name string, data []byte, opt TableOptions, budget int64) (*Table, 
 	if n == 0 {
 		return nil, fileError(name, "the arrays have no rows: save the table with its rows")
 	}
-	d := len(feat)
-	t := &Table{N: n, D: d, X: newFloats(n * d), Y: newFloats(n), Target: yName, Features: make([]string, d)}
-	for j, i := range feat {
-		t.Features[j] = cols[i]
-	}
-	buf := make([]float64, c)
-	for r := range n {
-		xa.row(r, buf)
-		x := t.X[r*d : (r+1)*d]
-		for j, i := range feat {
-			v := buf[i]
-			if v-v != 0 { // NaN or ±Inf
-				return nil, &DataError{File: name, Row: r, rowIndex: true, Column: cols[i], Msg: checkFinite(v) + fmt.Sprintf(" (array %q)", xName)}
-			}
-			x[j] = v
-		}
-		v := ya.get(r)
-		msg := checkFinite(v)
-		if msg == "" {
-			msg = checkTarget(v, opt.Task)
-		}
-		if msg != "" {
-			return nil, &DataError{File: name, Row: r, rowIndex: true, Column: yName, Msg: msg}
-		}
-		t.Y[r] = v
-	}
-	return t, nil
+	return fillArrays(name, opt.Task, n, cols, feat, yName, fmt.Sprintf(" (array %q)", xName), xa.row, func(r int, _ []float64) float64 { return ya.get(r) })
 }
 
 // readNPYEntry reads a .npy file from r, an entry of an .npz archive. The

@@ -720,7 +720,9 @@ func (o *ONNXOracle) buildNode(b *binder, n *onnxNode, in []onnxValue, present [
 	case "Gemm":
 		return gemmNode(n, xs)
 	}
-	return onnxValue{}, fmt.Errorf("operator %s is not implemented", n.op)
+	// readNodes refuses every operator outside onnxOps before a graph is
+	// built; one listed there without a case above is refused the same way
+	return onnxValue{}, &UnsupportedOpError{Node: n.label, Op: n.op}
 }
 
 func wrap(n *G.Node, err error) (onnxValue, error) { return onnxValue{node: n}, err }

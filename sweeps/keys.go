@@ -2,6 +2,7 @@ package sweeps
 
 import (
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 )
@@ -297,40 +298,32 @@ func ResultFile(t Trial) string {
 // VerdictKey is where a sweep's verdict document is stored.
 func VerdictKey(sweepID string) string { return SweepPrefix(sweepID) + "verdict.json" }
 
+// classList writes classes as {0,1,…}.
+func classList(classes []int) string {
+	s := make([]string, len(classes))
+	for i, c := range classes {
+		s[i] = strconv.Itoa(c)
+	}
+	return "{" + strings.Join(s, ",") + "}"
+}
+
 // DatasetLabel is a short human name of the spec's dataset, e.g.
 // "norm(n=3)" or "mnist{0,1}".
 func DatasetLabel(spec *Spec) string {
 	d := spec.Dataset
-	if d.Kind == "mnist" {
-		s := "mnist{"
-		for i, c := range d.Classes {
-			if i > 0 {
-				s += ","
-			}
-			s += strconv.Itoa(c)
-		}
-		return s + "}"
+	// a staged set named by its store object only is named by that
+	file := d.Path
+	if file == "" {
+		file = d.Object
 	}
-	if d.Kind == "images" {
-		name := strings.TrimSuffix(d.Path, "/")
-		if i := strings.LastIndex(name, "/"); i >= 0 {
-			name = name[i+1:]
-		}
-		s := "images(" + name + "){"
-		for i, c := range d.Classes {
-			if i > 0 {
-				s += ","
-			}
-			s += strconv.Itoa(c)
-		}
-		return s + "}"
-	}
-	if d.Kind == "table" {
-		name := d.Path
-		if i := strings.LastIndex(name, "/"); i >= 0 {
-			name = name[i+1:]
-		}
-		return fmt.Sprintf("table(%s, %s)", name, d.Task)
+	file = path.Base(strings.TrimSuffix(file, "/"))
+	switch d.Kind {
+	case "mnist":
+		return "mnist" + classList(d.Classes)
+	case "images":
+		return "images(" + file + ")" + classList(d.Classes)
+	case "table":
+		return fmt.Sprintf("table(%s, %s)", file, d.Task)
 	}
 	if d.Oracle == "expr" {
 		return fmt.Sprintf("expr%q(n=%d)", d.Expr, d.Dim)

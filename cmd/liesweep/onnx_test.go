@@ -46,16 +46,7 @@ torch.onnx.export(m, torch.zeros(2, mean.numel(), dtype=torch.float64), out, ops
 // ψ equals the native one up to float64 rounding (~1e-15), so every metric
 // agrees to 1e-6 relative and the verdicts are equal.
 func TestONNXOracleSameVerdict(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains ψ and generators, runs PyTorch")
-	}
-	if err := exec.Command(pythonTorch, "-c", "import torch").Run(); err != nil {
-		t.Skipf("%s cannot import torch (apt-get install python3-torch): %v", pythonTorch, err)
-	}
-	pyDir, err := filepath.Abs("../../python")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pyDir := torchPythonDir(t, "trains ψ and generators, runs PyTorch")
 	dir := t.TempDir()
 	if _, stderr, code := execute(t, "data", "gen", "sphere3", "--out", filepath.Join(dir, "sphere3.csv"), "--rows", "600"); code != 0 {
 		t.Fatal(stderr)

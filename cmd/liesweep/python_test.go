@@ -22,6 +22,24 @@ import (
 // pythonTorch is the interpreter of Debian's python3-torch.
 const pythonTorch = "/usr/bin/python3"
 
+// torchPythonDir skips a test that trains (what) under -short or without
+// Debian's PyTorch, and returns the absolute path of python/, where
+// liesweep_io.py lives.
+func torchPythonDir(t *testing.T, what string) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(what)
+	}
+	if err := exec.Command(pythonTorch, "-c", "import torch").Run(); err != nil {
+		t.Skipf("%s cannot import torch (apt-get install python3-torch): %v", pythonTorch, err)
+	}
+	pyDir, err := filepath.Abs("../../python")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pyDir
+}
+
 // pyRoundTrip loads what the Go side trained through python/liesweep_io.py
 // and prints, as one JSON object, everything the test compares.
 const pyRoundTrip = `
@@ -112,16 +130,7 @@ type pyGenerators struct {
 // Loss histories, latents and the CSV's full-precision numbers must
 // round-trip exactly.
 func TestPythonRoundTrip(t *testing.T) {
-	if testing.Short() {
-		t.Skip("trains three trials and runs PyTorch")
-	}
-	if err := exec.Command(pythonTorch, "-c", "import torch").Run(); err != nil {
-		t.Skipf("%s cannot import torch (apt-get install python3-torch): %v", pythonTorch, err)
-	}
-	pyDir, err := filepath.Abs("../../python")
-	if err != nil {
-		t.Fatal(err)
-	}
+	pyDir := torchPythonDir(t, "trains three trials and runs PyTorch")
 	dir := t.TempDir()
 	start := time.Now()
 	mlpOut, mlpSpec := trainForPython(t, dir, "mlp", `name: py-mlp

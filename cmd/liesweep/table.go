@@ -36,15 +36,9 @@ func splitS3(p string) (bucket, key string, err error) {
 	return bucket, key, nil
 }
 
-// readTableBytes reads the bytes of the spec's table: a local file, or an
-// S3 object through the configured endpoint (s3.* settings). Both are
-// checked against the size bound before they are read.
-func readTableBytes(cmd *cobra.Command, spec *sweeps.Spec) (name string, data []byte, err error) {
-	return readInputBytes(cmd, "dataset.path", spec.Dataset.Path)
-}
-
 // readInputBytes reads a user's input file named by the spec key field: a
-// local file or an S3 object.
+// local file, or an S3 object through the configured endpoint (s3.*
+// settings). Both are checked against the size bound before they are read.
 func readInputBytes(cmd *cobra.Command, field, p string) (name string, data []byte, err error) {
 	if strings.HasPrefix(p, "s3://") {
 		bucket, key, err := splitS3(p)
@@ -98,7 +92,7 @@ func stageTable(cmd *cobra.Command, spec *sweeps.Spec, store sweeps.ArtifactStor
 	if spec.Dataset.Kind != "table" {
 		return nil
 	}
-	name, data, err := readTableBytes(cmd, spec)
+	name, data, err := readInputBytes(cmd, "dataset.path", spec.Dataset.Path)
 	if err != nil {
 		return err
 	}
