@@ -42,11 +42,11 @@ const onnxMaxElems = 1 << 28
 // onnxOps are the operators of the default domain ImportONNX imports.
 var onnxOps = map[string]bool{
 	"Abs": true, "Add": true, "Cast": true, "Concat": true, "Constant": true,
-	"Div": true, "Exp": true, "Flatten": true, "Gather": true, "Gemm": true,
-	"Identity": true, "LeakyRelu": true, "Log": true, "MatMul": true, "Mul": true,
-	"Neg": true, "Relu": true, "Reshape": true, "Shape": true, "Sigmoid": true,
-	"Softmax": true, "Softplus": true, "Sqrt": true, "Squeeze": true, "Sub": true,
-	"Tanh": true, "Transpose": true, "Unsqueeze": true,
+	"Conv": true, "Div": true, "Exp": true, "Flatten": true, "Gather": true,
+	"Gemm": true, "Identity": true, "LeakyRelu": true, "Log": true, "MatMul": true,
+	"Mul": true, "Neg": true, "Relu": true, "Reshape": true, "Shape": true,
+	"Sigmoid": true, "Softmax": true, "Softplus": true, "Sqrt": true,
+	"Squeeze": true, "Sub": true, "Tanh": true, "Transpose": true, "Unsqueeze": true,
 }
 
 func onnxOpList() string {
@@ -164,11 +164,12 @@ func (v onnxValue) shape() []int {
 // other batch sizes) and its first output must be [N, k] or [N]; the
 // weights must be inside the file, as float32 or float64. Supported
 // operators: Gemm, MatMul, Add, Sub, Mul, Div (with numpy broadcasting),
-// Relu, LeakyRelu, Tanh, Sigmoid, Softplus, Softmax (last axis), Abs, Neg,
-// Exp, Log, Sqrt, Flatten, Reshape, Transpose, Squeeze, Unsqueeze, Concat,
-// Identity, Constant and Cast, and Shape and Gather on shapes (as PyTorch
-// emits for x.view(x.size(0), …)). Nodes that ψ's output does not depend on
-// are ignored.
+// Conv (1-D [N, C, L] or 2-D [N, C, H, W], group 1, any strides, pads and
+// dilations; see convNode), Relu, LeakyRelu, Tanh, Sigmoid, Softplus,
+// Softmax (last axis), Abs, Neg, Exp, Log, Sqrt, Flatten, Reshape,
+// Transpose, Squeeze, Unsqueeze, Concat, Identity, Constant and Cast, and
+// Shape and Gather on shapes (as PyTorch emits for x.view(x.size(0), …)).
+// Nodes that ψ's output does not depend on are ignored.
 //
 // The model is built on two trial batches (onnxProbeRows), so shape errors
 // surface here, not when a generator is trained.
@@ -623,6 +624,7 @@ func (o *ONNXOracle) build(b *binder, x *G.Node) (y *G.Node, err error) {
 var onnxArity = map[string][2]int{
 	"Gemm": {2, 3}, "MatMul": {2, 2}, "Add": {2, 2}, "Sub": {2, 2}, "Mul": {2, 2}, "Div": {2, 2},
 	"Reshape": {2, 2}, "Gather": {2, 2}, "Unsqueeze": {2, 2}, "Squeeze": {1, 2}, "Concat": {1, math.MaxInt},
+	"Conv": {2, 3},
 }
 
 // buildNode builds one node from its inputs (present[i] false for an
@@ -719,6 +721,8 @@ func (o *ONNXOracle) buildNode(b *binder, n *onnxNode, in []onnxValue, present [
 		return matMulNode(xs[0], xs[1])
 	case "Gemm":
 		return gemmNode(n, xs)
+	case "Conv":
+		return convNode(n, xs)
 	}
 	// readNodes refuses every operator outside onnxOps before a graph is
 	// built; one listed there without a case above is refused the same way

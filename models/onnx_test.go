@@ -17,6 +17,7 @@ import (
 	"github.com/liesweep/liesweep/sweeps"
 	"google.golang.org/protobuf/proto"
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // onnxModel assembles an ONNX model in Go, so the importer's tests need no
@@ -85,6 +86,10 @@ func attrF(name string, v float32) *onnx.AttributeProto {
 
 func attrIs(name string, v ...int64) *onnx.AttributeProto {
 	return &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_INTS, Ints: v}
+}
+
+func attrS(name, v string) *onnx.AttributeProto {
+	return &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_STRING, S: []byte(v)}
 }
 
 // elementwiseModel is ψ: R³ → R³,
@@ -196,6 +201,110 @@ func gemmModel(t testing.TB) (data []byte, want func(x []float64) []float64) {
 	}
 }
 
+// refConvGeom is a convolution of one image c×h×w by m filters c×kh×kw
+// with strides s, dilations d, and pb and pe zeros padded before and after
+// each spatial axis (a 1-D convolution has h = kh = 1).
+type refConvGeom struct {
+	c, h, w, m, kh, kw int
+	s, d, pb, pe       [2]int
+}
+
+// refConv is ONNX's Conv computed from its definition, one output at a
+// time:
+//
+//	y[m, oy, ox] = b[m] + Σ_c Σ_ky Σ_kx x[c, iy, ix]·wt[m, c, ky, kx],
+//	iy = oy·s₀ − pb₀ + ky·d₀,  ix = ox·s₁ − pb₁ + kx·d₁,
+//
+// x taken as 0 outside its bounds; b nil for no bias.
+func refConv(g refConvGeom, x, wt, b []float64) []float64 {
+	ho := (g.h+g.pb[0]+g.pe[0]-g.d[0]*(g.kh-1)-1)/g.s[0] + 1
+	wo := (g.w+g.pb[1]+g.pe[1]-g.d[1]*(g.kw-1)-1)/g.s[1] + 1
+	y := make([]float64, 0, g.m*ho*wo)
+	for m := 0; m < g.m; m++ {
+		for oy := 0; oy < ho; oy++ {
+			for ox := 0; ox < wo; ox++ {
+				var v float64
+				if b != nil {
+					v = b[m]
+				}
+				for c := 0; c < g.c; c++ {
+					for ky := 0; ky < g.kh; ky++ {
+						for kx := 0; kx < g.kw; kx++ {
+							iy, ix := oy*g.s[0]-g.pb[0]+ky*g.d[0], ox*g.s[1]-g.pb[1]+kx*g.d[1]
+							if iy >= 0 && iy < g.h && ix >= 0 && ix < g.w {
+								v += x[(c*g.h+iy)*g.w+ix] * wt[((m*g.c+c)*g.kh+ky)*g.kw+kx]
+							}
+						}
+					}
+				}
+				y = append(y, v)
+			}
+		}
+	}
+	return y
+}
+
+// conv1dModel is ψ: R¹² → R⁹, a 1-D convolution with bias, stride 2,
+// dilation 2 and unequal pads (2 before, 1 after) of x viewed as 2
+// channels of 6:
+//
+//	y = tanh(vec(conv(reshape(x, [N, 2, 6]), W, B))),  W: 3×2×3,
+//
+// the output 3 channels of ⌊(6 + 3 − 5)/2⌋ + 1 = 3. The tanh comes after
+// the flatten, not before: gorgonia's Reshape of a Tanh's output is a view
+// the tape may overwrite while Tanh's gradient still reads it, and the
+// gradient is then wrong (a gorgonia fault, with or without a Conv).
+func conv1dModel(t testing.TB) (data []byte, want func(x []float64) []float64) {
+	w := []float64{0.5, -1, 0.3, 1.2, 0.7, -0.4, -0.8, 0.2, 1.5, 0.1, -0.6, 0.9, 0.4, 0.4, -1.1, 0.6, -0.3, 0.8}
+	b := []float64{0.1, -0.2, 0.05}
+	m := newONNXModel(13, 12, 9)
+	m.ints("to", 0, 2, 6)
+	m.double("W", []int64{3, 2, 3}, w...)
+	m.double("B", []int64{3}, b...)
+	m.node("Reshape", "/view", []string{"x", "to"}, "r")
+	m.node("Conv", "/conv", []string{"r", "W", "B"}, "c", attrIs("kernel_shape", 3), attrIs("strides", 2), attrIs("pads", 2, 1), attrIs("dilations", 2), attrI("group", 1), attrS("auto_pad", "NOTSET"))
+	m.node("Flatten", "/flatten", []string{"c"}, "f", attrI("axis", 1))
+	m.node("Tanh", "/tanh", []string{"f"}, "y")
+	g := refConvGeom{c: 2, h: 1, w: 6, m: 3, kh: 1, kw: 3, s: [2]int{1, 2}, d: [2]int{1, 2}, pb: [2]int{0, 2}, pe: [2]int{0, 1}}
+	return m.bytes(t), func(x []float64) []float64 {
+		y := refConv(g, x, w, b)
+		for i, v := range y {
+			y[i] = math.Tanh(v)
+		}
+		return y
+	}
+}
+
+// conv2dModel is ψ: R²⁴ → R¹⁸, a 2-D convolution without bias, strides
+// (1, 2), dilations (2, 1) and pads unequal on both axes (top 0, left 1,
+// bottom 2, right 2) of x viewed as 2 channels of 3×4, the weights float32:
+//
+//	y = tanh(vec(conv(reshape(x, [N, 2, 3, 4]), W))),  W: 2×2×2×3,
+//
+// the output 2 channels of 3×3.
+func conv2dModel(t testing.TB) (data []byte, want func(x []float64) []float64) {
+	w32 := []float32{0.5, -1, 0.3, 1.2, 0.7, -0.4, -0.8, 0.2, 1.5, 0.1, -0.6, 0.9, 0.4, 0.4, -1.1, 0.6, -0.3, 0.8, 1, -0.5, 0.25, 0.75, -0.9, 0.35}
+	w := make([]float64, len(w32))
+	for i, v := range w32 {
+		w[i] = float64(v)
+	}
+	m := newONNXModel(17, 24, 18)
+	m.ints("to", 0, 2, 3, 4)
+	m.float("W", []int64{2, 2, 2, 3}, w32...)
+	m.node("Reshape", "/view", []string{"x", "to"}, "r")
+	m.node("Conv", "/conv", []string{"r", "W"}, "c", attrIs("strides", 1, 2), attrIs("pads", 0, 1, 2, 2), attrIs("dilations", 2, 1))
+	m.node("Flatten", "/flatten", []string{"c"}, "f", attrI("axis", 1))
+	m.node("Tanh", "/tanh", []string{"f"}, "y")
+	g := refConvGeom{c: 2, h: 3, w: 4, m: 2, kh: 2, kw: 3, s: [2]int{1, 2}, d: [2]int{2, 1}, pb: [2]int{0, 1}, pe: [2]int{2, 2}}
+	return m.bytes(t), func(x []float64) []float64 {
+		y := refConv(g, x, w, nil)
+		for i, v := range y {
+			y[i] = math.Tanh(v)
+		}
+		return y
+	}
+}
+
 // TestImportONNXOps checks models built in Go against the same formulas
 // computed in Go (float64 throughout: agreement to 1e-12 relative, the
 // rounding of a few dozen operations), for a batch and for one point.
@@ -208,6 +317,8 @@ func TestImportONNXOps(t *testing.T) {
 		{"elementwise", elementwiseModel, 3},
 		{"shapes", shapesModel, 4},
 		{"gemm", gemmModel, 2},
+		{"conv1d", conv1dModel, 12},
+		{"conv2d", conv2dModel, 24},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data, want := tc.model(t)
@@ -258,6 +369,17 @@ func TestImportONNXErrors(t *testing.T) {
 		m.double("W", []int64{3, 2}, 1, 2, 3, 4, 5, 6)
 		f(m)
 		return m.bytes(t)
+	}
+	// conv is x viewed as [N, 1, 3], a Conv with weights 2×1×2 and attrs,
+	// then flattened to [N, 2·L].
+	conv := func(attrs ...*onnx.AttributeProto) []byte {
+		return edit(func(m *onnxModel) {
+			m.ints("to", 0, 1, 3)
+			m.double("K", []int64{2, 1, 2}, 1, 2, 3, 4)
+			m.node("Reshape", "/view", []string{"x", "to"}, "r")
+			m.node("Conv", "/conv", []string{"r", "K"}, "c", attrs...)
+			m.node("Flatten", "/flatten", []string{"c"}, "y")
+		})
 	}
 	for _, tc := range []struct {
 		name string
@@ -321,6 +443,32 @@ func TestImportONNXErrors(t *testing.T) {
 			m.node("MatMul", "/mm", []string{"x", "W"}, "y")
 		}), `output "y" has shape (7, 2) for 7 points`},
 		{"constant output", edit(func(m *onnxModel) { m.node("Identity", "/id", []string{"W"}, "y") }), `output "y" does not depend on the points`},
+		{"conv group", conv(attrI("group", 2)), `node "/conv" (Conv): attribute group = 2 is not supported: liesweep imports Conv with group = 1 only`},
+		{"conv auto_pad", conv(attrS("auto_pad", "SAME_UPPER")), `node "/conv" (Conv): attribute auto_pad = "SAME_UPPER" is not supported`},
+		{"conv stride 0", conv(attrIs("strides", 0)), "attribute strides = [0]: each value must be from 1 to"},
+		{"conv negative pad", conv(attrIs("pads", -1, 0)), "attribute pads = [-1 0]: each value must be from 0 to"},
+		{"conv huge dilation", conv(attrIs("dilations", 1<<40)), "attribute dilations = [1099511627776]: each value must be from 1 to"},
+		{"conv pads of 2-D", conv(attrIs("pads", 0, 0, 0, 0)), "attribute pads = [0 0 0 0]: want 2 values"},
+		{"conv kernel_shape", conv(attrIs("kernel_shape", 3)), "attribute kernel_shape = [3] does not match weight (2, 1, 2)"},
+		{"conv kernel too long", conv(attrIs("dilations", 3)), "the kernel spans 4 positions of spatial axis 2 (kernel 2, dilation 3), more than the 3 of the padded input (7, 1, 3)"},
+		{"conv huge output", conv(attrIs("pads", 1<<28, 1<<28)), "is too large"},
+		{"conv of points", edit(func(m *onnxModel) {
+			m.double("K", []int64{2, 3}, 1, 2, 3, 4, 5, 6)
+			m.node("Conv", "/conv", []string{"x", "K"}, "y")
+		}), "input of shape (7, 3): liesweep imports 1-D convolutions of [N, C, L] and 2-D ones of [N, C, H, W] only"},
+		{"conv channels", edit(func(m *onnxModel) {
+			m.ints("to", 0, 1, 3)
+			m.double("K", []int64{2, 3, 1}, 1, 2, 3, 4, 5, 6)
+			m.node("Reshape", "/view", []string{"x", "to"}, "r")
+			m.node("Conv", "/conv", []string{"r", "K"}, "y")
+		}), "weight of shape (2, 3, 1) does not fit input (7, 1, 3) (want [M, 1, kernel…] with group = 1)"},
+		{"conv bias", edit(func(m *onnxModel) {
+			m.ints("to", 0, 1, 3)
+			m.double("K", []int64{2, 1, 1}, 1, 2)
+			m.double("B", []int64{3}, 1, 2, 3)
+			m.node("Reshape", "/view", []string{"x", "to"}, "r")
+			m.node("Conv", "/conv", []string{"r", "K", "B"}, "y")
+		}), "bias of shape (3), want (2)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o, err := ImportONNX(tc.data)
@@ -343,8 +491,9 @@ func TestImportONNXErrors(t *testing.T) {
 
 // TestONNXGradients checks, against finite differences (gradCheck), that
 // the invariance loss (eq. 10) differentiates through imported models into
-// a linear generator set, through broadcasts, softmax, reshapes and both
-// Gemm paths; ψ's weights are not among the parameters, so stay frozen.
+// a linear generator set, through broadcasts, softmax, reshapes, both
+// Gemm paths and 1-D and 2-D convolutions; ψ's weights are not among the
+// parameters, so stay frozen.
 func TestONNXGradients(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -353,6 +502,8 @@ func TestONNXGradients(t *testing.T) {
 		{"elementwise", elementwiseModel},
 		{"shapes", shapesModel},
 		{"gemm", gemmModel},
+		{"conv1d", conv1dModel},
+		{"conv2d", conv2dModel},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data, _ := tc.model(t)
@@ -473,22 +624,27 @@ type torchModel struct {
 		Shape []int     `json:"shape"`
 		Data  []float64 `json:"data"`
 	} `json:"params"`
+	// Cotangent v and InputGrad ∂(Σ v ⊙ ψ(x))/∂x, where the script
+	// records them (torchConvExport)
+	Cotangent [][]float64 `json:"cotangent"`
+	InputGrad [][]float64 `json:"input_grad"`
 }
 
-// exportTorch runs torchExport with Debian's PyTorch (python3-torch) into a
-// temporary directory, and skips the test when PyTorch is not installed.
-func exportTorch(t *testing.T) (dir string, models map[string]torchModel) {
+// exportTorch runs script (torchExport, torchConvExport) with Debian's
+// PyTorch (python3-torch) into a temporary directory, and skips the test
+// when PyTorch is not installed.
+func exportTorch(t *testing.T, script string) (dir string, models map[string]torchModel) {
 	t.Helper()
 	const python = "/usr/bin/python3"
 	if out, err := exec.Command(python, "-c", "import torch").CombinedOutput(); err != nil {
 		t.Skipf("PyTorch is not installed (apt-get install python3-torch): %s: %v %s", python, err, strings.TrimSpace(string(out)))
 	}
 	dir = t.TempDir()
-	script := filepath.Join(dir, "export.py")
-	if err := os.WriteFile(script, []byte(torchExport), 0o644); err != nil {
+	path := filepath.Join(dir, "export.py")
+	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(python, script, dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command(python, path, dir).CombinedOutput(); err != nil {
 		t.Fatalf("export with PyTorch: %v\n%s", err, out)
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))
@@ -514,7 +670,7 @@ func importFile(t *testing.T, path string) (*ONNXOracle, error) {
 // PyTorch's outputs, the same weights as a native MLPOracle give the same
 // ψ, gradients flow through it, and what cannot be imported says so.
 func TestONNXFromPyTorch(t *testing.T) {
-	dir, models := exportTorch(t)
+	dir, models := exportTorch(t, torchExport)
 
 	// float64 networks agree to rounding (1e-12 relative: the same
 	// operations, summed in another order); the float32 one to 1e-5, as
@@ -597,10 +753,168 @@ func TestONNXFromPyTorch(t *testing.T) {
 	}
 }
 
+// torchConvExport builds ψs with convolutions in PyTorch, as an oracle of
+// points is written there: the points [N, d] viewed as one channel
+// (x.view(N, 1, d), or an h×w image), Conv1d or Conv2d with strides,
+// dilations and pads, ReLU, a second convolution, Flatten and Linear. It
+// exports each with a dynamic batch axis and records its outputs on fixed
+// inputs, a cotangent v and PyTorch's gradient ∂(Σ v ⊙ ψ(x))/∂x.
+// "conv1d" and "conv2d" are float64, "conv2d-f32" float32 (PyTorch's
+// default); "groups" is a depthwise convolution, which is refused.
+const torchConvExport = `
+import json, os, sys
+import torch
+from torch import nn
+
+out = sys.argv[1]
+torch.manual_seed(0)
+gen = torch.Generator().manual_seed(3)
+
+class Conv1D(nn.Module):
+    def __init__(self):
+        super().__init__()
+        # L = 12 -> (12 + 4 - 5) // 2 + 1 = 6 -> 6 + 2 - 2 + 1 = 7
+        self.c1 = nn.Conv1d(1, 4, 3, stride=2, padding=2, dilation=2)
+        self.c2 = nn.Conv1d(4, 3, 2, padding=1, bias=False)
+        self.flat = nn.Flatten()
+        self.lin = nn.Linear(21, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.c1(x.view(x.size(0), 1, 12)))
+        return self.lin(self.flat(torch.tanh(self.c2(h))))
+
+class Conv2D(nn.Module):
+    def __init__(self):
+        super().__init__()
+        # 4x5 -> 4x5 -> ((4 - 3) + 1, (5 + 2 - 3) // 2 + 1) = 2x3
+        self.c1 = nn.Conv2d(1, 3, 3, padding=1)
+        self.c2 = nn.Conv2d(3, 2, (2, 3), stride=(1, 2), padding=(0, 1), dilation=(2, 1))
+        self.lin = nn.Linear(12, 2)
+
+    def forward(self, x):
+        h = torch.relu(self.c1(x.view(-1, 1, 4, 5)))
+        h = torch.relu(self.c2(h))
+        return self.lin(torch.flatten(h, 1))
+
+class Groups(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv1d(2, 2, 3, groups=2)
+        self.lin = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.lin(torch.flatten(self.c(x.view(x.size(0), 2, 6)), 1))
+
+models = [
+    ("conv1d", Conv1D().double(), 12, 13),
+    ("conv2d", Conv2D().double(), 20, 17),
+    ("conv2d-f32", Conv2D(), 20, 13),
+    ("groups", Groups().double(), 12, 13),
+]
+meta = {}
+for name, m, d, opset in models:
+    m.eval()
+    dt = next(m.parameters()).dtype
+    x = torch.randn(7, d, generator=gen, dtype=torch.float64).to(dt)
+    torch.onnx.export(m, (x,), os.path.join(out, name + ".onnx"), opset_version=opset,
+                      input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+    xg = x.clone().requires_grad_(True)
+    y = m(xg)
+    v = torch.randn(y.shape, generator=gen, dtype=torch.float64).to(dt)
+    (y * v).sum().backward()
+    meta[name] = {
+        "inputs": x.double().tolist(),
+        "outputs": y.detach().double().tolist(),
+        "cotangent": v.double().tolist(),
+        "input_grad": xg.grad.double().tolist(),
+        "params": {},
+    }
+with open(os.path.join(out, "expected.json"), "w") as f:
+    json.dump(meta, f)
+`
+
+// TestONNXConvFromPyTorch imports convolutional ψs exported by PyTorch
+// (torchConvExport) and checks ψ and its gradient with respect to the
+// points, ∂(Σ v ⊙ ψ(x))/∂x through gorgonia's autodiff, against PyTorch's.
+// float64 networks agree to 1e-12 relative (the same operations summed in
+// another order); the float32 one to 1e-5, PyTorch rounding each operation
+// to float32 (~6e-8 relative) where ψ here computes in float64.
+func TestONNXConvFromPyTorch(t *testing.T) {
+	dir, models := exportTorch(t, torchConvExport)
+	for _, tc := range []struct {
+		name string
+		tol  float64
+	}{{"conv1d", 1e-12}, {"conv2d", 1e-12}, {"conv2d-f32", 1e-5}} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := models[tc.name]
+			o, err := importFile(t, filepath.Join(dir, tc.name+".onnx"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.InDim() != len(want.Inputs[0]) || o.OutDim() != len(want.Outputs[0]) {
+				t.Fatalf("dims %d → %d, PyTorch %d → %d", o.InDim(), o.OutDim(), len(want.Inputs[0]), len(want.Outputs[0]))
+			}
+			checkRows(t, o, want.Inputs, func(i int) []float64 { return want.Outputs[i] }, tc.tol)
+			checkRows(t, o, want.Inputs[2:3], func(int) []float64 { return want.Outputs[2] }, tc.tol)
+			grad := inputGrad(t, o, want.Inputs, want.Cotangent)
+			for i, row := range want.InputGrad {
+				for j, w := range row {
+					if d := math.Abs(grad[i][j] - w); !(d <= tc.tol*math.Max(1, math.Abs(w))) {
+						t.Errorf("∂/∂x[%d][%d]: got %.15g, PyTorch %.15g (|Δ| = %.2g)", i, j, grad[i][j], w, d)
+					}
+				}
+			}
+		})
+	}
+	// the generators' loss (eq. 10) differentiates through the
+	// convolutions into the generators (finite differences, gradCheck)
+	t.Run("gradients", func(t *testing.T) {
+		o, err := importFile(t, filepath.Join(dir, "conv1d.onnx"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		onnxGradCheck(t, o)
+	})
+	t.Run("refuses groups", func(t *testing.T) {
+		_, err := importFile(t, filepath.Join(dir, "groups.onnx"))
+		if want := "(Conv): attribute group = 2 is not supported"; err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %v, want one containing %q", err, want)
+		}
+	})
+}
+
+// inputGrad is ∂(Σ v ⊙ ψ(x))/∂x at the points x, by gorgonia's autodiff.
+func inputGrad(t *testing.T, o Oracle, x, v [][]float64) [][]float64 {
+	t.Helper()
+	g := G.NewGraph()
+	xn := matrixNode(g, "x", x)
+	y, err := o.apply(newBinder(g), xn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, err := G.Sum(G.Must(G.HadamardProd(y, matrixNode(g, "v", v))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := G.Grad(loss, xn); err != nil {
+		t.Fatal(err)
+	}
+	vm := G.NewTapeMachine(g, G.BindDualValues(xn))
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := xn.Grad()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return unflatten(d.Data().([]float64), len(x[0]))
+}
+
 // FuzzImportONNX imports arbitrary bytes: never a panic; every error is an
 // invalid spec; a model it accepts evaluates on two points to [2, k].
 func FuzzImportONNX(f *testing.F) {
-	for _, model := range []func(testing.TB) ([]byte, func([]float64) []float64){elementwiseModel, shapesModel, gemmModel} {
+	for _, model := range []func(testing.TB) ([]byte, func([]float64) []float64){elementwiseModel, shapesModel, gemmModel, conv1dModel, conv2dModel} {
 		data, _ := model(f)
 		f.Add(data)
 	}
@@ -621,4 +935,53 @@ func FuzzImportONNX(f *testing.F) {
 			t.Fatalf("accepted ψ: R^%d → R^%d gives %d×%d", o.InDim(), o.OutDim(), len(y), len(y[0]))
 		}
 	})
+}
+
+// TestONNXConvGradients checks the Conv op's gradients with respect to its
+// input, weights and bias against finite differences (gradCheck), for 1-D
+// and 2-D convolutions with strides, dilations and unequal pads, with and
+// without bias, through loss = Σ tanh(conv(x, W) + B).
+func TestONNXConvGradients(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		x, w  []int
+		bias  bool
+		attrs []*onnx.AttributeProto
+	}{
+		{"1d", []int{3, 2, 7}, []int{3, 2, 3}, true, []*onnx.AttributeProto{attrIs("strides", 2), attrIs("pads", 2, 1), attrIs("dilations", 2)}},
+		{"1d plain", []int{2, 1, 5}, []int{2, 1, 2}, false, nil},
+		{"2d", []int{2, 2, 4, 5}, []int{3, 2, 2, 3}, true, []*onnx.AttributeProto{attrIs("strides", 1, 2), attrIs("pads", 0, 1, 2, 2), attrIs("dilations", 2, 1)}},
+		{"2d 1x1", []int{3, 3, 2, 2}, []int{2, 3, 1, 1}, false, []*onnx.AttributeProto{attrIs("strides", 2, 1)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			param := func(name string, shape []int, seed uint64) *Param {
+				n := numel(shape)
+				v := datasets.GaussianSamples(1, n, seed, 0)[0]
+				return &Param{Name: name, Dense: tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))}
+			}
+			ps := Params{param("x", tc.x, 1), param("W", tc.w, 2)}
+			if tc.bias {
+				ps = append(ps, param("B", []int{tc.w[0]}, 3))
+			}
+			n := &onnxNode{label: "/conv", op: "Conv", attrs: map[string]*onnx.AttributeProto{}}
+			for _, a := range tc.attrs {
+				n.attrs[a.GetName()] = a
+			}
+			gradCheck(t, ps, func(b *binder) (*G.Node, error) {
+				xs := b.all(ps)
+				if !tc.bias {
+					xs = append(xs, nil)
+				}
+				c, err := convNode(n, xs)
+				if err != nil {
+					return nil, err
+				}
+				th, err := G.Tanh(c.node)
+				if err != nil {
+					return nil, err
+				}
+				return G.Sum(th)
+			})
+		})
+	}
 }
