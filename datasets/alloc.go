@@ -1,9 +1,12 @@
 package datasets
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"sync"
 	"unsafe"
 )
 
@@ -40,8 +43,36 @@ func ReadFile(path string, max int64) ([]byte, error) {
 	if len(b) > 0 {
 		adviseHuge(unsafe.Pointer(&b[0]), len(b))
 	}
-	if _, err := io.ReadFull(f, b); err != nil {
+	if err := readAtParallel(f, b); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return b, nil
+}
+
+// parallelReadMin is the size from which ReadFile reads the parts of a
+// file in parallel: the kernel's copy out of the page cache runs on the
+// reading core, so a cached file of 128 MiB reads in about half the time
+// on two cores.
+const parallelReadMin = 16 << 20
+
+// readAtParallel fills b from the start of f, in GOMAXPROCS parts read at
+// once when b is large.
+func readAtParallel(f *os.File, b []byte) error {
+	parts := min(runtime.GOMAXPROCS(0), len(b)/parallelReadMin+1)
+	if parts <= 1 {
+		_, err := io.ReadFull(f, b)
+		return err
+	}
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		lo, hi := len(b)*i/parts, len(b)*(i+1)/parts
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = f.ReadAt(b[lo:hi], int64(lo))
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -11,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"codeberg.org/sbinet/npyio"
 	"codeberg.org/sbinet/npyio/npz"
 	"github.com/parquet-go/parquet-go"
 	"gonum.org/v1/gonum/mat"
@@ -170,7 +170,7 @@ func WriteTable(w io.Writer, name string, t *Table) error {
 		rec := make([]string, t.D+1)
 		for i := 0; i < t.N; i++ {
 			for j := 0; j < t.D; j++ {
-				rec[j] = strconv.FormatFloat(t.X[i*t.D+j], 'g', -1, 64)
+				rec[j] = strconv.FormatFloat(t.Row(i)[j], 'g', -1, 64)
 			}
 			rec[t.D] = strconv.FormatFloat(t.Y[i], 'g', -1, 64)
 			if err := cw.Write(rec); err != nil {
@@ -184,7 +184,11 @@ func WriteTable(w io.Writer, name string, t *Table) error {
 		return bw.Flush()
 	case ".npz":
 		zw := npz.NewWriter(w)
-		if err := zw.Write("x", mat.NewDense(t.N, t.D, append([]float64(nil), t.X...))); err != nil {
+		x := make([]float64, 0, t.N*t.D)
+		for i := 0; i < t.N; i++ {
+			x = append(x, t.Row(i)...)
+		}
+		if err := zw.Write("x", mat.NewDense(t.N, t.D, x)); err != nil {
 			return err
 		}
 		if err := zw.Write("y", append([]float64(nil), t.Y...)); err != nil {
@@ -194,10 +198,10 @@ func WriteTable(w io.Writer, name string, t *Table) error {
 	case ".npy":
 		all := make([]float64, 0, t.N*(t.D+1))
 		for i := 0; i < t.N; i++ {
-			all = append(all, t.X[i*t.D:(i+1)*t.D]...)
+			all = append(all, t.Row(i)...)
 			all = append(all, t.Y[i])
 		}
-		return npyio.Write(w, mat.NewDense(t.N, t.D+1, all))
+		return writeNPY(w, t.N, t.D+1, all)
 	case ".parquet":
 		g := parquet.Group{}
 		cols := append(append([]string(nil), t.Features...), t.Target)
@@ -209,7 +213,7 @@ func WriteTable(w io.Writer, name string, t *Table) error {
 		for i := 0; i < t.N; i++ {
 			row := make(map[string]any, len(cols))
 			for j := 0; j < t.D; j++ {
-				row[cols[j]] = t.X[i*t.D+j]
+				row[cols[j]] = t.Row(i)[j]
 			}
 			row[t.Target] = t.Y[i]
 			rows = append(rows, row)
@@ -224,4 +228,33 @@ func WriteTable(w io.Writer, name string, t *Table) error {
 	default:
 		return fmt.Errorf("write table %s: unknown extension %q: use %s", name, ext, tableExtensions)
 	}
+}
+
+// writeNPY writes rows×cols float64s (C order) as a version 1.0 .npy file
+// laid out as numpy.save lays it out: the header padded with spaces so
+// that the data starts at a multiple of 64 bytes, which lets ReadTable
+// view the array in place. (npyio's writer pads less and writes one value
+// per call.)
+func writeNPY(w io.Writer, rows, cols int, v []float64) error {
+	dict := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%d, %d), }", rows, cols)
+	const prefix = 10 // magic (6), version (2), header length (2)
+	pad := (64 - (prefix+len(dict)+1)%64) % 64
+	head := make([]byte, 0, prefix+len(dict)+pad+1)
+	head = append(head, "\x93NUMPY\x01\x00"...)
+	head = binary.LittleEndian.AppendUint16(head, uint16(len(dict)+pad+1))
+	head = append(head, dict...)
+	head = append(head, strings.Repeat(" ", pad)...)
+	head = append(head, '\n')
+	bw := bufio.NewWriterSize(w, 1<<20)
+	if _, err := bw.Write(head); err != nil {
+		return err
+	}
+	var b [8]byte
+	for _, x := range v {
+		binary.LittleEndian.PutUint64(b[:], math.Float64bits(x))
+		if _, err := bw.Write(b[:]); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
 }

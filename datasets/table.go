@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"codeberg.org/sbinet/npyio/npy"
 	"codeberg.org/sbinet/npyio/npy/float16"
@@ -133,8 +134,15 @@ type TableOptions struct {
 // and one target per row.
 type Table struct {
 	N, D int
-	// X holds the features, row-major: feature j of row i is X[i*D+j].
+	// X holds the features, row-major: feature j of row i is
+	// X[i*S+j] with S = Stride, or D where Stride is 0. Row returns a
+	// row's features.
 	X []float64
+	// Stride is the distance in X between the starts of two rows: 0 (or
+	// D) when X holds the features only, more when X views the rows of a
+	// file in place (a float64 .npy array, read without a copy, whose
+	// other columns lie between the features of two rows).
+	Stride int
 	// Y holds the targets. For classification Y[i] is a class index in
 	// [0, Classes): the original labels remapped in their sorted order.
 	Y []float64
@@ -152,6 +160,15 @@ type Table struct {
 
 	// file is the file's name, for the errors of Split.
 	file string
+}
+
+// Row returns the features of row i, a slice of X (not a copy).
+func (t *Table) Row(i int) []float64 {
+	s := t.Stride
+	if s == 0 {
+		s = t.D
+	}
+	return t.X[i*s : i*s+t.D : i*s+t.D]
 }
 
 // CheckTableSize returns a DataError when a file of size bytes is over max
@@ -202,6 +219,10 @@ func byteSize(n int64) string {
 //
 // Every problem with the data is returned as a *DataError, which wraps
 // ErrBadData.
+//
+// The Table may share memory with data (a little-endian float64 .npy is
+// viewed in place, as numpy.load would hold it): data must not be
+// modified while the Table is in use.
 func ReadTable(name string, data []byte, opt TableOptions) (*Table, error) {
 	maxBytes := opt.MaxBytes
 	if maxBytes <= 0 {
@@ -262,30 +283,72 @@ func constant(v []float64) bool {
 // classes remaps the labels in Y to class indices in their sorted order and
 // sets Classes and Labels. The labels have been checked by checkTarget.
 func (t *Table) classes() error {
-	seen := make(map[float64]int)
-	for _, v := range t.Y {
-		seen[v]++
-	}
-	labels := make([]float64, 0, len(seen))
-	for v := range seen {
-		labels = append(labels, v)
-	}
-	slices.Sort(labels)
+	labels := distinctLabels(t.Y)
 	if len(labels) < 2 {
 		return columnError(t.file, t.Target, "every row has the label %v: classification needs at least two classes; check the target column, or set the task to %q", labels[0], taskRegression)
 	}
 	if len(labels) > maxClasses {
 		return columnError(t.file, t.Target, "the target has %d distinct labels, more than the %d classes classification supports: check the target column, or set the task to %q", len(labels), maxClasses, taskRegression)
 	}
-	index := make(map[float64]float64, len(labels))
-	for i, v := range labels {
-		index[v] = float64(i)
-	}
-	for i, v := range t.Y {
-		t.Y[i] = index[v]
+	if last := labels[len(labels)-1]; last < denseLabels {
+		index := make([]float64, int(last)+1)
+		for i, v := range labels {
+			index[int(v)] = float64(i)
+		}
+		for i, v := range t.Y {
+			t.Y[i] = index[int(v)]
+		}
+	} else {
+		index := make(map[float64]float64, len(labels))
+		for i, v := range labels {
+			index[v] = float64(i)
+		}
+		for i, v := range t.Y {
+			t.Y[i] = index[v]
+		}
 	}
 	t.Classes, t.Labels = len(labels), labels
 	return nil
+}
+
+// denseLabels bounds the labels that classes counts in a slice rather
+// than a map (labels are non-negative integers, checked as read).
+const denseLabels = 1 << 16
+
+// distinctLabels returns the distinct values of y, sorted. y holds
+// non-negative integers.
+func distinctLabels(y []float64) []float64 {
+	var labels []float64
+	seen := make([]bool, 1024)
+	for _, v := range y {
+		if v >= denseLabels {
+			return sparseLabels(y)
+		}
+		i := int(v)
+		if i >= len(seen) {
+			seen = append(seen, make([]bool, i+1-len(seen))...)
+		}
+		if !seen[i] {
+			seen[i] = true
+			labels = append(labels, v)
+		}
+	}
+	slices.Sort(labels)
+	return labels
+}
+
+// sparseLabels is distinctLabels through a map, for large labels.
+func sparseLabels(y []float64) []float64 {
+	seen := make(map[float64]bool)
+	for _, v := range y {
+		seen[v] = true
+	}
+	labels := make([]float64, 0, len(seen))
+	for v := range seen {
+		labels = append(labels, v)
+	}
+	slices.Sort(labels)
+	return labels
 }
 
 // checkTarget returns what is wrong with the target value v for task, or
@@ -734,7 +797,133 @@ func readNPY(name string, data []byte, opt TableOptions) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
+	if all, ok := a.view(); ok && contiguous(feat) {
+		return viewArrays(name, opt.Task, n, cols, feat, tgt, all)
+	}
 	return fillArrays(name, opt.Task, n, cols, feat, cols[tgt], "", a.row, func(r int, row []float64) float64 { return row[tgt] })
+}
+
+// nativeLittle is whether this machine stores numbers little-endian, as
+// a '<f8' array does.
+var nativeLittle = func() bool {
+	x := uint16(1)
+	return *(*byte)(unsafe.Pointer(&x)) == 1
+}()
+
+// view returns a's elements as float64s when its data is little-endian
+// float64 in C order on a little-endian machine: in place, without a
+// copy, where the data is 8-byte aligned (numpy pads a .npy header to a
+// multiple of 64 bytes from the file's start, and a large buffer starts
+// on a page), and otherwise moved once into an aligned array (npyio's
+// writer pads less).
+func (a *npyArray) view() ([]float64, bool) {
+	if !a.f8le || a.fortran || !nativeLittle || len(a.p) == 0 {
+		return nil, false
+	}
+	if uintptr(unsafe.Pointer(&a.p[0]))%8 == 0 {
+		return unsafe.Slice((*float64)(unsafe.Pointer(&a.p[0])), len(a.p)/8), true
+	}
+	all := newFloats(len(a.p) / 8)
+	copy(unsafe.Slice((*byte)(unsafe.Pointer(&all[0])), len(a.p)), a.p)
+	return all, true
+}
+
+// allFinite is whether every value of v is finite. It sums v·0, which
+// is 0 for a finite value and NaN for NaN and ±Inf, in four independent
+// sums so that the additions overlap.
+func allFinite(v []float64) bool {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		q := v[i : i+4 : i+4]
+		s0 += q[0] * 0
+		s1 += q[1] * 0
+		s2 += q[2] * 0
+		s3 += q[3] * 0
+	}
+	for _, x := range v[i:] {
+		s0 += x * 0
+	}
+	return s0+s1+s2+s3 == 0
+}
+
+// contiguous is whether the column indices feat are a run c, c+1, ….
+func contiguous(feat []int) bool {
+	for j, i := range feat {
+		if i != feat[0]+j {
+			return false
+		}
+	}
+	return len(feat) > 0
+}
+
+// viewArrays builds the Table of a C-order float64 array all of n rows
+// and len(cols) columns whose features feat are a contiguous run: X
+// views all in place (Stride len(cols)), and only the targets are
+// copied. The rows are checked in parallel, each worker reporting its
+// first bad row, so the error is the first in the file as fillArrays
+// gives it.
+func viewArrays(name, task string, n int, cols []string, feat []int, tgt int, all []float64) (*Table, error) {
+	c, d := len(cols), len(feat)
+	t := &Table{N: n, D: d, X: all[feat[0]:], Stride: c, Y: newFloats(n), Target: cols[tgt], Features: make([]string, d)}
+	for j, i := range feat {
+		t.Features[j] = cols[i]
+	}
+	workers := min(runtime.GOMAXPROCS(0), max(1, n/65536))
+	errs := make([]*DataError, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r0, r1 := w*n/workers, (w+1)*n/workers
+			// Blocks of rows that stay in cache between the check and the
+			// targets' copy.
+			const block = 2048
+			for ; r0 < r1; r0 += block {
+				end := min(r0+block, r1)
+				if !allFinite(all[r0*c : end*c]) {
+					break
+				}
+				for r := r0; r < end; r++ {
+					v := all[r*c+tgt]
+					if msg := checkTarget(v, task); msg != "" {
+						errs[w] = &DataError{File: name, Row: r, rowIndex: true, Column: cols[tgt], Msg: msg}
+						return
+					}
+					t.Y[r] = v
+				}
+			}
+			// Some value from row r0 on is not finite: find the first bad
+			// cell, in the order fillArrays checks them.
+			for r := r0; r < r1; r++ {
+				row := all[r*c : (r+1)*c : (r+1)*c]
+				for _, i := range feat {
+					if m := checkFinite(row[i]); m != "" {
+						errs[w] = &DataError{File: name, Row: r, rowIndex: true, Column: cols[i], Msg: m}
+						return
+					}
+				}
+				v := row[tgt]
+				msg := checkFinite(v)
+				if msg == "" {
+					msg = checkTarget(v, task)
+				}
+				if msg != "" {
+					errs[w] = &DataError{File: name, Row: r, rowIndex: true, Column: cols[tgt], Msg: msg}
+					return
+				}
+				t.Y[r] = v
+			}
+		}()
+	}
+	wg.Wait()
+	for _, e := range errs {
+		if e != nil {
+			return nil, e
+		}
+	}
+	return t, nil
 }
 
 // fillArrays builds the Table of an array format: n rows, each read into
@@ -1539,9 +1728,9 @@ func (t *Table) Stats(rows []int) (mean, std []float64) {
 	}
 	d := t.D
 	mean, std = make([]float64, d), make([]float64, d)
-	lo, hi := slices.Clone(t.X[rows[0]*d:(rows[0]+1)*d]), slices.Clone(t.X[rows[0]*d:(rows[0]+1)*d])
+	lo, hi := slices.Clone(t.Row(rows[0])), slices.Clone(t.Row(rows[0]))
 	for _, r := range rows {
-		x := t.X[r*d : (r+1)*d]
+		x := t.Row(r)
 		for j, v := range x {
 			mean[j] += v
 			lo[j], hi[j] = min(lo[j], v), max(hi[j], v)
@@ -1552,7 +1741,7 @@ func (t *Table) Stats(rows []int) (mean, std []float64) {
 		mean[j] /= n
 	}
 	for _, r := range rows {
-		x := t.X[r*d : (r+1)*d]
+		x := t.Row(r)
 		for j, v := range x {
 			dv := v - mean[j]
 			std[j] += dv * dv
@@ -1586,7 +1775,7 @@ func (t *Table) Rows(rows []int, mean, std []float64) [][]float64 {
 	out := make([][]float64, len(rows))
 	for k, r := range rows {
 		z := flat[k*d : (k+1)*d : (k+1)*d]
-		copy(z, t.X[r*d:(r+1)*d])
+		copy(z, t.Row(r))
 		if mean != nil {
 			for j := range z {
 				z[j] = (z[j] - mean[j]) / std[j]

@@ -50,10 +50,10 @@ func FuzzReadTable(f *testing.F) {
 			}
 			return
 		}
-		if tab.N <= 0 || tab.D <= 0 || len(tab.X) != tab.N*tab.D || len(tab.Y) != tab.N || len(tab.Features) != tab.D {
+		if tab.N <= 0 || tab.D <= 0 || (tab.Stride != 0 && tab.Stride < tab.D) || len(tab.X) < (tab.N-1)*max(tab.Stride, tab.D)+tab.D || len(tab.Y) != tab.N || len(tab.Features) != tab.D {
 			t.Fatalf("inconsistent table: N %d D %d len(X) %d len(Y) %d features %d", tab.N, tab.D, len(tab.X), len(tab.Y), len(tab.Features))
 		}
-		for i, v := range tab.X {
+		for i, v := range flatX(tab) {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				t.Fatalf("X[%d] = %v accepted", i, v)
 			}

@@ -17,11 +17,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"codeberg.org/sbinet/npyio/npy"
 	"codeberg.org/sbinet/npyio/npz"
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/snappy"
+	"gonum.org/v1/gonum/mat"
 )
 
 // csvBytes writes a header and rows as CSV.
@@ -226,8 +228,8 @@ func TestReadTableFormatsAgree(t *testing.T) {
 			if tab.N != 5 || tab.D != 3 || tab.Classes != 2 {
 				t.Errorf("N, D, Classes = %d, %d, %d; want 5, 3, 2", tab.N, tab.D, tab.Classes)
 			}
-			if !slices.Equal(tab.X, wantX) {
-				t.Errorf("X = %v, want %v", tab.X, wantX)
+			if !slices.Equal(flatX(tab), wantX) {
+				t.Errorf("X = %v, want %v", flatX(tab), wantX)
 			}
 			if !slices.Equal(tab.Y, wantY) {
 				t.Errorf("Y = %v, want %v", tab.Y, wantY)
@@ -252,8 +254,8 @@ func TestReadTableSelection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(tab.Features, []string{"eta", "pt"}) || !slices.Equal(tab.X, []float64{0.1, 1.5, -0.3, 2.5}) {
-		t.Errorf("features %v X %v, want [eta pt] [0.1 1.5 -0.3 2.5]", tab.Features, tab.X)
+	if !slices.Equal(tab.Features, []string{"eta", "pt"}) || !slices.Equal(flatX(tab), []float64{0.1, 1.5, -0.3, 2.5}) {
+		t.Errorf("features %v X %v, want [eta pt] [0.1 1.5 -0.3 2.5]", tab.Features, flatX(tab))
 	}
 	if !slices.Equal(tab.Y, []float64{91.2, 125.1}) || tab.Classes != 0 || tab.Labels != nil {
 		t.Errorf("Y %v Classes %d Labels %v, want the masses, 0 and nil", tab.Y, tab.Classes, tab.Labels)
@@ -265,8 +267,8 @@ func TestReadTableSelection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(tab.X, []float64{3, 1, 6, 4}) || !slices.Equal(tab.Y, []float64{0, 1}) {
-		t.Errorf("X %v Y %v, want [3 1 6 4] [0 1]", tab.X, tab.Y)
+	if !slices.Equal(flatX(tab), []float64{3, 1, 6, 4}) || !slices.Equal(tab.Y, []float64{0, 1}) {
+		t.Errorf("X %v Y %v, want [3 1 6 4] [0 1]", flatX(tab), tab.Y)
 	}
 
 	// .npz with other array names and a [N, 1] target of int32.
@@ -318,8 +320,8 @@ func TestReadTableNPYLayouts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(tab.X, want) || !slices.Equal(tab.Y, []float64{0, 1}) {
-				t.Errorf("X %v Y %v, want %v [0 1]", tab.X, tab.Y, want)
+			if !slices.Equal(flatX(tab), want) || !slices.Equal(tab.Y, []float64{0, 1}) {
+				t.Errorf("X %v Y %v, want %v [0 1]", flatX(tab), tab.Y, want)
 			}
 		})
 	}
@@ -338,8 +340,8 @@ func TestReadTableParquetTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []float64{-1, 0.5, 7, 1, 2, 1.5, 7, 2, 3, 2.5, 8, 3}; !slices.Equal(tab.X, want) {
-		t.Errorf("X = %v, want %v", tab.X, want)
+	if want := []float64{-1, 0.5, 7, 1, 2, 1.5, 7, 2, 3, 2.5, 8, 3}; !slices.Equal(flatX(tab), want) {
+		t.Errorf("X = %v, want %v", flatX(tab), want)
 	}
 	if !slices.Equal(tab.Labels, []float64{0, 1, 4e9}) {
 		t.Errorf("Labels = %v, want [0 1 4e9]", tab.Labels)
@@ -367,12 +369,13 @@ func TestReadTableCSVChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tab.N != n || len(tab.X) != 2*n || tab.Classes != 3 {
-		t.Fatalf("N %d len(X) %d Classes %d, want %d, %d, 3", tab.N, len(tab.X), tab.Classes, n, 2*n)
+	if tab.N != n || len(flatX(tab)) != 2*n || tab.Classes != 3 {
+		t.Fatalf("N %d len(X) %d Classes %d, want %d, %d, 3", tab.N, len(flatX(tab)), tab.Classes, n, 2*n)
 	}
+	x := flatX(tab)
 	for i := range n {
-		if tab.X[2*i] != float64(i) || tab.X[2*i+1] != -(float64(i)+0.5) || tab.Y[i] != float64(i%3) {
-			t.Fatalf("row %d = %v, %v; want %d, -%d.5, %d", i, tab.X[2*i:2*i+2], tab.Y[i], i, i, i%3)
+		if x[2*i] != float64(i) || x[2*i+1] != -(float64(i)+0.5) || tab.Y[i] != float64(i%3) {
+			t.Fatalf("row %d = %v, %v; want %d, -%d.5, %d", i, x[2*i:2*i+2], tab.Y[i], i, i, i%3)
 		}
 	}
 
@@ -709,7 +712,7 @@ func TestStatsRows(t *testing.T) {
 	}
 	// A subset of rows, and no standardisation.
 	raw := tab.Rows([]int{9, 2}, nil, nil)
-	if !slices.Equal(raw[0], tab.X[27:30]) || !slices.Equal(raw[1], tab.X[6:9]) {
+	if !slices.Equal(raw[0], flatX(tab)[27:30]) || !slices.Equal(raw[1], flatX(tab)[6:9]) {
 		t.Errorf("raw rows %v, want rows 9 and 2", raw)
 	}
 	defer func() {
@@ -816,6 +819,94 @@ func TestThriftBounded(t *testing.T) {
 			t.Errorf("%s: %d bytes, %v; want %d bytes", tc.name, n, err, tc.n)
 		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
 			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.err)
+		}
+	}
+}
+
+// flatX returns the features of every row of tab, row after row, whatever
+// its Stride.
+func flatX(tab *Table) []float64 {
+	x := make([]float64, 0, tab.N*tab.D)
+	for i := range tab.N {
+		x = append(x, tab.Row(i)...)
+	}
+	return x
+}
+
+// TestReadTableNPYInPlace checks the .npy path that views a float64 array
+// in place: it gives the same table as the copying path (a buffer moved
+// off 8-byte alignment and moved, or features that are not a contiguous
+// run, copied row by row), and
+// with the rows checked by several workers the error is still the first
+// bad row of the file.
+func TestReadTableNPYInPlace(t *testing.T) {
+	const n, c = 140000, 4
+	vals := make([]float64, n*c)
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range n {
+		for j := range c - 1 {
+			vals[i*c+j] = r.NormFloat64()
+		}
+		vals[i*c+c-1] = float64(i % 3)
+	}
+	encode := func(v []float64) []byte {
+		var b bytes.Buffer
+		if err := npy.Write(&b, mat.NewDense(n, c, v)); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	data := encode(vals)
+	// Place the data section on an 8-byte boundary, as numpy's 64-byte
+	// header padding does (npyio pads less).
+	hdr := len(data) - 8*n*c
+	data = append(make([]byte, 0, len(data)+8)[:(8-hdr%8)%8], data...)[(8-hdr%8)%8:]
+	opt := TableOptions{Task: "classification", Target: "col3"}
+	view, err := ReadTable("t.npy", data, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if view.Stride != c || &view.X[0] != (*float64)(unsafe.Pointer(&data[hdr])) {
+		t.Fatalf("Stride %d: the aligned float64 array was copied, want a view of the file's bytes with stride %d", view.Stride, c)
+	}
+	moved := make([]byte, len(data)+1)[1:]
+	copy(moved, data)
+	copied, err := ReadTable("t.npy", moved, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if copied.Stride != c || (uintptr(unsafe.Pointer(&moved[hdr]))%8 != 0) == (&copied.X[0] == (*float64)(unsafe.Pointer(&moved[hdr]))) {
+		t.Fatalf("Stride %d on a misaligned buffer: want an aligned copy viewed with stride %d", copied.Stride, c)
+	}
+	if !slices.Equal(flatX(view), flatX(copied)) || !slices.Equal(view.Y, copied.Y) || !slices.Equal(view.Features, copied.Features) {
+		t.Fatal("the in-place and copied reads differ")
+	}
+	// Features col2, col0: not a run, so copied, in the order asked.
+	perm, err := ReadTable("t.npy", data, TableOptions{Task: "classification", Target: "col3", Features: []string{"col2", "col0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm.Stride > perm.D || perm.Row(7)[0] != vals[7*c+2] || perm.Row(7)[1] != vals[7*c] {
+		t.Fatalf("features [col2 col0] row 7 = %v (stride %d), want [%v %v]", perm.Row(7), perm.Stride, vals[7*c+2], vals[7*c])
+	}
+
+	for _, tc := range []struct {
+		bad map[int]float64 // element index → value
+		row int
+		col string
+	}{
+		{map[int]float64{120000*c + 1: math.NaN(), 100000*c + c - 1: 0.5}, 100000, "col3"},
+		{map[int]float64{120000*c + 1: math.Inf(1), 10*c + 2: math.NaN()}, 10, "col2"},
+		{map[int]float64{139999*c + 0: math.Inf(-1)}, 139999, "col0"},
+	} {
+		v := slices.Clone(vals)
+		for i, x := range tc.bad {
+			v[i] = x
+		}
+		_, err := ReadTable("t.npy", encode(v), opt)
+		var de *DataError
+		if !errors.As(err, &de) || de.Row != tc.row || de.Column != tc.col {
+			t.Errorf("bad cells %v: error %v, want one at row %d column %s", tc.bad, err, tc.row, tc.col)
 		}
 	}
 }

@@ -111,8 +111,10 @@ func newBenchReadCmd() *cobra.Command {
 			}
 			d := time.Since(start)
 			var sum float64
-			for _, v := range t.X {
-				sum += v
+			for i := range t.N {
+				for _, v := range t.Row(i) {
+					sum += v
+				}
 			}
 			for _, v := range t.Y {
 				sum += t.Labels[int(v)]
