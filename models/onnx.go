@@ -559,7 +559,7 @@ func (o *ONNXOracle) apply(b *binder, x *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	if o.flat {
-		return G.Reshape(y, tensor.Shape{x.Shape()[0], 1})
+		return reshapeCopy(y, tensor.Shape{x.Shape()[0], 1})
 	}
 	return y, nil
 }
@@ -805,7 +805,11 @@ func numel(s []int) int {
 }
 
 // reshapeNode reshapes x, and leaves it alone when the shape is already to.
-// Gorgonia keeps a node's shape in the graph; a reshape is a view.
+// Gorgonia keeps a node's shape in the graph. The reshape copies
+// (reshapeCopy): gorgonia's Reshape is a view of x that a later op may
+// overwrite in place while x is still needed, by the gradient of the op
+// that computed x (Tanh, Sigmoid, a Dense with tanh, …) or by another
+// reader of x.
 func reshapeNode(x *G.Node, to []int) (*G.Node, error) {
 	if slices.Equal([]int(x.Shape()), to) {
 		return x, nil
@@ -816,7 +820,11 @@ func reshapeNode(x *G.Node, to []int) (*G.Node, error) {
 	if len(to) == 0 {
 		return nil, fmt.Errorf("cannot reshape %v to a scalar", x.Shape())
 	}
-	return G.Reshape(x, tensor.Shape(slices.Clone(to)))
+	if x.IsScalar() {
+		// a scalar constant: gorgonia makes a new tensor of it
+		return G.Reshape(x, tensor.Shape(slices.Clone(to)))
+	}
+	return reshapeCopy(x, tensor.Shape(slices.Clone(to)))
 }
 
 // castValue passes float data through (ψ computes in float64) and converts
@@ -932,7 +940,7 @@ func squeeze(b *binder, n *onnxNode, in []onnxValue, present []bool) (onnxValue,
 	return reshapeValue(b, n, in[0], to)
 }
 
-// reshapeValue gives v the shape to: a view for a node, a new shape for a
+// reshapeValue gives v the shape to: a copy for a node, a new shape for a
 // constant.
 func reshapeValue(b *binder, n *onnxNode, v onnxValue, to []int) (onnxValue, error) {
 	if numel(to) != numel(v.shape()) {

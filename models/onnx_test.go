@@ -248,12 +248,11 @@ func refConv(g refConvGeom, x, wt, b []float64) []float64 {
 // dilation 2 and unequal pads (2 before, 1 after) of x viewed as 2
 // channels of 6:
 //
-//	y = tanh(vec(conv(reshape(x, [N, 2, 6]), W, B))),  W: 3×2×3,
+//	y = vec(tanh(conv(reshape(x, [N, 2, 6]), W, B))),  W: 3×2×3,
 //
-// the output 3 channels of ⌊(6 + 3 − 5)/2⌋ + 1 = 3. The tanh comes after
-// the flatten, not before: gorgonia's Reshape of a Tanh's output is a view
-// the tape may overwrite while Tanh's gradient still reads it, and the
-// gradient is then wrong (a gorgonia fault, with or without a Conv).
+// the output 3 channels of ⌊(6 + 3 − 5)/2⌋ + 1 = 3. The flatten is of the
+// tanh's output, whose gradient reads that output: the importer's reshapes
+// copy (reshapeCopy), so no later op can overwrite it in place.
 func conv1dModel(t testing.TB) (data []byte, want func(x []float64) []float64) {
 	w := []float64{0.5, -1, 0.3, 1.2, 0.7, -0.4, -0.8, 0.2, 1.5, 0.1, -0.6, 0.9, 0.4, 0.4, -1.1, 0.6, -0.3, 0.8}
 	b := []float64{0.1, -0.2, 0.05}
@@ -263,8 +262,8 @@ func conv1dModel(t testing.TB) (data []byte, want func(x []float64) []float64) {
 	m.double("B", []int64{3}, b...)
 	m.node("Reshape", "/view", []string{"x", "to"}, "r")
 	m.node("Conv", "/conv", []string{"r", "W", "B"}, "c", attrIs("kernel_shape", 3), attrIs("strides", 2), attrIs("pads", 2, 1), attrIs("dilations", 2), attrI("group", 1), attrS("auto_pad", "NOTSET"))
-	m.node("Flatten", "/flatten", []string{"c"}, "f", attrI("axis", 1))
-	m.node("Tanh", "/tanh", []string{"f"}, "y")
+	m.node("Tanh", "/tanh", []string{"c"}, "h")
+	m.node("Flatten", "/flatten", []string{"h"}, "y", attrI("axis", 1))
 	g := refConvGeom{c: 2, h: 1, w: 6, m: 3, kh: 1, kw: 3, s: [2]int{1, 2}, d: [2]int{1, 2}, pb: [2]int{0, 2}, pe: [2]int{0, 1}}
 	return m.bytes(t), func(x []float64) []float64 {
 		y := refConv(g, x, w, b)
@@ -279,7 +278,7 @@ func conv1dModel(t testing.TB) (data []byte, want func(x []float64) []float64) {
 // (1, 2), dilations (2, 1) and pads unequal on both axes (top 0, left 1,
 // bottom 2, right 2) of x viewed as 2 channels of 3×4, the weights float32:
 //
-//	y = tanh(vec(conv(reshape(x, [N, 2, 3, 4]), W))),  W: 2×2×2×3,
+//	y = vec(tanh(conv(reshape(x, [N, 2, 3, 4]), W))),  W: 2×2×2×3,
 //
 // the output 2 channels of 3×3.
 func conv2dModel(t testing.TB) (data []byte, want func(x []float64) []float64) {
@@ -293,8 +292,8 @@ func conv2dModel(t testing.TB) (data []byte, want func(x []float64) []float64) {
 	m.float("W", []int64{2, 2, 2, 3}, w32...)
 	m.node("Reshape", "/view", []string{"x", "to"}, "r")
 	m.node("Conv", "/conv", []string{"r", "W"}, "c", attrIs("strides", 1, 2), attrIs("pads", 0, 1, 2, 2), attrIs("dilations", 2, 1))
-	m.node("Flatten", "/flatten", []string{"c"}, "f", attrI("axis", 1))
-	m.node("Tanh", "/tanh", []string{"f"}, "y")
+	m.node("Tanh", "/tanh", []string{"c"}, "h")
+	m.node("Flatten", "/flatten", []string{"h"}, "y", attrI("axis", 1))
 	g := refConvGeom{c: 2, h: 3, w: 4, m: 2, kh: 2, kw: 3, s: [2]int{1, 2}, d: [2]int{2, 1}, pb: [2]int{0, 1}, pe: [2]int{2, 2}}
 	return m.bytes(t), func(x []float64) []float64 {
 		y := refConv(g, x, w, nil)

@@ -58,7 +58,8 @@ func (o *ExprOracle) apply(b *binder, x *G.Node) (*G.Node, error) {
 		if v.node == nil {
 			return nil, fmt.Errorf("compile %q: %w: the expression is constant (%v)", e.Source, sweeps.ErrInvalidSpec, v.value)
 		}
-		if outs[i], err = G.Reshape(v.node, tensor.Shape{m, 1}); err != nil {
+		// a copy, not gorgonia's Reshape (a view): see copyReshapeOp
+		if outs[i], err = reshapeCopy(v.node, tensor.Shape{m, 1}); err != nil {
 			return nil, err
 		}
 	}
