@@ -83,11 +83,11 @@ func (m *MNIST) Select(classes []int, seed uint64, maxTrain, maxVal int) (train,
 	}
 	index := map[int]int{}
 	for i, c := range classes {
-		if c < 0 || c > 9 {
-			return train, val, fmt.Errorf("mnist classes: %d is not a digit 0–9", c)
+		if c < 0 || c > 255 {
+			return train, val, fmt.Errorf("image classes: %d is not a label 0–255", c)
 		}
 		if _, dup := index[c]; dup {
-			return train, val, fmt.Errorf("mnist classes: %d is listed twice", c)
+			return train, val, fmt.Errorf("image classes: %d is listed twice", c)
 		}
 		index[c] = i
 	}

@@ -14,9 +14,11 @@ import (
 // suffix): training images and labels, test images and labels.
 var IDXFiles = []string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}
 
-// ParseIDXSet decodes an IDX image set of 28×28 grayscale images with
-// labels 0–9 from the bytes of its four files (IDXFiles order), each raw
-// or gzip-compressed. Pixels are scaled to [0, 1]. A malformed file is an
+// ParseIDXSet decodes an IDX image set from the bytes of its four files
+// (IDXFiles order), each raw or gzip-compressed: images of any one shape
+// (grayscale [N, H, W] or [N, H, W, C] with C 1 or 3, sides of
+// MinImageSide to MaxImageSide pixels) and labels 0–255. Pixels are
+// scaled to [0, 1]. A malformed file is an
 // error wrapping ErrBadData that names it and says what was wrong.
 func ParseIDXSet(names []string, files [][]byte) (*MNIST, error) {
 	if len(files) != 4 || len(names) != 4 {
@@ -44,11 +46,12 @@ func ParseIDXSet(names []string, files [][]byte) (*MNIST, error) {
 	}
 	m := &MNIST{}
 	var err error
+	var shapes [2]ImageShape
 	parse := func(i int, images bool) error {
 		var e error
 		if images {
 			var imgs [][]float32
-			imgs, e = parseIDXImages(raw[i])
+			imgs, shapes[i/2], e = parseIDXImageFile(raw[i])
 			if i == 0 {
 				m.TrainImages = imgs
 			} else {
@@ -56,7 +59,7 @@ func ParseIDXSet(names []string, files [][]byte) (*MNIST, error) {
 			}
 		} else {
 			var ls []int
-			ls, e = parseIDXLabels(raw[i])
+			ls, e = parseIDXLabelFile(raw[i], 255)
 			if i == 1 {
 				m.TrainLabels = ls
 			} else {
@@ -68,7 +71,7 @@ func ParseIDXSet(names []string, files [][]byte) (*MNIST, error) {
 			if errors.Is(e, ErrMNISTCorrupt) {
 				msg = msg[len(ErrMNISTCorrupt.Error())+2:]
 			}
-			return fileError(names[i], "%s (liesweep reads IDX sets of 28×28 grayscale images with labels 0–9)", msg)
+			return fileError(names[i], "%s (liesweep reads IDX sets of unsigned-byte images, grayscale or RGB, with labels 0–255)", msg)
 		}
 		return nil
 	}
@@ -77,6 +80,10 @@ func ParseIDXSet(names []string, files [][]byte) (*MNIST, error) {
 			return nil, err
 		}
 	}
+	if shapes[0] != shapes[1] {
+		return nil, fileError(names[2], "its images are %s and the training images %s: both splits must have one shape", shapes[1], shapes[0])
+	}
+	m.Shape = shapes[0]
 	if len(m.TrainImages) != len(m.TrainLabels) {
 		return nil, fileError(names[1], "%d labels for the %d images of %s", len(m.TrainLabels), len(m.TrainImages), names[0])
 	}

@@ -48,8 +48,11 @@ var ErrMNISTNotFound = errors.New("mnist files not found")
 // SHA-256 or does not decode: retrying cannot fix it.
 var ErrMNISTCorrupt = errors.New("mnist file corrupt")
 
-// MNIST holds images as rows of 784 pixels scaled to [0, 1] and their labels.
+// MNIST holds an image set: images as rows of pixels scaled to [0, 1]
+// (784 for MNIST itself) and their labels.
 type MNIST struct {
+	// Shape is the images' shape; the zero value is MNIST's 1×28×28.
+	Shape       ImageShape
 	TrainImages [][]float32
 	TrainLabels []int
 	TestImages  [][]float32
@@ -163,37 +166,106 @@ func LoadMNIST(dir string) (*MNIST, error) {
 	return m, nil
 }
 
-// parseIDXImages decodes an IDX3 file of 28×28 images with pixels scaled
-// to [0, 1]. The image count in the header must match the bytes that
-// follow before anything is allocated; a malformed file is ErrMNISTCorrupt.
+// parseIDXImages decodes an IDX file of MNIST's 28×28 grayscale images
+// with pixels scaled to [0, 1]; a malformed file or another shape is
+// ErrMNISTCorrupt.
 func parseIDXImages(b []byte) ([][]float32, error) {
-	if len(b) < 16 || binary.BigEndian.Uint32(b) != 0x00000803 {
-		return nil, fmt.Errorf("%w: not an IDX image file (bad magic)", ErrMNISTCorrupt)
+	imgs, shape, err := parseIDXImageFile(b)
+	if err == nil && shape != MNISTShape {
+		err = fmt.Errorf("%w: images are %s, want %s", ErrMNISTCorrupt, shape, MNISTShape)
 	}
-	n := binary.BigEndian.Uint32(b[4:])
-	rows, cols := binary.BigEndian.Uint32(b[8:]), binary.BigEndian.Uint32(b[12:])
-	if rows != ImageSide || cols != ImageSide {
-		return nil, fmt.Errorf("%w: images are %dx%d, want %dx%d", ErrMNISTCorrupt, rows, cols, ImageSide, ImageSide)
+	return imgs, err
+}
+
+// ImageShape is the shape of one image: C channels (1 grayscale, 3 RGB)
+// of H rows and W columns. An image is a row of C·H·W pixels in [0, 1],
+// channel after channel, each row-major (PyTorch's C×H×W).
+type ImageShape struct{ C, H, W int }
+
+// MNISTShape is the shape of an MNIST image: 1×28×28.
+var MNISTShape = ImageShape{1, ImageSide, ImageSide}
+
+// Pixels is the number of values of one image, C·H·W.
+func (s ImageShape) Pixels() int { return s.C * s.H * s.W }
+
+func (s ImageShape) String() string {
+	if s.C == 1 {
+		return fmt.Sprintf("%d×%d grayscale", s.H, s.W)
 	}
-	const size = ImageSide * ImageSide
-	if uint64(len(b)-16) != uint64(n)*size {
-		return nil, fmt.Errorf("%w: %d bytes of pixels for %d images of %d", ErrMNISTCorrupt, len(b)-16, n, size)
+	return fmt.Sprintf("%d×%d RGB", s.H, s.W)
+}
+
+// Bounds of an image set's images: a side of 4 to 512 pixels, so that the
+// conv autoencoder's two stride-2 layers leave at least one pixel and one
+// image fits a conv batch.
+const (
+	MinImageSide = 4
+	MaxImageSide = 512
+)
+
+// parseIDXImageFile decodes an IDX file of unsigned-byte images: magic
+// 0x0803 [N, H, W] (grayscale) or 0x0804 [N, H, W, C] with C 1 or 3
+// (channels last, as image arrays are saved), pixels scaled to [0, 1] and
+// stored channel-first. The sizes in the header must match the bytes that
+// follow before anything is allocated; a malformed file is
+// ErrMNISTCorrupt.
+func parseIDXImageFile(b []byte) ([][]float32, ImageShape, error) {
+	var shape ImageShape
+	if len(b) < 16 || (binary.BigEndian.Uint32(b) != 0x00000803 && binary.BigEndian.Uint32(b) != 0x00000804) {
+		return nil, shape, fmt.Errorf("%w: not an IDX image file of unsigned bytes (magic 0x00000803 [N, H, W] or 0x00000804 [N, H, W, C])", ErrMNISTCorrupt)
+	}
+	head := 16
+	n := uint64(binary.BigEndian.Uint32(b[4:]))
+	h, w, c := uint64(binary.BigEndian.Uint32(b[8:])), uint64(binary.BigEndian.Uint32(b[12:])), uint64(1)
+	if b[3] == 4 {
+		if len(b) < 20 {
+			return nil, shape, fmt.Errorf("%w: the header of a 4-dimensional IDX file is truncated", ErrMNISTCorrupt)
+		}
+		c, head = uint64(binary.BigEndian.Uint32(b[16:])), 20
+		if c != 1 && c != 3 {
+			return nil, shape, fmt.Errorf("%w: images have %d channels: liesweep reads grayscale (1) or RGB (3)", ErrMNISTCorrupt, c)
+		}
+	}
+	if h < MinImageSide || w < MinImageSide || h > MaxImageSide || w > MaxImageSide {
+		return nil, shape, fmt.Errorf("%w: images are %d×%d: each side must be %d to %d pixels", ErrMNISTCorrupt, h, w, MinImageSide, MaxImageSide)
+	}
+	shape = ImageShape{int(c), int(h), int(w)}
+	size := uint64(shape.Pixels())
+	if uint64(len(b)-head) != n*size {
+		return nil, shape, fmt.Errorf("%w: %d bytes of pixels for %d images of %d", ErrMNISTCorrupt, len(b)-head, n, size)
 	}
 	out := make([][]float32, n)
-	flat := make([]float32, len(b)-16)
-	for i, p := range b[16:] {
-		flat[i] = float32(p) / 255
+	flat := make([]float32, len(b)-head)
+	if c == 1 {
+		for i, p := range b[head:] {
+			flat[i] = float32(p) / 255
+		}
+	} else {
+		// channels last in the file, channel-first in memory
+		hw := int(h * w)
+		for i := range out {
+			src, dst := b[head+i*int(size):], flat[i*int(size):]
+			for k := 0; k < hw; k++ {
+				for ch := 0; ch < int(c); ch++ {
+					dst[ch*hw+k] = float32(src[k*int(c)+ch]) / 255
+				}
+			}
+		}
 	}
 	for i := range out {
-		out[i] = flat[i*size : (i+1)*size : (i+1)*size]
+		out[i] = flat[uint64(i)*size : uint64(i+1)*size : uint64(i+1)*size]
 	}
-	return out, nil
+	return out, shape, nil
 }
 
 // parseIDXLabels decodes an IDX1 file of digit labels; the count in the
 // header must match the bytes that follow, and a malformed file is
 // ErrMNISTCorrupt.
-func parseIDXLabels(b []byte) ([]int, error) {
+func parseIDXLabels(b []byte) ([]int, error) { return parseIDXLabelFile(b, 9) }
+
+// parseIDXLabelFile decodes an IDX1 file of unsigned-byte labels, each at
+// most max.
+func parseIDXLabelFile(b []byte, max int) ([]int, error) {
 	if len(b) < 8 || binary.BigEndian.Uint32(b) != 0x00000801 {
 		return nil, fmt.Errorf("%w: not an IDX label file (bad magic)", ErrMNISTCorrupt)
 	}
@@ -203,10 +275,18 @@ func parseIDXLabels(b []byte) ([]int, error) {
 	}
 	out := make([]int, n)
 	for i, l := range b[8:] {
-		if l > 9 {
+		if int(l) > max {
 			return nil, fmt.Errorf("%w: label %d of item %d is not a digit", ErrMNISTCorrupt, l, i)
 		}
 		out[i] = int(l)
 	}
 	return out, nil
+}
+
+// ImageShape returns the images' shape (MNISTShape when Shape is unset).
+func (m *MNIST) ImageShape() ImageShape {
+	if m.Shape == (ImageShape{}) {
+		return MNISTShape
+	}
+	return m.Shape
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/liesweep/liesweep/datasets"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -23,6 +25,11 @@ import (
 // kept with the encoder and undone before decoding.
 type Autoencoder struct {
 	Latent int
+	// Shape is the images' shape (MNIST's 1×28×28 for NewAutoencoder).
+	// Other sizes are padded with zeros to multiples of 4 (imageGeom);
+	// the encoder sees and the decoder draws C channels.
+	Shape  datasets.ImageShape
+	geom   imageGeom
 	Enc    Params // conv1.weight, conv1.bias, conv2.weight, conv2.bias, then the mapping MLP
 	encMap *MLP
 	Dec    Params
@@ -32,21 +39,28 @@ type Autoencoder struct {
 }
 
 const (
-	aeC1   = 16
-	aeC2   = 32
-	aeFlat = aeC2 * 7 * 7
+	aeC1 = 16
+	aeC2 = 32
 )
 
-// NewAutoencoder builds an untrained autoencoder with an ℓ-dimensional
-// bottleneck.
+// NewAutoencoder builds an untrained autoencoder of MNIST images with an
+// ℓ-dimensional bottleneck.
 func NewAutoencoder(seed uint64, latent int) *Autoencoder {
+	return NewImageAutoencoder(seed, latent, datasets.MNISTShape)
+}
+
+// NewImageAutoencoder builds an untrained autoencoder of images of the
+// given shape with an ℓ-dimensional bottleneck.
+func NewImageAutoencoder(seed uint64, latent int, shape datasets.ImageShape) *Autoencoder {
+	geom := geomOf(shape)
+	aeFlat := geom.flat()
 	f32 := tensor.Float32
 	conv := func(name string, out, in int) (*Param, *Param) {
 		bound := 1 / math.Sqrt(float64(in*9))
 		return newUniform(seed, name+".weight", f32, bound, out, in, 3, 3), newUniform(seed, name+".bias", f32, bound, 1, out, 1, 1)
 	}
-	ae := &Autoencoder{Latent: latent}
-	w1, b1 := conv("enc.conv1", aeC1, 1)
+	ae := &Autoencoder{Latent: latent, Shape: geom.ImageShape, geom: geom}
+	w1, b1 := conv("enc.conv1", aeC1, geom.C)
 	w2, b2 := conv("enc.conv2", aeC2, aeC1)
 	encSizes, decSizes := []int{aeFlat, latent}, []int{latent, aeFlat}
 	if latent > 3 {
@@ -56,7 +70,7 @@ func NewAutoencoder(seed uint64, latent int) *Autoencoder {
 	ae.Enc = append(Params{w1, b1, w2, b2}, ae.encMap.Params...)
 	ae.decMap = NewMLP(seed, "dec.map", f32, ActReLU, decSizes...)
 	w3, b3 := conv("dec.conv1", aeC1, aeC2)
-	w4, b4 := conv("dec.conv2", 1, aeC1)
+	w4, b4 := conv("dec.conv2", geom.C, aeC1)
 	ae.Dec = append(append(Params(nil), ae.decMap.Params...), w3, b3, w4, b4)
 	return ae
 }
@@ -76,7 +90,8 @@ func upConv2d(b *binder, x *G.Node, w, bias *Param) (*G.Node, error) {
 	return UpConv3x3(x, b.node(w), b.node(bias))
 }
 
-// encode builds E(x) for x of shape B×1×28×28: B×ℓ raw (unstandardised) latents.
+// encode builds E(x) for x of shape B×C×hp×wp (the working layout of
+// imageGeom; B×1×28×28 for MNIST): B×ℓ raw (unstandardised) latents.
 func (ae *Autoencoder) encode(b *binder, x *G.Node) (*G.Node, error) {
 	bs := x.Shape()[0]
 	h, err := conv2d(b, x, ae.Enc[0], ae.Enc[1], 2)
@@ -88,11 +103,11 @@ func (ae *Autoencoder) encode(b *binder, x *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	h = G.Must(ReLU(h))
-	h = G.Must(G.Reshape(h, tensor.Shape{bs, aeFlat}))
+	h = G.Must(G.Reshape(h, tensor.Shape{bs, ae.geom.flat()}))
 	return ae.encMap.apply(b, h)
 }
 
-// decode builds D(z) for raw latents z (B×ℓ): B×1×28×28 in (0, 1).
+// decode builds D(z) for raw latents z (B×ℓ): B×C×hp×wp in (0, 1).
 func (ae *Autoencoder) decode(b *binder, z *G.Node) (*G.Node, error) {
 	l, err := ae.decodeLogits(b, z)
 	if err != nil {
@@ -109,7 +124,7 @@ func (ae *Autoencoder) decodeLogits(b *binder, z *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	h = G.Must(ReLU(h))
-	h = G.Must(G.Reshape(h, tensor.Shape{bs, aeC2, 7, 7}))
+	h = G.Must(G.Reshape(h, tensor.Shape{bs, aeC2, ae.geom.hp / 4, ae.geom.wp / 4}))
 	n := len(ae.Dec)
 	if h, err = upConv2d(b, h, ae.Dec[n-4], ae.Dec[n-3]); err != nil {
 		return nil, err
@@ -125,6 +140,8 @@ type AEConfig struct {
 	LR     float64
 	Batch  int
 	Seed   uint64
+	// Shape is the images' shape; the zero value is MNIST's.
+	Shape datasets.ImageShape
 }
 
 // AEResult is what TrainAutoencoder returns.
@@ -134,12 +151,13 @@ type AEResult struct {
 	Losses []map[string]float64
 }
 
-// TrainAutoencoder fits the autoencoder to images (rows of 784 pixels in
-// [0, 1]) with Adam on the pixel-wise binary cross-entropy, then measures
+// TrainAutoencoder fits the autoencoder to images (rows of cfg.Shape's
+// pixels in [0, 1], 784 for MNIST) with Adam on the pixel-wise binary cross-entropy, then measures
 // the error on the validation images and the standardisation of the
 // training latents.
 func TrainAutoencoder(ctx context.Context, cfg AEConfig, train, val [][]float32, h Hooks) (*AEResult, error) {
-	ae := NewAutoencoder(cfg.Seed, cfg.Latent)
+	ae := NewImageAutoencoder(cfg.Seed, cfg.Latent, cfg.Shape)
+	geom := ae.geom
 	batch := cfg.Batch
 	if batch <= 0 || batch > len(train) {
 		batch = len(train)
@@ -149,7 +167,7 @@ func TrainAutoencoder(ctx context.Context, cfg AEConfig, train, val [][]float32,
 	}
 	g := G.NewGraph()
 	b := newBinder(g)
-	x := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithShape(batch, 1, 28, 28))
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithShape(geom.shape(batch)...))
 	z, err := ae.encode(b, x)
 	if err != nil {
 		return nil, fmt.Errorf("train autoencoder: encoder: %w", err)
@@ -175,16 +193,16 @@ func TrainAutoencoder(ctx context.Context, cfg AEConfig, train, val [][]float32,
 	G.Read(cost, &costV)
 	vm := G.NewTapeMachine(g, G.BindDualValues(learn...))
 	defer vm.Close()
-	xb := make([]float32, batch*784)
+	xb := make([]float32, batch*geom.size())
 	l := &loop{
 		stage: "autoencoder", params: params, nodes: learn, vm: vm,
 		adam: NewAdam(cfg.LR, params), epochs: cfg.Epochs,
 		batches: miniBatches(len(train), batch, cfg.Seed),
 		feed: func(idx []int) error {
 			for r, i := range idx {
-				copy(xb[r*784:], train[i])
+				geom.put(xb[r*geom.size():], train[i])
 			}
-			return G.Let(x, tensor.New(tensor.WithShape(batch, 1, 28, 28), tensor.WithBacking(xb)))
+			return G.Let(x, tensor.New(tensor.WithShape(geom.shape(batch)...), tensor.WithBacking(xb)))
 		},
 		names: []string{"total"}, reads: []*G.Value{&costV},
 	}
@@ -213,7 +231,7 @@ func (ae *Autoencoder) EncodeRaw(images [][]float32) ([][]float64, error) {
 	for s := 0; s < len(images); s += evalChunk {
 		chunk := images[s:min(s+evalChunk, len(images))]
 		vals, err := evalGraph(func(g *G.ExprGraph) ([]*G.Node, error) {
-			z, err := ae.encode(newBinder(g), imageNode(g, chunk))
+			z, err := ae.encode(newBinder(g), ae.geom.node(g, chunk))
 			return []*G.Node{z}, err
 		})
 		if err != nil {
@@ -266,7 +284,8 @@ func (ae *Autoencoder) Standardise(images [][]float32) error {
 	return nil
 }
 
-// Decode maps standardised latents back to images (rows of 784 pixels).
+// Decode maps standardised latents back to images (rows of the shape's
+// pixels, 784 for MNIST).
 func (ae *Autoencoder) Decode(z [][]float64) ([][]float32, error) {
 	out := make([][]float32, 0, len(z))
 	for s := 0; s < len(z); s += evalChunk {
@@ -286,24 +305,21 @@ func (ae *Autoencoder) Decode(z [][]float64) ([][]float32, error) {
 			return nil, fmt.Errorf("decode: %w", err)
 		}
 		for i := range chunk {
-			row := make([]float32, 784)
-			for j := range row {
-				row[j] = float32(vals[0][i*784+j])
-			}
-			out = append(out, row)
+			out = append(out, ae.geom.crop(vals[0], i))
 		}
 	}
 	return out, nil
 }
 
-// ReconstructionMSE is the mean squared error of D(E(x)) over images.
+// ReconstructionMSE is the mean squared error of D(E(x)) over the images'
+// pixels (padding excluded).
 func (ae *Autoencoder) ReconstructionMSE(images [][]float32) (float64, error) {
 	var total float64
 	for s := 0; s < len(images); s += evalChunk {
 		chunk := images[s:min(s+evalChunk, len(images))]
 		vals, err := evalGraph(func(g *G.ExprGraph) ([]*G.Node, error) {
 			b := newBinder(g)
-			x := imageNode(g, chunk)
+			x := ae.geom.node(g, chunk)
 			z, err := ae.encode(b, x)
 			if err != nil {
 				return nil, err
@@ -312,20 +328,24 @@ func (ae *Autoencoder) ReconstructionMSE(images [][]float32) (float64, error) {
 			if err != nil {
 				return nil, err
 			}
+			if ae.geom.padded() {
+				return []*G.Node{rec}, nil
+			}
 			return []*G.Node{G.Must(G.Sum(G.Must(G.Square(G.Must(G.Sub(rec, x))))))}, nil
 		})
 		if err != nil {
 			return 0, fmt.Errorf("reconstruction error: %w", err)
 		}
-		total += vals[0][0]
+		if !ae.geom.padded() {
+			total += vals[0][0]
+			continue
+		}
+		for i, im := range chunk {
+			for j, v := range ae.geom.crop(vals[0], i) {
+				d := float64(v - im[j])
+				total += d * d
+			}
+		}
 	}
-	return total / float64(len(images)*784), nil
-}
-
-func imageNode(g *G.ExprGraph, images [][]float32) *G.Node {
-	flat := make([]float32, 0, len(images)*784)
-	for _, im := range images {
-		flat = append(flat, im...)
-	}
-	return G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithShape(len(images), 1, 28, 28), G.WithValue(tensor.New(tensor.WithShape(len(images), 1, 28, 28), tensor.WithBacking(flat))))
+	return total / float64(len(images)*ae.Shape.Pixels()), nil
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/liesweep/liesweep/datasets"
+
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -21,26 +23,37 @@ import (
 // classes and the number of classes otherwise, as for ψ.
 type PixelClassifier struct {
 	Classes int
-	Params  Params // phi.conv1.weight, phi.conv1.bias, phi.conv2.weight, phi.conv2.bias, then the dense layers
-	head    *MLP
+	// Shape is the images' shape (MNIST's for NewPixelClassifier), laid
+	// out as for the autoencoder (imageGeom).
+	Shape  datasets.ImageShape
+	geom   imageGeom
+	Params Params // phi.conv1.weight, phi.conv1.bias, phi.conv2.weight, phi.conv2.bias, then the dense layers
+	head   *MLP
 }
 
-// NewPixelClassifier builds an untrained φ for the given number of classes.
+// NewPixelClassifier builds an untrained φ of MNIST images for the given
+// number of classes.
 func NewPixelClassifier(seed uint64, classes int) *PixelClassifier {
+	return NewImageClassifier(seed, classes, datasets.MNISTShape)
+}
+
+// NewImageClassifier builds an untrained φ of images of the given shape.
+func NewImageClassifier(seed uint64, classes int, shape datasets.ImageShape) *PixelClassifier {
+	geom := geomOf(shape)
 	f32 := tensor.Float32
 	conv := func(name string, out, in int) (*Param, *Param) {
 		bound := 1 / math.Sqrt(float64(in*9))
 		return newUniform(seed, name+".weight", f32, bound, out, in, 3, 3), newUniform(seed, name+".bias", f32, bound, 1, out, 1, 1)
 	}
-	c := &PixelClassifier{Classes: classes}
-	w1, b1 := conv("phi.conv1", aeC1, 1)
+	c := &PixelClassifier{Classes: classes, Shape: geom.ImageShape, geom: geom}
+	w1, b1 := conv("phi.conv1", aeC1, geom.C)
 	w2, b2 := conv("phi.conv2", aeC2, aeC1)
-	c.head = NewMLP(seed, "phi.head", f32, ActReLU, aeFlat, 64, oracleOutputs(classes))
+	c.head = NewMLP(seed, "phi.head", f32, ActReLU, geom.flat(), 64, oracleOutputs(classes))
 	c.Params = append(Params{w1, b1, w2, b2}, c.head.Params...)
 	return c
 }
 
-// logits builds φ(x) for x of shape B×1×28×28.
+// logits builds φ(x) for x of shape B×C×hp×wp (imageGeom).
 func (c *PixelClassifier) logits(b *binder, x *G.Node) (*G.Node, error) {
 	bs := x.Shape()[0]
 	h, err := conv2d(b, x, c.Params[0], c.Params[1], 2)
@@ -52,19 +65,19 @@ func (c *PixelClassifier) logits(b *binder, x *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	h = G.Must(G.Rectify(h))
-	h = G.Must(G.Reshape(h, tensor.Shape{bs, aeFlat}))
+	h = G.Must(G.Reshape(h, tensor.Shape{bs, c.geom.flat()}))
 	return c.head.apply(b, h)
 }
 
-// Probabilities returns φ's class probabilities of each image (rows of 784
-// pixels in [0, 1]); for two classes the rows are (P(first), P(second)).
+// Probabilities returns φ's class probabilities of each image (rows of the
+// shape's pixels in [0, 1]); for two classes the rows are (P(first), P(second)).
 func (c *PixelClassifier) Probabilities(images [][]float32) ([][]float64, error) {
 	k := oracleOutputs(c.Classes)
 	out := make([][]float64, 0, len(images))
 	for s := 0; s < len(images); s += evalChunk {
 		chunk := images[s:min(s+evalChunk, len(images))]
 		vals, err := evalGraph(func(g *G.ExprGraph) ([]*G.Node, error) {
-			l, err := c.logits(newBinder(g), imageNode(g, chunk))
+			l, err := c.logits(newBinder(g), c.geom.node(g, chunk))
 			return []*G.Node{l}, err
 		})
 		if err != nil {
@@ -107,6 +120,8 @@ type ClassifierConfig struct {
 	LR      float64
 	Batch   int
 	Seed    uint64
+	// Shape is the images' shape; the zero value is MNIST's.
+	Shape datasets.ImageShape
 }
 
 // ClassifierResult is what TrainPixelClassifier returns.
@@ -126,7 +141,8 @@ func TrainPixelClassifier(ctx context.Context, cfg ClassifierConfig, train [][]f
 	if cfg.Epochs < 1 || cfg.LR <= 0 || len(trainY) != len(train) {
 		return nil, fmt.Errorf("train pixel classifier: %d epochs, lr %g, %d labels for %d images: want ≥ 1 epoch, lr > 0 and one label per image", cfg.Epochs, cfg.LR, len(trainY), len(train))
 	}
-	c := NewPixelClassifier(cfg.Seed, cfg.Classes)
+	c := NewImageClassifier(cfg.Seed, cfg.Classes, cfg.Shape)
+	geom := c.geom
 	k := oracleOutputs(cfg.Classes)
 	batch := cfg.Batch
 	if batch <= 0 || batch > len(train) {
@@ -134,7 +150,7 @@ func TrainPixelClassifier(ctx context.Context, cfg ClassifierConfig, train [][]f
 	}
 	g := G.NewGraph()
 	b := newBinder(g)
-	x := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithShape(batch, 1, 28, 28))
+	x := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithShape(geom.shape(batch)...))
 	y := G.NewMatrix(g, tensor.Float32, G.WithName("y"), G.WithShape(batch, k))
 	logits, err := c.logits(b, x)
 	if err != nil {
@@ -152,7 +168,7 @@ func TrainPixelClassifier(ctx context.Context, cfg ClassifierConfig, train [][]f
 	G.Read(cost, &costV)
 	vm := G.NewTapeMachine(g, G.BindDualValues(learn...))
 	defer vm.Close()
-	xb := make([]float32, batch*784)
+	xb := make([]float32, batch*geom.size())
 	yb := make([]float32, batch*k)
 	l := &loop{
 		stage: "classifier", params: c.Params, nodes: learn, vm: vm,
@@ -161,14 +177,14 @@ func TrainPixelClassifier(ctx context.Context, cfg ClassifierConfig, train [][]f
 		feed: func(idx []int) error {
 			clear(yb)
 			for r, i := range idx {
-				copy(xb[r*784:], train[i])
+				geom.put(xb[r*geom.size():], train[i])
 				if k == 1 {
 					yb[r] = float32(trainY[i])
 				} else {
 					yb[r*k+trainY[i]] = 1
 				}
 			}
-			if err := G.Let(x, tensor.New(tensor.WithShape(batch, 1, 28, 28), tensor.WithBacking(xb))); err != nil {
+			if err := G.Let(x, tensor.New(tensor.WithShape(geom.shape(batch)...), tensor.WithBacking(xb))); err != nil {
 				return err
 			}
 			return G.Let(y, tensor.New(tensor.WithShape(batch, k), tensor.WithBacking(yb)))

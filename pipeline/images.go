@@ -39,6 +39,10 @@ func CheckImages(spec *sweeps.Spec, names []string, files [][]byte) (*datasets.M
 		digests = append(digests, sweeps.Digest(f))
 	}
 	spec.Dataset.Digest = sweeps.Digest([]byte(strings.Join(digests, "\n")))
+	spec.Dataset.ImageShape = nil
+	if sh := m.ImageShape(); sh != datasets.MNISTShape {
+		spec.Dataset.ImageShape = []int{sh.C, sh.H, sh.W}
+	}
 	return m, nil
 }
 

@@ -62,7 +62,7 @@ func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (*
 		if err != nil {
 			return nil, err
 		}
-		if out.AE, _, err = decodeAutoencoder(b, t); err != nil {
+		if out.AE, _, err = decodeAutoencoder(b, spec, t); err != nil {
 			return nil, fmt.Errorf("load autoencoder: %w", err)
 		}
 		ro := *r

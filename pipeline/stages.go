@@ -36,7 +36,7 @@ func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t sweeps.Tr
 	if b, err := r.getOptional(ctx, key); err != nil {
 		return nil, sweeps.StageRun{}, 0, err
 	} else if b != nil {
-		ae, meta, err := decodeAutoencoder(b, t)
+		ae, meta, err := decodeAutoencoder(b, spec, t)
 		if err != nil {
 			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load autoencoder %s: %w", key, err)
 		}
@@ -55,9 +55,9 @@ func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t sweeps.Tr
 	if err != nil {
 		return nil, sweeps.StageRun{}, 0, err
 	}
-	cfg := models.AEConfig{Latent: t.Latent, Epochs: spec.Autoencoder.Epochs, LR: spec.Autoencoder.LR, Batch: spec.Autoencoder.Batch, Seed: uint64(t.Seed)}
+	cfg := models.AEConfig{Latent: t.Latent, Epochs: spec.Autoencoder.Epochs, LR: spec.Autoencoder.LR, Batch: spec.Autoencoder.Batch, Seed: uint64(t.Seed), Shape: m.ImageShape()}
 	var res *models.AEResult
-	resumed, err := r.trainStage(ctx, sweeps.StageAutoencoder, k, models.NewAutoencoder(uint64(t.Seed), t.Latent).Params(), 1, func(h models.Hooks) error {
+	resumed, err := r.trainStage(ctx, sweeps.StageAutoencoder, k, models.NewImageAutoencoder(uint64(t.Seed), t.Latent, cfg.Shape).Params(), 1, func(h models.Hooks) error {
 		var err error
 		res, err = models.TrainAutoencoder(ctx, cfg, train.Images, val.Images, h)
 		return err
@@ -225,9 +225,9 @@ func (r *Runner) PixelClassifier(ctx context.Context, spec *sweeps.Spec, t sweep
 	if err != nil {
 		return nil, sweeps.StageRun{}, 0, err
 	}
-	cfg := models.ClassifierConfig{Classes: classes, Epochs: spec.Classifier.Epochs, LR: spec.Classifier.LR, Batch: spec.Classifier.Batch, Seed: uint64(t.Seed)}
+	cfg := models.ClassifierConfig{Classes: classes, Epochs: spec.Classifier.Epochs, LR: spec.Classifier.LR, Batch: spec.Classifier.Batch, Seed: uint64(t.Seed), Shape: m.ImageShape()}
 	var res *models.ClassifierResult
-	resumed, err := r.trainStage(ctx, sweeps.StageClassifier, k, models.NewPixelClassifier(uint64(t.Seed), classes).Params, 1, func(h models.Hooks) error {
+	resumed, err := r.trainStage(ctx, sweeps.StageClassifier, k, models.NewImageClassifier(uint64(t.Seed), classes, cfg.Shape).Params, 1, func(h models.Hooks) error {
 		var err error
 		res, err = models.TrainPixelClassifier(ctx, cfg, train.Images, train.Labels, val.Images, val.Labels, h)
 		return err
@@ -239,7 +239,7 @@ func (r *Runner) PixelClassifier(ctx context.Context, spec *sweeps.Spec, t sweep
 	b, err := models.EncodeTensors(models.ParamsTensors("", res.Phi.Params), map[string]string{
 		"stage": sweeps.StageClassifier, "classes": strconv.Itoa(classes),
 		"val_accuracy": strconv.FormatFloat(res.ValAccuracy, 'g', -1, 64), "history": models.EncodeHistory(res.Losses),
-		"layout": "conv weights (out,in,kh,kw); dense weights (in,out), biases (1,out); input: 28×28 pixels in [0,1]",
+		"layout": "conv weights (out,in,kh,kw); dense weights (in,out), biases (1,out); input: " + imageShapeNote(cfg.Shape),
 	})
 	if err != nil {
 		return nil, sweeps.StageRun{}, 0, err
@@ -410,8 +410,8 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t sweeps.Tri
 
 // decodeAutoencoder restores a stored autoencoder, its weights and the
 // standardisation of its latents, and returns the artifact's metadata.
-func decodeAutoencoder(b []byte, t sweeps.Trial) (*models.Autoencoder, map[string]string, error) {
-	ae := models.NewAutoencoder(uint64(t.Seed), t.Latent)
+func decodeAutoencoder(b []byte, spec *sweeps.Spec, t sweeps.Trial) (*models.Autoencoder, map[string]string, error) {
+	ae := models.NewImageAutoencoder(uint64(t.Seed), t.Latent, imageShape(spec))
 	meta, err := models.LoadParams(b, "", ae.Params())
 	if err != nil {
 		return nil, nil, err
@@ -434,7 +434,7 @@ func decodeOracle(b []byte, spec *sweeps.Spec, t sweeps.Trial) (*models.MLPOracl
 
 // decodeClassifier restores a stored φ.
 func decodeClassifier(b []byte, spec *sweeps.Spec, t sweeps.Trial) (*models.PixelClassifier, map[string]string, error) {
-	phi := models.NewPixelClassifier(uint64(t.Seed), len(spec.Dataset.Classes))
+	phi := models.NewImageClassifier(uint64(t.Seed), len(spec.Dataset.Classes), imageShape(spec))
 	meta, err := models.LoadParams(b, "", phi.Params)
 	return phi, meta, err
 }
@@ -660,4 +660,22 @@ func (r *Runner) TrainGeneratorsStage(ctx context.Context, spec *sweeps.Spec, t 
 	}
 	_, _, _, run, err := r.Generators(ctx, spec, t, o, train)
 	return run, err
+}
+
+// imageShape is the shape of the spec's images: MNIST's, or the one
+// staging recorded for an image set (dataset.image_shape, C×H×W).
+func imageShape(spec *sweeps.Spec) datasets.ImageShape {
+	if sh := spec.Dataset.ImageShape; len(sh) == 3 {
+		return datasets.ImageShape{C: sh[0], H: sh[1], W: sh[2]}
+	}
+	return datasets.MNISTShape
+}
+
+// imageShapeNote describes the conv networks' input in a weights file's
+// layout note: MNIST's words as before, other shapes with their padding.
+func imageShapeNote(s datasets.ImageShape) string {
+	if s == datasets.MNISTShape {
+		return "28×28 pixels in [0,1]"
+	}
+	return fmt.Sprintf("%d×%d×%d (C×H×W) pixels in [0,1], zero-padded at the bottom and right to sides that are multiples of 4", s.C, s.H, s.W)
 }

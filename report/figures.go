@@ -433,7 +433,7 @@ func decodedStreamlines(tr *pipeline.Trained, opt Options, t sweeps.TrialResult)
 			if err != nil {
 				return nil, nil, err
 			}
-			b, err := strip(dec, 3)
+			b, err := strip(dec, tr.AE.Shape, 3)
 			if err != nil {
 				return nil, nil, err
 			}

@@ -128,7 +128,7 @@ func morphGrid(tr *pipeline.Trained, opt Options, t sweeps.TrialResult, a int) (
 	if len(rows) == 0 {
 		return Image{}, nil, notes, fmt.Errorf("morphing grid of J%d: no streamline could be followed (%s)", a+1, strings.Join(notes, "; "))
 	}
-	b, err := tiles(rows, 2)
+	b, err := tiles(rows, tr.AE.Shape, 2)
 	if err != nil {
 		return Image{}, nil, nil, err
 	}

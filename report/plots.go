@@ -9,6 +9,7 @@ import (
 	"math"
 	"sort"
 
+	"github.com/liesweep/liesweep/datasets"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
@@ -295,34 +296,54 @@ func (g *grid) Y(r int) float64    { return g.Ys[r] }
 func (g *grid) Min() float64       { return g.Lo }
 func (g *grid) Max() float64       { return g.Hi }
 
-// strip tiles 28×28 grey images in one row, each scaled by zoom, white
-// on black as MNIST is.
-func strip(images [][]float32, zoom int) ([]byte, error) {
-	return tiles([][][]float32{images}, zoom)
+// strip tiles images of the given shape in one row, each scaled by zoom
+// (grayscale white on black as MNIST is, or RGB).
+func strip(images [][]float32, shape datasets.ImageShape, zoom int) ([]byte, error) {
+	return tiles([][][]float32{images}, shape, zoom)
 }
 
-// tiles lays rows of 28×28 grey images out as a grid, each scaled by zoom.
-func tiles(rows [][][]float32, zoom int) ([]byte, error) {
-	const side = 28
+// tiles lays rows of images of the given shape (C×H×W pixels in [0, 1],
+// channel-first) out as a grid, each scaled by zoom.
+func tiles(rows [][][]float32, shape datasets.ImageShape, zoom int) ([]byte, error) {
+	if shape == (datasets.ImageShape{}) {
+		shape = datasets.MNISTShape
+	}
 	pad := 2
 	cols := 0
 	for _, r := range rows {
 		cols = max(cols, len(r))
 	}
-	w := cols*(side*zoom+pad) + pad
-	h := len(rows)*(side*zoom+pad) + pad
-	img := image.NewGray(image.Rect(0, 0, w, h))
-	for i := range img.Pix {
-		img.Pix[i] = 96
+	w := cols*(shape.W*zoom+pad) + pad
+	h := len(rows)*(shape.H*zoom+pad) + pad
+	level := func(v float32) uint8 { return uint8(math.Round(255 * math.Min(1, math.Max(0, float64(v))))) }
+	hw := shape.H * shape.W
+	// grayscale sets are drawn as gray PNGs, RGB ones as RGB
+	var img interface {
+		image.Image
+		Set(x, y int, c color.Color)
+	}
+	if shape.C == 3 {
+		img = image.NewRGBA(image.Rect(0, 0, w, h))
+	} else {
+		img = image.NewGray(image.Rect(0, 0, w, h))
+	}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.Gray{Y: 96})
+		}
 	}
 	for r, row := range rows {
-		y0 := pad + r*(side*zoom+pad)
+		y0 := pad + r*(shape.H*zoom+pad)
 		for k, im := range row {
-			x0 := pad + k*(side*zoom+pad)
-			for y := 0; y < side*zoom; y++ {
-				for x := 0; x < side*zoom; x++ {
-					v := im[(y/zoom)*side+x/zoom]
-					img.SetGray(x0+x, y0+y, color.Gray{Y: uint8(math.Round(255 * math.Min(1, math.Max(0, float64(v)))))})
+			x0 := pad + k*(shape.W*zoom+pad)
+			for y := 0; y < shape.H*zoom; y++ {
+				for x := 0; x < shape.W*zoom; x++ {
+					p := (y/zoom)*shape.W + x/zoom
+					if shape.C == 3 {
+						img.Set(x0+x, y0+y, color.RGBA{R: level(im[p]), G: level(im[hw+p]), B: level(im[2*hw+p]), A: 255})
+					} else {
+						img.Set(x0+x, y0+y, color.Gray{Y: level(im[p])})
+					}
 				}
 			}
 		}

@@ -65,6 +65,9 @@ type Dataset struct {
 	// Columns is the table's number of features, set with Digest: a
 	// latent dimension below it puts an MLP autoencoder in front.
 	Columns int `mapstructure:"-" json:"columns,omitempty"`
+	// ImageShape is an image set's C, H, W where it is not MNIST's
+	// 1×28×28, set with Digest: the conv networks are built for it.
+	ImageShape []int `mapstructure:"-" json:"image_shape,omitempty"`
 }
 
 // Images reports whether the dataset is an image set through the conv
@@ -355,7 +358,10 @@ func (s *Spec) Validate() error {
 	d := s.Dataset
 	oneOf("dataset.kind", d.Kind, "mnist", "images", "analytic", "table")
 	if d.Kind == "images" && d.Path == "" && d.Object == "" {
-		bad("dataset.path", "an IDX image set needs its directory (or s3://bucket/prefix) holding train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each optionally .gz)")
+		bad("dataset.path", "an image set needs its directory (or s3://bucket/prefix) holding train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each optionally .gz), or the labels CSV of a folder of PNGs (columns file, label and optionally split)")
+	}
+	if sh := d.ImageShape; len(sh) > 0 && (d.Kind != "images" || len(sh) != 3 || (sh[0] != 1 && sh[0] != 3) || sh[1] < 4 || sh[2] < 4 || sh[1] > 512 || sh[2] > 512) {
+		bad("dataset.image_shape", "%v is not an image set's shape: staging records [C, H, W] with C 1 or 3 and sides of 4 to 512 pixels, for kind: images only", sh)
 	}
 	if d.Kind != "table" && (d.Kind != "images" && d.Path != "" || len(d.Features) > 0 || d.Target != "" || d.XArray != "" || d.Task != "" || d.ValFraction != 0) {
 		bad("dataset.path", "path is read with kind: table or images; features, target, x_array, task and val_fraction only with kind: table")
@@ -445,9 +451,17 @@ func (s *Spec) Validate() error {
 		}
 	case "mnist", "images":
 		seen := map[int]bool{}
+		top := 9
+		if d.Kind == "images" {
+			top = 255 // an IDX label is one byte
+		}
 		for _, c := range d.Classes {
-			if c < 0 || c > 9 || seen[c] {
-				bad("dataset.classes", "%v must list distinct digits 0–9", d.Classes)
+			if c < 0 || c > top || seen[c] {
+				if top == 9 {
+					bad("dataset.classes", "%v must list distinct digits 0–9", d.Classes)
+				} else {
+					bad("dataset.classes", "%v must list distinct labels 0–255", d.Classes)
+				}
 				break
 			}
 			seen[c] = true

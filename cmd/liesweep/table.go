@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -131,14 +132,40 @@ func stageTable(cmd *cobra.Command, spec *sweeps.Spec, store sweeps.ArtifactStor
 }
 
 // stageImages reads the four files of an IDX image set (kind images) from
-// a local directory or an S3 prefix, each raw or .gz, checks them
+// a local directory or an S3 prefix, each raw or .gz (or a labels CSV and
+// the PNGs it lists, converted to those four files by datasets.PNGSet), checks them
 // (pipeline.CheckImages) and, with a store, puts them there once under
 // their digest.
 func stageImages(cmd *cobra.Command, spec *sweeps.Spec, store sweeps.ArtifactStore, w io.Writer) error {
 	dir := strings.TrimSuffix(spec.Dataset.Path, "/")
 	names := make([]string, len(datasets.IDXFiles))
 	files := make([][]byte, len(datasets.IDXFiles))
+	if strings.EqualFold(path.Ext(dir), ".csv") {
+		// a folder of PNGs and its labels CSV, converted to an IDX set
+		name, data, err := readInputBytes(cmd, "dataset.path", dir)
+		if err != nil {
+			return err
+		}
+		base := path.Dir(dir)
+		files, err = datasets.PNGSet(name, data, func(file string) ([]byte, error) {
+			p := base + "/" + file
+			if !strings.HasPrefix(dir, "s3://") {
+				p = filepath.Join(filepath.Dir(dir), filepath.FromSlash(file))
+			}
+			_, b, err := readInputBytes(cmd, "dataset.path", p)
+			return b, err
+		})
+		if err != nil {
+			return err
+		}
+		for i, f := range datasets.IDXFiles {
+			names[i] = name + " (as " + f + ")"
+		}
+	}
 	for i, f := range datasets.IDXFiles {
+		if files[i] != nil {
+			break
+		}
 		var errs []string
 		for _, name := range []string{f, f + ".gz"} {
 			p := dir + "/" + name
@@ -170,6 +197,6 @@ func stageImages(cmd *cobra.Command, spec *sweeps.Spec, store sweeps.ArtifactSto
 			return err
 		}
 	}
-	fmt.Fprintf(w, "images %s: %d training and %d test images of 28×28, labels %v; sha256 %s…\n", dir, len(m.TrainImages), len(m.TestImages), spec.Dataset.Classes, spec.Dataset.Digest[:12])
+	fmt.Fprintf(w, "images %s: %d training and %d test images, %s, labels %v; sha256 %s…\n", dir, len(m.TrainImages), len(m.TestImages), m.ImageShape(), spec.Dataset.Classes, spec.Dataset.Digest[:12])
 	return spec.Validate()
 }

@@ -1,0 +1,111 @@
+package datasets
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"strings"
+	"testing"
+)
+
+func pngBytes(t *testing.T, img image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestPNGSetRoundTrip converts a small PNG set to IDX and reads it back:
+// grayscale stays one channel; RGB becomes three, channel-first, with the
+// exact pixel values; the split column is honoured.
+func TestPNGSetRoundTrip(t *testing.T) {
+	for _, rgb := range []bool{false, true} {
+		files := map[string][]byte{}
+		var csv strings.Builder
+		csv.WriteString("file,label,split\n")
+		for i := range 6 {
+			var img image.Image
+			if rgb {
+				m := image.NewNRGBA(image.Rect(0, 0, 5, 7))
+				m.Set(2, 3, color.NRGBA{R: uint8(10 * i), G: 200, B: 51, A: 255})
+				img = m
+			} else {
+				m := image.NewGray(image.Rect(0, 0, 5, 7))
+				m.SetGray(2, 3, color.Gray{Y: uint8(10 * i)})
+				img = m
+			}
+			name := fmt.Sprintf("d/%d.png", i)
+			files[name] = pngBytes(t, img)
+			split := "train"
+			if i >= 4 {
+				split = "test"
+			}
+			fmt.Fprintf(&csv, "%s,%d,%s\n", name, i%3, split)
+		}
+		idx, err := PNGSet("labels.csv", []byte(csv.String()), func(f string) ([]byte, error) {
+			if b, ok := files[f]; ok {
+				return b, nil
+			}
+			return nil, errors.New("no such file")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := ParseIDXSet(IDXFiles, idx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ImageShape{1, 7, 5}
+		if rgb {
+			want.C = 3
+		}
+		if m.Shape != want || len(m.TrainImages) != 4 || len(m.TestImages) != 2 || m.TestLabels[1] != 5%3 {
+			t.Fatalf("rgb %v: shape %v, %d/%d images, test labels %v", rgb, m.Shape, len(m.TrainImages), len(m.TestImages), m.TestLabels)
+		}
+		im := m.TrainImages[3]
+		if got := im[3*5+2]; got != float32(30)/255 {
+			t.Errorf("rgb %v: pixel (2,3) channel 0 = %v, want 30/255", rgb, got)
+		}
+		if rgb && (im[35+3*5+2] != float32(200)/255 || im[70+3*5+2] != float32(51)/255) {
+			t.Errorf("G, B of pixel (2,3) = %v, %v: want 200/255, 51/255", im[35+3*5+2], im[70+3*5+2])
+		}
+	}
+}
+
+// TestPNGSetErrors: each bad set is a DataError naming the file (and for
+// the CSV its line and column).
+func TestPNGSetErrors(t *testing.T) {
+	g := pngBytes(t, image.NewGray(image.Rect(0, 0, 8, 8)))
+	other := pngBytes(t, image.NewGray(image.Rect(0, 0, 9, 8)))
+	tiny := pngBytes(t, image.NewGray(image.Rect(0, 0, 3, 8)))
+	files := map[string][]byte{"a.png": g, "b.png": g, "c.png": other, "t.png": tiny, "bad.png": []byte("not a png")}
+	read := func(f string) ([]byte, error) {
+		if b, ok := files[f]; ok {
+			return b, nil
+		}
+		return nil, errors.New("no such file")
+	}
+	for _, tc := range []struct{ csv, want string }{
+		{"name,label\na.png,1\n", "lacks the column file or label"},
+		{"file,label\na.png,1\nb.png,x\n", `row 3, column "label": label "x" is not an integer 0–255`},
+		{"file,label\na.png,1\nb.png,256\n", "not an integer 0–255"},
+		{"file,label\na.png,1\nc.png,0\n", `"c.png": the image is 8×9`},
+		{"file,label\nt.png,1\na.png,0\n", "each side must be 4 to 512"},
+		{"file,label\na.png,1\nmissing.png,0\n", `"missing.png": cannot be read`},
+		{"file,label\na.png,1\nbad.png,0\n", `"bad.png": not a readable PNG`},
+		{"file,label\na.png,1\n", "1 images listed"},
+		{"file,label,split\na.png,1,train\nb.png,0,train\n", "no image is in the test split"},
+		{"file,label,split\na.png,1,train\nb.png,0,later\n", `split "later" is neither train nor test`},
+	} {
+		_, err := PNGSet("labels.csv", []byte(tc.csv), read)
+		var de *DataError
+		if !errors.As(err, &de) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want a DataError containing %q", tc.csv, err, tc.want)
+		}
+	}
+}
