@@ -27,7 +27,19 @@ def main():
         name = "read-npy"
     dt = time.perf_counter() - t0
     print(json.dumps({"workload": name, "throughput": a.shape[0] / dt, "unit": "rows/s",
-                      "final_loss": float(a.sum()), "steps": 1}))
+                      "final_loss": float(a.sum()), "steps": 1, "peak_rss_mb": peak_rss_mb()}))
+
+
+def peak_rss_mb():
+    """VmHWM of /proc/self/status in MiB (ru_maxrss also counts the parent's peak)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return float(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 if __name__ == "__main__":

@@ -15,6 +15,10 @@ type BenchResult struct {
 	Unit       string  `json:"unit"`
 	FinalLoss  float64 `json:"final_loss"`
 	Steps      int     `json:"steps"`
+	// PeakRSSMB is the process's own peak resident memory (VmHWM), where
+	// it reports one: wait4's figure also counts the parent's peak, which
+	// Linux carries into the child across fork and exec.
+	PeakRSSMB float64 `json:"peak_rss_mb,omitempty"`
 }
 
 // BenchImages are the synthetic images the benchmarks train on (the

@@ -60,6 +60,9 @@ func runChild(cmd *exec.Cmd) (benchRun, error) {
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.RSSMB = float64(ru.Maxrss) / 1024
 	}
+	if r.PeakRSSMB > 0 {
+		r.RSSMB = r.PeakRSSMB
+	}
 	return r, nil
 }
 

@@ -8,7 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/liesweep/liesweep/datasets"
@@ -27,8 +29,8 @@ func benchReads(self, python, script string, n, rounds int, w io.Writer) ([]benc
 	}
 	defer os.RemoveAll(dir)
 	t := benchTable(n)
-	var rows []benchRow
-	for _, ext := range []string{"csv", "npy"} {
+	exts := []string{"csv", "npy"}
+	for _, ext := range exts {
 		path := filepath.Join(dir, "table."+ext)
 		f, err := os.Create(path)
 		if err != nil {
@@ -41,6 +43,14 @@ func benchReads(self, python, script string, n, rounds int, w io.Writer) ([]benc
 		if err := f.Close(); err != nil {
 			return nil, err
 		}
+	}
+	// A child's peak RSS starts from this process's at the fork (Linux
+	// carries the high-water mark across exec): let the table go first.
+	t = nil
+	debug.FreeOSMemory()
+	var rows []benchRow
+	for _, ext := range exts {
+		path := filepath.Join(dir, "table."+ext)
 		fi, _ := os.Stat(path)
 		var ls, py []benchRun
 		for r := 0; r < rounds; r++ {
@@ -119,7 +129,25 @@ func newBenchReadCmd() *cobra.Command {
 			for _, v := range t.Y {
 				sum += t.Labels[int(v)]
 			}
-			return json.NewEncoder(cmd.OutOrStdout()).Encode(models.BenchResult{Workload: "read", Throughput: float64(t.N) / d.Seconds(), Unit: "rows/s", FinalLoss: sum, Steps: 1})
+			return json.NewEncoder(cmd.OutOrStdout()).Encode(models.BenchResult{Workload: "read", Throughput: float64(t.N) / d.Seconds(), Unit: "rows/s", FinalLoss: sum, Steps: 1, PeakRSSMB: peakRSSMB()})
 		},
 	}
+}
+
+// peakRSSMB is this process's peak resident memory (VmHWM of
+// /proc/self/status) in MiB, or 0 where it cannot be read.
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 64)
+			if err == nil {
+				return kb / 1024
+			}
+		}
+	}
+	return 0
 }
