@@ -73,43 +73,8 @@ func (r *Runner) imageSet(ctx context.Context, spec *sweeps.Spec) (*datasets.MNI
 	if d.Object == "" || d.Digest == "" {
 		return nil, fmt.Errorf("%w: the image set %q was not staged: run it with liesweep run or sweep start, which put its files into the store", sweeps.ErrInvalidSpec, d.Path)
 	}
-	// One download per digest: the first caller reads the set outside the
-	// cache's lock (other trials' MNIST and other sets are not held up);
-	// callers of the same set meanwhile wait for it.
-	r.ensureCache()
-	c := r.cache
-	c.mu.Lock()
-	if c.sets == nil {
-		c.sets = map[string]*imageLoad{}
-	}
-	l := c.sets[d.Digest]
-	if l == nil {
-		l = &imageLoad{done: make(chan struct{})}
-		c.sets[d.Digest] = l
-		c.mu.Unlock()
-		l.m, l.err = r.downloadImages(ctx, spec)
-		close(l.done)
-		if l.err != nil {
-			c.mu.Lock()
-			delete(c.sets, d.Digest) // a later call tries again
-			c.mu.Unlock()
-		}
-	} else {
-		c.mu.Unlock()
-	}
-	select {
-	case <-l.done:
-		return l.m, l.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// imageLoad is one IDX set being read, or read, from the store.
-type imageLoad struct {
-	done chan struct{}
-	m    *datasets.MNIST
-	err  error
+	// One download per digest (cachedLoad).
+	return cachedLoad(ctx, r, "images/"+d.Digest, func() (*datasets.MNIST, error) { return r.downloadImages(ctx, spec) })
 }
 
 // downloadImages reads and checks a staged IDX set from the store.

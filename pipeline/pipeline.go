@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -48,8 +49,74 @@ type Runner struct {
 type mnistCache struct {
 	mu    sync.Mutex
 	mnist *datasets.MNIST
-	// sets are the IDX image sets read (or being read) from the store, by digest
-	sets map[string]*imageLoad
+	// loads are the image sets and tables read (or being read) from the
+	// store, by digest (and for tables the columns read), oldest first in
+	// order; at most maxLoads finished ones are kept.
+	loads map[string]*dataLoad
+	order []string
+}
+
+// maxLoads bounds the data sets a runner keeps read: a worker serves
+// sweep after sweep, and a table may be a gigabyte.
+const maxLoads = 4
+
+// dataLoad is one data set being read, or read, from the store.
+type dataLoad struct {
+	done chan struct{}
+	v    any
+	err  error
+}
+
+// cachedLoad returns what load returns for key, calling it once per
+// runner while its result is kept: the first caller reads outside the
+// cache's lock (other data is not held up), callers of the same key
+// meanwhile wait for it, and a failed load is tried again by a later call.
+func cachedLoad[T any](ctx context.Context, r *Runner, key string, load func() (T, error)) (T, error) {
+	r.ensureCache()
+	c := r.cache
+	c.mu.Lock()
+	if c.loads == nil {
+		c.loads = map[string]*dataLoad{}
+	}
+	l := c.loads[key]
+	if l == nil {
+		l = &dataLoad{done: make(chan struct{})}
+		c.loads[key] = l
+		c.order = append(c.order, key)
+		for i := 0; len(c.loads) > maxLoads && i < len(c.order); {
+			k := c.order[i]
+			select {
+			case <-c.loads[k].done:
+				delete(c.loads, k)
+				c.order = append(c.order[:i], c.order[i+1:]...)
+			default:
+				i++ // still loading: kept
+			}
+		}
+		c.mu.Unlock()
+		l.v, l.err = load()
+		close(l.done)
+		if l.err != nil {
+			c.mu.Lock()
+			if c.loads[key] == l {
+				delete(c.loads, key)
+				c.order = slices.DeleteFunc(c.order, func(k string) bool { return k == key })
+			}
+			c.mu.Unlock()
+		}
+	} else {
+		c.mu.Unlock()
+	}
+	var zero T
+	select {
+	case <-l.done:
+		if l.err != nil {
+			return zero, l.err
+		}
+		return l.v.(T), nil
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
 }
 
 // WithProgress returns a runner that reports to progress and shares r's

@@ -126,12 +126,23 @@ func checkTableSpec(spec *sweeps.Spec, tb *datasets.Table, name string) error {
 }
 
 // loadTable reads the spec's table from the store and checks its bytes
-// against the digest the sweep recorded.
+// against the digest the sweep recorded, once per runner for the same
+// data and columns (the trials of every ℓ and seed share it; a Table is
+// only read after ReadTable).
 func (r *Runner) loadTable(ctx context.Context, spec *sweeps.Spec) (*datasets.Table, error) {
 	d := spec.Dataset
 	if d.Object == "" || d.Digest == "" {
 		return nil, fmt.Errorf("%w: the table %q was not staged: run it with liesweep run or sweep start, which put the file into the store", sweeps.ErrInvalidSpec, d.Path)
 	}
+	opt, err := json.Marshal(tableOptions(d))
+	if err != nil {
+		return nil, err
+	}
+	return cachedLoad(ctx, r, "table/"+d.Digest+"/"+string(opt), func() (*datasets.Table, error) { return r.downloadTable(ctx, d) })
+}
+
+// downloadTable reads and decodes a staged table.
+func (r *Runner) downloadTable(ctx context.Context, d sweeps.Dataset) (*datasets.Table, error) {
 	b, err := r.Store.Get(ctx, d.Object)
 	if errors.Is(err, sweeps.ErrNotFound) {
 		return nil, fmt.Errorf("%w: the table's bytes are not in the store at %s (the sweep put them there when it started: was the bucket changed? start the sweep again)", sweeps.ErrInvalidSpec, d.Object)

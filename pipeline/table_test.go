@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/liesweep/liesweep/datasets"
@@ -236,5 +238,81 @@ func TestTableAutoencoderBelowFeatures(t *testing.T) {
 	bad.LatentDims = []int{6}
 	if _, err := CheckTable(bad, "t.csv", data); err == nil || !strings.Contains(err.Error(), "at most 5") {
 		t.Errorf("ℓ = 6 on 5 features: %v", err)
+	}
+}
+
+// countingStore counts the reads of each key.
+type countingStore struct {
+	sweeps.ArtifactStore
+	mu   sync.Mutex
+	gets map[string]int
+}
+
+func (s *countingStore) Get(ctx context.Context, key string) ([]byte, error) {
+	s.mu.Lock()
+	s.gets[key]++
+	s.mu.Unlock()
+	return s.ArtifactStore.Get(ctx, key)
+}
+
+// TestLoadTableOnce: the trials of one runner (every ℓ and seed, from
+// concurrent activities) read a staged table from the store once; other
+// columns of the same bytes are another table; a failed read (the object
+// gone) is an error every time, not a cached one; and the runner keeps at
+// most maxLoads data sets.
+func TestLoadTableOnce(t *testing.T) {
+	ctx := context.Background()
+	data := knownCSV(t, "sphere3", 200, 1)
+	fs, _ := filestore.New(t.TempDir())
+	st := &countingStore{ArtifactStore: fs, gets: map[string]int{}}
+	spec := tableSpec(sweeps.TaskClassification)
+	if _, err := StageTable(ctx, st, spec, "t.csv", data); err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{Store: st}
+	var wg sync.WaitGroup
+	tabs := make([]*datasets.Table, 8)
+	for i := range tabs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tb, err := r.WithProgress(nil).loadTable(ctx, spec)
+			if err != nil {
+				t.Error(err)
+			}
+			tabs[i] = tb
+		}()
+	}
+	wg.Wait()
+	if st.gets[spec.Dataset.Object] != 1 || tabs[0] == nil || tabs[0] != tabs[7] {
+		t.Fatalf("%d reads of the table for 8 loads (shared: %v)", st.gets[spec.Dataset.Object], tabs[0] == tabs[7])
+	}
+	two := *spec
+	two.Dataset.Features = []string{"x0", "x1"}
+	tb, err := r.loadTable(ctx, &two)
+	if err != nil || tb.D != 2 || st.gets[spec.Dataset.Object] != 2 {
+		t.Fatalf("features [x0 x1]: D %v, %v, %d reads", tb, err, st.gets[spec.Dataset.Object])
+	}
+	gone := *spec
+	gone.Dataset.Digest, gone.Dataset.Object = strings.Repeat("0", 64), "data/missing/t.csv"
+	for range 2 {
+		if _, err := r.loadTable(ctx, &gone); !errors.Is(err, sweeps.ErrInvalidSpec) {
+			t.Fatalf("missing object: %v", err)
+		}
+	}
+	if st.gets["data/missing/t.csv"] != 2 {
+		t.Errorf("the failed read was cached: %d reads for 2 loads", st.gets["data/missing/t.csv"])
+	}
+	for i := range maxLoads + 2 {
+		other := *spec
+		other.Dataset.Features = []string{"x" + strconv.Itoa(i%3)}
+		other.Dataset.Target = "y"
+		other.Dataset.XArray = strconv.Itoa(i) // another key, same columns
+		if _, err := r.loadTable(ctx, &other); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(r.cache.loads); n > maxLoads {
+		t.Errorf("%d data sets kept, bound %d", n, maxLoads)
 	}
 }
