@@ -28,8 +28,12 @@ type Trained struct {
 	// History holds the per-epoch losses of the generators' training
 	// (nil for artifacts written before liesweep stored it).
 	History []map[string]float64
-	// Classes are the MNIST digits ψ tells apart, in output order.
+	// Classes are the MNIST digits (or an image set's labels) ψ tells
+	// apart, in output order.
 	Classes []int
+	// ClassNames name the classes in figures where "digit N" would be
+	// wrong (an image set, a table's labels); nil for MNIST.
+	ClassNames []string
 	// Phi is the pixel-space classifier φ of an MNIST trial (nil for
 	// analytic data and for sweeps stored before liesweep trained one).
 	Phi *models.PixelClassifier
@@ -58,6 +62,11 @@ func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (*
 	}
 	if spec.Dataset.Images() {
 		out.Classes = spec.Dataset.Classes
+		if spec.Dataset.Kind == "images" {
+			for _, c := range out.Classes {
+				out.ClassNames = append(out.ClassNames, fmt.Sprintf("class %d", c))
+			}
+		}
 		b, err := get(sweeps.StageAutoencoder, keys.Autoencoder)
 		if err != nil {
 			return nil, err
@@ -99,6 +108,22 @@ func (r *Runner) Load(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (*
 		var err error
 		if out.Oracle, _, out.Val, _, _, err = ro.points(ctx, spec, t, func(sweeps.StageRun) {}); err != nil {
 			return nil, err
+		}
+		if spec.Dataset.Kind == "table" && spec.Dataset.Task == sweeps.TaskClassification {
+			// the evaluation points are the first validation rows: their
+			// labels colour the figures
+			ls, _, err := ro.tableLatents(ctx, spec, t)
+			if err != nil {
+				return nil, err
+			}
+			out.ValY = ls.ValY[:min(len(out.Val), len(ls.ValY))]
+			for k := range ls.Classes {
+				name := fmt.Sprintf("class %d", k)
+				if ls.Labels != nil {
+					name = fmt.Sprintf("%s = %g", spec.Dataset.Target, ls.Labels[k])
+				}
+				out.ClassNames = append(out.ClassNames, name)
+			}
 		}
 	}
 	b, err := get(sweeps.StageGenerators, keys.Generators)
@@ -173,4 +198,16 @@ func WeightsHistory(weights []byte) ([]map[string]float64, error) {
 		return nil, err
 	}
 	return models.DecodeHistory(meta["history"])
+}
+
+// ClassName names class index c in figures: "digit N" for MNIST, else
+// ClassNames[c].
+func (tr *Trained) ClassName(c int) string {
+	if c >= 0 && c < len(tr.ClassNames) {
+		return tr.ClassNames[c]
+	}
+	if c >= 0 && c < len(tr.Classes) {
+		return fmt.Sprintf("digit %d", tr.Classes[c])
+	}
+	return fmt.Sprintf("class %d", c)
 }

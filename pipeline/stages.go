@@ -21,6 +21,7 @@ type latentSet struct {
 	// number of classes (tables only)
 	TrainT, ValT []float64
 	Classes      int
+	Labels       []float64 // a table's original label of each class index
 	// a table's standardisation: z = (x − FeatureMean)/FeatureStd, t = (y − TargetMean)/TargetStd
 	FeatureMean, FeatureStd []float64
 	TargetMean, TargetStd   float64

@@ -195,7 +195,7 @@ func (r *Runner) tableLatents(ctx context.Context, spec *sweeps.Spec, t sweeps.T
 		valRows = valRows[:m]
 	}
 	mean, std := tb.Stats(trainRows)
-	ls := &latentSet{Train: tb.Rows(trainRows, mean, std), Val: tb.Rows(valRows, mean, std), Classes: tb.Classes, FeatureMean: mean, FeatureStd: std}
+	ls := &latentSet{Train: tb.Rows(trainRows, mean, std), Val: tb.Rows(valRows, mean, std), Classes: tb.Classes, Labels: tb.Labels, FeatureMean: mean, FeatureStd: std}
 	var aeRuns []sweeps.StageRun
 	aeMeta := map[string]string{}
 	if t.Latent < tb.D {
@@ -359,6 +359,11 @@ func decodeTableLatents(b []byte) (*latentSet, error) {
 	ls.TrainY, ls.ValY = models.TensorInts(ts["train_y"]), models.TensorInts(ts["val_y"])
 	if ls.Classes, err = strconv.Atoi(meta["classes"]); err != nil || ls.Classes < 2 {
 		return nil, fmt.Errorf("%w: classes %q", sweeps.ErrCorrupt, meta["classes"])
+	}
+	// the original labels name the classes in figures; a stage without
+	// them (or unreadable ones) names them by index
+	if json.Unmarshal([]byte(meta["labels"]), &ls.Labels) != nil || len(ls.Labels) != ls.Classes {
+		ls.Labels = nil
 	}
 	return ls, nil
 }

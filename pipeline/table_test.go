@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -102,6 +103,19 @@ func TestTableTrialStagesAndKeys(t *testing.T) {
 				if math.Abs(mean[j]) > 0.3 || math.Abs(std[j]-1) > 0.3 {
 					t.Errorf("feature %d: mean %v sd %v, not the data's", j, mean[j], std[j])
 				}
+			}
+			// the report's view of the trial: a classifier's evaluation
+			// points carry their labels, named by the original label
+			tr, err := (&Runner{Store: st}).Load(ctx, spec, trial)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.task == sweeps.TaskClassification {
+				if len(tr.ValY) != len(tr.Val) || !slices.Equal(tr.ClassNames, []string{"y = 0", "y = 1"}) {
+					t.Errorf("loaded trial: %d labels for %d points, class names %q", len(tr.ValY), len(tr.Val), tr.ClassNames)
+				}
+			} else if tr.ValY != nil || tr.ClassNames != nil {
+				t.Errorf("regression trial with labels %v names %q", tr.ValY, tr.ClassNames)
 			}
 			again, err := (&Runner{Store: st}).RunTrial(ctx, spec, trial, Out{})
 			if err != nil {

@@ -217,7 +217,7 @@ func scatterByClass(p *plot.Plot, tr *pipeline.Trained, a, b, max int) ([]legend
 		s.GlyphStyle = classGlyph(i, vg.Points(1.9))
 		p.Add(s)
 		if tr.ValY != nil {
-			legend = append(legend, legendEntry{fmt.Sprintf("digit %d", tr.Classes[c]), []plot.Thumbnailer{s}})
+			legend = append(legend, legendEntry{tr.ClassName(c), []plot.Thumbnailer{s}})
 		}
 	}
 	return legend, nil
@@ -439,7 +439,7 @@ func decodedStreamlines(tr *pipeline.Trained, opt Options, t sweeps.TrialResult)
 			}
 			strips = append(strips, b)
 			p := plot.New()
-			p.Title.Text = fmt.Sprintf("J%d from the centre of digit %d", a+1, d.Class)
+			p.Title.Text = fmt.Sprintf("J%d from the centre of %s", a+1, tr.ClassName(classes[ci]))
 			p.X.Label.Text, p.Y.Label.Text = "step", "ψ class probability"
 			p.Y.Min, p.Y.Max = 0, 1
 			for k := range probs[0] {
@@ -453,7 +453,7 @@ func decodedStreamlines(tr *pipeline.Trained, opt Options, t sweeps.TrialResult)
 				}
 				l.Color, l.Width = classColor(k), vg.Points(1.5)
 				p.Add(l)
-				p.Legend.Add(fmt.Sprintf("P(digit %d)", tr.Classes[k]), l)
+				p.Legend.Add(fmt.Sprintf("P(%s)", tr.ClassName(k)), l)
 			}
 			if d.LeftDataAt >= 0 {
 				exit, err := plotter.NewLine(plotter.XYs{{X: float64(d.LeftDataAt), Y: 0}, {X: float64(d.LeftDataAt), Y: 1}})
@@ -475,7 +475,7 @@ func decodedStreamlines(tr *pipeline.Trained, opt Options, t sweeps.TrialResult)
 			Caption: fmt.Sprintf("Class probabilities along the streamline of J%d through each class centre (%d steps of ε = %g): flat lines mean the flow keeps the class; the dashed line marks where the streamline leaves the bounding box of the validation latents (beyond it ψ and the flow extrapolate).", a+1, opt.StreamSteps, opt.StreamEps)})
 		for ci, sb := range strips {
 			imgs = append(imgs, Image{Name: fmt.Sprintf("decoded-J%d-digit%d", a+1, tr.Classes[classes[ci]]),
-				Title: fmt.Sprintf("Decoded along J%d from the centre of digit %d", a+1, tr.Classes[classes[ci]]), PNG: sb,
+				Title: fmt.Sprintf("Decoded along J%d from the centre of %s", a+1, tr.ClassName(classes[ci])), PNG: sb,
 				Caption: fmt.Sprintf("%d images decoded at equal steps along the streamline, left to right (start: the class centre).", opt.Frames)})
 		}
 	}

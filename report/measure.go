@@ -128,7 +128,7 @@ func heatValues(tr *pipeline.Trained, pts [][]float64) ([]float64, string, error
 			}
 		}
 		if len(tr.Classes) == 2 {
-			return out, fmt.Sprintf("ψ: P(digit %d)", tr.Classes[1]), nil
+			return out, fmt.Sprintf("ψ: P(%s)", tr.ClassName(1)), nil
 		}
 		return out, "ψ: largest class probability", nil
 	}
