@@ -577,6 +577,15 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 	} else {
 		res.SparseBasis = sb
 	}
+	// the rank of ∂ψ, and for MLP generators the flows any oracle of that
+	// rank allows (issue 20's trivial bound)
+	if rank, _, err := models.OracleRank(o, eval, rankStep); err == nil {
+		res.OracleRank = &rank
+		if spec.Generator.Kind == "mlp" {
+			trivial := t.Latent - rank
+			res.TrivialFlows = &trivial
+		}
+	}
 	res.Judge(spec.Verdict)
 	if !res.Passed && res.Metrics.ClosureRel > spec.Verdict.ClosureRel {
 		res.Algebra.Words = fmt.Sprintf("The generators do not close (closure_rel %.3g > %.3g): this is the structure of their least-squares constants, not of an algebra. ", res.Metrics.ClosureRel, spec.Verdict.ClosureRel) + res.Algebra.Words
@@ -680,3 +689,8 @@ func imageShapeNote(s datasets.ImageShape) string {
 	}
 	return fmt.Sprintf("%d×%d×%d (C×H×W) pixels in [0,1], zero-padded at the bottom and right to sides that are multiples of 4", s.C, s.H, s.W)
 }
+
+// rankStep is the central-difference step of models.OracleRank in
+// standardised latent units: large enough for a float32 ψ's rounding,
+// small against the curvature of its level sets.
+const rankStep = 1e-3

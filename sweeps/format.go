@@ -229,7 +229,11 @@ func FormatMarkdown(sweep string, groups []Group) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Sweep %s\n\n", sweep)
 	for _, g := range groups {
-		fmt.Fprintf(&b, "## %s, ℓ = %d%s\n\n**Maximal closed algebra: %s** (distinct flows: %d).\n\n%s\n\n", g.Dataset, g.LatentDim, g.hyperSuffix(", "), g.MaxLabel(), g.MaxNGFlows, g.Evidence)
+		fmt.Fprintf(&b, "## %s, ℓ = %d%s\n\n**Maximal closed algebra: %s** (distinct flows: %d).\n\n", g.Dataset, g.LatentDim, g.hyperSuffix(", "), g.MaxLabel(), g.MaxNGFlows)
+		if g.TrivialFlows > 0 {
+			fmt.Fprintf(&b, "**Beyond the trivial bound** (ℓ − rank ∂ψ = %d tangent flows any oracle of ψ's rank has): %s.\n\n", g.TrivialFlows, g.DiscoveryLabel())
+		}
+		fmt.Fprintf(&b, "%s\n\n", g.Evidence)
 		if l := g.OracleLine(); l != "" {
 			fmt.Fprintf(&b, "%s\n\n", l)
 		}

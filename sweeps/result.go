@@ -113,6 +113,16 @@ type TrialResult struct {
 	OracleAccuracy *float64      `json:"oracle_accuracy,omitempty"`
 	// OracleR2 is a regression ψ's R² on the validation rows (tables).
 	OracleR2       *float64 `json:"oracle_r2,omitempty"`
+	// OracleRank is the rank of ψ's Jacobian ∂ψ that most evaluation
+	// points have (models.OracleRank); absent in results written before
+	// liesweep measured it.
+	OracleRank *int `json:"oracle_rank,omitempty"`
+	// TrivialFlows is ℓ − OracleRank for MLP generators: the number of
+	// independent fields tangent to ψ's level sets that exist for any
+	// oracle of that rank, so that up to that many passing flows are not
+	// by themselves a discovery (issue 20). Absent for linear generators,
+	// whose flows are non-trivial from N_g = 1.
+	TrivialFlows *int `json:"trivial_flows,omitempty"`
 	AutoencoderMSE *float64 `json:"autoencoder_mse,omitempty"`
 	Epochs         int      `json:"epochs"`
 	// EpochsRun is how many epochs the generators trained: Epochs, or fewer

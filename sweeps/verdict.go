@@ -38,8 +38,17 @@ type Group struct {
 	MaxNGFlows int     `json:"max_ng_flows"`
 	Levels     []Level `json:"levels"`
 	// Algebra is the classification of the best passing trial at MaxNG.
-	Algebra  *Algebra `json:"algebra,omitempty"`
-	Evidence string   `json:"evidence"`
+	Algebra *Algebra `json:"algebra,omitempty"`
+	// TrivialFlows is, for MLP generators, the largest ℓ − rank ∂ψ over
+	// the trials: any oracle of that rank has that many independent
+	// tangent flows, so a level up to it that passes is not by itself a
+	// discovery (0 for linear generators and for results without it).
+	TrivialFlows int `json:"trivial_flows,omitempty"`
+	// MaxDiscoveryNG is the largest passing N_g above TrivialFlows (MaxNG
+	// when TrivialFlows is 0): the part of the verdict that is more than
+	// any oracle of ψ's rank would give.
+	MaxDiscoveryNG int    `json:"max_discovery_ng"`
+	Evidence       string `json:"evidence"`
 }
 
 // Aggregate groups trial results by (dataset, ℓ) and N_g and derives the
@@ -92,6 +101,11 @@ func Aggregate(results []TrialResult, quorum int) []Group {
 					flows++
 				}
 			}
+			for _, t := range trials {
+				if t.TrivialFlows != nil {
+					g.TrivialFlows = max(g.TrivialFlows, *t.TrivialFlows)
+				}
+			}
 			lv := Level{NG: ng, Passed: pass >= quorum, FlowsPassed: flows >= quorum, SuccessFraction: float64(pass) / float64(len(trials)), Trials: trials}
 			g.Levels = append(g.Levels, lv)
 			if lv.Passed {
@@ -99,6 +113,11 @@ func Aggregate(results []TrialResult, quorum int) []Group {
 			}
 			if lv.FlowsPassed {
 				g.MaxNGFlows = ng
+			}
+		}
+		for _, lv := range g.Levels {
+			if lv.Passed && lv.NG > g.TrivialFlows {
+				g.MaxDiscoveryNG = lv.NG
 			}
 		}
 		last := g.Levels[len(g.Levels)-1]
@@ -174,6 +193,15 @@ func (g Group) MaxLabel() string {
 	return fmt.Sprintf("N_g = %d", g.MaxNG)
 }
 
+// DiscoveryLabel is the part of the verdict beyond the trivial bound in
+// words: "N_g = 3", or "none (every passing level is within ℓ − rank ∂ψ)".
+func (g Group) DiscoveryLabel() string {
+	if g.MaxDiscoveryNG == 0 {
+		return fmt.Sprintf("none (every passing level is within ℓ − rank ∂ψ = %d)", g.TrivialFlows)
+	}
+	return fmt.Sprintf("N_g = %d", g.MaxDiscoveryNG)
+}
+
 // bestTrial is the passing trial with the smallest closure residual.
 func bestTrial(ts []TrialResult) TrialResult {
 	best := -1
@@ -219,6 +247,16 @@ func evidence(g Group) string {
 			}
 		}
 		parts = append(parts, fmt.Sprintf("N_g = %d failed (%.0f%% of seeds passed; best seed: %s)", lv.NG, 100*lv.SuccessFraction, best))
+	}
+	if g.TrivialFlows > 0 {
+		what := "none is"
+		switch {
+		case g.MaxDiscoveryNG > 0:
+			what = fmt.Sprintf("the levels above are; the largest is N_g = %d", g.MaxDiscoveryNG)
+		case g.MaxNG > 0:
+			what = fmt.Sprintf("N_g = %d is within it, so no level is a discovery", g.MaxNG)
+		}
+		parts = append(parts, fmt.Sprintf("ψ's Jacobian has rank %d on the evaluation points, so any oracle of that rank has ℓ − %d = %d independent tangent flows: a level up to N_g = %d that passes is not by itself a discovery, and %s", g.LatentDim-g.TrivialFlows, g.LatentDim-g.TrivialFlows, g.TrivialFlows, g.TrivialFlows, what))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -268,6 +306,9 @@ func FormatTable(groups []Group) string {
 		}
 		if g.Algebra != nil {
 			fmt.Fprintf(&b, "  algebra at N_g = %d: %s\n", g.MaxNG, g.Algebra.Summary())
+		}
+		if g.TrivialFlows > 0 {
+			fmt.Fprintf(&b, "  trivial bound ℓ − rank ∂ψ = %d: discovery %s\n", g.TrivialFlows, g.DiscoveryLabel())
 		}
 		fmt.Fprintf(&b, "  evidence: %s\n", g.Evidence)
 		if l := g.OracleLine(); l != "" {

@@ -58,3 +58,31 @@ func TestJudge(t *testing.T) {
 		t.Errorf("closure-only failure: passed %v flows %v", r.Passed, r.FlowsPassed)
 	}
 }
+
+// TestAggregateTrivialBound: with MLP generators, a passing level within
+// ℓ − rank ∂ψ is not a discovery; one above it is; linear generators
+// (no trivial_flows) keep max_discovery_ng = max_ng.
+func TestAggregateTrivialBound(t *testing.T) {
+	two := 2
+	mk := func(ng int, passed bool, trivial *int) TrialResult {
+		return TrialResult{Dataset: "table(t.csv)", LatentDim: 3, NG: ng, Seed: 1, Passed: passed, FlowsPassed: passed, TrivialFlows: trivial}
+	}
+	for _, c := range []struct {
+		name                 string
+		results              []TrialResult
+		maxNG, discovery, tf int
+		says                 string
+	}{
+		{"within", []TrialResult{mk(1, true, &two), mk(2, true, &two), mk(3, false, &two)}, 2, 0, 2, "N_g = 2 is within it, so no level is a discovery"},
+		{"above", []TrialResult{mk(1, true, &two), mk(2, false, &two), mk(3, true, &two)}, 3, 3, 2, "the largest is N_g = 3"},
+		{"linear", []TrialResult{mk(1, true, nil), mk(2, true, nil), mk(3, false, nil)}, 2, 2, 0, ""},
+	} {
+		g := Aggregate(c.results, 1)[0]
+		if g.MaxNG != c.maxNG || g.MaxDiscoveryNG != c.discovery || g.TrivialFlows != c.tf || !strings.Contains(g.Evidence, c.says) {
+			t.Errorf("%s: max_ng %d discovery %d trivial %d evidence %q; want %d %d %d containing %q", c.name, g.MaxNG, g.MaxDiscoveryNG, g.TrivialFlows, g.Evidence, c.maxNG, c.discovery, c.tf, c.says)
+		}
+		if c.tf == 0 && strings.Contains(FormatTable([]Group{g}), "trivial bound") {
+			t.Errorf("%s: the table mentions a trivial bound", c.name)
+		}
+	}
+}
