@@ -27,6 +27,10 @@ type Analysis struct {
 	// [J_α, J_β] ≈ Σ_γ a_[αβ]γ J_γ.
 	Structure [][][]float64
 	Algebra   sweeps.Algebra
+	// Intervals are the metrics' 95 % bootstrap intervals over the
+	// evaluation points (BootstrapRounds resamples).
+	Intervals *sweeps.MetricIntervals
+	points    *pointTerms
 }
 
 // Analyze evaluates a trained generator set on the points z: the metrics of
@@ -92,6 +96,20 @@ func Analyze(o Oracle, s *GeneratorSet, z [][]float64, cfg GenConfig, seed uint6
 		}
 		return s
 	}
+	pt := &pointTerms{m: m, n: n, orthoMode: cfg.Orthogonality}
+	perPoint := func(block int) []float64 {
+		out := make([]float64, m)
+		for i := 0; i < m; i++ {
+			for k, v := range psi[block*m+i] {
+				out[i] += sq(v - psi[i][k])
+			}
+		}
+		return out
+	}
+	pt.random = perPoint(n + 1)
+	for a := 0; a < n; a++ {
+		pt.along = append(pt.along, perPoint(a+1))
+	}
 	random := change(n + 1)
 	for a := 0; a < n; a++ {
 		ratio := change(a+1) / random
@@ -150,7 +168,60 @@ func Analyze(o Oracle, s *GeneratorSet, z [][]float64, cfg GenConfig, seed uint6
 		}
 	}
 	an.Algebra = Classify(an.Structure)
+
+	// the per-point pieces of the other metrics, for the bootstrap
+	pt.norms = make([][]float64, n)
+	for a := range pt.norms {
+		pt.norms[a] = make([]float64, m)
+		for i := range pt.norms[a] {
+			v := fields[a][i*dim : (i+1)*dim]
+			pt.norms[a][i] = math.Sqrt(dot(v, v))
+		}
+	}
+	if cfg.Normalization == NormFrobenius {
+		pt.fixedNorm = &an.Metrics.NormDev
+	}
+	if cfg.Orthogonality == OrthoGlobal && s.Kind == GenLinear {
+		pt.fixedOrtho = &an.Metrics.OrthoCos2
+	}
+	pt.gram = make([][]float64, m)
+	for i := range pt.gram {
+		g := make([]float64, n*n)
+		for r := 0; r < n; r++ {
+			for c := r; c < n; c++ {
+				g[r*n+c] = dot(fields[r][i*dim:(i+1)*dim], fields[c][i*dim:(i+1)*dim])
+			}
+		}
+		pt.gram[i] = g
+	}
+	for pi, p := range pairs {
+		dots := make([]float64, m)
+		for i := range dots {
+			dots[i] = dot(fields[p[0]][i*dim:(i+1)*dim], fields[p[1]][i*dim:(i+1)*dim])
+		}
+		pt.dots = append(pt.dots, dots)
+		br := brackets[pi]
+		cross, bb := make([][]float64, m), make([]float64, m)
+		for i := range cross {
+			b := br[i*dim : (i+1)*dim]
+			cross[i] = make([]float64, n)
+			for c := 0; c < n; c++ {
+				cross[i][c] = dot(fields[c][i*dim:(i+1)*dim], b)
+			}
+			bb[i] = dot(b, b)
+		}
+		pt.cross, pt.bb = append(pt.cross, cross), append(pt.bb, bb)
+		pt.abelian = append(pt.abelian, isAbelianPair(br, fields[p[0]], fields[p[1]], m))
+	}
+	an.Intervals = pt.intervals(BootstrapRounds, seed)
+	an.points = pt
 	return an, nil
+}
+
+// isAbelianPair is Analyze's test for a vanishing bracket.
+func isAbelianPair(br, fa, fc []float64, m int) bool {
+	bb := dot(br, br) / float64(m)
+	return math.Sqrt(bb) < AbelianTol*math.Sqrt(dot(fa, fa)/float64(m)*dot(fc, fc)/float64(m))
 }
 
 func orthoCos2(s *GeneratorSet, fields [][]float64, mode string, m, dim int) (float64, []float64) {

@@ -570,6 +570,7 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 		res.PairResidual = []float64{}
 	}
 	res.StructureConstants = an.Structure
+	res.MetricIntervals = an.Intervals
 	res.Algebra = an.Algebra
 	res.Algebra.Structure = models.Decompose(an.Structure, models.StructureTol(res.Metrics.ClosureRel))
 	if sb, err := set.Sparse(eval); err != nil {

@@ -113,6 +113,17 @@ var metricCols = []struct {
 	{"closure_rel", func(m Metrics) float64 { return m.ClosureRel }},
 }
 
+// intervalCell is a trial metric's 95 % bootstrap interval, " [lo, hi]",
+// or "" without one (results written before liesweep measured them).
+func intervalCell(t TrialResult, name string) string {
+	iv := t.MetricIntervals
+	if iv == nil {
+		return ""
+	}
+	ci := map[string][2]float64{"inv_ratio": iv.InvRatio, "ortho_cos2": iv.OrthoCos2, "norm_dev": iv.NormDev, "closure_rel": iv.ClosureRel}[name]
+	return fmt.Sprintf(" [%.3g, %.3g]", ci[0], ci[1])
+}
+
 // csvStages are the stages whose wall time FormatCSV gives a column.
 var csvStages = []string{StageAutoencoder, StageLatents, StageOracle, StageGenerators, StageAnalysis}
 
@@ -247,9 +258,13 @@ func FormatMarkdown(sweep string, groups []Group) string {
 					check(g.Algebra.Solvable), check(g.Algebra.Nilpotent), g.Algebra.DerivedSeries, g.Algebra.LowerCentralSeries, g.Algebra.Tol)
 			}
 		}
-		b.WriteString("| N_g | passed | success | inv_ratio | ortho_cos2 | norm_dev | closure_rel |\n|---|---|---|---|---|---|---|\n")
+		b.WriteString("| N_g | passed | success (95% interval) | inv_ratio | ortho_cos2 | norm_dev | closure_rel |\n|---|---|---|---|---|---|---|\n")
 		for _, lv := range g.Levels {
-			fmt.Fprintf(&b, "| %d | %s | %.0f%% |", lv.NG, check(lv.Passed), 100*lv.SuccessFraction)
+			noise := ""
+			if lv.WithinNoise {
+				noise = " (within the noise)"
+			}
+			fmt.Fprintf(&b, "| %d | %s%s | %.0f%% (%.0f–%.0f%%) |", lv.NG, check(lv.Passed), noise, 100*lv.SuccessFraction, 100*lv.SuccessInterval[0], 100*lv.SuccessInterval[1])
 			for _, c := range metricCols {
 				fmt.Fprintf(&b, " %s |", meanStdCell(lv.NG, lv.Trials, c.name, c.get))
 			}
@@ -264,7 +279,7 @@ func FormatMarkdown(sweep string, groups []Group) string {
 				}
 				fmt.Fprintf(&b, "| %d | %d | %s | %s |", t.NG, t.Seed, check(t.Passed), fail)
 				for _, c := range metricCols {
-					fmt.Fprintf(&b, " %s |", metricCell(t.NG, c.name, c.get(t.Metrics)))
+					fmt.Fprintf(&b, " %s%s |", metricCell(t.NG, c.name, c.get(t.Metrics)), intervalCell(t, c.name))
 				}
 				fmt.Fprintf(&b, " %s |\n", t.Worker)
 			}

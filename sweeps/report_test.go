@@ -98,8 +98,8 @@ func TestHumanTablesSpread(t *testing.T) {
 	groups := Aggregate(rs, 1)
 	md := FormatMarkdown("s", groups)
 	for _, want := range []string{
-		"| 1 | ✓ | 100% | 0.002 ± n/a | – | 1e-09 ± n/a | – |",
-		"| 2 | ✓ | 50% | 0.002 ± 0.0014 |",
+		"| 1 | ✓ | 100% (21–100%) | 0.002 ± n/a | – | 1e-09 ± n/a | – |",
+		"| 2 | ✓ | 50% (9–91%) | 0.002 ± 0.0014 |",
 		"| 1 | 1 | ✓ | – | 0.002 | – | 1e-09 | – |",
 		"| 2 | 2 | ✗ | closure_rel | 0.003 |",
 	} {

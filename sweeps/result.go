@@ -30,6 +30,18 @@ type Metrics struct {
 	ClosureRel float64 `json:"closure_rel"`
 }
 
+// MetricIntervals are 95 % bootstrap intervals of a trial's metrics: the
+// 2.5 % and 97.5 % percentiles of each metric over Rounds resamples (with
+// replacement) of the evaluation points. A metric whose interval holds its
+// threshold could pass or fail on another draw of the points.
+type MetricIntervals struct {
+	InvRatio   [2]float64 `json:"inv_ratio"`
+	OrthoCos2  [2]float64 `json:"ortho_cos2"`
+	NormDev    [2]float64 `json:"norm_dev"`
+	ClosureRel [2]float64 `json:"closure_rel"`
+	Rounds     int        `json:"rounds"`
+}
+
 // Signature counts the Killing form's eigenvalues by sign.
 type Signature struct {
 	Pos  int `json:"pos"`
@@ -113,6 +125,10 @@ type TrialResult struct {
 	OracleAccuracy *float64      `json:"oracle_accuracy,omitempty"`
 	// OracleR2 is a regression ψ's R² on the validation rows (tables).
 	OracleR2       *float64 `json:"oracle_r2,omitempty"`
+	// MetricIntervals are the metrics' 95 % bootstrap intervals over the
+	// evaluation points (absent in results written before liesweep
+	// measured them).
+	MetricIntervals *MetricIntervals `json:"metric_intervals,omitempty"`
 	// OracleRank is the rank of ψ's Jacobian ∂ψ that most evaluation
 	// points have (models.OracleRank); absent in results written before
 	// liesweep measured it.

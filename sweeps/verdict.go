@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -14,7 +15,56 @@ type Level struct {
 	Passed          bool          `json:"passed"`
 	FlowsPassed     bool          `json:"flows_passed"`
 	SuccessFraction float64       `json:"success_fraction"`
-	Trials          []TrialResult `json:"trials"`
+	// SuccessInterval is the 95 % Wilson interval of the fraction of
+	// seeds that pass, from this level's seeds.
+	SuccessInterval [2]float64 `json:"success_interval"`
+	// WithinNoise is true when the level's outcome could change on another
+	// draw of the evaluation points: counting every trial whose metric
+	// intervals straddle a threshold as passing, or as failing, gives
+	// different outcomes at the quorum.
+	WithinNoise bool          `json:"within_noise,omitempty"`
+	Trials      []TrialResult `json:"trials"`
+}
+
+// wilson is the 95 % Wilson score interval of k successes in n trials.
+func wilson(k, n int) [2]float64 {
+	if n == 0 {
+		return [2]float64{0, 1}
+	}
+	const z = 1.959963984540054
+	p, nf := float64(k)/float64(n), float64(n)
+	c := (p + z*z/(2*nf)) / (1 + z*z/nf)
+	h := z / (1 + z*z/nf) * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf))
+	return [2]float64{math.Max(0, c-h), math.Min(1, c+h)}
+}
+
+// couldFlip reports whether a trial's outcome could change on another
+// draw of its evaluation points: a passing trial with a metric whose
+// interval reaches above its threshold, or a failing one whose failing
+// metrics all have intervals reaching down to theirs. Trials without
+// intervals never flip.
+func couldFlip(t TrialResult) bool {
+	iv := t.MetricIntervals
+	if iv == nil {
+		return false
+	}
+	cis := map[string][2]float64{"inv_ratio": iv.InvRatio, "ortho_cos2": iv.OrthoCos2, "norm_dev": iv.NormDev, "closure_rel": iv.ClosureRel}
+	lim := t.Thresholds.asMetrics()
+	if t.Passed {
+		for name, ci := range cis {
+			if ci[1] > metricValue(lim, name) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, name := range t.FailedOn {
+		ci, ok := cis[name]
+		if !ok || !(ci[0] <= metricValue(lim, name)) {
+			return false
+		}
+	}
+	return len(t.FailedOn) > 0
 }
 
 // Group is the verdict for one (dataset, ℓ).
@@ -106,7 +156,18 @@ func Aggregate(results []TrialResult, quorum int) []Group {
 					g.TrivialFlows = max(g.TrivialFlows, *t.TrivialFlows)
 				}
 			}
-			lv := Level{NG: ng, Passed: pass >= quorum, FlowsPassed: flows >= quorum, SuccessFraction: float64(pass) / float64(len(trials)), Trials: trials}
+			up, down := 0, 0
+			for _, t := range trials {
+				if couldFlip(t) {
+					if t.Passed {
+						down++
+					} else {
+						up++
+					}
+				}
+			}
+			lv := Level{NG: ng, Passed: pass >= quorum, FlowsPassed: flows >= quorum, SuccessFraction: float64(pass) / float64(len(trials)),
+				SuccessInterval: wilson(pass, len(trials)), WithinNoise: (pass-down >= quorum) != (pass+up >= quorum), Trials: trials}
 			g.Levels = append(g.Levels, lv)
 			if lv.Passed {
 				g.MaxNG = ng
@@ -247,6 +308,15 @@ func evidence(g Group) string {
 			}
 		}
 		parts = append(parts, fmt.Sprintf("N_g = %d failed (%.0f%% of seeds passed; best seed: %s)", lv.NG, 100*lv.SuccessFraction, best))
+	}
+	var noisy []string
+	for _, lv := range g.Levels {
+		if lv.WithinNoise {
+			noisy = append(noisy, strconv.Itoa(lv.NG))
+		}
+	}
+	if len(noisy) > 0 {
+		parts = append(parts, fmt.Sprintf("within the noise: N_g = %s (a trial's 95%% bootstrap interval over the evaluation points straddles a threshold, and counting it the other way changes the level's outcome)", strings.Join(noisy, ", ")))
 	}
 	if g.TrivialFlows > 0 {
 		what := "none is"

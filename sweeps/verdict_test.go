@@ -1,6 +1,7 @@
 package sweeps
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -84,5 +85,39 @@ func TestAggregateTrivialBound(t *testing.T) {
 		if c.tf == 0 && strings.Contains(FormatTable([]Group{g}), "trivial bound") {
 			t.Errorf("%s: the table mentions a trivial bound", c.name)
 		}
+	}
+}
+
+// TestAggregateWithinNoise: a level is within the noise when trials whose
+// metric intervals straddle a threshold, counted the other way, change its
+// outcome at the quorum; the success fraction carries its Wilson interval.
+func TestAggregateWithinNoise(t *testing.T) {
+	v := Verdict{InvRatio: 0.01, OrthoCos2: 0.1, NormDev: 0.1, ClosureRel: 0.01}
+	mk := func(seed int, inv float64, ci [2]float64) TrialResult {
+		r := TrialResult{Dataset: "d", LatentDim: 2, NG: 1, Seed: seed, Metrics: Metrics{InvRatio: inv},
+			MetricIntervals: &MetricIntervals{InvRatio: ci, Rounds: 200}}
+		r.Judge(v)
+		return r
+	}
+	clear := [2]float64{0.001, 0.002}
+	for _, c := range []struct {
+		name   string
+		trials []TrialResult
+		quorum int
+		noisy  bool
+	}{
+		{"clear pass", []TrialResult{mk(1, 0.0015, clear), mk(2, 0.0015, clear), mk(3, 0.02, [2]float64{0.015, 0.03})}, 2, false},
+		{"a pass that could fail", []TrialResult{mk(1, 0.009, [2]float64{0.007, 0.012}), mk(2, 0.0015, clear), mk(3, 0.02, [2]float64{0.015, 0.03})}, 2, true},
+		{"a fail that could pass", []TrialResult{mk(1, 0.0015, clear), mk(2, 0.011, [2]float64{0.008, 0.014}), mk(3, 0.02, [2]float64{0.015, 0.03})}, 2, true},
+		{"flips that do not matter", []TrialResult{mk(1, 0.0015, clear), mk(2, 0.0015, clear), mk(3, 0.011, [2]float64{0.008, 0.014})}, 2, false},
+	} {
+		g := Aggregate(c.trials, c.quorum)[0]
+		lv := g.Levels[0]
+		if lv.WithinNoise != c.noisy || strings.Contains(g.Evidence, "within the noise") != c.noisy {
+			t.Errorf("%s: within_noise %v, evidence %q; want %v", c.name, lv.WithinNoise, g.Evidence, c.noisy)
+		}
+	}
+	if w := wilson(2, 3); math.Abs(w[0]-0.2077) > 1e-3 || math.Abs(w[1]-0.9385) > 1e-3 {
+		t.Errorf("Wilson interval of 2/3 = %v, want [0.2077, 0.9385]", w)
 	}
 }
