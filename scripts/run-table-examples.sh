@@ -12,7 +12,8 @@ $ls data gen sphere3 --out examples/tables/sphere3.csv
 $ls data gen norm5 --out examples/tables/norm5.parquet
 $ls data gen lightcone4 --out examples/tables/lightcone4.npz
 $ls data gen teacher3 --out examples/tables/teacher3.csv
-for s in ${TABLE_EXAMPLES:-sphere3 norm5 null_teacher3 lightcone4}; do
+$ls data gen teacher8 --out examples/tables/teacher8.csv
+for s in ${TABLE_EXAMPLES:-sphere3 norm5 null_teacher3 null_teacher8 null_teacher3_mlp lightcone4}; do
   echo "== examples/tables/$s.yaml"
   start=$(date +%s)
   $ls run --spec "examples/tables/$s.yaml" --out "$state/$s" --parallel 1 2> "$state/$s.log" || { tail -20 "$state/$s.log"; exit 1; }
