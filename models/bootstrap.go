@@ -37,7 +37,7 @@ type pointTerms struct {
 	// the parts that do not depend on the points (linear generators with
 	// frobenius normalisation or global orthogonality)
 	fixedNorm, fixedOrtho *float64
-	orthoMode             string
+	orthoMode, normMode   string
 }
 
 // metrics returns the metrics of the points weighted by w (nil: every
@@ -66,9 +66,18 @@ func (pt *pointTerms) metrics(w []float64) sweeps.Metrics {
 		}
 		out.InvRatio = math.Max(out.InvRatio, r)
 	}
-	if pt.fixedNorm != nil {
+	switch {
+	case pt.fixedNorm != nil:
 		out.NormDev = *pt.fixedNorm
-	} else {
+	case pt.normMode == NormMean:
+		for _, ns := range pt.norms {
+			var ms float64
+			for i, v := range ns {
+				ms += wt(i) * v * v / m
+			}
+			out.NormDev += sq(ms - 2)
+		}
+	default:
 		for _, ns := range pt.norms {
 			var mean float64
 			for i, v := range ns {

@@ -27,6 +27,7 @@ func TestBootstrapTermsReproduceMetrics(t *testing.T) {
 		{GenMLP, OrthoGlobal, NormPointwise},
 		{GenLinear, OrthoGlobal, NormFrobenius},
 		{GenLinear, OrthoPointwise, NormPointwise},
+		{GenMLP, OrthoGlobal, NormMean},
 	} {
 		s, err := NewGeneratorSet(c.kind, 4, 3, []int{8}, 5)
 		if err != nil {
@@ -62,5 +63,29 @@ func TestBootstrapTermsReproduceMetrics(t *testing.T) {
 		if !(width[1600] < width[100]) {
 			t.Errorf("%v: the inv_ratio interval did not narrow with 16× the points: %v", c, width)
 		}
+	}
+}
+
+// TestNormMeanRotation: under normalization mean a unit rotation generator
+// (‖L‖_F² = 2) on standard Gaussian points has norm_dev ≈ 0, though its
+// pointwise length |Lz| varies (pointwise norm_dev is far from 0).
+func TestNormMeanRotation(t *testing.T) {
+	ex, err := datasets.AnalyticOracle("norm", 3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := linearSet(t, [][][]float64{{{0, -1, 0}, {1, 0, 0}, {0, 0, 0}}})
+	z := datasets.GaussianSamples(4000, 3, 2, 1)
+	dev := map[string]float64{}
+	for _, norm := range []string{NormMean, NormPointwise} {
+		an, err := Analyze(NewExprOracle(3, ex), s, z, GenConfig{Kind: GenLinear, N: 1, Orthogonality: OrthoGlobal, Normalization: norm, Epsilon: 1e-3}, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dev[norm] = an.Metrics.NormDev
+	}
+	// E|Lz|² = 2 for z ~ N(0, I); 4000 points leave (±0.045)² ≈ 0.002
+	if dev[NormMean] > 0.01 || dev[NormPointwise] < 0.1 {
+		t.Errorf("norm_dev of a unit rotation: mean %.4g (want ≈ 0), pointwise %.4g (want ≫ 0)", dev[NormMean], dev[NormPointwise])
 	}
 }

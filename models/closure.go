@@ -96,7 +96,7 @@ func Analyze(o Oracle, s *GeneratorSet, z [][]float64, cfg GenConfig, seed uint6
 		}
 		return s
 	}
-	pt := &pointTerms{m: m, n: n, orthoMode: cfg.Orthogonality}
+	pt := &pointTerms{m: m, n: n, orthoMode: cfg.Orthogonality, normMode: cfg.Normalization}
 	perPoint := func(block int) []float64 {
 		out := make([]float64, m)
 		for i := 0; i < m; i++ {
@@ -267,11 +267,16 @@ func normDev(s *GeneratorSet, fields [][]float64, mode string, m, dim int) float
 			continue
 		}
 		norms := make([]float64, m)
-		var mean float64
+		var mean, ms float64
 		for i := range norms {
 			v := fields[a][i*dim : (i+1)*dim]
 			norms[i] = math.Sqrt(dot(v, v))
 			mean += norms[i] / float64(m)
+			ms += dot(v, v) / float64(m)
+		}
+		if mode == NormMean {
+			total += sq(ms - 2)
+			continue
 		}
 		for _, nv := range norms {
 			total += (sq(nv-1) + sq(nv-mean)) / float64(m)

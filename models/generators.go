@@ -25,6 +25,12 @@ const (
 
 	NormPointwise = "pointwise" // eq. 11
 	NormFrobenius = "frobenius" // Σ_α (‖G_α‖_F² − 2)²
+	// NormMean is frobenius for any field: Σ_α (1/m Σ_i |g_α(z_i)|² − 2)².
+	// On standardised points (E zzᵀ ≈ I) a linear field's mean squared
+	// length is ‖G‖_F², so a rotation generator has 2 as under frobenius;
+	// unlike pointwise it lets a field's length vary over the points, as
+	// |L z| = |z| sin θ does.
+	NormMean = "mean"
 
 	ClosureNone    = "none"    // no closure term in training
 	ClosurePostHoc = "posthoc" // structure constants fitted after training only
@@ -440,10 +446,14 @@ func normTerm(b *binder, s *GeneratorSet, cfg GenConfig, ln *lossNodes) {
 	var norms []*G.Node
 	for a, f := range ln.fields {
 		var term *G.Node
-		if cfg.Normalization == NormFrobenius {
+		switch cfg.Normalization {
+		case NormFrobenius:
 			sq := G.Must(G.Sum(G.Must(G.Square(b.node(s.Params[a])))))
 			term = G.Must(G.Square(G.Must(G.Sub(sq, G.NewConstant(2.0)))))
-		} else {
+		case NormMean:
+			ms := G.Must(G.Mean(G.Must(G.Sum(G.Must(G.Square(f)), 1))))
+			term = G.Must(G.Square(G.Must(G.Sub(ms, G.NewConstant(2.0)))))
+		default:
 			n := G.Must(G.Sqrt(G.Must(G.Add(G.Must(G.Sum(G.Must(G.Square(f)), 1)), G.NewConstant(1e-12)))))
 			t1 := G.Must(G.Mean(G.Must(G.Square(G.Must(G.Sub(n, G.NewConstant(1.0)))))))
 			t2 := G.Must(G.Mean(G.Must(G.Square(G.Must(G.Sub(n, G.Must(G.Mean(n))))))))

@@ -124,7 +124,7 @@ type TrialResult struct {
 	Algebra        Algebra       `json:"algebra"`
 	OracleAccuracy *float64      `json:"oracle_accuracy,omitempty"`
 	// OracleR2 is a regression ψ's R² on the validation rows (tables).
-	OracleR2       *float64 `json:"oracle_r2,omitempty"`
+	OracleR2 *float64 `json:"oracle_r2,omitempty"`
 	// MetricIntervals are the metrics' 95 % bootstrap intervals over the
 	// evaluation points (absent in results written before liesweep
 	// measured them).
@@ -138,7 +138,7 @@ type TrialResult struct {
 	// oracle of that rank, so that up to that many passing flows are not
 	// by themselves a discovery (issue 20). Absent for linear generators,
 	// whose flows are non-trivial from N_g = 1.
-	TrivialFlows *int `json:"trivial_flows,omitempty"`
+	TrivialFlows   *int     `json:"trivial_flows,omitempty"`
 	AutoencoderMSE *float64 `json:"autoencoder_mse,omitempty"`
 	Epochs         int      `json:"epochs"`
 	// EpochsRun is how many epochs the generators trained: Epochs, or fewer

@@ -104,7 +104,7 @@ var specDescriptions = map[string]string{
 	"generator.kind":          "mlp (a tanh network per generator) or linear (g(z) = G z).",
 	"generator.hidden":        "mlp: the hidden layer sizes of each generator network.",
 	"generator.orthogonality": "pointwise (eq. 14, at each point) or global (in function space; Frobenius for linear generators).",
-	"generator.normalization": "pointwise (eq. 11) or frobenius Σ(‖G‖_F² − 2)² (linear generators only).",
+	"generator.normalization": "pointwise (eq. 11: every field of unit length at every point), frobenius Σ(‖G‖_F² − 2)² (linear generators only), or mean Σ_α(1/m Σ_i|g_α(z_i)|² − 2)², frobenius for any field (a rotation's length varies over the points: |Lz| = |z| sin θ).",
 	"generator.closure":       "posthoc (structure constants by least squares after training) or joint (a_[αβ]γ trained with the generators).",
 
 	"train":                   "Generator training.",
@@ -167,7 +167,7 @@ var specEnums = map[string][]string{
 	"dataset.oracle":          {"norm", "lorentz", "expr"},
 	"generator.kind":          {"mlp", "linear"},
 	"generator.orthogonality": {"pointwise", "global"},
-	"generator.normalization": {"pointwise", "frobenius"},
+	"generator.normalization": {"pointwise", "frobenius", "mean"},
 	"generator.closure":       {"posthoc", "joint"},
 	"oracle_net.preserve":     {"logits", "probabilities"},
 }

@@ -516,7 +516,7 @@ func (s *Spec) Validate() error {
 	oneOf("generator.kind", g.Kind, "mlp", "linear")
 	oneOf("generator.orthogonality", g.Orthogonality, "pointwise", "global")
 	if !(g.Normalization == "" && s.swept("generator.kind")) {
-		oneOf("generator.normalization", g.Normalization, "pointwise", "frobenius")
+		oneOf("generator.normalization", g.Normalization, "pointwise", "frobenius", "mean")
 	}
 	oneOf("generator.closure", g.Closure, "posthoc", "joint")
 	if g.Kind == "mlp" {
@@ -531,7 +531,7 @@ func (s *Spec) Validate() error {
 			atMost("generator.hidden", h, MaxHiddenWidth, "MaxHiddenWidth, the width of a layer: weights grow with width²")
 		}
 		if g.Normalization == "frobenius" {
-			bad("generator.normalization", "frobenius needs linear generators (an mlp has no matrix); use pointwise")
+			bad("generator.normalization", "frobenius needs linear generators (an mlp has no matrix); use mean (the same for any field: the mean squared length over the points is 2) or pointwise")
 		}
 	}
 	if w, l, n, ok := s.generatorWeights(); ok && w > MaxGeneratorWeights {

@@ -11,10 +11,10 @@ import (
 
 // Level is one N_g of a (dataset, ℓ) group with its trials.
 type Level struct {
-	NG              int           `json:"ng"`
-	Passed          bool          `json:"passed"`
-	FlowsPassed     bool          `json:"flows_passed"`
-	SuccessFraction float64       `json:"success_fraction"`
+	NG              int     `json:"ng"`
+	Passed          bool    `json:"passed"`
+	FlowsPassed     bool    `json:"flows_passed"`
+	SuccessFraction float64 `json:"success_fraction"`
 	// SuccessInterval is the 95 % Wilson interval of the fraction of
 	// seeds that pass, from this level's seeds.
 	SuccessInterval [2]float64 `json:"success_interval"`
