@@ -10,6 +10,7 @@ import (
 	"image/color"
 	"image/png"
 	"io"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -190,4 +191,75 @@ func appendPixels(w *bytes.Buffer, img image.Image, gray bool) {
 			w.Write([]byte{c.R, c.G, c.B})
 		}
 	}
+}
+
+// EncodeIDXSet writes an image set as the four files of an IDX set
+// (IDXFiles order, uncompressed): pixels back to bytes (round(255·p)),
+// grayscale [N, H, W] or RGB [N, H, W, 3] (channels last), labels as
+// bytes. It is ParseIDXSet's inverse for sets whose pixels are k/255.
+func EncodeIDXSet(m *MNIST) ([][]byte, error) {
+	shape := m.ImageShape()
+	out := make([][]byte, 0, 4)
+	for _, part := range []struct {
+		imgs   [][]float32
+		labels []int
+	}{{m.TrainImages, m.TrainLabels}, {m.TestImages, m.TestLabels}} {
+		if len(part.imgs) != len(part.labels) {
+			return nil, fmt.Errorf("encode idx set: %d images and %d labels", len(part.imgs), len(part.labels))
+		}
+		im, lb := new(bytes.Buffer), new(bytes.Buffer)
+		if shape.C == 1 {
+			writeIDXHeader(im, 0x0803, len(part.imgs), shape.H, shape.W)
+		} else {
+			writeIDXHeader(im, 0x0804, len(part.imgs), shape.H, shape.W, shape.C)
+		}
+		writeIDXHeader(lb, 0x0801, len(part.labels))
+		hw := shape.H * shape.W
+		for i, img := range part.imgs {
+			if len(img) != shape.Pixels() {
+				return nil, fmt.Errorf("encode idx set: image %d has %d pixels, want %d", i, len(img), shape.Pixels())
+			}
+			for k := 0; k < hw; k++ {
+				for c := 0; c < shape.C; c++ {
+					v := math.Round(255 * float64(img[c*hw+k]))
+					im.WriteByte(byte(math.Max(0, math.Min(255, v))))
+				}
+			}
+			if part.labels[i] < 0 || part.labels[i] > 255 {
+				return nil, fmt.Errorf("encode idx set: label %d of image %d is not 0–255", part.labels[i], i)
+			}
+			lb.WriteByte(byte(part.labels[i]))
+		}
+		out = append(out, im.Bytes(), lb.Bytes())
+	}
+	return out, nil
+}
+
+// ShuffleLabels returns a copy of the set whose training and test labels
+// are each permuted at random (seeded): a null control with the images'
+// statistics and no relation between an image and its label. keep, when
+// not empty, first keeps only the images of those labels.
+func ShuffleLabels(m *MNIST, seed uint64, keep []int) *MNIST {
+	want := map[int]bool{}
+	for _, c := range keep {
+		want[c] = true
+	}
+	out := &MNIST{Shape: m.Shape}
+	r := rand.New(rand.NewPCG(seed, 0x5b1f))
+	for _, part := range []struct {
+		imgs   [][]float32
+		labels []int
+		dstI   *[][]float32
+		dstL   *[]int
+	}{{m.TrainImages, m.TrainLabels, &out.TrainImages, &out.TrainLabels}, {m.TestImages, m.TestLabels, &out.TestImages, &out.TestLabels}} {
+		for i, l := range part.labels {
+			if len(want) == 0 || want[l] {
+				*part.dstI = append(*part.dstI, part.imgs[i])
+				*part.dstL = append(*part.dstL, l)
+			}
+		}
+		ls := *part.dstL
+		r.Shuffle(len(ls), func(i, j int) { ls[i], ls[j] = ls[j], ls[i] })
+	}
+	return out
 }

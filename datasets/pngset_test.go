@@ -109,3 +109,58 @@ func TestPNGSetErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestShuffleLabelsRoundTrip: a shuffled set keeps the images and the
+// label counts of each split, changes which image has which label, and
+// survives EncodeIDXSet → ParseIDXSet unchanged.
+func TestShuffleLabelsRoundTrip(t *testing.T) {
+	m, err := LoadMNIST("")
+	if err != nil {
+		t.Skipf("MNIST files: %v", err)
+	}
+	s := ShuffleLabels(m, 1, []int{0, 1})
+	count := func(ls []int) map[int]int {
+		c := map[int]int{}
+		for _, l := range ls {
+			c[l]++
+		}
+		return c
+	}
+	var orig []int
+	for _, l := range m.TrainLabels {
+		if l < 2 {
+			orig = append(orig, l)
+		}
+	}
+	if fmt.Sprint(count(s.TrainLabels)) != fmt.Sprint(count(orig)) || len(s.TrainImages) != len(orig) {
+		t.Fatalf("label counts %v, want %v", count(s.TrainLabels), count(orig))
+	}
+	same := 0
+	for i, l := range s.TrainLabels {
+		if l == orig[i] {
+			same++
+		}
+	}
+	// a random permutation of ~47 % zeros keeps about half the labels
+	if frac := float64(same) / float64(len(orig)); frac > 0.6 {
+		t.Errorf("%.2f of the labels unchanged: not shuffled", frac)
+	}
+	files, err := EncodeIDXSet(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseIDXSet(IDXFiles, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(back.TrainLabels) != fmt.Sprint(s.TrainLabels) || back.Shape != MNISTShape {
+		t.Fatal("labels or shape changed in the round trip")
+	}
+	for i := range back.TrainImages {
+		for j, v := range back.TrainImages[i] {
+			if v != s.TrainImages[i][j] {
+				t.Fatalf("image %d pixel %d: %v after the round trip, %v before", i, j, v, s.TrainImages[i][j])
+			}
+		}
+	}
+}

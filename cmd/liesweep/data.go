@@ -11,8 +11,8 @@ import (
 )
 
 func newDataCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "data", Short: "Write the known-answer tables (formulas as labels) that the table examples train on"}
-	cmd.AddCommand(newDataGenCmd(), newDataListCmd())
+	cmd := &cobra.Command{Use: "data", Short: "Write the known-answer tables (formulas as labels) and null controls (shuffled labels) that the examples train on"}
+	cmd.AddCommand(newDataGenCmd(), newDataListCmd(), newDataShuffleCmd())
 	return cmd
 }
 
@@ -98,4 +98,99 @@ last) or .parquet. The same name, rows and seed always give the same bytes.
 	cmd.Flags().IntVar(&rows, "rows", 4000, "number of rows")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the points (and of the noise)")
 	return cmd
+}
+
+func newDataShuffleCmd() *cobra.Command {
+	var (
+		out     string
+		seed    uint64
+		classes []int
+	)
+	cmd := &cobra.Command{
+		Use:   "shuffle SET --out DIR [--seed S] [--classes 0,1]",
+		Short: "Write an image set with its labels shuffled: a null control on real images",
+		Long: `shuffle reads an image set — "mnist" (the GoMNIST files) or a directory of
+IDX files — keeps the images of --classes (all when empty), permutes the
+training labels and the test labels at random (--seed) and writes the four
+IDX files into --out. The images and the label counts are the set's; what
+an image shows no longer says its label. Run it as kind: images with
+path: DIR: with linear generators the verdict must be N_g = 0, and with MLP
+generators any passing level must be within the trivial bound ℓ − rank ∂ψ.`,
+		Example: `  liesweep data shuffle mnist --classes 0,1 --out examples/data/mnist01-shuffled`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out == "" {
+				return usageError{fmt.Errorf("--out DIR is required")}
+			}
+			var (
+				m   *datasets.MNIST
+				err error
+			)
+			if args[0] == "mnist" {
+				m, err = datasets.LoadMNIST("")
+			} else {
+				names := make([]string, len(datasets.IDXFiles))
+				files := make([][]byte, len(datasets.IDXFiles))
+				for i, f := range datasets.IDXFiles {
+					for _, name := range []string{f, f + ".gz"} {
+						p := filepath.Join(args[0], name)
+						if b, e := os.ReadFile(p); e == nil {
+							names[i], files[i] = p, b
+							break
+						}
+					}
+					if files[i] == nil {
+						return usageError{fmt.Errorf("%s: no %s or %s.gz", args[0], f, f)}
+					}
+				}
+				m, err = datasets.ParseIDXSet(names, files)
+			}
+			if err != nil {
+				return err
+			}
+			s := datasets.ShuffleLabels(m, seed, classes)
+			if len(s.TrainLabels) == 0 || len(s.TestLabels) == 0 {
+				return usageError{fmt.Errorf("--classes %v keeps no training or no test image", classes)}
+			}
+			files, err := datasets.EncodeIDXSet(s)
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return err
+			}
+			for i, f := range datasets.IDXFiles {
+				if err := writeFileAtomic(filepath.Join(out, f), files[i]); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d training and %d test images of %s, labels shuffled (seed %d)\n", out, len(s.TrainImages), len(s.TestImages), args[0], seed)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "the directory to write the four IDX files into")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "the seed of the permutation")
+	cmd.Flags().IntSliceVar(&classes, "classes", nil, "keep only the images of these labels (default: all)")
+	return cmd
+}
+
+// writeFileAtomic writes b beside path and renames it over path, so an
+// interrupted write never leaves a half file under the name.
+func writeFileAtomic(path string, b []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
