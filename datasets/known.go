@@ -100,6 +100,25 @@ func (k KnownTable) Generate(rows int, seed uint64) *Table {
 	return t
 }
 
+// ExprTable is a regression table whose target is a formula of Gaussian
+// features, y = f(x) + N(0, noise²): a known answer written for one
+// experiment (the calibration of issue 20 uses it at ℓ = 2 … 16). src is
+// parsed as dataset.expr is (variables x0 … x{dim-1}).
+func ExprTable(src string, dim int, noise float64) (KnownTable, error) {
+	e, err := ParseExpr(src, dim)
+	if err != nil {
+		return KnownTable{}, err
+	}
+	if !(noise >= 0) {
+		return KnownTable{}, fmt.Errorf("noise %v: want ≥ 0", noise)
+	}
+	return KnownTable{Name: "expr", Dim: dim, Task: "regression", Algebra: "unknown",
+		Description: fmt.Sprintf("x ~ N(0, I_%d), y = %s + N(0, %g²)", dim, src, noise),
+		label: func(x []float64, r *rand.Rand) float64 {
+			return e.Eval(x) + noise*r.NormFloat64()
+		}}, nil
+}
+
 // teacher returns the label of a random tanh network R^dim → 16 → 16 → R
 // with N(0, 1/fan-in) weights and N(0, 0.1²) biases, fixed by teacherSeed:
 // a generic smooth function, whose level sets no continuous group

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"math"
 	"strings"
 	"testing"
 )
@@ -162,5 +163,25 @@ func TestShuffleLabelsRoundTrip(t *testing.T) {
 				t.Fatalf("image %d pixel %d: %v after the round trip, %v before", i, j, v, s.TrainImages[i][j])
 			}
 		}
+	}
+}
+
+// TestExprTable: a formula table's target is the formula of its features
+// (noise 0), the same seed gives the same rows, and a bad formula is an
+// error.
+func TestExprTable(t *testing.T) {
+	k, err := ExprTable("x0^2 + sin(x1)", 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := k.Generate(50, 3), k.Generate(50, 3)
+	for i := range a.N {
+		x := a.Row(i)
+		if want := x[0]*x[0] + math.Sin(x[1]); math.Abs(a.Y[i]-want) > 1e-12 || a.Y[i] != b.Y[i] {
+			t.Fatalf("row %d: y %v, want %v (and the same again: %v)", i, a.Y[i], want, b.Y[i])
+		}
+	}
+	if _, err := ExprTable("x5", 2, 0); err == nil {
+		t.Error("x5 in 2 dimensions accepted")
 	}
 }

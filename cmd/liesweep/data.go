@@ -38,9 +38,12 @@ func newDataListCmd() *cobra.Command {
 
 func newDataGenCmd() *cobra.Command {
 	var (
-		out  string
-		rows int
-		seed uint64
+		out   string
+		rows  int
+		seed  uint64
+		expr  string
+		dim   int
+		noise float64
 	)
 	cmd := &cobra.Command{
 		Use:   "gen NAME --out FILE [--rows N] [--seed S]",
@@ -49,12 +52,29 @@ func newDataGenCmd() *cobra.Command {
 table's formula and writes them in the format of --out's extension: .csv
 (header x0 … x{d-1}, y), .npz (arrays x and y), .npy (one array, the target
 last) or .parquet. The same name, rows and seed always give the same bytes.
-` + "`liesweep data list`" + ` shows each table's formula and symmetry algebra.`,
+` + "`liesweep data list`" + ` shows each table's formula and symmetry algebra.
+NAME expr writes a regression on a formula of your own: y = --expr of
+x0 … x{--dim − 1}, plus N(0, --noise²).`,
 		Example: `  liesweep data gen sphere3 --out examples/tables/sphere3.csv
-  liesweep data gen norm5 --out /tmp/norm5.npz --rows 10000 --seed 7`,
+  liesweep data gen norm5 --out /tmp/norm5.npz --rows 10000 --seed 7
+  liesweep data gen expr --expr "x0^2 + x1^2 + sin(x2)" --dim 3 --out /tmp/t.csv`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			k, err := datasets.FindKnownTable(args[0])
+			var (
+				k   datasets.KnownTable
+				err error
+			)
+			if args[0] == "expr" {
+				if expr == "" || dim < 1 {
+					return usageError{fmt.Errorf("gen expr needs --expr FORMULA and --dim N")}
+				}
+				k, err = datasets.ExprTable(expr, dim, noise)
+			} else {
+				if expr != "" {
+					return usageError{fmt.Errorf("--expr is read with NAME expr only")}
+				}
+				k, err = datasets.FindKnownTable(args[0])
+			}
 			if err != nil {
 				return usageError{err}
 			}
@@ -96,6 +116,9 @@ last) or .parquet. The same name, rows and seed always give the same bytes.
 	}
 	cmd.Flags().StringVar(&out, "out", "", "file to write (.csv, .npz, .npy or .parquet)")
 	cmd.Flags().IntVar(&rows, "rows", 4000, "number of rows")
+	cmd.Flags().StringVar(&expr, "expr", "", "NAME expr: the formula of the target, in x0 … x{dim-1} (the syntax of dataset.expr)")
+	cmd.Flags().IntVar(&dim, "dim", 0, "NAME expr: the number of features")
+	cmd.Flags().Float64Var(&noise, "noise", 0.05, "NAME expr: the standard deviation of the Gaussian noise added to the target")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the points (and of the noise)")
 	return cmd
 }
