@@ -173,7 +173,14 @@ type GenConfig struct {
 	// computes it when it is 0.
 	InvLoss  string
 	InvScale float64
+	// Init is InitRandom ("" too) or InitSpectral (linear generators
+	// only: start from the minimisers of L_inv, SpectralInit).
+	Init string
 }
+
+// spectralStep is the central-difference step of SpectralInit's ∂ψ, in
+// the points' (standardised) units.
+const spectralStep = 1e-4
 
 // lossNodes are the terms of the generator loss built on one batch.
 type lossNodes struct {
@@ -654,6 +661,11 @@ func TrainGenerators(ctx context.Context, o Oracle, z [][]float64, cfg GenConfig
 	s, err := NewGeneratorSet(cfg.Kind, dim, cfg.N, cfg.Hidden, cfg.Seed)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Init == InitSpectral {
+		if _, err := SpectralInit(o, z, s, spectralStep); err != nil {
+			return nil, fmt.Errorf("train generators: %w", err)
+		}
 	}
 	if cfg.InvLoss == InvRatio && cfg.InvScale == 0 {
 		if cfg.InvScale, err = RandomChange(o, z, cfg.Epsilon, cfg.Seed); err != nil {

@@ -259,7 +259,7 @@ func genConfig(spec *sweeps.Spec, t sweeps.Trial) models.GenConfig {
 		Normalization: g.Normalization, Closure: g.Closure,
 		Epochs: tr.Epochs, LR: tr.LR, Epsilon: tr.Epsilon, Batch: tr.Batch,
 		HNorm: tr.HNorm, HOrtho: tr.HOrtho, HClosure: tr.HClosure, Seed: uint64(t.Seed),
-		InvLoss: tr.InvLoss,
+		InvLoss: tr.InvLoss, Init: g.Init,
 	}
 }
 

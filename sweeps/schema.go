@@ -104,6 +104,7 @@ var specDescriptions = map[string]string{
 	"generator.kind":          "mlp (a tanh network per generator) or linear (g(z) = G z).",
 	"generator.hidden":        "mlp: the hidden layer sizes of each generator network.",
 	"generator.orthogonality": "pointwise (eq. 14, at each point) or global (in function space; Frobenius for linear generators).",
+	"generator.init":          "Linear generators: random (default, small random matrices) or spectral — start from the N_g eigenvectors of the invariance term's quadratic form M = Σ_i Σ_c (∂ψ_c(z_i) ⊗ z_i)(…)ᵀ with the smallest eigenvalues, the global minimisers of L_inv under frobenius normalisation and global orthogonality (ℓ ≤ 32); training then only has to close them.",
 	"generator.normalization": "pointwise (eq. 11: every field of unit length at every point), frobenius Σ(‖G‖_F² − 2)² (linear generators only), or mean Σ_α(1/m Σ_i|g_α(z_i)|² − 2)², frobenius for any field (a rotation's length varies over the points: |Lz| = |z| sin θ).",
 	"generator.closure":       "posthoc (structure constants by least squares after training) or joint (a_[αβ]γ trained with the generators).",
 
@@ -168,6 +169,7 @@ var specEnums = map[string][]string{
 	"generator.kind":          {"mlp", "linear"},
 	"generator.orthogonality": {"pointwise", "global"},
 	"generator.normalization": {"pointwise", "frobenius", "mean"},
+	"generator.init":          {"random", "spectral"},
 	"generator.closure":       {"posthoc", "joint"},
 	"oracle_net.preserve":     {"logits", "probabilities"},
 }

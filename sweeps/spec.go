@@ -87,6 +87,11 @@ type Generator struct {
 	Orthogonality string `mapstructure:"orthogonality" json:"orthogonality"` // pointwise | global
 	Normalization string `mapstructure:"normalization" json:"normalization"` // pointwise | frobenius (default by kind)
 	Closure       string `mapstructure:"closure" json:"closure"`             // posthoc | joint
+	// Init is how linear generators start: random (""; small random
+	// matrices) or spectral (the N_g smallest eigenvectors of the
+	// invariance term's quadratic form). Empty keeps the stage keys of
+	// specs written before it existed.
+	Init string `mapstructure:"init" json:"init,omitempty"`
 }
 
 // Train holds the generator-training hyperparameters.
@@ -517,6 +522,20 @@ func (s *Spec) Validate() error {
 	oneOf("generator.orthogonality", g.Orthogonality, "pointwise", "global")
 	if !(g.Normalization == "" && s.swept("generator.kind")) {
 		oneOf("generator.normalization", g.Normalization, "pointwise", "frobenius", "mean")
+		if g.Init != "" {
+			oneOf("generator.init", g.Init, "random", "spectral")
+		}
+		if g.Init == "spectral" && g.Kind != "linear" {
+			bad("generator.init", "spectral starts linear generators from the eigenvectors of a quadratic form; an mlp has no matrix: use random")
+		}
+		if g.Init == "spectral" {
+			for _, l := range append(slices.Clone(s.LatentDims), s.Dataset.Dim) {
+				if l > 32 {
+					bad("generator.init", "spectral needs ℓ ≤ 32 (its matrix has ℓ⁴ entries), got ℓ = %d: use random", l)
+					break
+				}
+			}
+		}
 	}
 	oneOf("generator.closure", g.Closure, "posthoc", "joint")
 	if g.Kind == "mlp" {
