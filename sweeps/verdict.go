@@ -257,6 +257,9 @@ func (g Group) MaxLabel() string {
 // DiscoveryLabel is the part of the verdict beyond the trivial bound in
 // words: "N_g = 3", or "none (every passing level is within ℓ − rank ∂ψ)".
 func (g Group) DiscoveryLabel() string {
+	if g.MaxNG == 0 {
+		return "none (no level passed)"
+	}
 	if g.MaxDiscoveryNG == 0 {
 		return fmt.Sprintf("none (every passing level is within ℓ − rank ∂ψ = %d)", g.TrivialFlows)
 	}
@@ -296,6 +299,9 @@ func evidence(g Group) string {
 		var best string
 		bestExcess := math.Inf(1)
 		for _, t := range lv.Trials {
+			if t.Passed {
+				continue // the closest failure is among the seeds that failed
+			}
 			worst, what := 0.0, ""
 			for _, m := range t.FailedOn {
 				v, lim := metricValue(t.Metrics, m), metricValue(t.Thresholds.asMetrics(), m)
@@ -319,7 +325,7 @@ func evidence(g Group) string {
 		parts = append(parts, fmt.Sprintf("within the noise: N_g = %s (a trial's 95%% bootstrap interval over the evaluation points straddles a threshold, and counting it the other way changes the level's outcome)", strings.Join(noisy, ", ")))
 	}
 	if g.TrivialFlows > 0 {
-		what := "none is"
+		what := "no level passed"
 		switch {
 		case g.MaxDiscoveryNG > 0:
 			what = fmt.Sprintf("the levels above are; the largest is N_g = %d", g.MaxDiscoveryNG)
