@@ -183,11 +183,14 @@ func appendPixels(w *bytes.Buffer, img image.Image, gray bool) {
 	bd := img.Bounds()
 	for y := bd.Min.Y; y < bd.Max.Y; y++ {
 		for x := bd.Min.X; x < bd.Max.X; x++ {
+			// straight (not alpha-premultiplied) colour: alpha is dropped,
+			// also from a gray PNG with a transparent value (tRNS), which
+			// decodes as NRGBA
+			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
 			if gray {
-				w.WriteByte(color.GrayModel.Convert(img.At(x, y)).(color.Gray).Y)
+				w.WriteByte(uint8((19595*uint32(c.R) + 38470*uint32(c.G) + 7471*uint32(c.B) + 1<<15) >> 16))
 				continue
 			}
-			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
 			w.Write([]byte{c.R, c.G, c.B})
 		}
 	}

@@ -3,7 +3,9 @@ package datasets
 import (
 	"bytes"
 	"errors"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -183,5 +185,40 @@ func TestExprTable(t *testing.T) {
 	}
 	if _, err := ExprTable("x5", 2, 0); err == nil {
 		t.Error("x5 in 2 dimensions accepted")
+	}
+}
+
+// TestPNGSetGrayTransparent: a gray PNG with a transparent value (tRNS,
+// decoded as NRGBA) keeps its gray values: alpha is dropped, not
+// multiplied in.
+func TestPNGSetGrayTransparent(t *testing.T) {
+	// an 8-bit gray PNG whose value 200 is transparent, written by hand:
+	// image/png writes no tRNS, so patch one in after IHDR
+	m := image.NewGray(image.Rect(0, 0, 4, 4))
+	for i := range m.Pix {
+		m.Pix[i] = 200
+	}
+	b := pngBytes(t, m)
+	ihdrEnd := 8 + 8 + 13 + 4
+	trns := []byte{0, 0, 0, 2, 't', 'R', 'N', 'S', 0, 200}
+	crc := crc32.ChecksumIEEE(trns[4:])
+	trns = binary.BigEndian.AppendUint32(trns, crc)
+	b = append(append(append([]byte(nil), b[:ihdrEnd]...), trns...), b[ihdrEnd:]...)
+	if img, err := png.Decode(bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
+	} else if _, ok := img.(*image.NRGBA); !ok {
+		t.Fatalf("decoded as %T, want *image.NRGBA (the tRNS case)", img)
+	}
+	files := map[string][]byte{"a.png": b, "b.png": b}
+	idx, err := PNGSet("l.csv", []byte("file,label\na.png,0\nb.png,1\n"), func(f string) ([]byte, error) { return files[f], nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ParseIDXSet(IDXFiles, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Shape.C != 1 || s.TrainImages[0][5] != 200.0/255 {
+		t.Errorf("shape %v, pixel %v: want grayscale 200/255", s.Shape, s.TrainImages[0][5])
 	}
 }

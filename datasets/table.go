@@ -797,7 +797,9 @@ func readNPY(name string, data []byte, opt TableOptions) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	if all, ok := a.view(); ok && contiguous(feat) {
+	// Viewed in place only when the features are most of each row: the
+	// Table then keeps the whole array alive (a worker caches it).
+	if all, ok := a.view(); ok && contiguous(feat) && 2*len(feat) >= c {
 		return viewArrays(name, opt.Task, n, cols, feat, tgt, all)
 	}
 	return fillArrays(name, opt.Task, n, cols, feat, cols[tgt], "", a.row, func(r int, row []float64) float64 { return row[tgt] })

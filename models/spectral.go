@@ -33,8 +33,9 @@ const maxSpectralPoints = 2000
 // invariance term allows (a Rayleigh quotient has no other minima, but
 // gradient descent on ℓ² entries can take long to reach it) and the
 // closure term then only has to rotate them within their span. ∂ψ is
-// taken by central differences of step h. It returns the N eigenvalues,
-// each L_inv of its matrix per point and output.
+// taken by central differences of step h. It returns L_inv of each of
+// the N matrices set, per point and output (2λ for eigenvalue λ, the
+// matrix being √2 times the unit eigenvector).
 func SpectralInit(o Oracle, z [][]float64, s *GeneratorSet, h float64) ([]float64, error) {
 	if s.Kind != GenLinear {
 		return nil, fmt.Errorf("spectral init: %s generators have no matrix; it needs linear ones", s.Kind)
@@ -92,7 +93,7 @@ func SpectralInit(o Oracle, z [][]float64, s *GeneratorSet, h float64) ([]float6
 		for i := range dst {
 			dst[i] = math.Sqrt2 * vecs.At(i, alpha)
 		}
-		out[alpha] = math.Max(0, vals[alpha]) / norm
+		out[alpha] = 2 * math.Max(0, vals[alpha]) / norm
 	}
 	return out, nil
 }

@@ -74,7 +74,7 @@ func (r *Runner) imageSet(ctx context.Context, spec *sweeps.Spec) (*datasets.MNI
 		return nil, fmt.Errorf("%w: the image set %q was not staged: run it with liesweep run or sweep start, which put its files into the store", sweeps.ErrInvalidSpec, d.Path)
 	}
 	// One download per digest (cachedLoad).
-	return cachedLoad(ctx, r, "images/"+d.Digest, func() (*datasets.MNIST, error) { return r.downloadImages(ctx, spec) })
+	return cachedLoad(ctx, r, "images/"+d.Digest, func(ctx context.Context) (*datasets.MNIST, error) { return r.downloadImages(ctx, spec) })
 }
 
 // downloadImages reads and checks a staged IDX set from the store.

@@ -71,7 +71,11 @@ type dataLoad struct {
 // runner while its result is kept: the first caller reads outside the
 // cache's lock (other data is not held up), callers of the same key
 // meanwhile wait for it, and a failed load is tried again by a later call.
-func cachedLoad[T any](ctx context.Context, r *Runner, key string, load func() (T, error)) (T, error) {
+// load runs in its own goroutine on the first caller's context without
+// its cancellation, so that caller giving up does not fail the others
+// waiting for the same data; every caller, the first too, stops waiting
+// when its own context ends.
+func cachedLoad[T any](ctx context.Context, r *Runner, key string, load func(ctx context.Context) (T, error)) (T, error) {
 	r.ensureCache()
 	c := r.cache
 	c.mu.Lock()
@@ -94,16 +98,23 @@ func cachedLoad[T any](ctx context.Context, r *Runner, key string, load func() (
 			}
 		}
 		c.mu.Unlock()
-		l.v, l.err = load()
-		close(l.done)
-		if l.err != nil {
-			c.mu.Lock()
-			if c.loads[key] == l {
-				delete(c.loads, key)
-				c.order = slices.DeleteFunc(c.order, func(k string) bool { return k == key })
-			}
-			c.mu.Unlock()
-		}
+		go func() {
+			defer func() {
+				if p := recover(); p != nil {
+					l.err = fmt.Errorf("load %s: panic: %v", key, p)
+				}
+				if l.err != nil {
+					c.mu.Lock()
+					if c.loads[key] == l {
+						delete(c.loads, key)
+						c.order = slices.DeleteFunc(c.order, func(k string) bool { return k == key })
+					}
+					c.mu.Unlock()
+				}
+				close(l.done)
+			}()
+			l.v, l.err = load(context.WithoutCancel(ctx))
+		}()
 	} else {
 		c.mu.Unlock()
 	}

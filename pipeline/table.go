@@ -138,7 +138,7 @@ func (r *Runner) loadTable(ctx context.Context, spec *sweeps.Spec) (*datasets.Ta
 	if err != nil {
 		return nil, err
 	}
-	return cachedLoad(ctx, r, "table/"+d.Digest+"/"+string(opt), func() (*datasets.Table, error) { return r.downloadTable(ctx, d) })
+	return cachedLoad(ctx, r, "table/"+d.Digest+"/"+string(opt), func(ctx context.Context) (*datasets.Table, error) { return r.downloadTable(ctx, d) })
 }
 
 // downloadTable reads and decodes a staged table.

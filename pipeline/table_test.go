@@ -330,3 +330,41 @@ func TestLoadTableOnce(t *testing.T) {
 		t.Errorf("%d data sets kept, bound %d", n, maxLoads)
 	}
 }
+
+// TestCachedLoadFirstCallerCancelled: the caller that starts a load gives
+// up; another caller waiting for the same key still gets the data, and a
+// load that panics is an error, not a wait forever.
+func TestCachedLoadFirstCallerCancelled(t *testing.T) {
+	r := &Runner{}
+	started, release := make(chan struct{}), make(chan struct{})
+	ctx1, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := cachedLoad(ctx1, r, "k", func(ctx context.Context) (int, error) {
+			close(started)
+			<-release
+			return 7, ctx.Err()
+		})
+		errc <- err
+	}()
+	<-started
+	vc := make(chan int, 1)
+	go func() {
+		v, err := cachedLoad(context.Background(), r, "k", func(context.Context) (int, error) { return 0, errors.New("loaded twice") })
+		if err != nil {
+			t.Error(err)
+		}
+		vc <- v
+	}()
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("the cancelled caller got %v, want context.Canceled", err)
+	}
+	close(release)
+	if v := <-vc; v != 7 {
+		t.Errorf("the other caller got %d, want 7 (the load must not see the first caller's cancellation)", v)
+	}
+	if _, err := cachedLoad(context.Background(), r, "p", func(context.Context) (int, error) { panic("boom") }); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("a panicking load: %v", err)
+	}
+}
