@@ -900,22 +900,11 @@ func viewArrays(name, task string, n int, cols []string, feat []int, tgt int, al
 			// cell, in the order fillArrays checks them.
 			for r := r0; r < r1; r++ {
 				row := all[r*c : (r+1)*c : (r+1)*c]
-				for _, i := range feat {
-					if m := checkFinite(row[i]); m != "" {
-						errs[w] = &DataError{File: name, Row: r, rowIndex: true, Column: cols[i], Msg: m}
-						return
-					}
-				}
-				v := row[tgt]
-				msg := checkFinite(v)
-				if msg == "" {
-					msg = checkTarget(v, task)
-				}
-				if msg != "" {
-					errs[w] = &DataError{File: name, Row: r, rowIndex: true, Column: cols[tgt], Msg: msg}
+				if e := rowError(name, task, r, cols, feat, row, cols[tgt], row[tgt], ""); e != nil {
+					errs[w] = e
 					return
 				}
-				t.Y[r] = v
+				t.Y[r] = row[tgt]
 			}
 		}()
 	}
@@ -942,25 +931,37 @@ func fillArrays(name, task string, n int, cols []string, feat []int, targetName,
 	buf := make([]float64, len(cols))
 	for r := range n {
 		row(r, buf)
+		v := target(r, buf)
+		if e := rowError(name, task, r, cols, feat, buf, targetName, v, note); e != nil {
+			return nil, e
+		}
 		x := t.X[r*d : (r+1)*d]
 		for j, i := range feat {
-			v := buf[i]
-			if v-v != 0 { // NaN or ±Inf
-				return nil, &DataError{File: name, Row: r, rowIndex: true, Column: cols[i], Msg: checkFinite(v) + note}
-			}
-			x[j] = v
-		}
-		v := target(r, buf)
-		msg := checkFinite(v)
-		if msg == "" {
-			msg = checkTarget(v, task)
-		}
-		if msg != "" {
-			return nil, &DataError{File: name, Row: r, rowIndex: true, Column: targetName, Msg: msg}
+			x[j] = buf[i]
 		}
 		t.Y[r] = v
 	}
 	return t, nil
+}
+
+// rowError checks row r of an array format, its values in row (indexed
+// by cols) and its target v: the first non-finite feature, then a
+// non-finite or bad target, as a DataError at the 0-based row index; note
+// follows a feature's message. nil when the row is good.
+func rowError(name, task string, r int, cols []string, feat []int, row []float64, targetName string, v float64, note string) *DataError {
+	for _, i := range feat {
+		if u := row[i]; u-u != 0 { // NaN or ±Inf
+			return &DataError{File: name, Row: r, rowIndex: true, Column: cols[i], Msg: checkFinite(u) + note}
+		}
+	}
+	msg := checkFinite(v)
+	if msg == "" {
+		msg = checkTarget(v, task)
+	}
+	if msg != "" {
+		return &DataError{File: name, Row: r, rowIndex: true, Column: targetName, Msg: msg}
+	}
+	return nil
 }
 
 // readNPZ reads a table from the feature and target arrays of an .npz

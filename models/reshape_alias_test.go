@@ -31,16 +31,7 @@ func TestExprOracleReshapeGradients(t *testing.T) {
 			}
 			o := NewExprOracle(3, ex)
 			pts := datasets.GaussianSamples(5, 3, 11, 0)
-			x := &Param{Name: "x", Dense: tensor.New(tensor.WithShape(5, 3), tensor.WithBacking(flatten(pts)))}
-			t.Run("points", func(t *testing.T) {
-				gradCheck(t, Params{x}, func(b *binder) (*G.Node, error) {
-					y, err := o.apply(b, b.node(x))
-					if err != nil {
-						return nil, err
-					}
-					return G.Sum(G.Must(G.Square(y)))
-				})
-			})
+			t.Run("points", func(t *testing.T) { pointsGradCheck(t, o, pts) })
 			t.Run("generators", func(t *testing.T) { onnxGradCheck(t, o) })
 			t.Run("ratio", func(t *testing.T) {
 				s, err := NewGeneratorSet(GenLinear, 3, 2, nil, 7)
@@ -59,4 +50,18 @@ func TestExprOracleReshapeGradients(t *testing.T) {
 			})
 		})
 	}
+}
+
+// pointsGradCheck checks the gradient of Σ ψ(x)² with respect to the
+// points x against central differences.
+func pointsGradCheck(t *testing.T, o Oracle, pts [][]float64) {
+	t.Helper()
+	x := &Param{Name: "x", Dense: tensor.New(tensor.WithShape(len(pts), len(pts[0])), tensor.WithBacking(flatten(pts)))}
+	gradCheck(t, Params{x}, func(b *binder) (*G.Node, error) {
+		y, err := o.apply(b, b.node(x))
+		if err != nil {
+			return nil, err
+		}
+		return G.Sum(G.Must(G.Square(y)))
+	})
 }
