@@ -29,36 +29,87 @@ type latentSet struct {
 	LatentMean, LatentStd []float64
 }
 
+// weights is the stored weights file of one stage of a trial.
+type weights struct {
+	stage, k, key string // the stage, its key, and the store key of the file
+	// name calls it in errors ("load <name> <key>", "train <name>",
+	// "store <name>"), label in the progress of a reuse
+	name, label string
+}
+
+func stageWeights(stage, k, name string) weights {
+	return weights{stage: stage, k: k, key: sweeps.ArtifactKey(stage, k, "weights.safetensors"), name: name, label: name}
+}
+
+// storedWeights returns w's weights decoded when they are stored, with the
+// run of their reuse and the validation number their metadata keeps under
+// metric; found is false when none are stored, and a runner that must not
+// train (noTrain) gets the missing-stage error instead.
+func storedWeights[T any](ctx context.Context, r *Runner, w weights, metric string, start time.Time, decode func([]byte) (T, map[string]string, error)) (v T, run sweeps.StageRun, val float64, found bool, err error) {
+	b, err := r.getOptional(ctx, w.key)
+	if err != nil {
+		return v, run, 0, false, err
+	}
+	if b == nil {
+		if r.noTrain {
+			return v, run, 0, false, missing(w.stage, w.key)
+		}
+		return v, run, 0, false, nil
+	}
+	got, meta, err := decode(b)
+	if err != nil {
+		return v, run, 0, false, fmt.Errorf("load %s %s: %w", w.name, w.key, err)
+	}
+	val, _ = strconv.ParseFloat(meta[metric], 64)
+	r.emit(Event{Stage: w.stage, Message: "reusing stored " + w.label + " " + w.k})
+	return got, stageRun(w.stage, w.k, start, true, 0), val, true, nil
+}
+
+// putTensors encodes tensors with their metadata and stores them under key;
+// a failed put is "store <name>: …".
+func (r *Runner) putTensors(ctx context.Context, key, name string, tensors map[string]*tensor.Dense, meta map[string]string) error {
+	b, err := models.EncodeTensors(tensors, meta)
+	if err != nil {
+		return err
+	}
+	if err := r.Store.Put(ctx, key, b); err != nil {
+		return fmt.Errorf("store %s: %w", name, err)
+	}
+	return nil
+}
+
+// putWeights stores the trained parameters of w with their metadata.
+func (r *Runner) putWeights(ctx context.Context, w weights, ps models.Params, meta map[string]string) error {
+	return r.putTensors(ctx, w.key, w.name, models.ParamsTensors("", ps), meta)
+}
+
+// imageSplit returns the shape of the spec's images and the seeded split of
+// its classes, capped as the dataset says.
+func (r *Runner) imageSplit(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (shape datasets.ImageShape, train, val datasets.Split, err error) {
+	m, err := r.imageSet(ctx, spec)
+	if err != nil {
+		return shape, train, val, err
+	}
+	train, val, err = m.Select(spec.Dataset.Classes, uint64(t.Seed), spec.Dataset.MaxTrain, spec.Dataset.MaxVal)
+	return m.ImageShape(), train, val, err
+}
+
 // Autoencoder trains (or reuses) the autoencoder of (ℓ, seed).
 func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (*models.Autoencoder, sweeps.StageRun, float64, error) {
 	start := time.Now()
-	k := sweeps.StageKeys(spec, t).Autoencoder
-	key := sweeps.ArtifactKey(sweeps.StageAutoencoder, k, "weights.safetensors")
-	if b, err := r.getOptional(ctx, key); err != nil {
-		return nil, sweeps.StageRun{}, 0, err
-	} else if b != nil {
-		ae, meta, err := decodeAutoencoder(b, spec, t)
-		if err != nil {
-			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load autoencoder %s: %w", key, err)
-		}
-		mse, _ := strconv.ParseFloat(meta["val_mse"], 64)
-		r.emit(Event{Stage: sweeps.StageAutoencoder, Message: "reusing stored autoencoder " + k})
-		return ae, stageRun(sweeps.StageAutoencoder, k, start, true, 0), mse, nil
+	w := stageWeights(sweeps.StageAutoencoder, sweeps.StageKeys(spec, t).Autoencoder, "autoencoder")
+	if ae, run, mse, found, err := storedWeights(ctx, r, w, "val_mse", start, func(b []byte) (*models.Autoencoder, map[string]string, error) {
+		return decodeAutoencoder(b, spec, t)
+	}); err != nil || found {
+		return ae, run, mse, err
 	}
-	if r.noTrain {
-		return nil, sweeps.StageRun{}, 0, missing(sweeps.StageAutoencoder, key)
-	}
-	m, err := r.imageSet(ctx, spec)
+	shape, train, val, err := r.imageSplit(ctx, spec, t)
 	if err != nil {
 		return nil, sweeps.StageRun{}, 0, err
 	}
-	train, val, err := m.Select(spec.Dataset.Classes, uint64(t.Seed), spec.Dataset.MaxTrain, spec.Dataset.MaxVal)
-	if err != nil {
-		return nil, sweeps.StageRun{}, 0, err
-	}
-	cfg := models.AEConfig{Latent: t.Latent, Epochs: spec.Autoencoder.Epochs, LR: spec.Autoencoder.LR, Batch: spec.Autoencoder.Batch, Seed: uint64(t.Seed), Shape: m.ImageShape()}
+	cfg := models.AEConfig{Latent: t.Latent, Epochs: spec.Autoencoder.Epochs, LR: spec.Autoencoder.LR, Batch: spec.Autoencoder.Batch, Seed: uint64(t.Seed), Shape: shape}
 	var res *models.AEResult
-	resumed, err := r.trainStage(ctx, sweeps.StageAutoencoder, k, models.NewImageAutoencoder(uint64(t.Seed), t.Latent, cfg.Shape).Params(), 1, func(h models.Hooks) error {
+	resumed, err := r.trainStage(ctx, w.stage, w.k, models.NewImageAutoencoder(uint64(t.Seed), t.Latent, cfg.Shape).Params(), 1, func(h models.Hooks) error {
 		var err error
 		res, err = models.TrainAutoencoder(ctx, cfg, train.Images, val.Images, h)
 		return err
@@ -68,18 +119,14 @@ func (r *Runner) Autoencoder(ctx context.Context, spec *sweeps.Spec, t sweeps.Tr
 	}
 	shift, _ := json.Marshal(res.AE.Shift)
 	scale, _ := json.Marshal(res.AE.Scale)
-	b, err := models.EncodeTensors(models.ParamsTensors("", res.AE.Params()), map[string]string{
+	if err := r.putWeights(ctx, w, res.AE.Params(), map[string]string{
 		"stage": sweeps.StageAutoencoder, "latent": strconv.Itoa(t.Latent), "shift": string(shift), "scale": string(scale),
 		"val_mse": strconv.FormatFloat(res.ValMSE, 'g', -1, 64), "history": models.EncodeHistory(res.Losses),
 		"layout": "conv weights (out,in,kh,kw); dense weights (in,out), biases (1,out); latents standardised: z=(E(x)-shift)/scale",
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, sweeps.StageRun{}, 0, err
 	}
-	if err := r.Store.Put(ctx, key, b); err != nil {
-		return nil, sweeps.StageRun{}, 0, fmt.Errorf("store autoencoder: %w", err)
-	}
-	return res.AE, stageRun(sweeps.StageAutoencoder, k, start, false, resumed), res.ValMSE, nil
+	return res.AE, stageRun(w.stage, w.k, start, false, resumed), res.ValMSE, nil
 }
 
 // Latents returns the standardised latents of (ℓ, seed), encoding the
@@ -123,11 +170,7 @@ func (r *Runner) Latents(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial)
 		return nil, nil, 0, err
 	}
 	start = time.Now()
-	m, err := r.imageSet(ctx, spec)
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	train, val, err := m.Select(spec.Dataset.Classes, uint64(t.Seed), spec.Dataset.MaxTrain, spec.Dataset.MaxVal)
+	_, train, val, err := r.imageSplit(ctx, spec, t)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -139,15 +182,11 @@ func (r *Runner) Latents(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial)
 	if ls.Val, err = ae.Encode(val.Images); err != nil {
 		return nil, nil, 0, err
 	}
-	b, err := models.EncodeTensors(map[string]*tensor.Dense{
+	if err := r.putTensors(ctx, key, "latents", map[string]*tensor.Dense{
 		"train_z": models.RowsTensor(ls.Train), "val_z": models.RowsTensor(ls.Val),
 		"train_y": models.IntsTensor(ls.TrainY), "val_y": models.IntsTensor(ls.ValY),
-	}, map[string]string{"stage": sweeps.StageLatents, "standardised": "true", "ae_val_mse": strconv.FormatFloat(mse, 'g', -1, 64)})
-	if err != nil {
+	}, map[string]string{"stage": sweeps.StageLatents, "standardised": "true", "ae_val_mse": strconv.FormatFloat(mse, 'g', -1, 64)}); err != nil {
 		return nil, nil, 0, err
-	}
-	if err := r.Store.Put(ctx, key, b); err != nil {
-		return nil, nil, 0, fmt.Errorf("store latents: %w", err)
 	}
 	return ls, []sweeps.StageRun{aeRun, stageRun(sweeps.StageLatents, k, start, false, 0)}, mse, nil
 }
@@ -155,26 +194,16 @@ func (r *Runner) Latents(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial)
 // Oracle trains (or reuses) ψ on the latents of (ℓ, seed).
 func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, ls *latentSet) (*models.MLPOracle, sweeps.StageRun, float64, error) {
 	start := time.Now()
-	k := sweeps.StageKeys(spec, t).Oracle
-	key := sweeps.ArtifactKey(sweeps.StageOracle, k, "weights.safetensors")
+	w := stageWeights(sweeps.StageOracle, sweeps.StageKeys(spec, t).Oracle, "oracle")
 	classes := len(spec.Dataset.Classes)
-	if b, err := r.getOptional(ctx, key); err != nil {
-		return nil, sweeps.StageRun{}, 0, err
-	} else if b != nil {
-		o, meta, err := decodeOracle(b, spec, t)
-		if err != nil {
-			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load oracle %s: %w", key, err)
-		}
-		acc, _ := strconv.ParseFloat(meta["val_accuracy"], 64)
-		r.emit(Event{Stage: sweeps.StageOracle, Message: "reusing stored oracle " + k})
-		return o, stageRun(sweeps.StageOracle, k, start, true, 0), acc, nil
-	}
-	if r.noTrain {
-		return nil, sweeps.StageRun{}, 0, missing(sweeps.StageOracle, key)
+	if o, run, acc, found, err := storedWeights(ctx, r, w, "val_accuracy", start, func(b []byte) (*models.MLPOracle, map[string]string, error) {
+		return decodeOracle(b, spec, t)
+	}); err != nil || found {
+		return o, run, acc, err
 	}
 	cfg := models.OracleConfig{Classes: classes, Epochs: spec.OracleNet.Epochs, LR: spec.OracleNet.LR, Batch: spec.OracleNet.Batch, Seed: uint64(t.Seed), Preserve: spec.OracleNet.Preserve}
 	var res *models.OracleResult
-	resumed, err := r.trainStage(ctx, sweeps.StageOracle, k, models.OracleTrainParams(uint64(t.Seed), t.Latent, models.PaperOracle(classes)), 5, func(h models.Hooks) error {
+	resumed, err := r.trainStage(ctx, w.stage, w.k, models.OracleTrainParams(uint64(t.Seed), t.Latent, models.PaperOracle(classes)), 5, func(h models.Hooks) error {
 		var err error
 		res, err = models.TrainOracle(ctx, cfg, ls.Train, ls.Val, ls.TrainY, ls.ValY, h)
 		return err
@@ -182,18 +211,14 @@ func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, 
 	if err != nil {
 		return nil, sweeps.StageRun{}, 0, fmt.Errorf("train oracle: %w", err)
 	}
-	b, err := models.EncodeTensors(models.ParamsTensors("", res.Oracle.Net.Params), map[string]string{
+	if err := r.putWeights(ctx, w, res.Oracle.Net.Params, map[string]string{
 		"stage": sweeps.StageOracle, "classes": strconv.Itoa(classes), "preserve": spec.OracleNet.Preserve,
 		"val_accuracy": strconv.FormatFloat(res.ValAccuracy, 'g', -1, 64), "history": models.EncodeHistory(res.Losses),
 		"layout": "dense weights (in,out), biases (1,out); ReLU between layers; input: standardised latents",
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, sweeps.StageRun{}, 0, err
 	}
-	if err := r.Store.Put(ctx, key, b); err != nil {
-		return nil, sweeps.StageRun{}, 0, fmt.Errorf("store oracle: %w", err)
-	}
-	return res.Oracle, stageRun(sweeps.StageOracle, k, start, false, resumed), res.ValAccuracy, nil
+	return res.Oracle, stageRun(w.stage, w.k, start, false, resumed), res.ValAccuracy, nil
 }
 
 // PixelClassifier trains (or reuses) φ, the small CNN that classifies the
@@ -204,31 +229,21 @@ func (r *Runner) Oracle(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, 
 // uses it: the trial stages never wait for it.
 func (r *Runner) PixelClassifier(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (*models.PixelClassifier, sweeps.StageRun, float64, error) {
 	start := time.Now()
-	k := sweeps.StageKeys(spec, t).Classifier
-	key := sweeps.ArtifactKey(sweeps.StageClassifier, k, "weights.safetensors")
+	w := stageWeights(sweeps.StageClassifier, sweeps.StageKeys(spec, t).Classifier, "pixel classifier")
+	w.label = "pixel classifier φ"
 	classes := len(spec.Dataset.Classes)
-	if b, err := r.getOptional(ctx, key); err != nil {
-		return nil, sweeps.StageRun{}, 0, err
-	} else if b != nil {
-		phi, meta, err := decodeClassifier(b, spec, t)
-		if err != nil {
-			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load pixel classifier %s: %w", key, err)
-		}
-		acc, _ := strconv.ParseFloat(meta["val_accuracy"], 64)
-		r.emit(Event{Stage: sweeps.StageClassifier, Message: "reusing stored pixel classifier φ " + k})
-		return phi, stageRun(sweeps.StageClassifier, k, start, true, 0), acc, nil
+	if phi, run, acc, found, err := storedWeights(ctx, r, w, "val_accuracy", start, func(b []byte) (*models.PixelClassifier, map[string]string, error) {
+		return decodeClassifier(b, spec, t)
+	}); err != nil || found {
+		return phi, run, acc, err
 	}
-	m, err := r.imageSet(ctx, spec)
+	shape, train, val, err := r.imageSplit(ctx, spec, t)
 	if err != nil {
 		return nil, sweeps.StageRun{}, 0, err
 	}
-	train, val, err := m.Select(spec.Dataset.Classes, uint64(t.Seed), spec.Dataset.MaxTrain, spec.Dataset.MaxVal)
-	if err != nil {
-		return nil, sweeps.StageRun{}, 0, err
-	}
-	cfg := models.ClassifierConfig{Classes: classes, Epochs: spec.Classifier.Epochs, LR: spec.Classifier.LR, Batch: spec.Classifier.Batch, Seed: uint64(t.Seed), Shape: m.ImageShape()}
+	cfg := models.ClassifierConfig{Classes: classes, Epochs: spec.Classifier.Epochs, LR: spec.Classifier.LR, Batch: spec.Classifier.Batch, Seed: uint64(t.Seed), Shape: shape}
 	var res *models.ClassifierResult
-	resumed, err := r.trainStage(ctx, sweeps.StageClassifier, k, models.NewImageClassifier(uint64(t.Seed), classes, cfg.Shape).Params, 1, func(h models.Hooks) error {
+	resumed, err := r.trainStage(ctx, w.stage, w.k, models.NewImageClassifier(uint64(t.Seed), classes, cfg.Shape).Params, 1, func(h models.Hooks) error {
 		var err error
 		res, err = models.TrainPixelClassifier(ctx, cfg, train.Images, train.Labels, val.Images, val.Labels, h)
 		return err
@@ -237,18 +252,14 @@ func (r *Runner) PixelClassifier(ctx context.Context, spec *sweeps.Spec, t sweep
 		return nil, sweeps.StageRun{}, 0, fmt.Errorf("train pixel classifier: %w", err)
 	}
 	r.emit(Event{Stage: sweeps.StageClassifier, Message: fmt.Sprintf("pixel classifier φ: validation accuracy %.4f", res.ValAccuracy)})
-	b, err := models.EncodeTensors(models.ParamsTensors("", res.Phi.Params), map[string]string{
+	if err := r.putWeights(ctx, w, res.Phi.Params, map[string]string{
 		"stage": sweeps.StageClassifier, "classes": strconv.Itoa(classes),
 		"val_accuracy": strconv.FormatFloat(res.ValAccuracy, 'g', -1, 64), "history": models.EncodeHistory(res.Losses),
 		"layout": "conv weights (out,in,kh,kw); dense weights (in,out), biases (1,out); input: " + imageShapeNote(cfg.Shape),
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, sweeps.StageRun{}, 0, err
 	}
-	if err := r.Store.Put(ctx, key, b); err != nil {
-		return nil, sweeps.StageRun{}, 0, fmt.Errorf("store pixel classifier: %w", err)
-	}
-	return res.Phi, stageRun(sweeps.StageClassifier, k, start, false, resumed), res.ValAccuracy, nil
+	return res.Phi, stageRun(w.stage, w.k, start, false, resumed), res.ValAccuracy, nil
 }
 
 // genConfig maps the spec onto the generator trainer's config.
@@ -389,16 +400,12 @@ func (r *Runner) Generators(ctx context.Context, spec *sweeps.Spec, t sweeps.Tri
 		ps = append(ps, res.Coeffs)
 	}
 	final, _ := json.Marshal(res.Final())
-	b, err := models.EncodeTensors(models.ParamsTensors("", ps), map[string]string{
+	if err := r.putTensors(ctx, key, "generators", models.ParamsTensors("", ps), map[string]string{
 		"stage": sweeps.StageGenerators, "kind": cfg.Kind, "ng": strconv.Itoa(cfg.N), "final_losses": string(final), "history": models.EncodeHistory(res.Losses),
 		"epochs_run": strconv.Itoa(len(res.Losses)),
 		"layout":     "linear: gen.<a>.matrix G_a acting on column vectors, g_a(z)=G_a z; mlp: gen.<a>.<l>.weight (in,out), bias (1,out), tanh; closure.coeffs (pairs a<b in order, N_g)",
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, nil, nil, sweeps.StageRun{}, err
-	}
-	if err := r.Store.Put(ctx, key, b); err != nil {
-		return nil, nil, nil, sweeps.StageRun{}, fmt.Errorf("store generators: %w", err)
 	}
 	var coeffs *models.Param
 	if res.Coeffs != nil {

@@ -232,12 +232,8 @@ func (r *Runner) tableLatents(ctx context.Context, spec *sweeps.Spec, t sweeps.T
 		tensors["train_y"], tensors["val_y"] = models.IntsTensor(ls.TrainY), models.IntsTensor(ls.ValY)
 	}
 	r.emit(Event{Stage: sweeps.StageLatents, Message: fmt.Sprintf("table: %d features, %d training and %d validation rows, standardised", tb.D, len(trainRows), len(valRows))})
-	b, err := models.EncodeTensors(tensors, meta)
-	if err != nil {
+	if err := r.putTensors(ctx, key, "table latents", tensors, meta); err != nil {
 		return nil, nil, err
-	}
-	if err := r.Store.Put(ctx, key, b); err != nil {
-		return nil, nil, fmt.Errorf("store table latents: %w", err)
 	}
 	return ls, append(aeRuns, stageRun(sweeps.StageLatents, k, start, false, 0)), nil
 }
@@ -277,15 +273,11 @@ func (r *Runner) tableAutoencoder(ctx context.Context, spec *sweeps.Spec, t swee
 		if err != nil {
 			return sweeps.StageRun{}, 0, fmt.Errorf("train table autoencoder: %w", err)
 		}
-		b, err := models.EncodeTensors(models.ParamsTensors("", ae.Net.Params), map[string]string{
+		if err := r.putTensors(ctx, key, "table autoencoder", models.ParamsTensors("", ae.Net.Params), map[string]string{
 			"stage": sweeps.StageAutoencoder, "latent": strconv.Itoa(t.Latent), "val_mse": strconv.FormatFloat(mse, 'g', -1, 64), "history": models.EncodeHistory(hist),
 			"layout": "one MLP d → 64 → ℓ → 64 → d, tanh between layers (the bottleneck included), dense weights (in,out), biases (1,out); encoder: layers 0 and 1 with tanh; input: standardised features",
-		})
-		if err != nil {
+		}); err != nil {
 			return sweeps.StageRun{}, 0, err
-		}
-		if err := r.Store.Put(ctx, key, b); err != nil {
-			return sweeps.StageRun{}, 0, fmt.Errorf("store table autoencoder: %w", err)
 		}
 	}
 	r.emit(Event{Stage: sweeps.StageAutoencoder, Message: fmt.Sprintf("table autoencoder %d → %d: validation MSE %.4g per standardised value", d, t.Latent, mse)})
@@ -385,28 +377,19 @@ func (r *Runner) tableOracle(ctx context.Context, spec *sweeps.Spec, t sweeps.Tr
 		return r.importedOracle(ctx, spec, t, ls)
 	}
 	start := time.Now()
-	k := sweeps.StageKeys(spec, t).Oracle
-	key := sweeps.ArtifactKey(sweeps.StageOracle, k, "weights.safetensors")
+	w := stageWeights(sweeps.StageOracle, sweeps.StageKeys(spec, t).Oracle, "oracle")
 	regression := spec.Dataset.Task == sweeps.TaskRegression
 	arch := tableArch(spec, ls.Classes)
-	if b, err := r.getOptional(ctx, key); err != nil {
-		return nil, sweeps.StageRun{}, 0, err
-	} else if b != nil {
+	if o, run, q, found, err := storedWeights(ctx, r, w, qualityKey(regression), start, func(b []byte) (models.Oracle, map[string]string, error) {
 		o := models.NewOracle(uint64(t.Seed), t.Latent, arch, spec.OracleNet.Preserve)
 		meta, err := models.LoadParams(b, "", o.Net.Params)
-		if err != nil {
-			return nil, sweeps.StageRun{}, 0, fmt.Errorf("load oracle %s: %w", key, err)
-		}
-		q, _ := strconv.ParseFloat(meta[qualityKey(regression)], 64)
-		r.emit(Event{Stage: sweeps.StageOracle, Message: "reusing stored oracle " + k})
-		return o, stageRun(sweeps.StageOracle, k, start, true, 0), q, nil
-	}
-	if r.noTrain {
-		return nil, sweeps.StageRun{}, 0, missing(sweeps.StageOracle, key)
+		return o, meta, err
+	}); err != nil || found {
+		return o, run, q, err
 	}
 	cfg := models.OracleConfig{Classes: ls.Classes, Epochs: spec.OracleNet.Epochs, LR: spec.OracleNet.LR, Batch: spec.OracleNet.Batch, Seed: uint64(t.Seed), Preserve: spec.OracleNet.Preserve, Arch: arch}
 	var res *models.OracleResult
-	resumed, err := r.trainStage(ctx, sweeps.StageOracle, k, models.OracleTrainParams(uint64(t.Seed), t.Latent, arch), 50, func(h models.Hooks) error {
+	resumed, err := r.trainStage(ctx, w.stage, w.k, models.OracleTrainParams(uint64(t.Seed), t.Latent, arch), 50, func(h models.Hooks) error {
 		var err error
 		if regression {
 			res, err = models.TrainRegressionOracle(ctx, cfg, ls.Train, ls.Val, ls.TrainT, ls.ValT, h)
@@ -423,19 +406,15 @@ func (r *Runner) tableOracle(ctx context.Context, spec *sweeps.Spec, t sweeps.Tr
 		quality = res.ValR2
 	}
 	r.emit(Event{Stage: sweeps.StageOracle, Message: fmt.Sprintf("ψ: validation %s %.4f", qualityName(regression), quality)})
-	b, err := models.EncodeTensors(models.ParamsTensors("", res.Oracle.Net.Params), map[string]string{
+	if err := r.putWeights(ctx, w, res.Oracle.Net.Params, map[string]string{
 		"stage": sweeps.StageOracle, "task": spec.Dataset.Task, "classes": strconv.Itoa(ls.Classes), "preserve": spec.OracleNet.Preserve,
 		"hidden": jsonString(arch.Hidden), "activation": arch.Activation, "outputs": strconv.Itoa(arch.Outputs),
 		qualityKey(regression): strconv.FormatFloat(quality, 'g', -1, 64), "history": models.EncodeHistory(res.Losses),
 		"layout": "dense weights (in,out), biases (1,out); " + arch.Activation + " between layers; input: standardised features",
-	})
-	if err != nil {
+	}); err != nil {
 		return nil, sweeps.StageRun{}, 0, err
 	}
-	if err := r.Store.Put(ctx, key, b); err != nil {
-		return nil, sweeps.StageRun{}, 0, fmt.Errorf("store oracle: %w", err)
-	}
-	return res.Oracle, stageRun(sweeps.StageOracle, k, start, false, resumed), quality, nil
+	return res.Oracle, stageRun(w.stage, w.k, start, false, resumed), quality, nil
 }
 
 func qualityKey(regression bool) string {
