@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/liesweep/liesweep/lie"
 	"github.com/liesweep/liesweep/sweeps"
 	"gonum.org/v1/gonum/mat"
 )
@@ -88,7 +89,7 @@ func (pt *pointTerms) metrics(w []float64) sweeps.Metrics {
 			}
 		}
 	}
-	pairs := Pairs(pt.n)
+	pairs := lie.Pairs(pt.n)
 	switch {
 	case pt.fixedOrtho != nil:
 		out.OrthoCos2 = *pt.fixedOrtho

@@ -5,23 +5,18 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/liesweep/liesweep/lie"
 	"github.com/liesweep/liesweep/sweeps"
-	"gonum.org/v1/gonum/mat"
 	G "gorgonia.org/gorgonia"
 )
-
-// AbelianTol is the threshold below which a bracket counts as zero: a pair
-// whose bracket has rms‖[J_α,J_β]‖ < AbelianTol · rms‖J_α‖ · rms‖J_β‖ is an
-// abelian pair (a = 0, residual 0) rather than 0/0.
-const AbelianTol = 1e-3
 
 // Analysis is the post-hoc analysis of a trained generator set.
 type Analysis struct {
 	Metrics sweeps.Metrics
-	// PairResidual[p] is the relative residual of Pairs(N)[p].
+	// PairResidual[p] is the relative residual of lie.Pairs(N)[p].
 	PairResidual []float64
 	// PairOrtho[p] is the squared cosine between the generators of
-	// Pairs(N)[p] (OrthoCos2 is their mean): which flows are distinct.
+	// lie.Pairs(N)[p] (OrthoCos2 is their mean): which flows are distinct.
 	PairOrtho []float64
 	// Structure[α][β][γ] = a_[αβ]γ, antisymmetric in α, β, with
 	// [J_α, J_β] ≈ Σ_γ a_[αβ]γ J_γ.
@@ -39,7 +34,7 @@ type Analysis struct {
 // directions of inv_ratio.
 func Analyze(o Oracle, s *GeneratorSet, z [][]float64, cfg GenConfig, seed uint64) (*Analysis, error) {
 	m, dim, n := len(z), s.Dim, s.N
-	pairs := Pairs(n)
+	pairs := lie.Pairs(n)
 	vals, err := evalGraph(func(g *G.ExprGraph) ([]*G.Node, error) {
 		b := newBinder(g)
 		x := matrixNode(g, "z", z)
@@ -124,50 +119,17 @@ func Analyze(o Oracle, s *GeneratorSet, z [][]float64, cfg GenConfig, seed uint6
 	an.Metrics.NormDev = normDev(s, fields, cfg.Normalization, m, dim)
 
 	// structure constants by least squares, pair by pair
-	an.Structure = make([][][]float64, n)
-	for a := range an.Structure {
-		an.Structure[a] = make([][]float64, n)
-		for c := range an.Structure[a] {
-			an.Structure[a][c] = make([]float64, n)
-		}
+	if len(pairs) > 0 && m*dim < n {
+		return nil, fmt.Errorf("analyze generators: %d generators on %d evaluation points in %d dimensions: the structure constants need at least N_g values per field (use more evaluation points or fewer generators)", n, m, dim)
 	}
-	if len(pairs) > 0 {
-		A := mat.NewDense(m*dim, n, nil)
-		for c := 0; c < n; c++ {
-			for i, v := range fields[c] {
-				A.Set(i, c, v)
-			}
-		}
-		var qr mat.QR
-		qr.Factorize(A)
-		for pi, p := range pairs {
-			br := brackets[pi]
-			bb := dot(br, br) / float64(m)
-			fa := dot(fields[p[0]], fields[p[0]]) / float64(m)
-			fc := dot(fields[p[1]], fields[p[1]]) / float64(m)
-			if math.Sqrt(bb) < AbelianTol*math.Sqrt(fa*fc) {
-				an.PairResidual = append(an.PairResidual, 0)
-				continue
-			}
-			var x mat.Dense
-			if err := qr.SolveTo(&x, false, mat.NewDense(m*dim, 1, br)); err != nil {
-				return nil, fmt.Errorf("structure constants of pair %v: %w (the generators are linearly dependent)", p, err)
-			}
-			res := append([]float64(nil), br...)
-			for c := 0; c < n; c++ {
-				coef := x.At(c, 0)
-				an.Structure[p[0]][p[1]][c] = coef
-				an.Structure[p[1]][p[0]][c] = -coef
-				for i, v := range fields[c] {
-					res[i] -= coef * v
-				}
-			}
-			rel := dot(res, res) / dot(br, br)
-			an.PairResidual = append(an.PairResidual, rel)
-			an.Metrics.ClosureRel = math.Max(an.Metrics.ClosureRel, rel)
-		}
+	an.Structure, an.PairResidual, err = lie.Constants(fields, brackets, m)
+	if err != nil {
+		return nil, err
 	}
-	an.Algebra = Classify(an.Structure)
+	for _, rel := range an.PairResidual {
+		an.Metrics.ClosureRel = math.Max(an.Metrics.ClosureRel, rel)
+	}
+	an.Algebra = lie.Classify(an.Structure)
 
 	// the per-point pieces of the other metrics, for the bootstrap
 	pt.norms = make([][]float64, n)
@@ -211,21 +173,15 @@ func Analyze(o Oracle, s *GeneratorSet, z [][]float64, cfg GenConfig, seed uint6
 			bb[i] = dot(b, b)
 		}
 		pt.cross, pt.bb = append(pt.cross, cross), append(pt.bb, bb)
-		pt.abelian = append(pt.abelian, isAbelianPair(br, fields[p[0]], fields[p[1]], m))
+		pt.abelian = append(pt.abelian, lie.BracketVanishes(br, fields[p[0]], fields[p[1]], m))
 	}
 	an.Intervals = pt.intervals(BootstrapRounds, seed)
 	an.points = pt
 	return an, nil
 }
 
-// isAbelianPair is Analyze's test for a vanishing bracket.
-func isAbelianPair(br, fa, fc []float64, m int) bool {
-	bb := dot(br, br) / float64(m)
-	return math.Sqrt(bb) < AbelianTol*math.Sqrt(dot(fa, fa)/float64(m)*dot(fc, fc)/float64(m))
-}
-
 func orthoCos2(s *GeneratorSet, fields [][]float64, mode string, m, dim int) (float64, []float64) {
-	pairs := Pairs(s.N)
+	pairs := lie.Pairs(s.N)
 	if len(pairs) == 0 {
 		return 0, nil
 	}
@@ -313,77 +269,4 @@ func step(z, d []float64, eps float64) []float64 {
 		out[i] = z[i] + eps*d[i]
 	}
 	return out
-}
-
-// AlgebraTol is the tolerance of the algebra classification: structure
-// constants, singular values and Killing eigenvalues below it (relative to
-// the largest, when that exceeds 1) count as zero. Learned constants of
-// normalised generators are O(1), so this sits well above their noise.
-const AlgebraTol = 1e-2
-
-// Classify derives the algebra's invariants from structure constants
-// a[α][β][γ] (with [J_α, J_β] = Σ_γ a_[αβ]γ J_γ): its dimension, whether it is
-// abelian, the dimension of the derived algebra [g, g] (the rank of the
-// brackets' coefficient vectors) and the signature of the Killing form
-//
-//	K_αβ = Σ_{γ,δ} a_[αδ]γ a_[βγ]δ = tr(ad_α ad_β),  (ad_α)_γδ = a_[αδ]γ.
-//
-// Negative definite K means compact semisimple (e.g. so(3)); indefinite and
-// non-degenerate means non-compact semisimple (e.g. so(1,3)).
-func Classify(a [][][]float64) sweeps.Algebra {
-	n := len(a)
-	alg := sweeps.Algebra{Dim: n, Abelian: true}
-	if n == 0 {
-		alg.Description = "empty"
-		return alg
-	}
-	var maxA float64
-	for x := range a {
-		for y := range a[x] {
-			for _, v := range a[x][y] {
-				maxA = math.Max(maxA, math.Abs(v))
-			}
-		}
-	}
-	alg.Abelian = maxA < AlgebraTol
-	pairs := Pairs(n)
-	if len(pairs) > 0 && !alg.Abelian {
-		rows := mat.NewDense(len(pairs), n, nil)
-		for i, p := range pairs {
-			rows.SetRow(i, a[p[0]][p[1]])
-		}
-		var svd mat.SVD
-		if svd.Factorize(rows, mat.SVDNone) {
-			sv := svd.Values(nil)
-			tol := AlgebraTol * math.Max(1, sv[0])
-			for _, v := range sv {
-				if v > tol {
-					alg.DerivedDim++
-				}
-			}
-		}
-	}
-	alg.KillingSignature = lieSignature(lieKilling(lieAds(a), n), AlgebraTol)
-	alg.Description = describe(alg)
-	return alg
-}
-
-func describe(a sweeps.Algebra) string {
-	d := fmt.Sprintf("%d-dimensional", a.Dim)
-	if a.Abelian {
-		return d + " abelian algebra (all brackets vanish)"
-	}
-	d += fmt.Sprintf(" non-abelian algebra, derived algebra [g,g] of dimension %d", a.DerivedDim)
-	s := a.KillingSignature
-	switch {
-	case s.Neg == a.Dim:
-		d += ", Killing form negative definite: compact semisimple (the structure analysis names it)"
-	case s.Zero == 0 && s.Pos > 0 && s.Neg > 0:
-		d += fmt.Sprintf(", Killing form indefinite (%d+, %d−): non-compact semisimple (the structure analysis names it)", s.Pos, s.Neg)
-	case s.Zero == a.Dim:
-		d += ", Killing form zero: nilpotent or solvable"
-	default:
-		d += fmt.Sprintf(", Killing form degenerate (%d+, %d−, %d zero): not semisimple", s.Pos, s.Neg, s.Zero)
-	}
-	return d
 }

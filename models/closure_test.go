@@ -1,9 +1,10 @@
 package models
 
 import (
-	"github.com/liesweep/liesweep/sweeps"
 	"math"
 	"testing"
+
+	"github.com/liesweep/liesweep/sweeps"
 
 	"github.com/liesweep/liesweep/datasets"
 	G "gorgonia.org/gorgonia"
@@ -200,29 +201,5 @@ func TestAbelianPairAndOpenPair(t *testing.T) {
 	an = analyzeLinear(t, "norm", so3()[:2])
 	if r := an.Metrics.ClosureRel; r < 0.95 || r > 1 {
 		t.Errorf("two rotations of R³: closure_rel %g, want 1", r)
-	}
-}
-
-func TestClassifyFromConstants(t *testing.T) {
-	eps := make([][][]float64, 3)
-	for i := range eps {
-		eps[i] = zeros(3)
-		for j := range eps[i] {
-			for k := range eps[i][j] {
-				eps[i][j][k] = 2 * levi(i, j, k) // scaled so(3): K = −8 I
-			}
-		}
-	}
-	if a := Classify(eps); a.KillingSignature != (sweeps.Signature{Neg: 3}) || a.DerivedDim != 3 {
-		t.Errorf("so(3): %+v", a)
-	}
-	// Heisenberg algebra: [J1, J2] = J3, J3 central: nilpotent, derived dim 1.
-	h := make([][][]float64, 3)
-	for i := range h {
-		h[i] = zeros(3)
-	}
-	h[0][1][2], h[1][0][2] = 1, -1
-	if a := Classify(h); a.Abelian || a.DerivedDim != 1 || a.KillingSignature != (sweeps.Signature{Zero: 3}) {
-		t.Errorf("heisenberg: %+v", a)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/liesweep/liesweep/lie"
 	"github.com/liesweep/liesweep/sweeps"
 
 	G "gorgonia.org/gorgonia"
@@ -139,17 +140,6 @@ func (s *GeneratorSet) bracket(b *binder, a, c int, x, fa, fc *G.Node) (*G.Node,
 		return nil, err
 	}
 	return G.Sub(t1, t2)
-}
-
-// Pairs lists the index pairs α < β of n generators in order.
-func Pairs(n int) [][2]int {
-	var out [][2]int
-	for a := 0; a < n; a++ {
-		for c := a + 1; c < n; c++ {
-			out = append(out, [2]int{a, c})
-		}
-	}
-	return out
 }
 
 // GenConfig configures the training of a generator set.
@@ -482,7 +472,7 @@ func fieldLossTerms(b *binder, s *GeneratorSet, coeffs *Param, cfg GenConfig, x 
 
 	// orthogonality
 	var orth []*G.Node
-	for _, p := range Pairs(s.N) {
+	for _, p := range lie.Pairs(s.N) {
 		fa, fc := ln.fields[p[0]], ln.fields[p[1]]
 		var term *G.Node
 		switch {
@@ -501,7 +491,7 @@ func fieldLossTerms(b *binder, s *GeneratorSet, coeffs *Param, cfg GenConfig, x 
 	if cfg.Closure == ClosureJoint && s.N > 1 {
 		an := b.node(coeffs)
 		var cl []*G.Node
-		for pi, p := range Pairs(s.N) {
+		for pi, p := range lie.Pairs(s.N) {
 			br, err := s.bracket(b, p[0], p[1], x, ln.fields[p[0]], ln.fields[p[1]])
 			if err != nil {
 				return err
@@ -547,7 +537,7 @@ func stackedFieldTerms(b *binder, s *GeneratorSet, coeffs *Param, cfg GenConfig,
 	if n < 2 {
 		return nil
 	}
-	pairs := Pairs(n)
+	pairs := lie.Pairs(n)
 	upper := make([]float64, n*n) // 1 at (α, β), α < β
 	for _, p := range pairs {
 		upper[p[0]*n+p[1]] = 1
@@ -678,7 +668,7 @@ func TrainGenerators(ctx context.Context, o Oracle, z [][]float64, cfg GenConfig
 	params := append(Params(nil), s.Params...)
 	var coeffs *Param
 	if cfg.Closure == ClosureJoint && cfg.N > 1 {
-		coeffs = &Param{Name: "closure.coeffs", Dense: tensor.New(tensor.WithShape(len(Pairs(cfg.N)), cfg.N), tensor.WithBacking(make([]float64, len(Pairs(cfg.N))*cfg.N)))}
+		coeffs = &Param{Name: "closure.coeffs", Dense: tensor.New(tensor.WithShape(len(lie.Pairs(cfg.N)), cfg.N), tensor.WithBacking(make([]float64, len(lie.Pairs(cfg.N))*cfg.N)))}
 		params = append(params, coeffs)
 	}
 	batch := cfg.Batch
@@ -750,7 +740,7 @@ func GeneratorParams(cfg GenConfig, dim int) (Params, error) {
 	}
 	ps := append(Params(nil), s.Params...)
 	if cfg.Closure == ClosureJoint && cfg.N > 1 {
-		np := len(Pairs(cfg.N))
+		np := len(lie.Pairs(cfg.N))
 		ps = append(ps, &Param{Name: "closure.coeffs", Dense: tensor.New(tensor.WithShape(np, cfg.N), tensor.WithBacking(make([]float64, np*cfg.N)))})
 	}
 	return ps, nil

@@ -2,8 +2,8 @@ package models
 
 import (
 	"fmt"
-	"math"
 
+	"github.com/liesweep/liesweep/lie"
 	"github.com/liesweep/liesweep/sweeps"
 )
 
@@ -58,18 +58,7 @@ func Mean(pts [][]float64) []float64 {
 	return out
 }
 
-// StructureTol is the tolerance of a trained trial's structure analysis
-// (Decompose): learned structure constants are off by about √closure_rel
-// relative (closure_rel is a squared relative residual), so twice that,
-// but never below AlgebraTol nor above 0.1.
-func StructureTol(closureRel float64) float64 {
-	if !(closureRel >= 0) {
-		return 0.1
-	}
-	return min(0.1, max(AlgebraTol, 2*math.Sqrt(closureRel)))
-}
-
-// Sparse returns the generators in their sparsest basis (SparseBasis):
+// Sparse returns the generators in their sparsest basis (lie.SparseBasis):
 // the matrices of linear generators, or the Jacobians of MLP generators at
 // the mean of the points, marked as linearised. Its structure constants
 // are in the fields' bracket convention, [J_α, J_β] = −[M_α, M_β] z for
@@ -80,7 +69,7 @@ func (s *GeneratorSet) Sparse(points [][]float64) (*sweeps.SparseBasis, error) {
 		return nil, fmt.Errorf("sparse basis: no points to linearise the generators at")
 	}
 	ms, lin := s.GeneratorMatrices(z0)
-	basis, rot, a, err := SparseBasis(ms)
+	basis, rot, a, err := lie.SparseBasis(ms)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/liesweep/liesweep/datasets"
+	"github.com/liesweep/liesweep/lie"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -44,7 +45,7 @@ func lossAndGradsCfg(t *testing.T, cfg GenConfig, dim int) (map[string]float64, 
 	params := append(Params(nil), s.Params...)
 	var coeffs *Param
 	if joint && n > 1 {
-		np := len(Pairs(n))
+		np := len(lie.Pairs(n))
 		v := make([]float64, np*n)
 		r := rand.New(rand.NewPCG(1, 2))
 		for i := range v {

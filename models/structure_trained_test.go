@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/liesweep/liesweep/datasets"
+	"github.com/liesweep/liesweep/lie"
 	"github.com/liesweep/liesweep/sweeps"
 )
 
@@ -53,19 +54,19 @@ func TestStructureOfTrainedGenerators(t *testing.T) {
 		ideals        []sweeps.Ideal
 		sparse        bool // so(n): ≤ 2 non-zeros per matrix, constants in {−1, 0, 1}
 	}{
-		{"so(2)", "norm", 2, 1, nil, 3000, "u(1)", []sweeps.Ideal{{Dim: 1, Kind: IdealAbelian}}, true},
-		{"so(3)", "norm", 3, 3, nil, 3000, "so(3)", []sweeps.Ideal{{Dim: 3, Kind: IdealSimple, KillingSignature: sweeps.Signature{Neg: 3}}}, true},
+		{"so(2)", "norm", 2, 1, nil, 3000, "u(1)", []sweeps.Ideal{{Dim: 1, Kind: lie.IdealAbelian}}, true},
+		{"so(3)", "norm", 3, 3, nil, 3000, "so(3)", []sweeps.Ideal{{Dim: 3, Kind: lie.IdealSimple, KillingSignature: sweeps.Signature{Neg: 3}}}, true},
 		{"so(4)", "norm", 4, 6, nil, 3000, "su(2) ⊕ su(2)", []sweeps.Ideal{
-			{Dim: 3, Kind: IdealSimple, KillingSignature: sweeps.Signature{Neg: 3}},
-			{Dim: 3, Kind: IdealSimple, KillingSignature: sweeps.Signature{Neg: 3}}}, true},
-		{"so(5)", "norm", 5, 10, nil, 3000, "so(5)", []sweeps.Ideal{{Dim: 10, Kind: IdealSimple, KillingSignature: sweeps.Signature{Neg: 10}}}, false},
-		{"so(1,3)", "lorentz", 4, 6, nil, 3000, "sl(2,C)", []sweeps.Ideal{{Dim: 6, Kind: IdealSimple, KillingSignature: sweeps.Signature{Pos: 3, Neg: 3}}}, false},
-		{"so(2)⊕so(2)", "expr", 4, 2, []string{"x0^2 + x1^2", "x2^2 + x3^2"}, 3000, "u(1)^2", []sweeps.Ideal{{Dim: 2, Kind: IdealAbelian}}, false},
+			{Dim: 3, Kind: lie.IdealSimple, KillingSignature: sweeps.Signature{Neg: 3}},
+			{Dim: 3, Kind: lie.IdealSimple, KillingSignature: sweeps.Signature{Neg: 3}}}, true},
+		{"so(5)", "norm", 5, 10, nil, 3000, "so(5)", []sweeps.Ideal{{Dim: 10, Kind: lie.IdealSimple, KillingSignature: sweeps.Signature{Neg: 10}}}, false},
+		{"so(1,3)", "lorentz", 4, 6, nil, 3000, "sl(2,C)", []sweeps.Ideal{{Dim: 6, Kind: lie.IdealSimple, KillingSignature: sweeps.Signature{Pos: 3, Neg: 3}}}, false},
+		{"so(2)⊕so(2)", "expr", 4, 2, []string{"x0^2 + x1^2", "x2^2 + x3^2"}, 3000, "u(1)^2", []sweeps.Ideal{{Dim: 2, Kind: lie.IdealAbelian}}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.label, func(t *testing.T) {
 			an, set, eval := trainAlgebra(t, c.oracle, c.dim, c.n, c.exprs, c.epochs, 1e-2)
-			st := Decompose(an.Structure, StructureTol(an.Metrics.ClosureRel))
+			st := lie.Decompose(an.Structure, lie.StructureTol(an.Metrics.ClosureRel))
 			t.Logf("%s: closure_rel %.2g, tol %.3g: %s — %s", c.label, an.Metrics.ClosureRel, st.Tol, st.Name, st.Words)
 			if !strings.Contains(st.Name, c.name) {
 				t.Errorf("named %q, want %q", st.Name, c.name)
@@ -75,7 +76,7 @@ func TestStructureOfTrainedGenerators(t *testing.T) {
 			}
 			for i, want := range c.ideals {
 				got := st.Decomposition[i]
-				if got.Dim != want.Dim || got.Kind != want.Kind || (want.Kind == IdealSimple && got.KillingSignature != want.KillingSignature) {
+				if got.Dim != want.Dim || got.Kind != want.Kind || (want.Kind == lie.IdealSimple && got.KillingSignature != want.KillingSignature) {
 					t.Errorf("part %d: %d-dim %s %+v, want %d-dim %s %+v", i, got.Dim, got.Kind, got.KillingSignature, want.Dim, want.Kind, want.KillingSignature)
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/liesweep/liesweep/datasets"
+	"github.com/liesweep/liesweep/lie"
 	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/sweeps"
 	"gorgonia.org/tensor"
@@ -480,7 +481,7 @@ func jointConstants(p *models.Param, n int) [][][]float64 {
 		}
 	}
 	v := p.Float64s()
-	for pi, pr := range models.Pairs(n) {
+	for pi, pr := range lie.Pairs(n) {
 		for c := 0; c < n; c++ {
 			out[pr[0]][pr[1]][c] = v[pi*n+c]
 			out[pr[1]][pr[0]][c] = -v[pi*n+c]
@@ -579,7 +580,7 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 	res.StructureConstants = an.Structure
 	res.MetricIntervals = an.Intervals
 	res.Algebra = an.Algebra
-	res.Algebra.Structure = models.Decompose(an.Structure, models.StructureTol(res.Metrics.ClosureRel))
+	res.Algebra.Structure = lie.Decompose(an.Structure, lie.StructureTol(res.Metrics.ClosureRel))
 	if sb, err := set.Sparse(eval); err != nil {
 		res.SparseBasisNote = err.Error()
 	} else {

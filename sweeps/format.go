@@ -395,28 +395,3 @@ func sortInts(x []int) {
 		}
 	}
 }
-
-// Summary names the algebra in a line: its name and the structure in
-// words when the structure was analysed, the Killing-form description
-// otherwise (results stored before the structure analysis).
-func (a Algebra) Summary() string {
-	if a.Name == "" {
-		return a.Description
-	}
-	return a.Name + " — " + a.Words
-}
-
-// DecompositionLines lists the algebra's parts, one per line, e.g.
-// "simple, 3-dim, Killing (0+, 3−, 0 zero): su(2) ≅ so(3)".
-func (a Algebra) DecompositionLines() []string {
-	var out []string
-	for _, p := range a.Decomposition {
-		name := p.Name
-		if name == "" && len(p.Candidates) > 0 {
-			name = "one of " + strings.Join(p.Candidates, ", ")
-		}
-		s := p.KillingSignature
-		out = append(out, fmt.Sprintf("%s, %d-dim, Killing (%d+, %d−, %d zero): %s", p.Kind, p.Dim, s.Pos, s.Neg, s.Zero, name))
-	}
-	return out
-}

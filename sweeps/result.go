@@ -42,26 +42,6 @@ type MetricIntervals struct {
 	Rounds     int        `json:"rounds"`
 }
 
-// Signature counts the Killing form's eigenvalues by sign.
-type Signature struct {
-	Pos  int `json:"pos"`
-	Neg  int `json:"neg"`
-	Zero int `json:"zero"`
-}
-
-// Algebra is the classification of the algebra a trial's generators span.
-type Algebra struct {
-	Dim              int       `json:"dim"`
-	Abelian          bool      `json:"abelian"`
-	DerivedDim       int       `json:"derived_dim"`
-	KillingSignature Signature `json:"killing_signature"`
-	Description      string    `json:"description"`
-	// Structure names the algebra: its decomposition into simple and
-	// abelian ideals (or its radical), the real forms by name, the derived
-	// and lower central series (flattened into the algebra's JSON).
-	Structure
-}
-
 // SparseBasis is the generators rotated, within their span, to the basis
 // with the fewest non-zero entries (Forestano et al., "Discovering sparse
 // representations of Lie groups with machine learning"): for so(n) the

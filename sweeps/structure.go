@@ -1,61 +1,19 @@
 package sweeps
 
-// Kinds of Ideal reported by Decompose.
-const (
-	// IdealSimple is a simple ideal of the semisimple (Levi) part.
-	IdealSimple = "simple"
-	// IdealAbelian is the centre of a reductive algebra, all of it abelian.
-	IdealAbelian = "abelian"
-	// IdealRadical is the radical (the largest solvable ideal) when it is not
-	// a direct summand, or the whole of a non-abelian solvable algebra.
-	IdealRadical = "radical"
+import "github.com/liesweep/liesweep/lie"
+
+// The algebra's types live in the lie package; result.json carries them
+// under these names.
+type (
+	Ideal     = lie.Ideal
+	Structure = lie.Structure
+	Signature = lie.Signature
+	Algebra   = lie.Algebra
 )
 
-// Ideal is one summand of the decomposition of a Lie algebra.
-type Ideal struct {
-	Dim  int    `json:"dim"`
-	Kind string `json:"kind"` // "simple" | "abelian" | "radical"
-	// KillingSignature is the signature of the ideal's own Killing form
-	// (computed from its structure constants as an algebra in its own right).
-	// For a simple ideal the number of negative eigenvalues is the dimension
-	// of its maximal compact subalgebra.
-	KillingSignature Signature `json:"killing_signature"`
-	// Name is set when dimension and signature single the ideal out;
-	// otherwise Candidates lists the algebras they allow.
-	Name       string   `json:"name,omitempty"`
-	Candidates []string `json:"candidates,omitempty"`
-	// Basis rows are orthonormal basis vectors of the ideal, as coefficients
-	// over the input basis. For the simple ideals of a non-reductive algebra
-	// they span a simple ideal of a Levi subalgebra (when one was found; else
-	// coset representatives orthogonal to the radical).
-	Basis [][]float64 `json:"basis,omitempty"`
-	// Complex is true for a complex simple algebra viewed as a real one
-	// (e.g. sl(2,C) ≅ so(1,3)): its centroid is C, not R.
-	Complex bool `json:"complex,omitempty"`
-}
-
-// Structure is the structure theory of a finite-dimensional real Lie algebra
-// given by its structure constants: Levi decomposition g = s ⋉ rad, the
-// simple ideals of s with their names, and the solvable invariants.
-type Structure struct {
-	// Name is e.g. "so(4) ≅ su(2) ⊕ su(2)", "su(2) ≅ so(3)", "u(1)^2" or,
-	// when the invariants do not single it out, "6-dimensional solvable".
-	Name       string   `json:"name,omitempty"`
-	Candidates []string `json:"candidates,omitempty"`
-	// Decomposition lists the simple ideals (largest first), then the centre
-	// (Kind "abelian", reductive algebras) or the radical (Kind "radical").
-	Decomposition []Ideal `json:"decomposition,omitempty"`
-	Solvable      bool    `json:"solvable,omitempty"`
-	Nilpotent     bool    `json:"nilpotent,omitempty"`
-	// DerivedSeries holds dim g, dim g′, dim g″, … where g⁽ᵏ⁺¹⁾ = [g⁽ᵏ⁾, g⁽ᵏ⁾],
-	// ending at 0 or at the first repeated dimension (included).
-	DerivedSeries []int `json:"derived_series,omitempty"`
-	// LowerCentralSeries holds dim g, dim [g,g], dim [g,[g,g]], …, ending
-	// like DerivedSeries.
-	LowerCentralSeries []int   `json:"lower_central_series,omitempty"`
-	CentreDim          int     `json:"centre_dim,omitempty"`
-	RadicalDim         int     `json:"radical_dim,omitempty"`
-	LeviDim            int     `json:"levi_dim,omitempty"`
-	Tol                float64 `json:"tol,omitempty"`
-	Words              string  `json:"words,omitempty"`
-}
+// Kinds of Ideal reported by lie.Decompose.
+const (
+	IdealSimple  = lie.IdealSimple
+	IdealAbelian = lie.IdealAbelian
+	IdealRadical = lie.IdealRadical
+)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/liesweep/liesweep/infra/filestore"
+	"github.com/liesweep/liesweep/lie"
 	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/pipeline"
 	"github.com/liesweep/liesweep/sweeps"
@@ -278,7 +279,7 @@ train: {epochs: 20, eval_points: 50}
 	if len(res.JointConstants) != 3 || len(py.Linear.Coeffs) != 3 {
 		t.Fatalf("joint constants: result.json has %d, python loaded %d pairs", len(res.JointConstants), len(py.Linear.Coeffs))
 	}
-	for pi, p := range models.Pairs(3) {
+	for pi, p := range lie.Pairs(3) {
 		pyMaxAbsDiff(t, fmt.Sprintf("closure.coeffs pair %v", p), res.JointConstants[p[0]][p[1]], py.Linear.Coeffs[pi], 0)
 	}
 
