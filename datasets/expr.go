@@ -330,37 +330,23 @@ func isConst(n Node) bool {
 func isNum(n Node) bool { _, ok := n.(*Num); return ok }
 
 // expr := term (('+'|'-') term)*
-func (p *parser) expr() (Node, error) {
-	start := p.tok.pos
-	l, err := p.term()
-	if err != nil {
-		return nil, err
-	}
-	for p.isOp("+") || p.isOp("-") {
-		op := p.tok.text[0]
-		p.next()
-		r, err := p.term()
-		if err != nil {
-			return nil, err
-		}
-		if l, err = p.fold(&Binary{Op: op, L: l, R: r}, start); err != nil {
-			return nil, err
-		}
-	}
-	return l, nil
-}
+func (p *parser) expr() (Node, error) { return p.binary(p.term, "+", "-") }
 
 // term := unary (('*'|'/') unary)*
-func (p *parser) term() (Node, error) {
+func (p *parser) term() (Node, error) { return p.binary(p.unary, "*", "/") }
+
+// binary parses operand ((op1|op2) operand)*, left-associative, folding
+// each constant subtree as it is built.
+func (p *parser) binary(operand func() (Node, error), op1, op2 string) (Node, error) {
 	start := p.tok.pos
-	l, err := p.unary()
+	l, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.isOp("*") || p.isOp("/") {
+	for p.isOp(op1) || p.isOp(op2) {
 		op := p.tok.text[0]
 		p.next()
-		r, err := p.unary()
+		r, err := operand()
 		if err != nil {
 			return nil, err
 		}
@@ -447,19 +433,10 @@ func (p *parser) primary() (Node, error) {
 			if !p.isOp("(") {
 				return nil, p.errf(p.tok.pos, "expected '(' after function %s", t.text)
 			}
-			if err := p.enter(p.tok.pos); err != nil {
-				return nil, err
-			}
-			defer p.leave()
-			p.next()
-			x, err := p.expr()
+			x, err := p.group(t.text)
 			if err != nil {
 				return nil, err
 			}
-			if !p.isOp(")") {
-				return nil, p.errf(p.tok.pos, "expected ')' to close %s(, found %s", t.text, p.tok)
-			}
-			p.next()
 			return p.fold(&Call{Fn: t.text, X: x}, t.pos)
 		}
 		if len(t.text) > 1 && t.text[0] == 'x' {
@@ -473,20 +450,30 @@ func (p *parser) primary() (Node, error) {
 		}
 		return nil, p.errf(t.pos, "unknown name %s (variables are x0…x%d; functions are sin cos exp log sqrt tanh)", t, p.dim-1)
 	case p.isOp("("):
-		if err := p.enter(t.pos); err != nil {
-			return nil, err
-		}
-		defer p.leave()
-		p.next()
-		x, err := p.expr()
-		if err != nil {
-			return nil, err
-		}
-		if !p.isOp(")") {
-			return nil, p.errf(p.tok.pos, "expected ')', found %s", p.tok)
-		}
-		p.next()
-		return x, nil
+		return p.group("")
 	}
 	return nil, p.errf(t.pos, "expected a number, variable, function or '(', found %s", t)
+}
+
+// group parses '(' expr ')' from the '(' at the current token, one level
+// of nesting deeper (enter); fn names the function the parentheses belong
+// to in the error of a missing ')' ("" for plain parentheses).
+func (p *parser) group(fn string) (Node, error) {
+	if err := p.enter(p.tok.pos); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	p.next()
+	x, err := p.expr()
+	if err != nil {
+		return nil, err
+	}
+	if !p.isOp(")") {
+		if fn != "" {
+			return nil, p.errf(p.tok.pos, "expected ')' to close %s(, found %s", fn, p.tok)
+		}
+		return nil, p.errf(p.tok.pos, "expected ')', found %s", p.tok)
+	}
+	p.next()
+	return x, nil
 }

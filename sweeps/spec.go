@@ -348,6 +348,27 @@ func (s *Spec) Validate() error {
 			bad(field, "%d is over the bound of %d (%s)", v, bound, why)
 		}
 	}
+	// inRange: v ≥ lo (note qualifies the bound in the message) and v ≤ hi
+	// (why: as atMost's)
+	inRange := func(field string, v, lo int, note string, hi int, why string) {
+		if v < lo {
+			bad(field, "must be ≥ %d%s, got %d", lo, note, v)
+		}
+		atMost(field, v, hi, why)
+	}
+	// hiddenLayers: an MLP's hidden layer sizes (empty: what to write instead)
+	hiddenLayers := func(field string, sizes []int, empty string) {
+		if len(sizes) == 0 {
+			bad(field, "%s", empty)
+		}
+		atMost(field, len(sizes), MaxHiddenLayers, "MaxHiddenLayers, the number of hidden layers")
+		for _, h := range sizes {
+			if h < 1 {
+				bad(field, "layer sizes must be ≥ 1, got %d", h)
+			}
+			atMost(field, h, MaxHiddenWidth, "MaxHiddenWidth, the width of a layer: weights grow with width²")
+		}
+	}
 	epochs := func(field string, v int, used bool) {
 		if used && v < 1 {
 			bad(field, "must be ≥ 1, got %d", v)
@@ -361,6 +382,17 @@ func (s *Spec) Validate() error {
 		bad("name", "is %d bytes long, over the bound of %d (MaxNameLen: the default sweep id <name>-<time> must fit 128 characters)", len(s.Name), MaxNameLen)
 	}
 	d := s.Dataset
+	// the latent dims and split caps of a learned ψ (tables and images)
+	latentsAndCaps := func() {
+		for _, l := range s.LatentDims {
+			if l < 1 || l > MaxLatentDim {
+				bad("latent_dims", "entries must be in 1…%d (MaxLatentDim), got %d", MaxLatentDim, l)
+			}
+		}
+		if d.MaxTrain < 0 || d.MaxVal < 0 {
+			bad("dataset.max_train", "caps must be ≥ 0")
+		}
+	}
 	oneOf("dataset.kind", d.Kind, "mnist", "images", "analytic", "table")
 	if d.Kind == "images" && d.Path == "" && d.Object == "" {
 		bad("dataset.path", "an image set needs its directory (or s3://bucket/prefix) holding train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each optionally .gz), or the labels CSV of a folder of PNGs (columns file, label and optionally split)")
@@ -397,38 +429,16 @@ func (s *Spec) Validate() error {
 				bad("latent_dims", "%d is above the table's %d features: ℓ is the number of features (the flows act on the standardised features) or fewer (an MLP autoencoder maps the features to ℓ latents)", l, d.Columns)
 			}
 		}
-		for _, l := range s.LatentDims {
-			if l < 1 || l > MaxLatentDim {
-				bad("latent_dims", "entries must be in 1…%d (MaxLatentDim), got %d", MaxLatentDim, l)
-			}
-		}
-		if d.MaxTrain < 0 || d.MaxVal < 0 {
-			bad("dataset.max_train", "caps must be ≥ 0")
-		}
-		if len(s.OracleNet.Hidden) == 0 {
-			bad("oracle_net.hidden", "ψ needs at least one hidden layer, e.g. [128, 128]")
-		}
-		atMost("oracle_net.hidden", len(s.OracleNet.Hidden), MaxHiddenLayers, "MaxHiddenLayers, the number of hidden layers")
-		for _, h := range s.OracleNet.Hidden {
-			if h < 1 {
-				bad("oracle_net.hidden", "layer sizes must be ≥ 1, got %d", h)
-			}
-			atMost("oracle_net.hidden", h, MaxHiddenWidth, "MaxHiddenWidth, the width of a layer: weights grow with width²")
-		}
+		latentsAndCaps()
+		hiddenLayers("oracle_net.hidden", s.OracleNet.Hidden, "ψ needs at least one hidden layer, e.g. [128, 128]")
 		oneOf("oracle_net.activation", s.OracleNet.Activation, "tanh", "relu")
 		if d.Task == TaskRegression && s.OracleNet.Preserve == "probabilities" {
 			bad("oracle_net.preserve", "a regression ψ has one output and no probabilities: use logits (its output)")
 		}
 	case "analytic":
 		oneOf("dataset.oracle", d.Oracle, "norm", "lorentz", "expr")
-		if d.Dim < 1 {
-			bad("dataset.dim", "must be ≥ 1 for an analytic oracle, got %d", d.Dim)
-		}
-		atMost("dataset.dim", d.Dim, MaxDim, "MaxDim: the generators are dim×dim matrices or MLPs on R^dim")
-		if d.Samples < 2 {
-			bad("dataset.samples", "must be ≥ 2, got %d", d.Samples)
-		}
-		atMost("dataset.samples", d.Samples, MaxSamples, "MaxSamples: every epoch runs through all of them")
+		inRange("dataset.dim", d.Dim, 1, " for an analytic oracle", MaxDim, "MaxDim: the generators are dim×dim matrices or MLPs on R^dim")
+		inRange("dataset.samples", d.Samples, 2, "", MaxSamples, "MaxSamples: every epoch runs through all of them")
 		if d.Samples <= MaxSamples && d.Dim <= MaxDim && d.Samples*d.Dim > MaxSampleValues {
 			bad("dataset.samples", "samples × dim = %d × %d is over the bound of %d values (MaxSampleValues: 128 MiB of points, copied by the training graph)", d.Samples, d.Dim, MaxSampleValues)
 		}
@@ -480,14 +490,7 @@ func (s *Spec) Validate() error {
 		if len(s.LatentDims) == 0 {
 			bad("latent_dims", "list at least one bottleneck size for mnist, e.g. [2]")
 		}
-		for _, l := range s.LatentDims {
-			if l < 1 || l > MaxLatentDim {
-				bad("latent_dims", "entries must be in 1…%d (MaxLatentDim), got %d", MaxLatentDim, l)
-			}
-		}
-		if d.MaxTrain < 0 || d.MaxVal < 0 {
-			bad("dataset.max_train", "caps must be ≥ 0")
-		}
+		latentsAndCaps()
 	}
 	if hasDup(s.LatentDims) {
 		bad("latent_dims", "%v lists a value twice", s.LatentDims)
@@ -539,16 +542,7 @@ func (s *Spec) Validate() error {
 	}
 	oneOf("generator.closure", g.Closure, "posthoc", "joint")
 	if g.Kind == "mlp" {
-		if len(g.Hidden) == 0 {
-			bad("generator.hidden", "an mlp generator needs at least one hidden layer, e.g. [32, 32]")
-		}
-		atMost("generator.hidden", len(g.Hidden), MaxHiddenLayers, "MaxHiddenLayers, the number of hidden layers")
-		for _, h := range g.Hidden {
-			if h < 1 {
-				bad("generator.hidden", "layer sizes must be ≥ 1, got %d", h)
-			}
-			atMost("generator.hidden", h, MaxHiddenWidth, "MaxHiddenWidth, the width of a layer: weights grow with width²")
-		}
+		hiddenLayers("generator.hidden", g.Hidden, "an mlp generator needs at least one hidden layer, e.g. [32, 32]")
 		if g.Normalization == "frobenius" {
 			bad("generator.normalization", "frobenius needs linear generators (an mlp has no matrix); use mean (the same for any field: the mean squared length over the points is 2) or pointwise")
 		}
@@ -566,14 +560,8 @@ func (s *Spec) Validate() error {
 	nonNeg("train.h_norm", t.HNorm)
 	nonNeg("train.h_ortho", t.HOrtho)
 	nonNeg("train.h_closure", t.HClosure)
-	if t.MaxPoints < 0 {
-		bad("train.max_points", "must be ≥ 0 (0 = all), got %d", t.MaxPoints)
-	}
-	atMost("train.max_points", t.MaxPoints, MaxPoints, "MaxPoints")
-	if t.EvalPoints < 10 {
-		bad("train.eval_points", "must be ≥ 10, got %d", t.EvalPoints)
-	}
-	atMost("train.eval_points", t.EvalPoints, MaxPoints, "MaxPoints")
+	inRange("train.max_points", t.MaxPoints, 0, " (0 = all)", MaxPoints, "MaxPoints")
+	inRange("train.eval_points", t.EvalPoints, 10, "", MaxPoints, "MaxPoints")
 	if t.CheckpointEvery < 1 {
 		bad("train.checkpoint_every", "must be ≥ 1 epoch, got %d", t.CheckpointEvery)
 	}
@@ -622,10 +610,7 @@ func (s *Spec) Validate() error {
 	if v.Quorum < 1 || v.Quorum > len(s.Seeds) && len(s.Seeds) > 0 {
 		bad("verdict.quorum", "must be between 1 and the number of seeds (%d), got %d", len(s.Seeds), v.Quorum)
 	}
-	if s.Concurrency < 1 {
-		bad("concurrency", "must be ≥ 1, got %d", s.Concurrency)
-	}
-	atMost("concurrency", s.Concurrency, MaxConcurrency, "MaxConcurrency: no more groups than trials can run at once")
+	inRange("concurrency", s.Concurrency, 1, "", MaxConcurrency, "MaxConcurrency: no more groups than trials can run at once")
 	if s.Adaptive.MaxNG < 0 || s.Adaptive.MaxNG > MaxNG {
 		bad("adaptive.max_ng", "must be in 0…%d (0 = ℓ²; MaxNG), got %d", MaxNG, s.Adaptive.MaxNG)
 	}
