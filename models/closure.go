@@ -25,7 +25,9 @@ type Analysis struct {
 	// Intervals are the metrics' 95 % bootstrap intervals over the
 	// evaluation points (BootstrapRounds resamples).
 	Intervals *sweeps.MetricIntervals
-	points    *pointTerms
+	// Notes say what could not be measured, and why.
+	Notes  []string
+	points *pointTerms
 }
 
 // Analyze evaluates a trained generator set on the points z: the metrics of
@@ -106,6 +108,9 @@ func Analyze(o Oracle, s *GeneratorSet, z [][]float64, cfg GenConfig, seed uint6
 		pt.along = append(pt.along, perPoint(a+1))
 	}
 	random := change(n + 1)
+	if random == 0 || math.IsNaN(random) || math.IsInf(random, 0) {
+		an.Notes = append(an.Notes, fmt.Sprintf("inv_ratio is undefined: ψ's change along random directions of length ε = %g is %g on the %d evaluation points (ψ is constant there, or ε is too small to change it in float64, or ψ is not finite): use a larger train.epsilon or an oracle that varies", cfg.Epsilon, random, m))
+	}
 	for a := 0; a < n; a++ {
 		ratio := change(a+1) / random
 		if random == 0 {

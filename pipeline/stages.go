@@ -579,6 +579,7 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 	}
 	res.StructureConstants = an.Structure
 	res.MetricIntervals = an.Intervals
+	res.Notes = append(res.Notes, an.Notes...)
 	res.Algebra = an.Algebra
 	res.Algebra.Structure = lie.Decompose(an.Structure, lie.StructureTol(res.Metrics.ClosureRel))
 	if sb, err := set.Sparse(eval); err != nil {

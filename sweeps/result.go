@@ -1,7 +1,6 @@
 package sweeps
 
 import (
-	"math"
 	"sort"
 )
 
@@ -129,6 +128,10 @@ type TrialResult struct {
 	Stages    []StageRun        `json:"stages"`
 	Worker    string            `json:"worker,omitempty"`
 	Artifacts map[string]string `json:"artifacts,omitempty"`
+	// Notes say what of the trial could not be measured or stored, e.g. a
+	// collection of floats left out because it held NaN or ±Inf (see
+	// MarshalJSON).
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Brief returns r without its fields that grow with N_g² or N_g³ (pair
@@ -155,12 +158,13 @@ type StageRun struct {
 }
 
 // Judge sets Passed, FlowsPassed and FailedOn from the metrics and the
-// thresholds. A NaN metric fails.
+// thresholds. A metric that is not finite (NaN, ±Inf: stored as null)
+// fails.
 func (r *TrialResult) Judge(v Verdict) {
 	r.Thresholds = v
 	r.FailedOn = r.FailedOn[:0]
 	check := func(name string, got, limit float64) {
-		if !(got <= limit) || math.IsNaN(got) {
+		if !finite(got) || !(got <= limit) {
 			r.FailedOn = append(r.FailedOn, name)
 		}
 	}

@@ -305,11 +305,16 @@ func evidence(g Group) string {
 			worst, what := 0.0, ""
 			for _, m := range t.FailedOn {
 				v, lim := metricValue(t.Metrics, m), metricValue(t.Thresholds.asMetrics(), m)
+				if !finite(v) {
+					// larger than any finite excess, still comparable
+					worst, what = math.MaxFloat64, m+" not finite (see the trial's notes)"
+					continue
+				}
 				if e := v / lim; e > worst {
 					worst, what = e, fmt.Sprintf("%s %.3g > %.3g", m, v, lim)
 				}
 			}
-			if worst < bestExcess {
+			if worst < bestExcess || best == "" {
 				bestExcess, best = worst, what
 			}
 		}

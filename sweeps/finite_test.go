@@ -1,0 +1,142 @@
+package sweeps
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// randomResult returns a trial result whose floats are drawn from r, each
+// replaced by NaN, +Inf or −Inf with probability bad.
+func randomResult(r *rand.Rand, bad float64) TrialResult {
+	x := func() float64 {
+		if r.Float64() < bad {
+			return []float64{math.NaN(), math.Inf(1), math.Inf(-1)}[r.IntN(3)]
+		}
+		return r.NormFloat64() * math.Pow(10, float64(r.IntN(20)-10))
+	}
+	n := 1 + r.IntN(3)
+	cube := func() [][][]float64 {
+		a := make([][][]float64, n)
+		for i := range a {
+			a[i] = make([][]float64, n)
+			for j := range a[i] {
+				a[i][j] = []float64{x(), x()}
+			}
+		}
+		return a
+	}
+	acc, mse := x(), x()
+	res := TrialResult{
+		SchemaVersion: ResultSchemaVersion, Dataset: "d", NG: n, LatentDim: 2, Seed: 1,
+		Losses:             Losses{Total: x(), Inv: x(), Norm: x(), Ortho: x(), Closure: x()},
+		Metrics:            Metrics{InvRatio: x(), OrthoCos2: x(), NormDev: x(), ClosureRel: x()},
+		Thresholds:         DefaultSpec().Verdict,
+		PairResidual:       []float64{x(), x()},
+		PairOrtho:          []float64{x()},
+		StructureConstants: cube(),
+		JointConstants:     cube(),
+		SparseBasis:        &SparseBasis{Matrices: cube(), StructureConstants: cube(), Rotation: [][]float64{{x()}}, Point: []float64{x()}},
+		OracleAccuracy:     &acc,
+		AutoencoderMSE:     &mse,
+		MetricIntervals:    &MetricIntervals{InvRatio: [2]float64{x(), x()}, OrthoCos2: [2]float64{x(), x()}, NormDev: [2]float64{x(), x()}, ClosureRel: [2]float64{x(), x()}, Rounds: 200},
+		Stages:             []StageRun{{Stage: "generators", Seconds: x()}},
+	}
+	res.Algebra.Tol = x()
+	res.Judge(res.Thresholds)
+	return res
+}
+
+// sameFloat is equality with every NaN equal to every NaN and ±Inf to NaN
+// (what a null decodes to).
+func sameFloat(a, b float64) bool {
+	if math.IsNaN(a) || math.IsInf(a, 0) {
+		return math.IsNaN(b)
+	}
+	return a == b
+}
+
+// TestResultJSONNonFinite: a result holding NaN or ±Inf anywhere encodes
+// (it used to panic with "json: unsupported value"); its metrics, losses and
+// intervals come back NaN where they were not finite and equal elsewhere,
+// a non-finite metric still fails Judge after the round trip, every other
+// float collection that held one is left out with a note, and a fully
+// finite result round-trips exactly without notes.
+func TestResultJSONNonFinite(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 2000; i++ {
+		bad := []float64{0, 0.05, 0.5}[i%3]
+		in := randomResult(r, bad)
+		b, err := json.MarshalIndent(in, "", "  ")
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		var out TrialResult
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("case %d: decode: %v\n%s", i, err, b)
+		}
+		for _, p := range [][2]reflect.Value{
+			{reflect.ValueOf(in.Metrics), reflect.ValueOf(out.Metrics)},
+			{reflect.ValueOf(in.Losses), reflect.ValueOf(out.Losses)},
+			{reflect.ValueOf(*in.MetricIntervals), reflect.ValueOf(*out.MetricIntervals)},
+		} {
+			for f := 0; f < p[0].NumField(); f++ {
+				a, c := p[0].Field(f), p[1].Field(f)
+				switch a.Kind() {
+				case reflect.Float64:
+					if !sameFloat(a.Float(), c.Float()) {
+						t.Fatalf("case %d: %s.%s %g came back %g", i, p[0].Type().Name(), p[0].Type().Field(f).Name, a.Float(), c.Float())
+					}
+				case reflect.Array:
+					for j := 0; j < a.Len(); j++ {
+						if !sameFloat(a.Index(j).Float(), c.Index(j).Float()) {
+							t.Fatalf("case %d: %s.%s[%d] %g came back %g", i, p[0].Type().Name(), p[0].Type().Field(f).Name, j, a.Index(j).Float(), c.Index(j).Float())
+						}
+					}
+				}
+			}
+		}
+		rejudged := out
+		rejudged.Judge(out.Thresholds)
+		if !reflect.DeepEqual(rejudged.FailedOn, in.FailedOn) || rejudged.Passed != in.Passed {
+			t.Fatalf("case %d: judged %v before encoding, %v after", i, in.FailedOn, rejudged.FailedOn)
+		}
+		if !finite3(in.StructureConstants) != (out.StructureConstants == nil) {
+			t.Fatalf("case %d: structure constants finite=%v, decoded %v", i, finite3(in.StructureConstants), out.StructureConstants)
+		}
+		if !finite3(in.StructureConstants) && !strings.Contains(strings.Join(out.Notes, "; "), "structure_constants not finite") {
+			t.Fatalf("case %d: no note for the dropped structure constants: %q", i, out.Notes)
+		}
+		if bad == 0 {
+			if len(out.Notes) > 0 {
+				t.Fatalf("case %d: notes on a finite result: %q", i, out.Notes)
+			}
+			again, _ := json.MarshalIndent(out, "", "  ")
+			if string(again) != string(b) {
+				t.Fatalf("case %d: a finite result does not round-trip:\n%s\n%s", i, b, again)
+			}
+		}
+	}
+}
+
+// TestMetricsJSONLayout: the finite encoding is what encoding/json writes
+// for the plain struct, so results stored before stay byte for byte.
+func TestMetricsJSONLayout(t *testing.T) {
+	type plain Metrics
+	m := Metrics{InvRatio: 0.0225, OrthoCos2: 0, NormDev: 1e-300, ClosureRel: 0.99}
+	got, _ := json.MarshalIndent(m, "", "  ")
+	want, _ := json.MarshalIndent(plain(m), "", "  ")
+	if string(got) != string(want) {
+		t.Errorf("custom encoding\n%s\nplain\n%s", got, want)
+	}
+	type plainIv MetricIntervals
+	iv := MetricIntervals{InvRatio: [2]float64{0.01, 0.03}, Rounds: 200}
+	got, _ = json.Marshal(iv)
+	want, _ = json.Marshal(plainIv(iv))
+	if string(got) != string(want) {
+		t.Errorf("custom encoding %s, plain %s", got, want)
+	}
+}
