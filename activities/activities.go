@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -91,7 +93,22 @@ func (a *Activities) withRunner(ctx context.Context, t sweeps.Trial, f func(r *p
 			}
 		}
 	}()
-	return f(r)
+	return runGuarded(func() error { return f(r) })
+}
+
+// runGuarded runs f and turns a panic into a non-retryable "Panic" error:
+// a panic in a stage is a bug that fails the same way on every attempt,
+// so retrying it for the activity's whole retry policy (20 attempts, ~16
+// minutes) only hides it from `sweep status`. The stack goes to the
+// worker's log.
+func runGuarded(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Printf("panic in an activity: %v\n%s", p, debug.Stack())
+			err = temporal.NewNonRetryableApplicationError(fmt.Sprintf("internal error: %v (a bug in liesweep, not in your spec or data: the worker's log has the stack; retrying would fail the same way)", p), "Panic", nil)
+		}
+	}()
+	return f()
 }
 
 // classify turns errors that retrying cannot fix into non-retryable

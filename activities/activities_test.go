@@ -159,3 +159,25 @@ func TestPrepareLatentMissingMNIST(t *testing.T) {
 		t.Errorf("got %v (type %q), want a non-retryable MissingData", err, typ)
 	}
 }
+
+// panicStore is a store whose every call panics: a stand-in for a bug deep
+// inside a stage.
+type panicStore struct{ sweeps.ArtifactStore }
+
+func (panicStore) Exists(context.Context, string) (bool, error) { panic("bug under test") }
+func (panicStore) Get(context.Context, string) ([]byte, error)  { panic("bug under test") }
+
+// TestPanicIsNonRetryable: a panic inside an activity comes back as a
+// non-retryable "Panic" error saying it is a bug, at once, instead of the
+// SDK's retryable panic error that the retry policy repeats for ~16 minutes
+// while `sweep status` shows the trial as running.
+func TestPanicIsNonRetryable(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(&Activities{Store: panicStore{}, Worker: "w"})
+	in := TrialInput{SweepID: "s", Spec: so2Spec(), Trial: sweeps.Trial{Latent: 2, NG: 1, Seed: 1}}
+	_, err := env.ExecuteActivity((&Activities{}).TrainGenerators, in)
+	if typ := nonRetryable(err); typ != "Panic" || !strings.Contains(err.Error(), "bug under test") {
+		t.Errorf("got %v (non-retryable type %q), want a non-retryable Panic carrying the panic's value", err, typ)
+	}
+}
