@@ -22,6 +22,7 @@ type Ascent struct {
 	next     int
 	ng       int
 	done     bool
+	uncapped int
 	// Flows keeps the ascent going on levels that pass the flow criteria
 	// but not closure.
 	Flows bool
@@ -31,17 +32,30 @@ type Ascent struct {
 func NewAscent(spec *Spec, flows bool) *Ascent {
 	levels := slices.Clone(spec.NG)
 	slices.Sort(levels)
+	l := slices.Max(spec.LatentDims)
 	limit := spec.Adaptive.MaxNG
 	if limit == 0 {
-		l := slices.Max(spec.LatentDims)
 		limit = l * l
 	}
-	return &Ascent{
+	a := &Ascent{
 		levels: levels, latents: slices.Clone(spec.LatentDims), fails: make([]int, len(spec.LatentDims)),
 		patience: max(1, spec.Adaptive.Patience), quorum: max(1, spec.Verdict.Quorum), limit: limit,
 		ng: levels[0], Flows: flows,
 	}
+	// Every path obeys the bounds Validate puts on ng: at most MaxNG, and
+	// at most ℓ² linear generators (gl(ℓ) has dimension ℓ²; more cannot be
+	// linearly independent).
+	a.uncapped = limit
+	a.limit = min(limit, MaxNG)
+	if spec.Generator.Kind == "linear" {
+		a.limit = min(a.limit, l*l)
+	}
+	return a
 }
+
+// Uncapped lifts the bounds NewAscent puts on the ascent's limit, for
+// workflows recorded before it did (they replay the walk they took).
+func (a *Ascent) Uncapped() { a.limit = a.uncapped }
 
 // Level returns the N_g to run next and the latent dimensions still
 // ascending; none are left when the ascent is over.

@@ -83,3 +83,49 @@ func TestDistinctFlows(t *testing.T) {
 		t.Errorf("one generator: %d", got)
 	}
 }
+
+// TestAscentStaysInBounds: whatever passes, the ascent never asks for more
+// than MaxNG generators (ℓ = 9, max_ng 0 = ℓ² = 81, used to reach 65), nor
+// for more than ℓ² linear ones (max_ng above ℓ²), and Uncapped restores the
+// old walk for replayed workflows.
+func TestAscentStaysInBounds(t *testing.T) {
+	for _, c := range []struct {
+		kind     string
+		latent   int
+		maxNG    int
+		wantLast int
+	}{
+		{"mlp", 9, 0, MaxNG},
+		{"linear", 9, 0, MaxNG},
+		{"linear", 3, 20, 9},
+		{"mlp", 3, 20, 20},
+		{"linear", 2, 0, 4},
+	} {
+		s := DefaultSpec()
+		s.LatentDims, s.NG = []int{c.latent}, []int{1}
+		s.Generator.Kind = c.kind
+		s.Adaptive = Adaptive{Enabled: true, Patience: 1, MaxNG: c.maxNG}
+		a := NewAscent(&s, true)
+		last := 0
+		for {
+			ng, ls := a.Level()
+			if len(ls) == 0 {
+				break
+			}
+			last = ng
+			a.Record(map[int][]TrialResult{c.latent: {{Passed: true, FlowsPassed: true}}})
+		}
+		if last != c.wantLast {
+			t.Errorf("%s ℓ = %d max_ng %d: the ascent ended at N_g = %d, want %d", c.kind, c.latent, c.maxNG, last, c.wantLast)
+		}
+	}
+	s := DefaultSpec()
+	s.LatentDims, s.NG = []int{9}, []int{80}
+	s.Adaptive = Adaptive{Enabled: true, Patience: 1}
+	a := NewAscent(&s, true)
+	a.Uncapped()
+	a.Record(map[int][]TrialResult{9: {{Passed: true}}})
+	if ng, _ := a.Level(); ng != 81 {
+		t.Errorf("Uncapped: next level %d, want 81 (ℓ², the old limit)", ng)
+	}
+}

@@ -506,6 +506,7 @@ func (s *Spec) Validate() error {
 	if hasDup(s.NG) {
 		bad("ng", "%v lists a value twice", s.NG)
 	}
+	s.checkSolvable(bad)
 	if len(s.Seeds) == 0 {
 		bad("seeds", "list at least one seed, e.g. [1]")
 	}
@@ -762,4 +763,37 @@ func flatten(err error) []error {
 		return out
 	}
 	return []error{err}
+}
+
+// checkSolvable refuses the N_g whose analysis has no answer, before
+// anything trains: more linear generators than ℓ² (gl(ℓ) has dimension ℓ²,
+// so more cannot be linearly independent and the structure constants'
+// least squares is singular), and, for an analytic oracle, more
+// generators than the values each field has on the evaluation points
+// (min(samples, eval_points) · ℓ: the least squares needs at least one
+// value per unknown). A table's or an image set's evaluation points are
+// counted when its data is read; the analysis refuses the same shapes
+// there.
+func (s *Spec) checkSolvable(bad func(field, format string, args ...any)) {
+	latents := s.LatentDims
+	if s.Dataset.Kind == "analytic" {
+		latents = []int{s.Dataset.Dim}
+	}
+	for _, n := range s.NG {
+		for _, l := range latents {
+			if l < 1 || n < 1 {
+				continue // reported by their own checks
+			}
+			if s.Generator.Kind == "linear" && n > l*l {
+				bad("ng", "N_g = %d linear generators in ℓ = %d dimensions: at most ℓ² = %d can be linearly independent (gl(ℓ) has dimension ℓ²); use N_g ≤ %d or generator.kind: mlp", n, l, l*l, l*l)
+				return
+			}
+			if s.Dataset.Kind == "analytic" && s.Dataset.Samples > 0 && s.Train.EvalPoints > 0 {
+				if m := min(s.Dataset.Samples, s.Train.EvalPoints); n > m*l {
+					bad("ng", "N_g = %d generators on %d evaluation points in ℓ = %d dimensions: their structure constants are solved by least squares over the %d values of each field, fewer than the %d unknowns; raise dataset.samples and train.eval_points to at least %d, or lower N_g", n, m, l, m*l, n, (n+l-1)/l)
+					return
+				}
+			}
+		}
+	}
 }

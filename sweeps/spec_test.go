@@ -101,6 +101,12 @@ func TestValidateBounds(t *testing.T) {
 			s.Dataset.Oracle, s.Dataset.Expr = "expr", []string{strings.Repeat("x0+", 1400) + "x0", strings.Repeat("x0+", 1400) + "x0"}
 		}},
 		{"name", "name", "MaxNameLen", analytic, func(s *Spec) { s.Name = strings.Repeat("n", 113) }},
+		// shapes the analysis cannot solve (issue 22)
+		{"linear N_g > ℓ²", "ng", "at most ℓ² = 9", analytic, func(s *Spec) { s.NG = []int{1, 10} }},
+		{"N_g > values per field", "ng", "fewer than the 10 unknowns", analytic, func(s *Spec) {
+			s.Generator = Generator{Kind: "mlp", Hidden: []int{8}, Orthogonality: "pointwise", Normalization: "pointwise", Closure: "posthoc"}
+			s.Dataset.Samples, s.NG = 3, []int{10}
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -516,6 +516,12 @@ func runGrid(ctx workflow.Context, in SweepInput, spec *sweeps.Spec, runs []comb
 func runAdaptive(ctx workflow.Context, spec *sweeps.Spec, combo int, prog *Progress, runLevel func([]int, []int) (map[int][]sweeps.TrialResult, error)) error {
 	flows := workflow.GetVersion(ctx, "adaptive-flows", workflow.DefaultVersion, 1) == 1
 	a := sweeps.NewAscent(spec, flows)
+	// From version 1 (ascent-bounded) the ascent stops at MaxNG and, for
+	// linear generators, at ℓ²; histories recorded before replay the
+	// unbounded walk.
+	if workflow.GetVersion(ctx, "ascent-bounded", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		a.Uncapped()
+	}
 	for {
 		ng, ls := a.Level()
 		if len(ls) == 0 {
