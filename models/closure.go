@@ -125,7 +125,7 @@ func Analyze(o Oracle, s *GeneratorSet, z [][]float64, cfg GenConfig, seed uint6
 
 	// structure constants by least squares, pair by pair
 	if len(pairs) > 0 && m*dim < n {
-		return nil, fmt.Errorf("analyze generators: %d generators on %d evaluation points in %d dimensions: the structure constants need at least N_g values per field (use more evaluation points or fewer generators)", n, m, dim)
+		return nil, fmt.Errorf("%w: analyze generators: %d generators on %d evaluation points in %d dimensions: the structure constants need at least N_g values per field (use more evaluation points or fewer generators)", sweeps.ErrInvalidSpec, n, m, dim)
 	}
 	an.Structure, an.PairResidual, err = lie.Constants(fields, brackets, m)
 	if err != nil {
