@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -10,7 +11,6 @@ import (
 	"github.com/liesweep/liesweep/sweeps"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -50,7 +50,7 @@ func seriesOf(g sweeps.Group, name string, get func(sweeps.Metrics) float64) met
 			case !sweeps.MetricApplies(name, t.NG):
 				s.NotApplicable++
 			case v > 0 && !math.IsInf(v, 1):
-				s.Points = append(s.Points, metricPoint{NG: t.NG, Seed: t.Seed, Value: v})
+				s.Points = append(s.Points, metricPoint{NG: t.NG, Seed: t.Seed, Passed: t.Passed, Value: v})
 			case v == 0:
 				seeds = append(seeds, fmt.Sprint(t.Seed))
 			default:
@@ -68,6 +68,23 @@ func seriesOf(g sweeps.Group, name string, get func(sweeps.Metrics) float64) met
 	return s
 }
 
+// seedsOf is the seeds of the group's trials, smallest first, and
+// whether any trial failed.
+func seedsOf(g sweeps.Group) ([]int, bool) {
+	var seeds []int
+	failed := false
+	for _, lv := range g.Levels {
+		for _, t := range lv.Trials {
+			if !slices.Contains(seeds, t.Seed) {
+				seeds = append(seeds, t.Seed)
+			}
+			failed = failed || !t.Passed
+		}
+	}
+	sort.Ints(seeds)
+	return seeds, failed
+}
+
 // metricsPanels draws one log-scale panel per final metric against N_g
 // and says in the caption what was left out.
 func metricsPanels(g sweeps.Group) ([]*plot.Plot, string, error) {
@@ -79,6 +96,7 @@ func metricsPanels(g sweeps.Group) ([]*plot.Plot, string, error) {
 			thr = t.Thresholds
 		}
 	}
+	seeds, _ := seedsOf(g)
 	row := make([]*plot.Plot, len(metricColumns))
 	var notApplicable, zeros []string
 	for i, c := range metricColumns {
@@ -89,13 +107,13 @@ func metricsPanels(g sweeps.Group) ([]*plot.Plot, string, error) {
 		if len(s.Zeros) > 0 {
 			zeros = append(zeros, fmt.Sprintf("%s at %s", c.name, strings.Join(s.Zeros, " and ")))
 		}
-		p, err := metricVsNG(c.name, s.Points, c.thr(thr), ngs)
+		p, err := metricVsNG(c.name, s.Points, c.thr(thr), ngs, seeds)
 		if err != nil {
 			return nil, "", err
 		}
 		row[i] = p
 	}
-	caption := "One dot per seed, the line joins the means over seeds, the dashed line is the pass threshold (log scale)."
+	caption := "One marker per trial in its seed's colour (filled: the trial passed, open: it failed), the grey line joins the means over seeds, the dashed red line is the pass threshold (log scale)."
 	if len(notApplicable) > 0 {
 		caption += fmt.Sprintf(" Not drawn at N_g = 1: %s (0 by definition with one generator: there is no pair).", strings.Join(notApplicable, " and "))
 	}
@@ -110,33 +128,28 @@ func metricsImage(g sweeps.Group) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	legend, err := metricsLegend()
+	legend, err := metricsLegend(seedsOf(g))
 	if err != nil {
 		return Image{}, err
 	}
-	b, err := figure{Panels: [][]*plot.Plot{row}, W: 3.2, H: 3, Legend: legend}.render()
+	b, err := figure{Panels: wrap(row, 4), W: 3.2, H: 3, Legend: legend}.render()
 	if err != nil {
 		return Image{}, err
 	}
 	return Image{Name: "metrics", Title: "Final metrics against N_g", PNG: b, Caption: caption}, nil
 }
 
+// curvesImage draws the training curves of every trial, a panel each
+// titled with its N_g, seed and verdict (in colourPassed or colourFailed):
+// a row per N_g and a column per seed for two to four seeds, else four
+// panels a row in the order of N_g and seed. The loss terms' key is drawn
+// once below the panels.
 func curvesImage(g sweeps.Group, history func(sweeps.TrialResult) ([]map[string]float64, error)) (Image, error) {
-	seeds := map[int]bool{}
+	seedList, _ := seedsOf(g)
+	var panels []*plot.Plot
+	var terms []string
 	for _, lv := range g.Levels {
-		for _, t := range lv.Trials {
-			seeds[t.Seed] = true
-		}
-	}
-	var seedList []int
-	for s := range seeds {
-		seedList = append(seedList, s)
-	}
-	sort.Ints(seedList)
-	grid := make([][]*plot.Plot, len(g.Levels))
-	for i, lv := range g.Levels {
-		grid[i] = make([]*plot.Plot, len(seedList))
-		for j, s := range seedList {
+		for _, s := range seedList {
 			var t *sweeps.TrialResult
 			for k := range lv.Trials {
 				if lv.Trials[k].Seed == s {
@@ -145,31 +158,52 @@ func curvesImage(g sweeps.Group, history func(sweeps.TrialResult) ([]map[string]
 			}
 			if t == nil {
 				p := plot.New()
-				p.Title.Text = fmt.Sprintf("N_g=%d seed %d: not run", lv.NG, s)
-				grid[i][j] = p
+				p.Title.Text = fmt.Sprintf("N_g = %d, seed %d: not run", lv.NG, s)
+				p.Title.TextStyle.Font.Size = panelTitle
+				p.Title.TextStyle.Color = colourNotRun
+				p.HideAxes()
+				panels = append(panels, p)
 				continue
 			}
 			h, err := history(*t)
 			if err != nil {
 				return Image{}, err
 			}
-			mark := "passed"
+			mark, colour := "passed", colourPassed
 			if !t.Passed {
-				mark = "failed"
+				mark, colour = "failed", colourFailed
 			}
-			p, err := lossCurves(fmt.Sprintf("N_g=%d seed %d: %s", t.NG, t.Seed, mark), h)
+			p, drawn, err := lossCurves(fmt.Sprintf("N_g = %d, seed %d: %s", t.NG, t.Seed, mark), h)
 			if err != nil {
 				return Image{}, err
 			}
-			grid[i][j] = p
+			p.Title.TextStyle.Color = colour
+			for _, n := range drawn {
+				if !slices.Contains(terms, n) {
+					terms = append(terms, n)
+				}
+			}
+			panels = append(panels, p)
 		}
 	}
-	b, err := renderPNG(grid, 3.4, 2.6)
+	sortLosses(terms)
+	legend, err := lossLegend(terms)
+	if err != nil {
+		return Image{}, err
+	}
+	perRow, layout := 4, "a panel per trial by N_g, four to a row"
+	if len(seedList) > 1 {
+		layout = "a panel per trial by N_g and seed, four to a row"
+	}
+	if n := len(seedList); n >= 2 && n <= 4 {
+		perRow, layout = n, "rows: N_g, columns: seeds"
+	}
+	b, err := figure{Panels: wrap(panels, perRow), W: 3.2, H: 2.5, Legend: legend}.render()
 	if err != nil {
 		return Image{}, err
 	}
 	return Image{Name: "losses", Title: "Training curves of the generators", PNG: b,
-		Caption: "Every loss term of each trial per epoch (rows: N_g, columns: seeds; log scale)."}, nil
+		Caption: fmt.Sprintf("Every loss term of each trial per epoch (%s; log scale); each title says whether the trial passed.", layout)}, nil
 }
 
 // bounds returns a square window around the validation latents.
@@ -209,12 +243,12 @@ func scatterByClass(p *plot.Plot, tr *pipeline.Trained, a, b, max int) ([]legend
 	}
 	sort.Ints(keys)
 	var legend []legendEntry
-	for i, c := range keys {
+	for _, c := range keys {
 		s, err := plotter.NewScatter(byClass[c])
 		if err != nil {
 			return nil, err
 		}
-		s.GlyphStyle = classGlyph(i, vg.Points(1.9))
+		s.GlyphStyle = classGlyph(c, vg.Points(1.9))
 		p.Add(s)
 		if tr.ValY != nil {
 			legend = append(legend, legendEntry{tr.ClassName(c), []plot.Thumbnailer{s}})
@@ -337,7 +371,7 @@ func field2D(tr *pipeline.Trained, opt Options, who string) (Image, error) {
 			legend = append(classes, legendEntry{"field (arrows)", []plot.Thumbnailer{arrow}}, legendEntry{"streamlines", streamThumb})
 		}
 	}
-	b, err := figure{Panels: [][]*plot.Plot{row}, W: 5.6, H: 5, Legend: legend, Bars: bars}.render()
+	b, err := figure{Panels: wrap(row, 2), W: 5.6, H: 5, Legend: legend, Bars: bars}.render()
 	if err != nil {
 		return Image{}, err
 	}
@@ -400,7 +434,7 @@ func decodedStreamlines(tr *pipeline.Trained, opt Options, t sweeps.TrialResult)
 	every := max(1, opt.StreamSteps/100)
 	for a := 0; a < tr.Set.N; a++ {
 		var strips [][]byte
-		probRow := make([]*plot.Plot, 0, len(starts))
+		var curves []probCurve
 		for ci, s := range starts {
 			line, err := tr.Set.Streamline(a, s, opt.StreamEps, opt.StreamSteps, every)
 			if err != nil {
@@ -438,41 +472,18 @@ func decodedStreamlines(tr *pipeline.Trained, opt Options, t sweeps.TrialResult)
 				return nil, nil, err
 			}
 			strips = append(strips, b)
-			p := plot.New()
-			p.Title.Text = fmt.Sprintf("J%d from the centre of %s", a+1, tr.ClassName(classes[ci]))
-			p.X.Label.Text, p.Y.Label.Text = "step", "ψ class probability"
-			p.Y.Min, p.Y.Max = 0, 1
-			for k := range probs[0] {
-				xy := make(plotter.XYs, len(probs))
-				for i, pr := range probs {
-					xy[i] = plotter.XY{X: float64(min(i*every, opt.StreamSteps)), Y: pr[k]}
-				}
-				l, err := plotter.NewLine(xy)
-				if err != nil {
-					return nil, nil, err
-				}
-				l.Color, l.Width = classColor(k), vg.Points(1.5)
-				p.Add(l)
-				p.Legend.Add(fmt.Sprintf("P(%s)", tr.ClassName(k)), l)
+			at := make([]float64, len(probs))
+			for i := range probs {
+				at[i] = float64(min(i*every, opt.StreamSteps))
 			}
-			if d.LeftDataAt >= 0 {
-				exit, err := plotter.NewLine(plotter.XYs{{X: float64(d.LeftDataAt), Y: 0}, {X: float64(d.LeftDataAt), Y: 1}})
-				if err != nil {
-					return nil, nil, err
-				}
-				exit.Color, exit.Dashes = colorBlack, []vg.Length{vg.Points(3), vg.Points(3)}
-				p.Add(exit)
-				p.Legend.Add("leaves the data", exit)
-			}
-			p.Legend.Top, p.Legend.Left = false, true
-			probRow = append(probRow, p)
+			curves = append(curves, probCurve{Class: classes[ci], Steps: at, P: probs, LeftDataAt: d.LeftDataAt})
 		}
-		b, err := renderPNG([][]*plot.Plot{probRow}, 4, 2.6)
+		b, err := probabilityFigure(a, curves, tr.ClassName, opt.StreamSteps)
 		if err != nil {
 			return nil, nil, err
 		}
 		imgs = append(imgs, Image{Name: fmt.Sprintf("probabilities-J%d", a+1), Title: fmt.Sprintf("ψ along the streamlines of J%d", a+1), PNG: b,
-			Caption: fmt.Sprintf("Class probabilities along the streamline of J%d through each class centre (%d steps of ε = %g): flat lines mean the flow keeps the class; the dashed line marks where the streamline leaves the bounding box of the validation latents (beyond it ψ and the flow extrapolate).", a+1, opt.StreamSteps, opt.StreamEps)})
+			Caption: fmt.Sprintf("Class probabilities along the streamline of J%d through each class centre, a panel per centre (%d steps of ε = %g): flat lines mean the flow keeps the class; the thick line is the class of the centre; the dashed line marks where the streamline leaves the bounding box of the validation latents (beyond it ψ and the flow extrapolate).", a+1, opt.StreamSteps, opt.StreamEps)})
 		for ci, sb := range strips {
 			imgs = append(imgs, Image{Name: fmt.Sprintf("decoded-J%d-digit%d", a+1, tr.Classes[classes[ci]]),
 				Title: fmt.Sprintf("Decoded along J%d from the centre of %s", a+1, tr.ClassName(classes[ci])), PNG: sb,
@@ -480,6 +491,104 @@ func decodedStreamlines(tr *pipeline.Trained, opt Options, t sweeps.TrialResult)
 		}
 	}
 	return imgs, drifts, nil
+}
+
+// probCurve is ψ's class probabilities P[i][k] at the steps Steps[i] of
+// a streamline through the centre of class Class, which leaves the data's
+// bounding box at step LeftDataAt (−1: never).
+type probCurve struct {
+	Class      int
+	Steps      []float64
+	P          [][]float64
+	LeftDataAt int
+}
+
+// probLine is the line of class k's probability: its class colour
+// (dashed for the classes whose colour repeats an earlier one's), thick
+// for the class of the panel's centre.
+func probLine(xy plotter.XYs, k int, own bool) (*plotter.Line, error) {
+	l, err := plotter.NewLine(xy)
+	if err != nil {
+		return nil, err
+	}
+	l.Color, l.Width = classColor(k), vg.Points(1.2)
+	if own {
+		l.Width = vg.Points(2.6)
+	}
+	if k >= len(classColors) {
+		l.Dashes = []vg.Length{vg.Points(5), vg.Points(2)}
+	}
+	return l, nil
+}
+
+// probabilityFigure draws ψ's class probabilities along the streamlines
+// of generator a, a panel per curve, four panels a row, with one key for
+// the classes below them.
+func probabilityFigure(a int, curves []probCurve, className func(int) string, steps int) ([]byte, error) {
+	var panels []*plot.Plot
+	exits := false
+	nClasses := 0
+	for _, c := range curves {
+		p := plot.New()
+		p.Title.Text = fmt.Sprintf("J%d from the centre of %s", a+1, className(c.Class))
+		p.Title.TextStyle.Font.Size = panelTitle
+		p.X.Label.Text, p.Y.Label.Text = "step", "ψ class probability"
+		p.X.Min, p.X.Max = 0, float64(steps)
+		p.Y.Min, p.Y.Max = 0, 1
+		p.Y.Tick.Marker = plot.ConstantTicks{{Value: 0, Label: "0"}, {Value: 0.25}, {Value: 0.5, Label: "0.5"}, {Value: 0.75}, {Value: 1, Label: "1"}}
+		if len(c.P) > 0 {
+			nClasses = max(nClasses, len(c.P[0]))
+		}
+		if c.LeftDataAt >= 0 {
+			exit, err := plotter.NewLine(plotter.XYs{{X: float64(c.LeftDataAt), Y: 0}, {X: float64(c.LeftDataAt), Y: 1}})
+			if err != nil {
+				return nil, err
+			}
+			exit.Color, exit.Dashes = colorBlack, []vg.Length{vg.Points(3), vg.Points(3)}
+			p.Add(exit)
+			exits = true
+		}
+		if len(c.P) == 0 {
+			panels = append(panels, p)
+			continue
+		}
+		// the centre's class last: on top of the others
+		var order []int
+		for k := range c.P[0] {
+			if k != c.Class {
+				order = append(order, k)
+			}
+		}
+		for _, k := range append(order, c.Class) {
+			xy := make(plotter.XYs, len(c.P))
+			for i, pr := range c.P {
+				xy[i] = plotter.XY{X: c.Steps[i], Y: pr[k]}
+			}
+			l, err := probLine(xy, k, k == c.Class)
+			if err != nil {
+				return nil, err
+			}
+			p.Add(l)
+		}
+		panels = append(panels, p)
+	}
+	var legend []legendEntry
+	for k := 0; k < nClasses; k++ {
+		l, err := probLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 0}}, k, false)
+		if err != nil {
+			return nil, err
+		}
+		legend = append(legend, legendEntry{fmt.Sprintf("P(%s)", className(k)), []plot.Thumbnailer{l}})
+	}
+	if exits {
+		exit, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: 1, Y: 0}})
+		if err != nil {
+			return nil, err
+		}
+		exit.Color, exit.Dashes = colorBlack, []vg.Length{vg.Points(3), vg.Points(3)}
+		legend = append(legend, legendEntry{"leaves the data", []plot.Thumbnailer{exit}})
+	}
+	return figure{Panels: wrap(panels, 4), W: 3.2, H: 2.4, Legend: legend}.render()
 }
 
 // sparseImage draws the sparse basis of the best trial at the group's
@@ -496,8 +605,7 @@ func sparseImage(g sweeps.Group) (Image, bool, error) {
 		return Image{}, false, nil
 	}
 	sb := best.SparseBasis
-	const perRow = 6
-	var rows [][]*plot.Plot
+	var panels []*plot.Plot
 	for a, m := range sb.Matrices {
 		n := len(m)
 		gr := &grid{}
@@ -513,16 +621,10 @@ func sparseImage(g sweeps.Group) (Image, bool, error) {
 		p.Title.Text = fmt.Sprintf("M%d", a+1)
 		p.Add(&rasterHeat{G: gr, Map: coolWarm, Lo: -1, Hi: 1})
 		p.HideAxes()
-		if a%perRow == 0 {
-			rows = append(rows, nil)
-		}
-		rows[len(rows)-1] = append(rows[len(rows)-1], p)
+		panels = append(panels, p)
 	}
-	for len(rows[len(rows)-1]) < min(perRow, len(sb.Matrices)) {
-		rows[len(rows)-1] = append(rows[len(rows)-1], plot.New())
-	}
-	cols := len(rows[0])
-	png, err := renderPNG(rows, float64(cols)*1.6, float64(len(rows))*1.7)
+	key := &colourBar{Label: "entry", Lo: -1, Hi: 1, Map: coolWarm}
+	png, err := figure{Panels: wrap(panels, 5), W: 2, H: 2.1, Key: key}.render()
 	if err != nil {
 		return Image{}, false, err
 	}
@@ -533,7 +635,7 @@ func sparseImage(g sweeps.Group) (Image, bool, error) {
 	return Image{
 		Name:    "sparse",
 		Title:   fmt.Sprintf("Sparse basis at N_g = %d (seed %d)", best.NG, best.Seed),
-		Caption: fmt.Sprintf("%s: each scaled so its largest |entry| is 1 (blue −1, white 0, red +1). Algebra: %s.", what, g.Algebra.Name),
+		Caption: fmt.Sprintf("%s: each scaled so its largest |entry| is 1 (blue −1, white 0, red +1: the bar at the right). Algebra: %s.", what, g.Algebra.Name),
 		PNG:     png,
 	}, true, nil
 }
@@ -554,7 +656,7 @@ func combosImages(groups []sweeps.Group) []Image {
 		p.Title.Text = fmt.Sprintf("%s, ℓ = %d: hyperparameter combinations", k.ds, k.l)
 		p.X.Label.Text, p.Y.Label.Text = "N_g", "fraction of seeds passing"
 		p.Y.Min, p.Y.Max = -0.05, 1.05
-		p.Legend.Top = true
+		var legend []legendEntry
 		var ticks []plot.Tick
 		seen := map[int]bool{}
 		for _, g := range gs {
@@ -575,7 +677,7 @@ func combosImages(groups []sweeps.Group) []Image {
 			if err != nil {
 				continue
 			}
-			c := plotutil.Color(ci)
+			c := categorical[ci%len(categorical)]
 			line.Color, dots.Color = c, c
 			line.Width = vg.Points(1)
 			name := g.HyperLabel
@@ -584,9 +686,9 @@ func combosImages(groups []sweeps.Group) []Image {
 				name += " (best)"
 			}
 			p.Add(line, dots)
-			p.Legend.Add(name, line, dots)
+			legend = append(legend, legendEntry{name, []plot.Thumbnailer{line, dots}})
 		}
-		png, err := renderPNG([][]*plot.Plot{{p}}, 7, 4.5)
+		png, err := figure{Panels: [][]*plot.Plot{{p}}, W: 7, H: 4.5, Legend: legend}.render()
 		if err != nil {
 			continue
 		}

@@ -68,8 +68,8 @@ func TestMetricsPanels(t *testing.T) {
 		}
 		// The smallest value drawn is 1e-6: the axis must not reach down
 		// to a floor standing in for zeros.
-		if p.Y.Min < 1e-7 {
-			t.Errorf("%s: y axis from %g: stretched below the data (1e-6)", name, p.Y.Min)
+		if lo := math.Pow(10, p.Y.Min); lo < 1e-7*(1-1e-9) {
+			t.Errorf("%s: y axis from %g: stretched below the data (1e-6)", name, lo)
 		}
 		if r := p.Legend.Rectangle(c); r.Size().X != 0 || r.Size().Y != 0 {
 			t.Errorf("%s: a legend of %v inside the panel", name, r.Size())

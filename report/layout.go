@@ -17,14 +17,30 @@ import (
 )
 
 // figure is a grid of panels drawn as one PNG, each panel a tile of W × H
-// inches. Legend, when set, is drawn in a strip below the panels, outside
-// every data area, so it never hides a point; a panel in Bars gets its
-// colour bar in a strip at the right of its tile, level with its data.
+// inches (a nil panel leaves its tile empty). Legend, when set, is drawn
+// in a strip below the panels, outside every data area, so it never hides
+// a point; a panel in Bars gets its colour bar in a strip at the right of
+// its tile, level with its data; Key is one colour bar for every panel,
+// in a strip at the right of the figure, level with the first row's data.
 type figure struct {
 	Panels [][]*plot.Plot
 	W, H   float64
 	Legend []legendEntry
 	Bars   map[*plot.Plot]*colourBar
+	Key    *colourBar
+}
+
+// wrap lays panels out in rows of perRow (small multiples that read at
+// page width), the last row filled up with empty tiles.
+func wrap(panels []*plot.Plot, perRow int) [][]*plot.Plot {
+	perRow = max(1, min(perRow, len(panels)))
+	var rows [][]*plot.Plot
+	for i := 0; i < len(panels); i += perRow {
+		row := make([]*plot.Plot, perRow)
+		copy(row, panels[i:min(i+perRow, len(panels))])
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 // legendEntry is one entry of a figure's shared legend.
@@ -38,8 +54,11 @@ const (
 	// included (inches).
 	barStrip = 0.9
 	// legendLine is the height of one line of a figure's legend (inches).
-	legendLine = 0.26
+	legendLine = 0.28
 )
+
+// panelTitle is the font size of a small multiple's title.
+const panelTitle = vg.Length(11)
 
 func tilesOf(rows, cols int) draw.Tiles {
 	pad := vg.Millimeter * 2
@@ -47,7 +66,7 @@ func tilesOf(rows, cols int) draw.Tiles {
 }
 
 func legendStyle() text.Style {
-	return text.Style{Font: font.From(plot.DefaultFont, 9), Handler: plot.DefaultTextHandler, Color: color.Black}
+	return text.Style{Font: font.From(plot.DefaultFont, 10), Handler: plot.DefaultTextHandler, Color: color.Black}
 }
 
 // legendLines lays the entries out left to right, starting a new line when
@@ -75,7 +94,11 @@ func legendEntryWidth(sty text.Style, e legendEntry) vg.Length {
 // render draws the figure as a PNG.
 func (f figure) render() ([]byte, error) {
 	rows, cols := len(f.Panels), len(f.Panels[0])
-	width := vg.Length(f.W*float64(cols)) * vg.Inch
+	key := vg.Length(0)
+	if f.Key != nil {
+		key = vg.Length(barStrip) * vg.Inch
+	}
+	width := vg.Length(f.W*float64(cols))*vg.Inch + key
 	var lines [][]legendEntry
 	if len(f.Legend) > 0 {
 		lines = legendLines(f.Legend, width-vg.Millimeter*4)
@@ -94,7 +117,7 @@ func (f figure) render() ([]byte, error) {
 	}
 	area := dc
 	area.Min.Y += legH
-	area.Max.X -= bar * vg.Length(cols)
+	area.Max.X -= bar*vg.Length(cols) + key
 	canvases := plot.Align(f.Panels, tilesOf(rows, cols), area)
 	for i := range f.Panels {
 		// Align gives each tile as much room above its data as its own
@@ -133,6 +156,19 @@ func (f figure) render() ([]byte, error) {
 				}})
 			}
 		}
+	}
+	if f.Key != nil {
+		lo, hi := vg.Length(math.Inf(1)), vg.Length(math.Inf(-1))
+		for j, p := range f.Panels[0] {
+			if p != nil {
+				da := p.DataCanvas(canvases[0][j])
+				lo, hi = min(lo, da.Min.Y), max(hi, da.Max.Y)
+			}
+		}
+		f.Key.draw(draw.Canvas{Canvas: dc.Canvas, Rectangle: vg.Rectangle{
+			Min: vg.Point{X: area.Max.X + vg.Millimeter*2, Y: lo},
+			Max: vg.Point{X: dc.Max.X, Y: hi},
+		}})
 	}
 	if len(lines) > 0 {
 		strip := dc

@@ -267,7 +267,7 @@ func structurePanel(title, letter, barLabel string, st structureStats, vals [][]
 	}
 	p := plot.New()
 	p.Title.Text = title
-	p.Title.TextStyle.Font.Size = vg.Points(10)
+	p.Title.TextStyle.Font.Size = panelTitle
 	p.X.Label.Text = "γ (the bracket's component along " + letter + "_γ)"
 	p.Y.Label.Text = "pair [" + letter + "_α, " + letter + "_β]"
 	p.Add(&rasterHeat{G: g, Map: cmap, Lo: lo, Hi: hi})
@@ -350,7 +350,8 @@ func structureImage(g sweeps.Group, sparse bool) (Image, bool, error) {
 		row = append(row, std)
 		bars[std] = stdBar
 	}
-	w := math.Min(9, math.Max(3.4, 1.6+0.45*float64(st.N))) + barStrip
+	// two panels with their bars at most 13 inches wide: page width
+	w := math.Min(5.6, math.Max(3.4, 1.6+0.45*float64(st.N))) + barStrip
 	h := math.Min(14, math.Max(2.8, 1.3+0.3*float64(len(st.Pairs))))
 	png, err := figure{Panels: [][]*plot.Plot{row}, W: w, H: h, Bars: bars}.render()
 	if err != nil {
