@@ -85,15 +85,7 @@ oracle_net: {epochs: 20}
 classifier: {epochs: 1}
 train: {epochs: 100, eval_points: 50, early_stop: false}
 `
-	os.WriteFile(spec, []byte(text), 0o644)
-	stdout, stderr, code := execute(t, "validate", spec)
-	if code != 0 || !strings.Contains(stderr, "400 training and 100 test images") {
-		t.Fatalf("validate: exit %d\n%s", code, stderr)
-	}
-	var s sweeps.Spec
-	if err := jsonUnmarshal(stdout, &s); err != nil {
-		t.Fatal(err)
-	}
+	s := validateSpec(t, spec, text, "400 training and 100 test images")
 	mn := s
 	mn.Dataset = sweeps.Dataset{Kind: "mnist", Classes: []int{0, 1}}
 	ki, km := sweeps.StageKeys(&s, sweeps.Trial{Latent: 2, NG: 1, Seed: 1}), sweeps.StageKeys(&mn, sweeps.Trial{Latent: 2, NG: 1, Seed: 1})
@@ -124,7 +116,7 @@ train: {epochs: 100, eval_points: 50, early_stop: false}
 	lf := filepath.Join(set, "t10k-labels-idx1-ubyte")
 	b, _ := os.ReadFile(lf)
 	os.WriteFile(lf, b[:len(b)-7], 0o644)
-	_, stderr, code = execute(t, "run", "--spec", spec, "--out", filepath.Join(dir, "out2"))
+	_, stderr, code := execute(t, "run", "--spec", spec, "--out", filepath.Join(dir, "out2"))
 	if code != exitUsage || !strings.Contains(stderr, "t10k-labels-idx1-ubyte") {
 		t.Errorf("truncated labels: exit %d\n%s", code, stderr)
 	}
@@ -133,7 +125,24 @@ train: {epochs: 100, eval_points: 50, early_stop: false}
 	}
 }
 
-func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+// validateSpec writes a spec's text to path and runs `liesweep validate` on
+// it: the test fails unless validate exits 0 with want in its stderr. It
+// returns the staged spec validate prints.
+func validateSpec(t *testing.T, path, text, want string) sweeps.Spec {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := execute(t, "validate", path)
+	if code != 0 || !strings.Contains(stderr, want) {
+		t.Fatalf("validate: exit %d\n%s", code, stderr)
+	}
+	var s sweeps.Spec
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 // writePNGSet writes a folder of RGB PNGs of 30×30 and its labels CSV:
 // the first n real MNIST images of the digits keep, each framed by one
@@ -199,15 +208,7 @@ oracle_net: {epochs: 20}
 classifier: {epochs: 2}
 train: {epochs: 60, eval_points: 50, early_stop: false}
 `
-	os.WriteFile(spec, []byte(text), 0o644)
-	stdout, stderr, code := execute(t, "validate", spec)
-	if code != 0 || !strings.Contains(stderr, "420 training and 70 test images, 30×30 RGB") {
-		t.Fatalf("validate: exit %d\n%s", code, stderr)
-	}
-	var s sweeps.Spec
-	if err := jsonUnmarshal(stdout, &s); err != nil {
-		t.Fatal(err)
-	}
+	s := validateSpec(t, spec, text, "420 training and 70 test images, 30×30 RGB")
 	if !slices.Equal(s.Dataset.ImageShape, []int{3, 30, 30}) {
 		t.Fatalf("staged image_shape %v, want [3 30 30]", s.Dataset.ImageShape)
 	}
@@ -257,7 +258,7 @@ train: {epochs: 60, eval_points: 50, early_stop: false}
 	var b bytes.Buffer
 	png.Encode(&b, small)
 	os.WriteFile(filepath.Join(set, "img", "00003.png"), b.Bytes(), 0o644)
-	_, stderr, code = execute(t, "run", "--spec", spec, "--out", filepath.Join(dir, "out2"))
+	_, stderr, code := execute(t, "run", "--spec", spec, "--out", filepath.Join(dir, "out2"))
 	if code != exitUsage || !strings.Contains(stderr, "00003.png") || !strings.Contains(stderr, "one size") {
 		t.Errorf("a 28×28 image among 30×30: exit %d\n%s", code, stderr)
 	}

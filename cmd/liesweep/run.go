@@ -41,12 +41,9 @@ DIR/report/ (report.html, report.md, plots/, trials.csv, flows.json), and
 prints the verdict table. Run it again to reuse what
 finished and resume what was interrupted.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, err := loadSpecFile(specPath)
+			spec, err := loadLocalSpec(specPath, mnistDir)
 			if err != nil {
 				return err
-			}
-			if mnistDir != "" {
-				spec.Dataset.MNISTDir = mnistDir
 			}
 			if out == "" {
 				return usageError{fmt.Errorf("--out DIR is required")}

@@ -95,6 +95,19 @@ func loadSpecFile(path string) (*sweeps.Spec, error) {
 	return s, nil
 }
 
+// loadLocalSpec is loadSpecFile for the commands that run on this machine
+// (run, train): --mnist-dir, when given, replaces dataset.mnist_dir.
+func loadLocalSpec(path, mnistDir string) (*sweeps.Spec, error) {
+	spec, err := loadSpecFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if mnistDir != "" {
+		spec.Dataset.MNISTDir = mnistDir
+	}
+	return spec, nil
+}
+
 // decodeSpec decodes one YAML document into spec, field by field over what
 // spec holds already, with the keys of its mapstructure tags. It is strict
 // where a weakly typed decoder guesses: an unknown key, a key given twice,

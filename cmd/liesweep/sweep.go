@@ -57,6 +57,24 @@ func connect(cmd *cobra.Command) (*session, error) {
 	return &session{cfg: cfg, client: c, store: st}, nil
 }
 
+// withSession connects (connect), runs f with the session and closes it.
+func withSession(cmd *cobra.Command, f func(s *session) error) error {
+	s, err := connect(cmd)
+	if err != nil {
+		return err
+	}
+	defer s.client.Close()
+	return f(s)
+}
+
+// sessionRunE is the RunE of a command that works in a session from its
+// start (withSession).
+func sessionRunE(run func(cmd *cobra.Command, args []string, s *session) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		return withSession(cmd, func(s *session) error { return run(cmd, args, s) })
+	}
+}
+
 // startSweep starts the sweep's workflow. A new sweep (resume false) first
 // stores its spec, and refuses an id whose objects exist, so starting never
 // overwrites another sweep's spec; a resume reuses the stored spec.
@@ -116,24 +134,21 @@ func newSweepStartCmd() *cobra.Command {
 				}
 				id = fmt.Sprintf("%s-%s", name, time.Now().UTC().Format("20060102-150405"))
 			}
-			s, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.client.Close()
-			if err := sweeps.ValidateID(id); err != nil {
-				return err
-			}
-			if err := stageTable(cmd, spec, s.store, cmd.ErrOrStderr()); err != nil {
-				return err
-			}
-			if err := startSweep(cmd.Context(), s, id, spec, false, cmd.OutOrStdout()); err != nil {
-				return err
-			}
-			if !wait {
-				return nil
-			}
-			return waitAndReport(cmd, s, id, failOnVerdict)
+			return withSession(cmd, func(s *session) error {
+				if err := sweeps.ValidateID(id); err != nil {
+					return err
+				}
+				if err := stageTable(cmd, spec, s.store, cmd.ErrOrStderr()); err != nil {
+					return err
+				}
+				if err := startSweep(cmd.Context(), s, id, spec, false, cmd.OutOrStdout()); err != nil {
+					return err
+				}
+				if !wait {
+					return nil
+				}
+				return waitAndReport(cmd, s, id, failOnVerdict)
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&failOnVerdict, "fail-on-verdict", false, "with --wait: exit 4 when a (dataset, ℓ) group found no closed algebra")
@@ -150,13 +165,8 @@ func newSweepResumeCmd() *cobra.Command {
 		Use:   "resume ID [--wait]",
 		Short: "Re-run a failed or cancelled sweep; finished stages are reused from the store",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: sessionRunE(func(cmd *cobra.Command, args []string, s *session) error {
 			id := args[0]
-			s, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.client.Close()
 			desc, err := s.client.DescribeWorkflowExecution(cmd.Context(), id, "")
 			if err == nil {
 				switch desc.WorkflowExecutionInfo.Status {
@@ -181,7 +191,7 @@ func newSweepResumeCmd() *cobra.Command {
 				return waitAndReport(cmd, s, id, false)
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&wait, "wait", false, "watch until it ends")
 	return cmd
@@ -192,18 +202,13 @@ func newSweepCancelCmd() *cobra.Command {
 		Use:   "cancel ID",
 		Short: "Cancel a running sweep (running trainings stop at their next heartbeat)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.client.Close()
+		RunE: sessionRunE(func(cmd *cobra.Command, args []string, s *session) error {
 			if err := s.client.CancelWorkflow(cmd.Context(), args[0], ""); err != nil {
 				return fmt.Errorf("cancel %s: %w", args[0], err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "sweep %s: cancel requested\n", args[0])
 			return nil
-		},
+		}),
 	}
 }
 
@@ -215,12 +220,7 @@ func newSweepListCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
 		Short: "List sweeps, newest first",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.client.Close()
+		RunE: sessionRunE(func(cmd *cobra.Command, args []string, s *session) error {
 			resp, err := s.client.ListWorkflow(cmd.Context(), &workflowservice.ListWorkflowExecutionsRequest{Namespace: s.cfg.Temporal.Namespace, Query: sweepsQuery})
 			if err != nil {
 				return err
@@ -242,7 +242,7 @@ func newSweepListCmd() *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "%-40s %-11s started %s\n", r.ID, r.Status, r.Started.Local().Format(time.DateTime))
 			}
 			return nil
-		},
+		}),
 	}
 }
 

@@ -166,12 +166,7 @@ MNIST), report.txt, trials.csv, verdict.json and flows.json (how tangent each
 flow is to ψ's level sets, and how far ψ's class probability drifted along
 each streamline).`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.client.Close()
+		RunE: sessionRunE(func(cmd *cobra.Command, args []string, s *session) error {
 			if out != "" {
 				if err := writeReports(cmd.Context(), s, args[0], out); err != nil {
 					return err
@@ -188,7 +183,7 @@ each streamline).`,
 				return storedVerdictFailed(cmd.Context(), s, args[0])
 			}
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&failOnVerdict, "fail-on-verdict", false, "exit 4 when a (dataset, ℓ) group found no closed algebra")
 	cmd.Flags().StringVar(&format, "format", "table", "table, md, html, csv or json (-o json: json)")
@@ -201,12 +196,7 @@ func newSweepCompareCmd() *cobra.Command {
 		Use:   "compare ID1 ID2",
 		Short: "Two sweeps' verdicts side by side, differences marked with *",
 		Args:  cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.client.Close()
+		RunE: sessionRunE(func(cmd *cobra.Command, args []string, s *session) error {
 			a, err := loadReport(cmd.Context(), s, args[0])
 			if err != nil {
 				return err
@@ -220,6 +210,6 @@ func newSweepCompareCmd() *cobra.Command {
 			}
 			fmt.Fprint(cmd.OutOrStdout(), sweeps.FormatCompare(args[0], a.Groups, args[1], b.Groups))
 			return nil
-		},
+		}),
 	}
 }

@@ -264,12 +264,7 @@ func newSweepStatusCmd() *cobra.Command {
 		Use:   "status ID [-o json]",
 		Short: "Show each trial's stage, epoch, latest losses, attempt and worker",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.client.Close()
+		RunE: sessionRunE(func(cmd *cobra.Command, args []string, s *session) error {
 			v, err := status(cmd.Context(), s, args[0])
 			if err != nil {
 				return err
@@ -281,7 +276,7 @@ func newSweepStatusCmd() *cobra.Command {
 			}
 			renderStatus(cmd.OutOrStdout(), v)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (as -o json)")
 	return cmd
@@ -422,14 +417,9 @@ func newSweepWatchCmd() *cobra.Command {
 		Use:   "watch ID",
 		Short: "Follow a sweep live until it ends, then print its verdict",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.client.Close()
+		RunE: sessionRunE(func(cmd *cobra.Command, args []string, s *session) error {
 			return waitAndReport(cmd, s, args[0], failOnVerdict)
-		},
+		}),
 	}
 	cmd.Flags().BoolVar(&failOnVerdict, "fail-on-verdict", false, "exit 4 when a (dataset, ℓ) group found no closed algebra")
 	return cmd

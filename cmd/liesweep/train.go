@@ -87,12 +87,9 @@ order of ` + "`liesweep validate`" + `'s axes, the first varying slowest).`,
 		Example: `  liesweep train --spec examples/so4.yaml --ng 6 --seed 1 --out out/so4
   liesweep train --spec examples/mnist01_l2.yaml --ng 1 --seed 2 --out out/mnist-s2 -o json | jq .metrics`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, err := loadSpecFile(specPath)
+			spec, err := loadLocalSpec(specPath, mnistDir)
 			if err != nil {
 				return err
-			}
-			if mnistDir != "" {
-				spec.Dataset.MNISTDir = mnistDir
 			}
 			combos, err := spec.Combos()
 			if err != nil {
