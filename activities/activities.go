@@ -96,6 +96,15 @@ func (a *Activities) withRunner(ctx context.Context, t sweeps.Trial, f func(r *p
 	return runGuarded(func() error { return f(r) })
 }
 
+// handBackOnStop makes the trainings under ctx watch the worker's stop
+// channel: when the worker is told to stop (SIGINT/SIGTERM, a Nomad drain)
+// each training checkpoints at the end of its epoch and returns
+// models.ErrHandedBack, a retryable error, so another worker resumes it
+// from there (worker.Options.StopTimeout bounds the wait).
+func handBackOnStop(ctx context.Context) context.Context {
+	return models.WithStop(ctx, activity.GetWorkerStopChannel(ctx))
+}
+
 // runGuarded runs f and turns a panic into a non-retryable "Panic" error:
 // a panic in a stage is a bug that fails the same way on every attempt,
 // so retrying it for the activity's whole retry policy (20 attempts, ~16
@@ -163,6 +172,7 @@ func (a *Activities) PrepareLatent(ctx context.Context, in PrepareInput) (Prepar
 	if in.Spec.Dataset.Kind == "analytic" {
 		return out, nil
 	}
+	ctx = handBackOnStop(ctx)
 	err := a.withRunner(ctx, sweeps.Trial{Latent: in.Latent, Seed: in.Seed, Combo: in.Combo}, func(r *pipeline.Runner) error {
 		var err error
 		out.Stages, out.OracleAccuracy, err = r.Prepare(ctx, &in.Spec, sweeps.Trial{Latent: in.Latent, Seed: in.Seed})
@@ -194,6 +204,7 @@ type TrainOutput struct {
 // from the checkpoint in the store when a previous attempt was interrupted.
 func (a *Activities) TrainGenerators(ctx context.Context, in TrialInput) (TrainOutput, error) {
 	out := TrainOutput{Worker: a.Worker}
+	ctx = handBackOnStop(ctx)
 	err := a.withRunner(ctx, in.Trial, func(r *pipeline.Runner) error {
 		var err error
 		out.Stage, err = r.TrainGeneratorsStage(ctx, &in.Spec, in.Trial)

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -180,4 +181,68 @@ func TestPanicIsNonRetryable(t *testing.T) {
 	if typ := nonRetryable(err); typ != "Panic" || !strings.Contains(err.Error(), "bug under test") {
 		t.Errorf("got %v (non-retryable type %q), want a non-retryable Panic carrying the panic's value", err, typ)
 	}
+}
+
+// TestTrainingHandsBackOnWorkerStop: when the worker is told to stop (its
+// stop channel closes: SIGINT/SIGTERM, a Nomad drain), TrainGenerators
+// checkpoints at the end of the epoch it is in and returns a retryable
+// error saying it handed back; the retry (on any worker) resumes from that
+// checkpoint and stores weights bit-identical to an undisturbed run's.
+func TestTrainingHandsBackOnWorkerStop(t *testing.T) {
+	spec := so2Spec()
+	spec.Train.CheckpointEvery = 100
+	in := TrialInput{SweepID: "s", Spec: spec, Trial: sweeps.Trial{Latent: 2, NG: 1, Seed: 1}}
+
+	ref, refStore := newEnv(t)
+	val, err := ref.ExecuteActivity((&Activities{}).TrainGenerators, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out TrainOutput
+	if err := val.Get(&out); err != nil {
+		t.Fatal(err)
+	}
+	key := sweeps.ArtifactKey(sweeps.StageGenerators, out.Stage.Key, "weights.safetensors")
+	want, err := refStore.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	env, store := newEnv(t)
+	stop := make(chan struct{})
+	close(stop) // the worker was told to stop while the training ran
+	env.SetWorkerStopChannel(stop)
+	_, err = env.ExecuteActivity((&Activities{}).TrainGenerators, in)
+	if err == nil || !strings.Contains(err.Error(), "handed back") || nonRetryable(err) != "" {
+		t.Fatalf("stopped training: %v, want a retryable hand-back", err)
+	}
+	if ok, _ := store.Exists(context.Background(), key); ok {
+		t.Fatal("a handed-back training stored final weights")
+	}
+	retry, _ := newEnvOn(t, store)
+	val, err = retry.ExecuteActivity((&Activities{}).TrainGenerators, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := val.Get(&out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Stage.ResumedFrom != 1 {
+		t.Errorf("the retry resumed from epoch %d, want 1 (the hand-back's checkpoint)", out.Stage.ResumedFrom)
+	}
+	got, err := store.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("weights after hand-back and resume differ from the undisturbed run's")
+	}
+}
+
+// newEnvOn is newEnv on an existing store.
+func newEnvOn(t *testing.T, store *filestore.Store) (*testsuite.TestActivityEnvironment, *filestore.Store) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(&Activities{Store: store, Worker: "w2"})
+	return env, store
 }

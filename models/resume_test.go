@@ -195,3 +195,61 @@ func TestSafetensorsLayout(t *testing.T) {
 		t.Errorf("round trip: %v %v %v", ts, meta, err)
 	}
 }
+
+// TestHandBackOnStop: when the worker's stop channel closes mid-training,
+// the stage finishes its epoch, writes a checkpoint there (between the
+// periodic ones) and returns ErrHandedBack; resuming from that checkpoint
+// ends bit for bit where an uninterrupted run ends. Without checkpoints the
+// stage trains on to the end instead (a hand-back would lose every epoch).
+func TestHandBackOnStop(t *testing.T) {
+	ex, _ := datasets.AnalyticOracle("norm", 3, nil)
+	o := NewExprOracle(3, ex)
+	z := datasets.GaussianSamples(50, 3, 2, 0)
+	cfg := GenConfig{Kind: GenMLP, Hidden: []int{8}, N: 2, Orthogonality: OrthoPointwise, Normalization: NormPointwise, Closure: ClosureJoint, Epochs: 30, LR: 1e-2, Epsilon: 1e-3, HNorm: 1, HOrtho: 1, HClosure: 1, Seed: 5}
+	full, err := TrainGenerators(context.Background(), o, z, cfg, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var saved []byte
+	var epochs []int
+	h := Hooks{
+		CheckpointEvery: 10,
+		OnEpoch: func(r EpochReport) {
+			if r.Epoch == 13 {
+				close(stop) // the worker got SIGTERM during epoch 13
+			}
+		},
+		OnCheckpoint: func(c *Checkpoint) error {
+			epochs = append(epochs, c.Epoch)
+			b, err := c.Encode()
+			saved = b
+			return err
+		},
+	}
+	_, err = TrainGenerators(WithStop(context.Background(), stop), o, z, cfg, h)
+	if !errors.Is(err, ErrHandedBack) {
+		t.Fatalf("stopped run: %v, want ErrHandedBack", err)
+	}
+	if want := []int{10, 13}; len(epochs) != 2 || epochs[0] != want[0] || epochs[1] != want[1] {
+		t.Fatalf("checkpoints at epochs %v, want %v (the periodic one, then one at once)", epochs, want)
+	}
+	like, _ := GeneratorParams(cfg, 3)
+	c, err := DecodeCheckpoint(saved, "generators", like)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := TrainGenerators(context.Background(), o, z, cfg, Hooks{Resume: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paramsEqual(t, append(full.Set.Params, full.Coeffs), append(resumed.Set.Params, resumed.Coeffs))
+
+	closed := make(chan struct{})
+	close(closed)
+	res, err := TrainGenerators(WithStop(context.Background(), closed), o, z, cfg, Hooks{})
+	if err != nil {
+		t.Fatalf("without checkpoints: %v, want training to the end", err)
+	}
+	paramsEqual(t, append(full.Set.Params, full.Coeffs), append(res.Set.Params, res.Coeffs))
+}

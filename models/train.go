@@ -17,6 +17,36 @@ import (
 // ErrNonFinite is returned when a loss becomes NaN or infinite.
 var ErrNonFinite = errors.New("loss is not finite")
 
+// ErrHandedBack is returned by a training stage that stopped because its
+// worker is shutting down (WithStop): it wrote a checkpoint at the epoch
+// it reached, so running the stage again resumes there.
+var ErrHandedBack = errors.New("training handed back: the worker is shutting down")
+
+type stopKey struct{}
+
+// WithStop returns a context under which training stages watch stop: once
+// it is closed, a stage finishes the epoch it is in, writes a checkpoint
+// (when it checkpoints at all: Hooks.OnCheckpoint) and returns an error
+// wrapping ErrHandedBack. A drain then costs at most one epoch, where a
+// cancel would lose everything since the last periodic checkpoint.
+func WithStop(ctx context.Context, stop <-chan struct{}) context.Context {
+	return context.WithValue(ctx, stopKey{}, stop)
+}
+
+// stopped reports whether ctx carries a closed stop channel.
+func stopped(ctx context.Context) bool {
+	stop, _ := ctx.Value(stopKey{}).(<-chan struct{})
+	if stop == nil {
+		return false
+	}
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
+}
+
 // Adam is the optimizer of Kingma & Ba (2015) with PyTorch's update rule:
 //
 //	m ← β1 m + (1−β1) g,   v ← β2 v + (1−β2) g²
@@ -288,11 +318,19 @@ func (l *loop) run(ctx context.Context, h Hooks) ([]map[string]float64, error) {
 		if h.OnEpoch != nil {
 			h.OnEpoch(EpochReport{Stage: l.stage, Epoch: epoch + 1, Epochs: l.epochs, Losses: losses})
 		}
-		if h.OnCheckpoint != nil && h.CheckpointEvery > 0 && ((epoch+1)%h.CheckpointEvery == 0 || epoch+1 == l.epochs) {
+		periodic := h.CheckpointEvery > 0 && ((epoch+1)%h.CheckpointEvery == 0 || epoch+1 == l.epochs)
+		// Without checkpoints a hand-back would lose every epoch: such a
+		// stage trains on, within the worker's stop timeout.
+		checkpoints := h.OnCheckpoint != nil && h.CheckpointEvery > 0
+		handBack := checkpoints && epoch+1 < l.epochs && stopped(ctx) && !h.Plateau.stopsAt(epoch+1, l.epochs, history)
+		if checkpoints && (periodic || handBack) {
 			c := &Checkpoint{Stage: l.stage, Epoch: epoch + 1, Params: l.params, Adam: l.adam, Losses: history}
 			if err := h.OnCheckpoint(c); err != nil {
 				return history, fmt.Errorf("%s checkpoint at epoch %d: %w", l.stage, epoch+1, err)
 			}
+		}
+		if handBack {
+			return history, fmt.Errorf("%s: %w after epoch %d of %d (checkpoint written; the next attempt resumes there)", l.stage, ErrHandedBack, epoch+1, l.epochs)
 		}
 		if h.Plateau.stopsAt(epoch+1, l.epochs, history) {
 			break

@@ -4,6 +4,7 @@ package worker
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/liesweep/liesweep/activities"
 	"github.com/liesweep/liesweep/workflows"
@@ -20,6 +21,11 @@ type Options struct {
 	// TrainSlots is how many training activities run at once (one per GPU
 	// on a GPU node; configurable on CPU nodes).
 	TrainSlots int
+	// StopTimeout is how long stop waits for running activities: a
+	// training told to stop (models.WithStop) checkpoints at the end of its
+	// epoch and hands its activity back within it; what is still running
+	// then is cancelled and retried from its last periodic checkpoint.
+	StopTimeout time.Duration
 }
 
 // Start starts workers for the queues and returns a function that stops
@@ -39,7 +45,7 @@ func Start(c client.Client, acts *activities.Activities, opts Options) (stop fun
 		var w worker.Worker
 		switch q {
 		case workflows.TaskQueue:
-			w = worker.New(c, q, worker.Options{})
+			w = worker.New(c, q, worker.Options{WorkerStopTimeout: opts.StopTimeout})
 			w.RegisterWorkflowWithOptions(workflows.SweepWorkflow, workflow.RegisterOptions{Name: "SweepWorkflow"})
 			w.RegisterWorkflowWithOptions(workflows.LatentWorkflow, workflow.RegisterOptions{Name: "LatentWorkflow"})
 			w.RegisterActivity(acts.Aggregate)
@@ -49,7 +55,7 @@ func Start(c client.Client, acts *activities.Activities, opts Options) (stop fun
 			if slots < 1 {
 				slots = 1
 			}
-			w = worker.New(c, q, worker.Options{MaxConcurrentActivityExecutionSize: slots})
+			w = worker.New(c, q, worker.Options{MaxConcurrentActivityExecutionSize: slots, WorkerStopTimeout: opts.StopTimeout})
 			w.RegisterActivity(acts.PrepareLatent)
 			w.RegisterActivity(acts.TrainGenerators)
 		default:

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/hashicorp/nomad/api"
 	"strings"
+
+	"github.com/hashicorp/nomad/api"
 
 	"github.com/liesweep/liesweep/infra/nomad"
 	"github.com/spf13/cobra"
@@ -33,6 +34,7 @@ func newInfraCmd() *cobra.Command {
 	f.IntVar(&jc.CPU, "cpu", jc.CPU, "CPU per worker (MHz)")
 	f.IntVar(&jc.MemoryMB, "memory", jc.MemoryMB, "memory per worker (MB)")
 	f.StringVar(&jc.SecretsFrom, "secrets-from", jc.SecretsFrom, "variables (Nomad Variables) or env (job environment)")
+	f.DurationVar(&jc.StopTimeout, "stop-timeout", jc.StopTimeout, "time a stopping worker's trainings get to checkpoint and hand back (the job's kill_timeout is this + 5s)")
 	f.StringVar(&nc.Address, "nomad-address", "", "Nomad address (NOMAD_ADDR)")
 	var constraints []string
 	f.StringArrayVar(&constraints, "constraint", nil, "placement constraint ATTR OP VALUE, e.g. '${attr.kernel.name} = linux'")

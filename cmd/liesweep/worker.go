@@ -6,6 +6,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/liesweep/liesweep/activities"
 	"github.com/liesweep/liesweep/pipeline"
@@ -17,6 +18,7 @@ func newWorkerCmd() *cobra.Command {
 	var queues []string
 	var slots int
 	var name string
+	var stopTimeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "worker [--queue Q]... [--slots N]",
 		Short: "Serve sweeps: workflows (queue liesweep) and/or training (queue liesweep-train)",
@@ -35,7 +37,7 @@ func newWorkerCmd() *cobra.Command {
 				name += "/gpu" + gpu
 			}
 			acts := &activities.Activities{Store: s.store, MNISTDir: s.cfg.MNISTDir, Worker: name}
-			stop, err := worker.Start(s.client, acts, worker.Options{Queues: queues, TrainSlots: slots})
+			stop, err := worker.Start(s.client, acts, worker.Options{Queues: queues, TrainSlots: slots, StopTimeout: stopTimeout})
 			if err != nil {
 				return err
 			}
@@ -48,12 +50,18 @@ func newWorkerCmd() *cobra.Command {
 			sig := make(chan os.Signal, 1)
 			signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 			<-sig
-			fmt.Fprintln(cmd.ErrOrStderr(), "worker stopping")
+			fmt.Fprintf(cmd.ErrOrStderr(), "worker stopping: no new tasks; running trainings checkpoint at the end of their epoch and hand back (up to %v; a second signal exits at once)\n", stopTimeout)
+			go func() {
+				<-sig
+				fmt.Fprintln(cmd.ErrOrStderr(), "worker: second signal, exiting without waiting (Temporal retries what it held from its last checkpoint)")
+				os.Exit(130)
+			}()
 			return nil
 		},
 	}
 	addConfigFlags(cmd)
 	cmd.Flags().StringSliceVar(&queues, "queue", nil, "task queue(s) to serve: liesweep, liesweep-train (default both)")
+	cmd.Flags().DurationVar(&stopTimeout, "stop-timeout", 25*time.Second, "on SIGINT/SIGTERM, how long running trainings get to checkpoint at the end of their epoch and hand back (keep it under the scheduler's kill timeout)")
 	cmd.Flags().IntVar(&slots, "slots", 1, "training activities at once (one per GPU; CPU nodes: as configured)")
 	cmd.Flags().StringVar(&name, "name", "", "worker name shown in progress and results (default host/pid)")
 	cmd.Flags().String("mnist-dir", "", "folder with the MNIST IDX .gz files")

@@ -62,12 +62,22 @@ type JobConfig struct {
 	// the job's environment).
 	SecretsFrom string            `mapstructure:"secrets_from"`
 	Secrets     map[string]string `mapstructure:"-"`
+	// StopTimeout is how long a worker told to stop (a drain, a job stop:
+	// Nomad sends SIGINT) gives its trainings to write a checkpoint at the
+	// end of their epoch and hand their activities back; the task's
+	// kill_timeout is this plus KillMargin, after which Nomad kills it.
+	StopTimeout time.Duration `mapstructure:"stop_timeout"`
 }
+
+// KillMargin is what the job's kill_timeout adds to the worker's stop
+// timeout: time for the worker to report the handed-back activities to
+// Temporal and exit.
+const KillMargin = 5 * time.Second
 
 // DefaultJobConfig is a one-worker CPU job on the training queue.
 func DefaultJobConfig() JobConfig {
 	return JobConfig{Name: "liesweep-worker", Datacenters: []string{"dc1"}, Count: 1, CPU: 2000, MemoryMB: 4096,
-		GPUVendor: "nvidia", Queues: []string{"liesweep-train"}, Driver: "raw_exec", Binary: "liesweep", SecretsFrom: "variables"}
+		GPUVendor: "nvidia", Queues: []string{"liesweep-train"}, Driver: "raw_exec", Binary: "liesweep", SecretsFrom: "variables", StopTimeout: 25 * time.Second}
 }
 
 // Validate checks the job configuration.
@@ -96,6 +106,9 @@ func (c JobConfig) Validate() error {
 	}
 	if c.SecretsFrom != "variables" && c.SecretsFrom != "env" {
 		errs = append(errs, fmt.Errorf("secrets_from %q: want variables or env", c.SecretsFrom))
+	}
+	if c.StopTimeout < time.Second || c.StopTimeout > 10*time.Minute {
+		errs = append(errs, fmt.Errorf("--stop-timeout %v: want 1s to 10m (the time a stopping worker's trainings get to checkpoint and hand back; an epoch should fit in it)", c.StopTimeout))
 	}
 	for _, q := range c.Queues {
 		if q != "liesweep" && q != "liesweep-train" {
@@ -130,7 +143,7 @@ func Render(c JobConfig) (*api.Job, error) {
 	if slots == 0 {
 		slots = max(1, c.GPUs)
 	}
-	args := []string{"worker", "--slots", strconv.Itoa(slots), "--name", "${node.unique.name}/${NOMAD_ALLOC_ID}"}
+	args := []string{"worker", "--slots", strconv.Itoa(slots), "--name", "${node.unique.name}/${NOMAD_ALLOC_ID}", "--stop-timeout", c.StopTimeout.String()}
 	for _, q := range c.Queues {
 		args = append(args, "--queue", q)
 	}
@@ -172,8 +185,10 @@ func Render(c JobConfig) (*api.Job, error) {
 		res.Devices = []*api.RequestedDevice{dev}
 	}
 	task.Require(res)
-	killTimeout := 30 * time.Second
-	task.KillTimeout = &killTimeout // SIGINT: the worker stops taking tasks; Temporal retries what it held
+	// SIGINT: the worker stops polling, its trainings checkpoint and hand
+	// back within StopTimeout; Temporal retries them on another worker.
+	killTimeout := c.StopTimeout + KillMargin
+	task.KillTimeout = &killTimeout
 
 	group := api.NewTaskGroup("workers", c.Count)
 	attempts, interval, delay, mode := 3, 5*time.Minute, 15*time.Second, "delay"
