@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -253,3 +254,35 @@ func jsonBytes(v any) []byte {
 }
 
 func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// interruptible runs f in a goroutine of its own and returns its error, or
+// ctx's as soon as ctx is done: for long computations that do not watch
+// ctx, so that a cancel or Ctrl-C does not wait for them. After a cancel f
+// runs on to its end unobserved, so it must only write variables the
+// caller reads after a nil return. A panic in f is raised again in the
+// caller's goroutine (where the activities turn it into an error).
+func interruptible(ctx context.Context, f func() error) error {
+	type outcome struct {
+		err      error
+		panicked any
+		stack    []byte
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- outcome{panicked: p, stack: debug.Stack()}
+			}
+		}()
+		done <- outcome{err: f()}
+	}()
+	select {
+	case o := <-done:
+		if o.panicked != nil {
+			panic(fmt.Sprintf("%v\n\n[in the analysis goroutine]\n%s", o.panicked, o.stack))
+		}
+		return o.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

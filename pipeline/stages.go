@@ -567,7 +567,23 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 
 	start := time.Now()
 	r.emit(Event{Stage: sweeps.StageAnalysis, Message: fmt.Sprintf("closure analysis on %d points", len(eval))})
-	an, err := models.Analyze(o, set, eval, genConfig(spec, t), uint64(t.Seed))
+	// The analysis does not watch ctx (at ℓ = 16, N_g = 64 it takes over a
+	// minute): it runs aside so that Ctrl-C or a cancel returns at once.
+	var (
+		an           *models.Analysis
+		sb           *sweeps.SparseBasis
+		sbErr, rkErr error
+		rank         int
+	)
+	err = interruptible(ctx, func() error {
+		var err error
+		if an, err = models.Analyze(o, set, eval, genConfig(spec, t), uint64(t.Seed)); err != nil {
+			return err
+		}
+		sb, sbErr = set.Sparse(eval)
+		rank, _, rkErr = models.OracleRank(o, eval, rankStep)
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -582,14 +598,14 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 	res.Notes = append(res.Notes, an.Notes...)
 	res.Algebra = an.Algebra
 	res.Algebra.Structure = lie.Decompose(an.Structure, lie.StructureTol(res.Metrics.ClosureRel))
-	if sb, err := set.Sparse(eval); err != nil {
-		res.SparseBasisNote = err.Error()
+	if sbErr != nil {
+		res.SparseBasisNote = sbErr.Error()
 	} else {
 		res.SparseBasis = sb
 	}
 	// the rank of ∂ψ, and for MLP generators the flows any oracle of that
 	// rank allows (issue 20's trivial bound)
-	if rank, _, err := models.OracleRank(o, eval, rankStep); err == nil {
+	if rkErr == nil {
 		res.OracleRank = &rank
 		if spec.Generator.Kind == "mlp" {
 			trivial := t.Latent - rank
