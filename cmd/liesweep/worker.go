@@ -22,12 +22,7 @@ func newWorkerCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "worker [--queue Q]... [--slots N]",
 		Short: "Serve sweeps: workflows (queue liesweep) and/or training (queue liesweep-train)",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := connect(cmd)
-			if err != nil {
-				return err
-			}
-			defer s.client.Close()
+		RunE: sessionRunE(func(cmd *cobra.Command, args []string, s *session) error {
 			if name == "" {
 				name = fmt.Sprintf("%s/pid%d", pipeline.Hostname(), os.Getpid())
 			}
@@ -57,7 +52,7 @@ func newWorkerCmd() *cobra.Command {
 				os.Exit(130)
 			}()
 			return nil
-		},
+		}),
 	}
 	addConfigFlags(cmd)
 	cmd.Flags().StringSliceVar(&queues, "queue", nil, "task queue(s) to serve: liesweep, liesweep-train (default both)")
