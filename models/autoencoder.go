@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/liesweep/liesweep/datasets"
+	"github.com/liesweep/liesweep/models/ops"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -20,7 +21,7 @@ import (
 // The mapping is one dense layer for ℓ ≤ 3 and three (1568→128→64→ℓ and
 // back) above (paper §5.3). Upsampling + convolution stands in for the
 // transposed convolution gorgonia lacks; each upsampling and the
-// convolution after it are one fused op (UpConv3x3). Latents are
+// convolution after it are one fused op (ops.UpConv3x3). Latents are
 // standardised per dimension over the training split: Shift and Scale are
 // kept with the encoder and undone before decoding.
 type Autoencoder struct {
@@ -78,16 +79,15 @@ func NewImageAutoencoder(seed uint64, latent int, shape datasets.ImageShape) *Au
 // Params returns encoder and decoder parameters.
 func (ae *Autoencoder) Params() Params { return append(append(Params(nil), ae.Enc...), ae.Dec...) }
 
-// conv2d is a 3×3, padding-1 convolution with bias (the custom op of
-// convop.go).
+// conv2d is a 3×3, padding-1 convolution with bias (ops.Conv3x3).
 func conv2d(b *binder, x *G.Node, w, bias *Param, stride int) (*G.Node, error) {
-	return Conv3x3(x, b.node(w), b.node(bias), stride)
+	return ops.Conv3x3(x, b.node(w), b.node(bias), stride)
 }
 
 // upConv2d is a nearest 2× upsampling followed by conv2d at stride 1, fused
-// into one op that never builds the upsampled image (UpConv3x3).
+// into one op that never builds the upsampled image (ops.UpConv3x3).
 func upConv2d(b *binder, x *G.Node, w, bias *Param) (*G.Node, error) {
-	return UpConv3x3(x, b.node(w), b.node(bias))
+	return ops.UpConv3x3(x, b.node(w), b.node(bias))
 }
 
 // encode builds E(x) for x of shape B×C×hp×wp (the working layout of
@@ -98,11 +98,11 @@ func (ae *Autoencoder) encode(b *binder, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	h = G.Must(ReLU(h))
+	h = G.Must(ops.ReLU(h))
 	if h, err = conv2d(b, h, ae.Enc[2], ae.Enc[3], 2); err != nil {
 		return nil, err
 	}
-	h = G.Must(ReLU(h))
+	h = G.Must(ops.ReLU(h))
 	h = G.Must(G.Reshape(h, tensor.Shape{bs, ae.geom.flat()}))
 	return ae.encMap.apply(b, h)
 }
@@ -123,13 +123,13 @@ func (ae *Autoencoder) decodeLogits(b *binder, z *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	h = G.Must(ReLU(h))
+	h = G.Must(ops.ReLU(h))
 	h = G.Must(G.Reshape(h, tensor.Shape{bs, aeC2, ae.geom.hp / 4, ae.geom.wp / 4}))
 	n := len(ae.Dec)
 	if h, err = upConv2d(b, h, ae.Dec[n-4], ae.Dec[n-3]); err != nil {
 		return nil, err
 	}
-	h = G.Must(ReLU(h))
+	h = G.Must(ops.ReLU(h))
 	return upConv2d(b, h, ae.Dec[n-2], ae.Dec[n-1])
 }
 
@@ -180,7 +180,7 @@ func TrainAutoencoder(ctx context.Context, cfg AEConfig, train, val [][]float32,
 	// with MSE through the sigmoid, Adam drove every output to 0 (MSE ≈ E[x²]
 	// ≈ 0.10) where the sigmoid's gradient vanishes; BCE does not saturate.
 	// The reconstruction MSE is still what the stage reports.
-	cost, err := BCEWithLogits(logits, x)
+	cost, err := ops.BCEWithLogits(logits, x)
 	if err != nil {
 		return nil, fmt.Errorf("train autoencoder: loss: %w", err)
 	}

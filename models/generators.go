@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/liesweep/liesweep/lie"
+	"github.com/liesweep/liesweep/models/ops"
 	"github.com/liesweep/liesweep/sweeps"
 
 	G "gorgonia.org/gorgonia"
@@ -293,11 +294,11 @@ func invScale(cfg GenConfig) float64 {
 	return 1
 }
 
-// movedUnit is movedPoints along the unit directions of the linear fields:
-// row α·m + i is z_i + ε G_α z_i / ‖G_α z_i‖, the N_g copies of the batch
-// stacked by generator.
+// movedUnit is ops.MovedPoints along the unit directions of the linear
+// fields: row α·m + i is z_i + ε G_α z_i / ‖G_α z_i‖, the N_g copies of the
+// batch stacked by generator.
 func movedUnit(x, p *G.Node, n int, eps float64) (*G.Node, error) {
-	one, err := movedPoints(x, p, n, 1)
+	one, err := ops.MovedPoints(x, p, n, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -375,15 +376,16 @@ func RandomChange(o Oracle, z [][]float64, eps float64, seed uint64) (float64, e
 	return s / (float64(m) * eps * eps), nil
 }
 
-// vectorisedLinear selects linearTermsOp for linear generators with
+// vectorisedLinear selects ops.LinearTerms for linear generators with
 // Frobenius normalisation and global orthogonality (tests compare it with
 // the per-pair graph).
 var vectorisedLinear = true
 
 // linearLoss sets every term of the loss of linear generators: the moved
-// points of all generators from one op (movedOp), and L_norm, L_ortho, L_closure from one linearTermsOp on the
-// stacked matrices. The graph's size does not depend on the number of
-// pairs (and on N_g only through the Concat of the matrices).
+// points of all generators from one op (ops.MovedPoints), and L_norm,
+// L_ortho, L_closure from one ops.LinearTerms on the stacked matrices. The
+// graph's size does not depend on the number of pairs (and on N_g only
+// through the Concat of the matrices).
 func linearLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConfig, x *G.Node, ln *lossNodes) error {
 	m, n, dim := x.Shape()[0], s.N, s.Dim
 	mats := b.all(s.Params)
@@ -399,7 +401,7 @@ func linearLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConf
 	if cfg.InvLoss == InvRatio {
 		moved, err = movedUnit(x, p, n, cfg.Epsilon)
 	} else {
-		moved, err = movedPoints(x, p, n, cfg.Epsilon)
+		moved, err = ops.MovedPoints(x, p, n, cfg.Epsilon)
 	}
 	if err != nil {
 		return err
@@ -423,7 +425,7 @@ func linearLoss(b *binder, o Oracle, s *GeneratorSet, coeffs *Param, cfg GenConf
 	if coeffs != nil {
 		an = b.node(coeffs)
 	}
-	terms, err := linearTerms(p, sm, an, n, dim)
+	terms, err := ops.LinearTerms(p, sm, an, n, dim)
 	if err != nil {
 		return err
 	}

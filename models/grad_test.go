@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/liesweep/liesweep/datasets"
+	"github.com/liesweep/liesweep/models/ops"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -45,7 +46,7 @@ func gradCheck(t *testing.T, params Params, build func(b *binder) (*G.Node, erro
 		if err := vm.RunAll(); err != nil {
 			t.Fatal(err)
 		}
-		v := scalarOf(lv)
+		v := ops.Scalar(lv)
 		vm.Reset()
 		return v
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/liesweep/liesweep/datasets"
 	"github.com/liesweep/liesweep/lie"
+	"github.com/liesweep/liesweep/models/ops"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -88,7 +89,7 @@ func lossAndGradsCfg(t *testing.T, cfg GenConfig, dim int) (map[string]float64, 
 	}
 	losses := map[string]float64{}
 	for name, v := range reads {
-		losses[name] = scalarOf(*v)
+		losses[name] = ops.Scalar(*v)
 	}
 	grads := map[string][]float64{}
 	for i, p := range params {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/liesweep/liesweep/models/ops"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -35,8 +36,8 @@ func (b *binder) all(ps Params) []*G.Node {
 
 // Activation names accepted by MLP layers.
 const (
-	ActReLU = "relu"
-	ActTanh = "tanh"
+	ActReLU = ops.ActReLU
+	ActTanh = ops.ActTanh
 )
 
 func activate(name string, x *G.Node) (*G.Node, error) {
@@ -72,7 +73,7 @@ func NewMLP(seed uint64, prefix string, dt tensor.Dtype, act string, sizes ...in
 }
 
 // apply builds the network on x (rows are points) in b's graph: one fused
-// Dense op per layer (denseop.go).
+// ops.Dense per layer.
 func (m *MLP) apply(b *binder, x *G.Node) (*G.Node, error) {
 	h := x
 	layers := len(m.Params) / 2
@@ -82,7 +83,7 @@ func (m *MLP) apply(b *binder, x *G.Node) (*G.Node, error) {
 			act = m.Activation
 		}
 		var err error
-		if h, err = Dense(h, b.node(m.Params[2*i]), b.node(m.Params[2*i+1]), act); err != nil {
+		if h, err = ops.Dense(h, b.node(m.Params[2*i]), b.node(m.Params[2*i+1]), act); err != nil {
 			return nil, err
 		}
 	}
@@ -90,7 +91,7 @@ func (m *MLP) apply(b *binder, x *G.Node) (*G.Node, error) {
 }
 
 // applyStock builds the same network from gorgonia's stock ops (matmul,
-// broadcast add, activation); the tests check Dense against it.
+// broadcast add, activation); the tests check ops.Dense against it.
 func (m *MLP) applyStock(b *binder, x *G.Node) (*G.Node, error) {
 	h := x
 	for i := 0; i < len(m.Params)/2; i++ {

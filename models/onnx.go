@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
+	"github.com/liesweep/liesweep/models/ops"
 	"github.com/liesweep/liesweep/sweeps"
 	"google.golang.org/protobuf/proto"
 	G "gorgonia.org/gorgonia"
@@ -559,7 +560,7 @@ func (o *ONNXOracle) apply(b *binder, x *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	if o.flat {
-		return reshapeCopy(y, tensor.Shape{x.Shape()[0], 1})
+		return ops.ReshapeCopy(y, tensor.Shape{x.Shape()[0], 1})
 	}
 	return y, nil
 }
@@ -663,7 +664,7 @@ func (o *ONNXOracle) buildNode(b *binder, n *onnxNode, in []onnxValue, present [
 		if err != nil {
 			return onnxValue{}, err
 		}
-		return wrap(Dense(x, b.node(n.dense.w), b.node(n.dense.b), n.dense.act))
+		return wrap(ops.Dense(x, b.node(n.dense.w), b.node(n.dense.b), n.dense.act))
 	}
 	xs := make([]*G.Node, len(in))
 	for i := range in {
@@ -806,7 +807,7 @@ func numel(s []int) int {
 
 // reshapeNode reshapes x, and leaves it alone when the shape is already to.
 // Gorgonia keeps a node's shape in the graph. The reshape copies
-// (reshapeCopy): gorgonia's Reshape is a view of x that a later op may
+// (ops.ReshapeCopy): gorgonia's Reshape is a view of x that a later op may
 // overwrite in place while x is still needed, by the gradient of the op
 // that computed x (Tanh, Sigmoid, a Dense with tanh, …) or by another
 // reader of x.
@@ -824,7 +825,7 @@ func reshapeNode(x *G.Node, to []int) (*G.Node, error) {
 		// a scalar constant: gorgonia makes a new tensor of it
 		return G.Reshape(x, tensor.Shape(slices.Clone(to)))
 	}
-	return reshapeCopy(x, tensor.Shape(slices.Clone(to)))
+	return ops.ReshapeCopy(x, tensor.Shape(slices.Clone(to)))
 }
 
 // castValue passes float data through (ψ computes in float64) and converts

@@ -252,7 +252,7 @@ func refConv(g refConvGeom, x, wt, b []float64) []float64 {
 //
 // the output 3 channels of ⌊(6 + 3 − 5)/2⌋ + 1 = 3. The flatten is of the
 // tanh's output, whose gradient reads that output: the importer's reshapes
-// copy (reshapeCopy), so no later op can overwrite it in place.
+// copy (ops.ReshapeCopy), so no later op can overwrite it in place.
 func conv1dModel(t testing.TB) (data []byte, want func(x []float64) []float64) {
 	w := []float64{0.5, -1, 0.3, 1.2, 0.7, -0.4, -0.8, 0.2, 1.5, 0.1, -0.6, 0.9, 0.4, 0.4, -1.1, 0.6, -0.3, 0.8}
 	b := []float64{0.1, -0.2, 0.05}

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/liesweep/liesweep/datasets"
+	"github.com/liesweep/liesweep/models/ops"
 	"github.com/liesweep/liesweep/sweeps"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -58,8 +59,8 @@ func (o *ExprOracle) apply(b *binder, x *G.Node) (*G.Node, error) {
 		if v.node == nil {
 			return nil, fmt.Errorf("compile %q: %w: the expression is constant (%v)", e.Source, sweeps.ErrInvalidSpec, v.value)
 		}
-		// a copy, not gorgonia's Reshape (a view): see copyReshapeOp
-		if outs[i], err = reshapeCopy(v.node, tensor.Shape{m, 1}); err != nil {
+		// a copy, not gorgonia's Reshape (a view): see ops.ReshapeCopy
+		if outs[i], err = ops.ReshapeCopy(v.node, tensor.Shape{m, 1}); err != nil {
 			return nil, err
 		}
 	}

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/liesweep/liesweep/sweeps"
 	"math"
 	"math/rand/v2"
 	"strconv"
+
+	"github.com/liesweep/liesweep/models/ops"
+	"github.com/liesweep/liesweep/sweeps"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -100,7 +102,7 @@ func adamSteps[T float32 | float64](w, g, m, v []T, a *Adam, c1, c2 float64) {
 		adamStep(w, g, m, v, a, c1, c2)
 		return
 	}
-	parallel(len(w), func(i0, i1 int) { adamStep(w[i0:i1], g[i0:i1], m[i0:i1], v[i0:i1], a, c1, c2) })
+	ops.Parallel(len(w), func(i0, i1 int) { adamStep(w[i0:i1], g[i0:i1], m[i0:i1], v[i0:i1], a, c1, c2) })
 }
 
 func adamStep[T float32 | float64](w, g, m, v []T, a *Adam, c1, c2 float64) {
@@ -299,9 +301,9 @@ func (l *loop) run(ctx context.Context, h Hooks) ([]map[string]float64, error) {
 				return history, fmt.Errorf("%s epoch %d: %w", l.stage, epoch+1, err)
 			}
 			for i, r := range l.reads {
-				sums[i] += scalarOf(*r)
+				sums[i] += ops.Scalar(*r)
 			}
-			if total := scalarOf(*l.reads[0]); !finite(total) {
+			if total := ops.Scalar(*l.reads[0]); !finite(total) {
 				l.vm.Reset()
 				return history, fmt.Errorf("%s epoch %d: %w (total loss %v): lower the learning rate or check the data for NaN/Inf", l.stage, epoch+1, ErrNonFinite, total)
 			}
@@ -384,20 +386,6 @@ func (p Plateau) Reached(history []map[string]float64) bool {
 		}
 	}
 	return true
-}
-
-func scalarOf(v G.Value) float64 {
-	switch x := v.Data().(type) {
-	case float64:
-		return x
-	case float32:
-		return float64(x)
-	case []float64:
-		return x[0]
-	case []float32:
-		return float64(x[0])
-	}
-	return math.NaN()
 }
 
 // miniBatches splits the epoch's order into full batches of size b (the

@@ -1,4 +1,4 @@
-package models
+package ops
 
 import (
 	"fmt"
@@ -92,7 +92,7 @@ func (op reluOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error)
 		return nil, fmt.Errorf("%v: %w", op, err)
 	}
 	out, y := op.own.output32(prealloc, op.shape...)
-	parallel(len(x), func(i0, i1 int) {
+	Parallel(len(x), func(i0, i1 int) {
 		for i, v := range x[i0:i1] {
 			y[i0+i] = max(v, 0) // branch-free: the signs are random
 		}
@@ -128,7 +128,7 @@ func (op reluGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 		return nil, fmt.Errorf("%v: want two float32 tensors of one size", op)
 	}
 	out, dx := op.own.output32(prealloc, op.shape...)
-	parallel(len(y), func(i0, i1 int) {
+	Parallel(len(y), func(i0, i1 int) {
 		// y ≥ 0, so y > 0 exactly when its bits are not 0: dx = dy with
 		// every bit masked off where y = 0, branch-free
 		d := dy[i0:i1]
@@ -179,7 +179,7 @@ func (op bceOp) Do(in ...G.Value) (G.Value, error) {
 	rows := op.shape[0]
 	per := len(l) / rows
 	sums := make([]float64, rows)
-	parallel(rows, func(r0, r1 int) {
+	Parallel(rows, func(r0, r1 int) {
 		for r := r0; r < r1; r++ {
 			var s float64
 			for i, v := range l[r*per : (r+1)*per] {
@@ -222,10 +222,10 @@ func (op bceGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, err
 	if err1 != nil || err2 != nil || len(l) != len(x) {
 		return nil, fmt.Errorf("%v: want two float32 tensors of one size", op)
 	}
-	g := float32(scalarOf(in[2]))
+	g := float32(Scalar(in[2]))
 	out, d := op.own.output32(prealloc, op.shape...)
 	scale := g / float32(len(l))
-	parallel(len(l), func(i0, i1 int) {
+	Parallel(len(l), func(i0, i1 int) {
 		for i, v := range l[i0:i1] {
 			d[i0+i] = (sigmoid32(v) - x[i0+i]) * scale
 		}
@@ -257,9 +257,13 @@ var (
 	_ G.UsePreallocDoer = copyReshapeOp{}
 )
 
-// reshapeCopy reshapes x (float32 or float64, not a scalar) to the shape to
-// of as many elements, into memory of its own (see copyReshapeOp).
-func reshapeCopy(x *G.Node, to tensor.Shape) (*G.Node, error) {
+// ReshapeCopy returns x (float32 or float64, not a scalar) reshaped to the
+// shape to of as many elements, in memory of its own: unlike gorgonia's
+// Reshape, a view, no op that later works in place on the result can
+// overwrite x (see copyReshapeOp). Its gradient is the same copying
+// reshape back to x's shape. It returns an error for another dtype or
+// size.
+func ReshapeCopy(x *G.Node, to tensor.Shape) (*G.Node, error) {
 	from := x.Shape()
 	if dt := x.Dtype(); dt != tensor.Float64 && dt != tensor.Float32 {
 		return nil, fmt.Errorf("reshape: float32 or float64 only, got %v", dt)

@@ -1,4 +1,4 @@
-package models
+package ops
 
 import (
 	"fmt"
@@ -43,7 +43,22 @@ var (
 	_ G.UsePreallocDoer = denseGradOp{}
 )
 
-// Dense applies the fused layer act(x·W + b).
+// Activations of Dense.
+const (
+	ActReLU = "relu" // max(v, 0)
+	ActTanh = "tanh" // tanh(v)
+)
+
+// Dense returns the fully connected layer
+//
+//	y = act(x·W + b)
+//
+// of x (M×In), the weights w (In×Out) and the bias b (1×Out), the bias
+// added to every row, act "" (none), ActReLU or ActTanh, as one op: one
+// GEMM with the bias and the activation applied in the same pass over y.
+// Its gradients are dx = dz·Wᵀ, dW = xᵀ·dz and db = Σ_rows dz with
+// dz = dy ⊙ act'(y) (ReLU' taken as 0 at 0). All three must be float32 or
+// all float64; it returns an error otherwise or when the shapes do not fit.
 func Dense(x, w, b *G.Node, act string) (*G.Node, error) {
 	xs, ws := x.Shape(), w.Shape()
 	if len(xs) != 2 || len(ws) != 2 || xs[1] != ws[0] {
@@ -172,7 +187,7 @@ func gemmPar[T floats](tA, tB blas.Transpose, m, n, k int, a, b []T, acc bool, c
 		return
 	}
 	rb := (m + gemmBlocks - 1) / gemmBlocks
-	parallel(gemmBlocks, func(i0, i1 int) {
+	Parallel(gemmBlocks, func(i0, i1 int) {
 		for i := i0; i < i1; i++ {
 			r0, r1 := i*rb, min((i+1)*rb, m)
 			// rows r0..r1 of op(A): rows of A, or its columns when transposed

@@ -1,4 +1,4 @@
-package models
+package ops
 
 import (
 	"fmt"
@@ -23,7 +23,7 @@ import (
 // (the field bracket of linear fields is −[G_α, G_β] z). linearTermsOp
 // computes all three as one op with a hand-written gradient, in a few GEMMs
 // over all pairs at once: the gorgonia graph has a constant number of nodes
-// whatever N_g is, where the per-pair graph of buildLoss grows as N_g³
+// whatever N_g is, where a graph with nodes per pair grows as N_g³
 // (so(10), N_g = 45, 990 pairs, never finished building it).
 //
 // The gradients (V_αβ = R_αβ S, antisymmetric in αβ over ordered pairs):
@@ -54,9 +54,13 @@ var (
 	_ G.SDOp = linearTermsOp{}
 )
 
-// linearTerms builds the op on the stacked generators p, the batch's second
-// moment s and, for joint closure, the structure constants a (pairs × N).
-func linearTerms(p, s, a *G.Node, n, dim int) (*G.Node, error) {
+// LinearTerms returns the vector (L_norm, L_ortho, L_closure) above of the
+// n linear generators G_α (dim × dim) stacked in p (n·dim × dim), for the
+// batch's second moment s = XᵀX/m (dim × dim) and, for joint closure, the
+// structure constants a (n(n−1)/2 × n, row αβ for the pair α < β in
+// order). With a nil, L_closure is 0 and the terms are differentiable in p
+// alone, else in p and a. All inputs are float64.
+func LinearTerms(p, s, a *G.Node, n, dim int) (*G.Node, error) {
 	op := linearTermsOp{N: n, n: dim, joint: a != nil, last: new(linearCache)}
 	if a != nil {
 		return G.ApplyOp(op, p, s, a)
@@ -346,7 +350,15 @@ type movedGradOp struct{ movedOp }
 
 var _ G.SDOp = movedOp{}
 
-func movedPoints(x, p *G.Node, n int, eps float64) (*G.Node, error) {
+// MovedPoints returns the batch x (m × dim) moved along each of the n
+// linear generators G_α stacked in p (n·dim × dim), the moved batches
+// stacked by generator (n·m × dim):
+//
+//	block α = x (I + eps G_α)ᵀ = x + eps x G_αᵀ,
+//
+// in n GEMMs, differentiable in p (∂/∂G_α = eps dM_αᵀ x) but not in x.
+// Both are float64.
+func MovedPoints(x, p *G.Node, n int, eps float64) (*G.Node, error) {
 	xs := x.Shape()
 	return G.ApplyOp(movedOp{N: n, m: xs[0], n: xs[1], eps: eps}, x, p)
 }

@@ -1,4 +1,4 @@
-package models
+package ops
 
 import (
 	"math"
@@ -95,7 +95,7 @@ func TestBCEWithLogitsMatchesComposition(t *testing.T) {
 	}
 }
 
-// TestReshapeCopy checks reshapeCopy in float32 and float64: its value is
+// TestReshapeCopy checks ReshapeCopy in float32 and float64: its value is
 // the input's data in the new shape (a column of a matrix, a view, too), and
 // the gradient of L = Σ reshape(tanh(a))² is 2·tanh(a)·(1 − tanh²(a)).
 // With gorgonia's Reshape in its place the test fails: Square's gradient
@@ -130,8 +130,8 @@ func TestReshapeCopy(t *testing.T) {
 				back, tol = tensor.New(tensor.WithShape(3, 4), tensor.WithBacking(a32)), 1e-6
 			}
 			an := G.NewMatrix(g, dt, G.WithName("a"), G.WithShape(3, 4), G.WithValue(back))
-			r := G.Must(reshapeCopy(G.Must(G.Tanh(an)), tensor.Shape{2, 3, 2}))
-			col := G.Must(reshapeCopy(G.Must(G.Slice(an, nil, G.S(1))), tensor.Shape{3, 1}))
+			r := G.Must(ReshapeCopy(G.Must(G.Tanh(an)), tensor.Shape{2, 3, 2}))
+			col := G.Must(ReshapeCopy(G.Must(G.Slice(an, nil, G.S(1))), tensor.Shape{3, 1}))
 			cost := G.Must(G.Sum(G.Must(G.Square(r))))
 			if _, err := G.Grad(cost, an); err != nil {
 				t.Fatal(err)

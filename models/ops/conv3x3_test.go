@@ -1,4 +1,4 @@
-package models
+package ops
 
 import (
 	"math"
@@ -87,7 +87,7 @@ func evalTwice(t *testing.T, g *G.ExprGraph, out, cost *G.Node, wrt ...*G.Node) 
 	if d, ok := yv.Data().([]float32); ok {
 		y = slices.Clone(d)
 	}
-	return y, scalarOf(cv), grads
+	return y, Scalar(cv), grads
 }
 
 func maxRelDiff(a, b []float32) float64 {

@@ -1,6 +1,6 @@
 //go:build openblas
 
-package models
+package ops
 
 // #cgo LDFLAGS: -lopenblas
 // void openblas_set_num_threads(int num_threads);

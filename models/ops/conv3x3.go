@@ -1,4 +1,4 @@
-package models
+package ops
 
 import (
 	"fmt"
@@ -389,8 +389,9 @@ func (g convGeom) gradInput(w, dy, dx []float32) {
 	})
 }
 
-// parallel runs f over [0, n) split into one contiguous range per core.
-func parallel(n int, f func(i0, i1 int)) {
+// Parallel runs f over [0, n) split into one contiguous range per core,
+// and returns when every range is done.
+func Parallel(n int, f func(i0, i1 int)) {
 	w := min(n, runtime.GOMAXPROCS(0))
 	if w <= 1 {
 		f(0, n)
@@ -613,7 +614,7 @@ func (op upsampleOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	}
 	out, y := op.own.output32(prealloc, op.B, op.C, 2*op.H, 2*op.W)
 	W2 := 2 * op.W
-	parallel(op.B*op.C, func(p0, p1 int) {
+	Parallel(op.B*op.C, func(p0, p1 int) {
 		for p := p0; p < p1; p++ {
 			src := x[p*op.H*op.W : (p+1)*op.H*op.W]
 			dst := y[p*4*op.H*op.W : (p+1)*4*op.H*op.W]
@@ -655,7 +656,7 @@ func (op upsampleGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value
 	}
 	out, dx := op.own.output32(prealloc, op.B, op.C, op.H, op.W)
 	W2 := 2 * op.W
-	parallel(op.B*op.C, func(p0, p1 int) {
+	Parallel(op.B*op.C, func(p0, p1 int) {
 		for p := p0; p < p1; p++ {
 			src := dy[p*4*op.H*op.W : (p+1)*4*op.H*op.W]
 			dst := dx[p*op.H*op.W : (p+1)*op.H*op.W]
