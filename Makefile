@@ -74,14 +74,14 @@ $(WORKFLOWCHECK):
 
 vet: $(WORKFLOWCHECK) ## go vet (both BLAS builds where OpenBLAS is installed), and Temporal's workflowcheck on the workflows
 	$(GO) vet ./...
-	$(if $(GOTAGS),$(GO) vet -tags $(GOTAGS) ./models/ ./cmd/...)
+	$(if $(GOTAGS),$(GO) vet -tags $(GOTAGS) ./models/... ./cmd/...)
 	$(WORKFLOWCHECK) ./workflows/...
 
 test: data tools vet ## every test: unit, workflow, science, and integration against real Temporal + MinIO
 	@echo "BLAS: $(BLAS_NAME)"
 	$(GOTEST) -count=1 -timeout 60m ./...
 	$(if $(GOTAGS),@echo "the engine's unit tests on the pure-Go BLAS build too")
-	$(if $(GOTAGS),$(GO) test -short -count=1 ./models/ ./sweeps/...)
+	$(if $(GOTAGS),$(GO) test -short -count=1 ./models/... ./sweeps/...)
 
 test-short: data ## without the science and integration tests
 	$(GOTEST) -short -count=1 ./...
@@ -103,7 +103,7 @@ bench-orchestration: tools ## a sweep of 100 tiny trials on the local stack: wal
 	$(GOTEST) -run '^$$' -bench SweepOverhead -benchtime 1x -timeout 30m ./worker/
 
 bench-go: data ## Go testing.B benchmarks of the workloads, for profiling
-	$(GOTEST) -run '^$$' -bench . -benchtime 3x ./models/
+	$(GOTEST) -run '^$$' -bench . -benchtime 3x ./models/...
 
 examples: build ## the example sweeps on this machine without Temporal (liesweep run)
 	mkdir -p $(STATE_DIR)

@@ -54,26 +54,7 @@ func TestStackedFieldTermsMatchPerPair(t *testing.T) {
 		t.Run(fmt.Sprintf("%s-%s-%s-N%d-n%d-joint%v", c.kind, c.ortho, c.norm, c.n, c.dim, c.joint), func(t *testing.T) {
 			ls, gs, _ := fieldTerms(t, true, cfg, c.dim)
 			lp, gp, _ := fieldTerms(t, false, cfg, c.dim)
-			if len(ls) != len(lp) {
-				t.Fatalf("terms %v stacked, %v per pair", ls, lp)
-			}
-			for name, want := range lp {
-				if got := ls[name]; math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
-					t.Errorf("%s = %.14g stacked, %.14g per pair", name, got, want)
-				}
-			}
-			for name, want := range gp {
-				got := gs[name]
-				if len(got) != len(want) {
-					t.Fatalf("∂/∂%s: %d values stacked, %d per pair", name, len(got), len(want))
-				}
-				for i := range want {
-					if math.Abs(got[i]-want[i]) > 1e-7*math.Max(1, math.Abs(want[i])) {
-						t.Errorf("∂/∂%s[%d] = %.12g stacked, %.12g per pair", name, i, got[i], want[i])
-						break
-					}
-				}
-			}
+			sameTerms(t, "stacked", "per pair", ls, lp, gs, gp, 1e-9, 1e-7)
 		})
 	}
 }

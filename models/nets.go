@@ -40,16 +40,6 @@ const (
 	ActTanh = ops.ActTanh
 )
 
-func activate(name string, x *G.Node) (*G.Node, error) {
-	switch name {
-	case ActReLU:
-		return G.Rectify(x)
-	case ActTanh:
-		return G.Tanh(x)
-	}
-	return nil, fmt.Errorf("unknown activation %q", name)
-}
-
 // MLP is a fully connected network: hidden layers with an activation, a
 // linear output layer. Weights are stored in×out ("<prefix>.<i>.weight"),
 // biases 1×out ("<prefix>.<i>.bias").
@@ -85,28 +75,6 @@ func (m *MLP) apply(b *binder, x *G.Node) (*G.Node, error) {
 		var err error
 		if h, err = ops.Dense(h, b.node(m.Params[2*i]), b.node(m.Params[2*i+1]), act); err != nil {
 			return nil, err
-		}
-	}
-	return h, nil
-}
-
-// applyStock builds the same network from gorgonia's stock ops (matmul,
-// broadcast add, activation); the tests check ops.Dense against it.
-func (m *MLP) applyStock(b *binder, x *G.Node) (*G.Node, error) {
-	h := x
-	for i := 0; i < len(m.Params)/2; i++ {
-		w, bias := b.node(m.Params[2*i]), b.node(m.Params[2*i+1])
-		var err error
-		if h, err = G.Mul(h, w); err != nil {
-			return nil, err
-		}
-		if h, err = G.BroadcastAdd(h, bias, nil, []byte{0}); err != nil {
-			return nil, err
-		}
-		if i+1 < len(m.Params)/2 {
-			if h, err = activate(m.Activation, h); err != nil {
-				return nil, err
-			}
 		}
 	}
 	return h, nil

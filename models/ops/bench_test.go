@@ -33,12 +33,12 @@ func benchCPU(b *testing.B, f func()) {
 func BenchmarkConvLayers(b *testing.B) {
 	layers := []struct {
 		name string
-		g    convGeom
+		g    conv3x3Geom
 	}{
-		{"enc1", convGeom{B: 128, Cin: 1, H: 28, W: 28, Cout: 16, Stride: 2}},
-		{"enc2", convGeom{B: 128, Cin: 16, H: 14, W: 14, Cout: 32, Stride: 2}},
-		{"dec1", convGeom{B: 128, Cin: 32, H: 14, W: 14, Cout: 16, Stride: 1}},
-		{"dec2", convGeom{B: 128, Cin: 16, H: 28, W: 28, Cout: 1, Stride: 1}},
+		{"enc1", conv3x3Geom{B: 128, Cin: 1, H: 28, W: 28, Cout: 16, Stride: 2}},
+		{"enc2", conv3x3Geom{B: 128, Cin: 16, H: 14, W: 14, Cout: 32, Stride: 2}},
+		{"dec1", conv3x3Geom{B: 128, Cin: 32, H: 14, W: 14, Cout: 16, Stride: 1}},
+		{"dec2", conv3x3Geom{B: 128, Cin: 16, H: 28, W: 28, Cout: 1, Stride: 1}},
 	}
 	for _, l := range layers {
 		g := l.g
@@ -51,7 +51,7 @@ func BenchmarkConvLayers(b *testing.B) {
 		dw := make([]float32, len(w))
 		db := make([]float32, g.Cout)
 		b.Run(l.name+"/fwd", func(b *testing.B) { benchCPU(b, func() { g.forward(x, w, bias, y, nil) }) })
-		b.Run(l.name+"/dw", func(b *testing.B) { benchCPU(b, func() { g.gradWeight(x, y, dw, db, nil) }) })
+		b.Run(l.name+"/dw", func(b *testing.B) { benchCPU(b, func() { g.gradWeightBias(x, y, dw, db, nil) }) })
 		b.Run(l.name+"/dx", func(b *testing.B) { benchCPU(b, func() { g.gradInput(w, y, dx) }) })
 	}
 }

@@ -17,6 +17,8 @@ import (
 // (build tag openblas, Debian's libopenblas-dev).
 const BLAS = "openblas"
 
+// init sets the BLAS of the whole process, for the GEMMs of these ops, for
+// gonum's mat and for gorgonia's stock ops alike.
 func init() {
 	// One OpenBLAS thread: the convolutions split their GEMMs over the
 	// cores themselves (chunks of images), and OpenBLAS's own threads

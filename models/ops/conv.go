@@ -3,7 +3,6 @@ package ops
 import (
 	"fmt"
 	"hash"
-	"sync"
 
 	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
@@ -138,8 +137,8 @@ func (g ConvGeom) patches(cols, x []float64, back bool) {
 func (g ConvGeom) forward(x, w, bias, y []float64) {
 	K, P, in, out := g.K(), g.P(), g.Cin*g.H*g.W, g.Cout*g.P()
 	Parallel(g.B, func(b0, b1 int) {
-		cols := getBuf64(K * P)
-		defer putBuf64(cols)
+		cols := buf64.get(K * P)
+		defer buf64.put(cols)
 		for b := b0; b < b1; b++ {
 			yb := y[b*out : (b+1)*out]
 			for co := 0; co < g.Cout; co++ {
@@ -162,8 +161,8 @@ func (g ConvGeom) forward(x, w, bias, y []float64) {
 func (g ConvGeom) gradInput(w, dy, dx []float64) {
 	K, P, in, out := g.K(), g.P(), g.Cin*g.H*g.W, g.Cout*g.P()
 	Parallel(g.B, func(b0, b1 int) {
-		dcols := getBuf64(K * P)
-		defer putBuf64(dcols)
+		dcols := buf64.get(K * P)
+		defer buf64.put(dcols)
 		for b := b0; b < b1; b++ {
 			gemm(blas.Trans, blas.NoTrans, K, P, g.Cout, w, dy[b*out:(b+1)*out], false, dcols)
 			g.col2im(dcols, dx[b*in:(b+1)*in])
@@ -171,23 +170,23 @@ func (g ConvGeom) gradInput(w, dy, dx []float64) {
 	})
 }
 
-// onnxConvChunks is the number of parts the weight gradient's sum over
+// convChunks is the number of parts the weight gradient's sum over
 // images is split into, each summed on its own and the parts then added in
 // order: a fixed number, so the result is the same on any number of cores.
-const onnxConvChunks = 4
+const convChunks = 4
 
 // gradWeight is dw = Σ_b dy_b·cols_bᵀ (Cout×K).
 func (g ConvGeom) gradWeight(x, dy, dw []float64) {
 	K, P, in, out := g.K(), g.P(), g.Cin*g.H*g.W, g.Cout*g.P()
-	n := min(g.B, onnxConvChunks)
+	n := min(g.B, convChunks)
 	if n == 0 {
 		clear(dw)
 		return
 	}
 	parts := make([][]float64, n)
 	Parallel(n, func(c0, c1 int) {
-		cols := getBuf64(K * P)
-		defer putBuf64(cols)
+		cols := buf64.get(K * P)
+		defer buf64.put(cols)
 		for c := c0; c < c1; c++ {
 			parts[c] = make([]float64, g.Cout*K)
 			for b := c * g.B / n; b < (c+1)*g.B/n; b++ {
@@ -204,74 +203,32 @@ func (g ConvGeom) gradWeight(x, dy, dw []float64) {
 	}
 }
 
-// gradBias is db = Σ_b Σ_p dy[b, ·, p].
-func (g ConvGeom) gradBias(dy, db []float64) {
-	clear(db)
-	P := g.P()
-	for b := 0; b < g.B; b++ {
-		for co := range db {
-			var s float64
-			for _, v := range dy[(b*g.Cout+co)*P : (b*g.Cout+co+1)*P] {
-				s += v
-			}
-			db[co] += s
-		}
-	}
-}
-
-// buf64Pool hands out float64 patch matrices; it keeps at most 8, of at
-// most buf64Keep elements each.
-var buf64Pool struct {
-	sync.Mutex
-	free [][]float64
-}
-
-const buf64Keep = 1 << 22
-
-func getBuf64(n int) []float64 {
-	buf64Pool.Lock()
-	defer buf64Pool.Unlock()
-	for i, b := range buf64Pool.free {
-		if cap(b) >= n {
-			buf64Pool.free = append(buf64Pool.free[:i], buf64Pool.free[i+1:]...)
-			return b[:n]
-		}
-	}
-	return make([]float64, n)
-}
-
-func putBuf64(b []float64) {
-	buf64Pool.Lock()
-	defer buf64Pool.Unlock()
-	if len(buf64Pool.free) < 8 && cap(b) <= buf64Keep {
-		buf64Pool.free = append(buf64Pool.free, b)
-	}
-}
-
 // --- gorgonia ops ---
 
-// onnxConvOp is y = conv(x, w) + bias over inputs x, w and, when g.bias,
+// convOp is y = conv(x, w) + bias over inputs x, w and, when g.bias,
 // bias (a vector of Cout). It and its gradients write into their own
 // output (owned), never into the tape's preallocated value: that may be
 // the dead value of a gorgonia Reshape, a view that shares its memory with
 // a tensor still in use.
-type onnxConvOp struct {
+type convOp struct {
+	fresh
 	g   ConvGeom
 	own *owned
 }
 
-// onnxConvGradOp is one gradient of onnxConvOp: of the input (inputs w,
+// convGradOp is one gradient of convOp: of the input (inputs w,
 // dy), of the weight (inputs x, dy) or of the bias (input dy).
-type onnxConvGradOp struct {
+type convGradOp struct {
+	fresh
 	g     ConvGeom
 	which string // "input", "weight", "bias"
 	own   *owned
 }
 
 var (
-	_ G.SDOp            = onnxConvOp{}
-	_ G.UsePreallocDoer = onnxConvOp{}
-	_ G.UsePreallocDoer = onnxConvGradOp{}
+	_ G.SDOp            = convOp{}
+	_ G.UsePreallocDoer = convOp{}
+	_ G.UsePreallocDoer = convGradOp{}
 )
 
 // Conv returns ONNX's Conv with one group of x (a 1-D input B×Cin×W or a
@@ -301,33 +258,30 @@ func Conv(x, w, bias *G.Node, g ConvGeom) (*G.Node, error) {
 			return nil, fmt.Errorf("conv: want float64 throughout, got %v", n.Dtype())
 		}
 	}
-	return G.ApplyOp(onnxConvOp{g: g, own: new(owned)}, ins...)
+	return G.ApplyOp(convOp{g: g, own: new(owned)}, ins...)
 }
 
-func (op onnxConvOp) Arity() int {
+func (op convOp) Arity() int {
 	if op.g.bias {
 		return 3
 	}
 	return 2
 }
-func (op onnxConvOp) Type() hm.Type {
-	t := G.TensorType{Dims: op.g.Rank, Of: hm.TypeVariable('a')}
+func (op convOp) Type() hm.Type {
+	t := tensorType(op.g.Rank)
 	if op.g.bias {
-		return hm.NewFnType(t, t, G.TensorType{Dims: 1, Of: hm.TypeVariable('a')}, t)
+		return hm.NewFnType(t, t, tensorType(1), t)
 	}
 	return hm.NewFnType(t, t, t)
 }
-func (op onnxConvOp) ReturnsPtr() bool      { return false }
-func (op onnxConvOp) CallsExtern() bool     { return false }
-func (op onnxConvOp) OverwritesInput() int  { return -1 }
-func (op onnxConvOp) String() string        { return "ONNXConv(" + op.g.String() + ")" }
-func (op onnxConvOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op onnxConvOp) Hashcode() uint32      { return hashOf(op) }
-func (op onnxConvOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
+func (op convOp) String() string        { return "ONNXConv(" + op.g.String() + ")" }
+func (op convOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op convOp) Hashcode() uint32      { return hashOf(op) }
+func (op convOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
 	return op.g.OutShape(), nil
 }
-func (op onnxConvOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
-func (op onnxConvOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+func (op convOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
+func (op convOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
 	d, err := float64Inputs(op, op.Arity(), in, op.g.inShape(), op.g.wShape(), tensor.Shape{op.g.Cout})
 	if err != nil {
 		return nil, err
@@ -340,54 +294,43 @@ func (op onnxConvOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, er
 	op.g.forward(d[0], d[1], bias, out.Data().([]float64))
 	return out, nil
 }
-func (op onnxConvOp) DiffWRT(n int) []bool {
+func (op convOp) DiffWRT(n int) []bool {
 	d := make([]bool, n)
 	for i := range d {
 		d[i] = true
 	}
 	return d
 }
-func (op onnxConvOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(onnxConvGradOp{g: op.g, which: "input", own: new(owned)}, inputs[1], grad)
-	if err != nil {
-		return nil, err
+func (op convOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
+	grads := []applied{
+		opOn(convGradOp{g: op.g, which: "input", own: new(owned)}, inputs[1], grad),
+		opOn(convGradOp{g: op.g, which: "weight", own: new(owned)}, inputs[0], grad),
 	}
-	dw, err := G.ApplyOp(onnxConvGradOp{g: op.g, which: "weight", own: new(owned)}, inputs[0], grad)
-	if err != nil {
-		return nil, err
+	if op.g.bias {
+		grads = append(grads, opOn(convGradOp{g: op.g, which: "bias", own: new(owned)}, grad))
 	}
-	if !op.g.bias {
-		return G.Nodes{dx, dw}, nil
-	}
-	db, err := G.ApplyOp(onnxConvGradOp{g: op.g, which: "bias", own: new(owned)}, grad)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{dx, dw, db}, nil
+	return applyOps(grads...)
 }
 
-func (op onnxConvGradOp) Arity() int {
+func (op convGradOp) Arity() int {
 	if op.which == "bias" {
 		return 1
 	}
 	return 2
 }
-func (op onnxConvGradOp) Type() hm.Type {
-	t := G.TensorType{Dims: op.g.Rank, Of: hm.TypeVariable('a')}
+func (op convGradOp) Type() hm.Type {
+	t := tensorType(op.g.Rank)
 	if op.which == "bias" {
-		return hm.NewFnType(t, G.TensorType{Dims: 1, Of: hm.TypeVariable('a')})
+		return hm.NewFnType(t, tensorType(1))
 	}
 	return hm.NewFnType(t, t, t)
 }
-func (op onnxConvGradOp) ReturnsPtr() bool     { return false }
-func (op onnxConvGradOp) CallsExtern() bool    { return false }
-func (op onnxConvGradOp) OverwritesInput() int { return -1 }
-func (op onnxConvGradOp) String() string {
+func (op convGradOp) String() string {
 	return "ONNXConvGrad" + op.which + "(" + op.g.String() + ")"
 }
-func (op onnxConvGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op onnxConvGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op onnxConvGradOp) shape() tensor.Shape {
+func (op convGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
+func (op convGradOp) Hashcode() uint32      { return hashOf(op) }
+func (op convGradOp) shape() tensor.Shape {
 	switch op.which {
 	case "input":
 		return op.g.inShape()
@@ -396,9 +339,9 @@ func (op onnxConvGradOp) shape() tensor.Shape {
 	}
 	return tensor.Shape{op.g.Cout}
 }
-func (op onnxConvGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape(), nil }
-func (op onnxConvGradOp) Do(in ...G.Value) (G.Value, error)              { return op.UsePreallocDo(nil, in...) }
-func (op onnxConvGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
+func (op convGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape(), nil }
+func (op convGradOp) Do(in ...G.Value) (G.Value, error)              { return op.UsePreallocDo(nil, in...) }
+func (op convGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
 	var want []tensor.Shape
 	switch op.which {
 	case "input":
@@ -420,24 +363,7 @@ func (op onnxConvGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value
 	case "weight":
 		op.g.gradWeight(d[0], d[1], r)
 	default:
-		op.g.gradBias(d[0], r)
+		biasGrad(d[0], r, op.g.B, op.g.Cout, op.g.P())
 	}
 	return out, nil
-}
-
-// float64Inputs returns the data of an op's n inputs, checking that each is
-// float64 and holds the elements of its shape in want.
-func float64Inputs(op fmt.Stringer, n int, in []G.Value, want ...tensor.Shape) ([][]float64, error) {
-	if len(in) != n {
-		return nil, fmt.Errorf("%v: want %d inputs, got %d", op, n, len(in))
-	}
-	d := make([][]float64, n)
-	for i, v := range in {
-		f, ok := v.Data().([]float64)
-		if !ok || len(f) != want[i].TotalSize() {
-			return nil, fmt.Errorf("%v: input %d is %v %v, want float64 %v", op, i, v.Dtype(), v.Shape(), want[i])
-		}
-		d[i] = f
-	}
-	return d, nil
 }

@@ -7,8 +7,6 @@ import (
 
 	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/blas64"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -23,6 +21,7 @@ import (
 
 // denseOp is y = act(x·W + b) for x: M×In, W: In×Out, b: 1×Out.
 type denseOp struct {
+	fresh
 	M, In, Out int
 	Act        string // "", ActReLU or ActTanh
 	Dt         tensor.Dtype
@@ -70,16 +69,11 @@ func Dense(x, w, b *G.Node, act string) (*G.Node, error) {
 	return G.ApplyOp(denseOp{M: xs[0], In: xs[1], Out: ws[1], Act: act, Dt: x.Dtype(), own: new(owned)}, x, w, b)
 }
 
-func matrixType() G.TensorType { return G.TensorType{Dims: 2, Of: hm.TypeVariable('a')} }
-
 func (op denseOp) Arity() int { return 3 }
 func (op denseOp) Type() hm.Type {
-	t := matrixType()
+	t := tensorType(2)
 	return hm.NewFnType(t, t, t, t)
 }
-func (op denseOp) ReturnsPtr() bool     { return false }
-func (op denseOp) CallsExtern() bool    { return false }
-func (op denseOp) OverwritesInput() int { return -1 }
 func (op denseOp) String() string {
 	return fmt.Sprintf("Dense%s(%dx%d·%dx%d,%v)", op.Act, op.M, op.In, op.In, op.Out, op.Dt)
 }
@@ -111,19 +105,10 @@ func (op denseOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error)
 			return nil, err
 		}
 	}
-	dx, err := G.ApplyOp(denseGradOp{op, "x", new(owned)}, dz, inputs[1])
-	if err != nil {
-		return nil, err
-	}
-	dw, err := G.ApplyOp(denseGradOp{op, "w", new(owned)}, inputs[0], dz)
-	if err != nil {
-		return nil, err
-	}
-	db, err := G.ApplyOp(denseGradOp{op, "b", new(owned)}, dz)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{dx, dw, db}, nil
+	return applyOps(
+		opOn(denseGradOp{op, "x", new(owned)}, dz, inputs[1]),
+		opOn(denseGradOp{op, "w", new(owned)}, inputs[0], dz),
+		opOn(denseGradOp{op, "b", new(owned)}, dz))
 }
 
 func (op denseGradOp) Arity() int {
@@ -133,7 +118,7 @@ func (op denseGradOp) Arity() int {
 	return 2
 }
 func (op denseGradOp) Type() hm.Type {
-	t := matrixType()
+	t := tensorType(2)
 	if op.which == "b" {
 		return hm.NewFnType(t, t)
 	}
@@ -171,75 +156,6 @@ func (op denseGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, e
 		denseGrad(op, in, d)
 	}
 	return out, nil
-}
-
-// floats are the element types of the dense op.
-type floats interface{ float32 | float64 }
-
-// gemmPar is gemm for the dense layers: a product of at least
-// gemmSplitMACs multiply-adds is split into gemmBlocks blocks of rows of C,
-// spread over the cores (the BLAS runs one thread; the autoencoder's
-// 1568-wide layers left a core idle). The blocks depend on the shape only,
-// so the result is the same on any number of cores.
-func gemmPar[T floats](tA, tB blas.Transpose, m, n, k int, a, b []T, acc bool, c []T) {
-	if m*n*k < gemmSplitMACs || m < 2*gemmBlocks {
-		gemm(tA, tB, m, n, k, a, b, acc, c)
-		return
-	}
-	rb := (m + gemmBlocks - 1) / gemmBlocks
-	Parallel(gemmBlocks, func(i0, i1 int) {
-		for i := i0; i < i1; i++ {
-			r0, r1 := i*rb, min((i+1)*rb, m)
-			// rows r0..r1 of op(A): rows of A, or its columns when transposed
-			ab := a[r0*k:]
-			if tA == blas.Trans {
-				ab = a[r0:]
-			}
-			gemmStrided(tA, tB, r1-r0, n, k, ab, lda(tA, m, k), b, acc, c[r0*n:])
-		}
-	})
-}
-
-const (
-	gemmSplitMACs = 1 << 22
-	gemmBlocks    = 4
-)
-
-// lda is the row stride of the stored A of op(A) m×k.
-func lda(tA blas.Transpose, m, k int) int {
-	if tA == blas.Trans {
-		return m
-	}
-	return k
-}
-
-// gemm is C = op(A)·op(B), or C += … when acc, with C m×n and the inner
-// dimension k, on the BLAS of the element type.
-func gemm[T floats](tA, tB blas.Transpose, m, n, k int, a, b []T, acc bool, c []T) {
-	gemmStrided(tA, tB, m, n, k, a, lda(tA, m, k), b, acc, c)
-}
-
-// gemmStrided is gemm with A stored with row stride sa.
-func gemmStrided[T floats](tA, tB blas.Transpose, m, n, k int, a []T, sa int, b []T, acc bool, c []T) {
-	ar, ac, br, bc := m, k, k, n
-	if tA == blas.Trans {
-		ar, ac = k, m
-	}
-	if tB == blas.Trans {
-		br, bc = n, k
-	}
-	beta := 0.0
-	if acc {
-		beta = 1
-	}
-	switch c := any(c).(type) {
-	case []float64:
-		blas64.Gemm(tA, tB, 1, blas64.General{Rows: ar, Cols: ac, Stride: sa, Data: any(a).([]float64)},
-			blas64.General{Rows: br, Cols: bc, Stride: bc, Data: any(b).([]float64)}, beta, blas64.General{Rows: m, Cols: n, Stride: n, Data: c})
-	case []float32:
-		blas32.Gemm(tA, tB, 1, blas32.General{Rows: ar, Cols: ac, Stride: sa, Data: any(a).([]float32)},
-			blas32.General{Rows: br, Cols: bc, Stride: bc, Data: any(b).([]float32)}, float32(beta), blas32.General{Rows: m, Cols: n, Stride: n, Data: c})
-	}
 }
 
 // denseForward is y = act(x·W + b).

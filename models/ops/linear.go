@@ -6,7 +6,6 @@ import (
 
 	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -34,6 +33,7 @@ import (
 
 // linearTermsOp maps (P, S[, A]) to the vector (L_norm, L_ortho, L_closure).
 type linearTermsOp struct {
+	fresh
 	N, n  int
 	joint bool // A is an input and L_closure is computed
 	// last is the forward work of the latest Do, which the gradient ops of
@@ -75,15 +75,12 @@ func (op linearTermsOp) Arity() int {
 	return 2
 }
 func (op linearTermsOp) Type() hm.Type {
-	m, v := matrixType(), G.TensorType{Dims: 1, Of: hm.TypeVariable('a')}
+	m, v := tensorType(2), tensorType(1)
 	if op.joint {
 		return hm.NewFnType(m, m, m, v)
 	}
 	return hm.NewFnType(m, m, v)
 }
-func (op linearTermsOp) ReturnsPtr() bool     { return false }
-func (op linearTermsOp) CallsExtern() bool    { return false }
-func (op linearTermsOp) OverwritesInput() int { return -1 }
 func (op linearTermsOp) String() string {
 	return fmt.Sprintf("LinearTerms(N=%d,n=%d,joint=%v)", op.N, op.n, op.joint)
 }
@@ -127,7 +124,7 @@ func (op linearTermsOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, 
 
 func (op linearTermsGradOp) Arity() int { return op.linearTermsOp.Arity() + 1 }
 func (op linearTermsGradOp) Type() hm.Type {
-	m, v := matrixType(), G.TensorType{Dims: 1, Of: hm.TypeVariable('a')}
+	m, v := tensorType(2), tensorType(1)
 	if op.joint {
 		return hm.NewFnType(m, m, m, v, m)
 	}
@@ -335,106 +332,4 @@ func (w *linearWork) gradA(gc float64) []float64 {
 		d[i] *= -2 * gc
 	}
 	return d
-}
-
-// movedOp maps the batch X (m × n) and the stacked generators P (N·n × n)
-// to the moved points of every generator stacked by rows, block α =
-// X (I + ε G_α)ᵀ = X + ε X G_αᵀ (N·m × n): the input of ψ in L_inv, in N
-// GEMMs, with the gradient ∂/∂G_α = ε dM_αᵀ X.
-type movedOp struct {
-	N, m, n int
-	eps     float64
-}
-
-type movedGradOp struct{ movedOp }
-
-var _ G.SDOp = movedOp{}
-
-// MovedPoints returns the batch x (m × dim) moved along each of the n
-// linear generators G_α stacked in p (n·dim × dim), the moved batches
-// stacked by generator (n·m × dim):
-//
-//	block α = x (I + eps G_α)ᵀ = x + eps x G_αᵀ,
-//
-// in n GEMMs, differentiable in p (∂/∂G_α = eps dM_αᵀ x) but not in x.
-// Both are float64.
-func MovedPoints(x, p *G.Node, n int, eps float64) (*G.Node, error) {
-	xs := x.Shape()
-	return G.ApplyOp(movedOp{N: n, m: xs[0], n: xs[1], eps: eps}, x, p)
-}
-
-func (op movedOp) Arity() int { return 2 }
-func (op movedOp) Type() hm.Type {
-	t := matrixType()
-	return hm.NewFnType(t, t, t)
-}
-func (op movedOp) ReturnsPtr() bool     { return false }
-func (op movedOp) CallsExtern() bool    { return false }
-func (op movedOp) OverwritesInput() int { return -1 }
-func (op movedOp) String() string {
-	return fmt.Sprintf("Moved(N=%d,m=%d,n=%d,ε=%g)", op.N, op.m, op.n, op.eps)
-}
-func (op movedOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op movedOp) Hashcode() uint32      { return hashOf(op) }
-func (op movedOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.N * op.m, op.n}, nil
-}
-func (op movedOp) Do(in ...G.Value) (G.Value, error) {
-	if len(in) != 2 {
-		return nil, fmt.Errorf("%v: want 2 inputs, got %d", op, len(in))
-	}
-	x, p := in[0].Data().([]float64), in[1].Data().([]float64)
-	mn, n2 := op.m*op.n, op.n*op.n
-	out := make([]float64, op.N*mn)
-	for a := 0; a < op.N; a++ {
-		o := out[a*mn : (a+1)*mn]
-		copy(o, x)
-		gemmScaled(blas.NoTrans, blas.Trans, op.m, op.n, op.n, op.eps, x, p[a*n2:(a+1)*n2], 1, o)
-	}
-	return tensor.New(tensor.WithShape(op.N*op.m, op.n), tensor.WithBacking(out)), nil
-}
-func (op movedOp) DiffWRT(int) []bool { return []bool{false, true} }
-func (op movedOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	dp, err := G.ApplyOp(movedGradOp{op}, inputs[0], grad)
-	if err != nil {
-		return nil, err
-	}
-	return G.Nodes{nil, dp}, nil
-}
-
-func (op movedGradOp) Arity() int { return 2 }
-func (op movedGradOp) Type() hm.Type {
-	t := matrixType()
-	return hm.NewFnType(t, t, t)
-}
-func (op movedGradOp) String() string        { return "Grad·" + op.movedOp.String() }
-func (op movedGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op movedGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op movedGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.N * op.n, op.n}, nil
-}
-func (op movedGradOp) Do(in ...G.Value) (G.Value, error) {
-	if len(in) != 2 {
-		return nil, fmt.Errorf("%v: want 2 inputs, got %d", op, len(in))
-	}
-	x, dm := in[0].Data().([]float64), in[1].Data().([]float64)
-	mn, n2 := op.m*op.n, op.n*op.n
-	d := make([]float64, op.N*n2)
-	for a := 0; a < op.N; a++ {
-		gemmScaled(blas.Trans, blas.NoTrans, op.n, op.n, op.m, op.eps, dm[a*mn:(a+1)*mn], x, 0, d[a*n2:(a+1)*n2])
-	}
-	return tensor.New(tensor.WithShape(op.N*op.n, op.n), tensor.WithBacking(d)), nil
-}
-
-// gemmScaled is C = alpha·op(A)·op(B) + beta·C for float64.
-func gemmScaled(tA, tB blas.Transpose, m, n, k int, alpha float64, a, b []float64, beta float64, c []float64) {
-	ar, ac, br, bc := m, k, k, n
-	if tA == blas.Trans {
-		ar, ac = k, m
-	}
-	if tB == blas.Trans {
-		br, bc = n, k
-	}
-	blas64.Gemm(tA, tB, alpha, blas64.General{Rows: ar, Cols: ac, Stride: ac, Data: a},
-		blas64.General{Rows: br, Cols: bc, Stride: bc, Data: b}, beta, blas64.General{Rows: m, Cols: n, Stride: n, Data: c})
 }

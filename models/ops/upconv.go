@@ -2,11 +2,8 @@ package ops
 
 import (
 	"fmt"
-	"hash"
 
-	"github.com/chewxy/hm"
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -32,7 +29,7 @@ import (
 // ∂L/∂x is a convolution of the four phases of ∂L/∂y with the phase
 // weights.
 //
-// It is the same map as upsampleOp followed by convOp (the tests check
+// It is the same map as Upsample2x followed by Conv3x3 (the tests check
 // values and gradients against that composition); only the float32
 // rounding differs, since the weights of a phase are summed first.
 type upConvGeom struct {
@@ -42,8 +39,8 @@ type upConvGeom struct {
 // low is the low-resolution geometry: the patch matrix of a stride-1 3×3
 // window over x, tap-major so the 2·Cin rows of taps (t, b) and (t, b+1)
 // are adjacent.
-func (u upConvGeom) low() convGeom {
-	return convGeom{B: u.B, Cin: u.Cin, H: u.H, W: u.W, Cout: u.Cout, Stride: 1, TapMajor: true}
+func (u upConvGeom) low() conv3x3Geom {
+	return conv3x3Geom{B: u.B, Cin: u.Cin, H: u.H, W: u.W, Cout: u.Cout, Stride: 1, TapMajor: true}
 }
 
 func (u upConvGeom) String() string {
@@ -126,45 +123,23 @@ func (u upConvGeom) gatherPhase(dy []float32, b0, n, py, px int, out []float32) 
 	}
 }
 
-// phaseGemm is C = alpha·op(A)·op(B) + beta·C on row-major slices.
-func phaseGemm(tA, tB blas.Transpose, m, n, k int, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	ar, ac := m, k
-	if tA == blas.Trans {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if tB == blas.Trans {
-		br, bc = n, k
-	}
-	blas32.Gemm(tA, tB, 1,
-		blas32.General{Rows: ar, Cols: ac, Stride: lda, Data: a},
-		blas32.General{Rows: br, Cols: bc, Stride: ldb, Data: b},
-		beta, blas32.General{Rows: m, Cols: n, Stride: ldc, Data: c})
-}
-
 // forward computes y = conv(upsample(x), w) + bias into y (B×Cout×2H×2W),
 // keeping the patch matrices in cc when it is on.
 func (u upConvGeom) forward(x, w, bias, y []float32, cc *colsCache) {
 	lg := u.low()
-	P, K, cb, K2 := lg.P(), lg.K(), lg.chunkImages(), 2*u.Cin
-	wp := getBuf(u.packedLen())
-	defer putBuf(wp)
+	P, K2 := lg.P(), 2*u.Cin
+	wp := buf32.get(u.packedLen())
+	defer buf32.put(wp)
 	u.pack(w, wp)
 	W2 := 2 * u.W
-	keep := cc.begin((u.B+cb-1)/cb, K*cb*P)
-	lg.chunks((K+u.Cout)*cb*P, func(c, b0, n int, buf []float32) {
+	lg.patchChunks(x, cc, true, func(_, b0, n int, cols, tmp []float32) {
 		ld := n * P
-		cols, tmp := buf[:K*ld], buf[K*cb*P:K*cb*P+u.Cout*ld]
-		if keep {
-			cols = cc.buf[c*K*cb*P : c*K*cb*P+K*ld]
-		}
-		lg.im2col(x, b0, n, cols)
 		for py := 0; py < 2; py++ {
 			for px := 0; px < 2; px++ {
 				ph := py*2 + px
 				for a := 0; a < 2; a++ {
-					phaseGemm(blas.NoTrans, blas.NoTrans, u.Cout, ld, K2,
-						wp[u.packedAt(ph, a, 0, 0, 0):], K2,
+					gemmAt(blas.NoTrans, blas.NoTrans, u.Cout, ld, K2,
+						1, wp[u.packedAt(ph, a, 0, 0, 0):], K2,
 						cols[u.phaseRows(py, px, a)*ld:], ld,
 						float32(a), tmp, ld)
 				}
@@ -184,9 +159,6 @@ func (u upConvGeom) forward(x, w, bias, y []float32, cc *colsCache) {
 			}
 		}
 	})
-	if keep {
-		cc.done(x)
-	}
 }
 
 // gradWeight computes dW = ∂L/∂w from x and dy = ∂L/∂y: each chunk writes
@@ -194,34 +166,28 @@ func (u upConvGeom) forward(x, w, bias, y []float32, cc *colsCache) {
 // unpacked. The patch matrices come from cc when it holds those of x.
 func (u upConvGeom) gradWeight(x, dy, dw []float32, cc *colsCache) {
 	lg := u.low()
-	P, K, cb, K2 := lg.P(), lg.K(), lg.chunkImages(), 2*u.Cin
+	P, cb, K2 := lg.P(), lg.chunkImages(), 2*u.Cin
 	nc := (u.B + cb - 1) / cb
 	sz := u.packedLen()
-	part := getBuf(nc * sz)
-	defer putBuf(part)
-	lg.chunks((K+u.Cout)*cb*P, func(c, b0, n int, buf []float32) {
+	part := buf32.get(nc * sz)
+	defer buf32.put(part)
+	lg.patchChunks(x, cc, false, func(c, b0, n int, cols, dyt []float32) {
 		ld := n * P
-		cols, dyt := buf[:K*ld], buf[K*cb*P:K*cb*P+u.Cout*ld]
 		pw := part[c*sz : (c+1)*sz]
-		if kept := cc.of(x, c, K*cb*P, K*ld); kept != nil {
-			cols = kept
-		} else {
-			lg.im2col(x, b0, n, cols)
-		}
 		for py := 0; py < 2; py++ {
 			for px := 0; px < 2; px++ {
 				ph := py*2 + px
 				u.gatherPhase(dy, b0, n, py, px, dyt)
 				for a := 0; a < 2; a++ {
-					phaseGemm(blas.NoTrans, blas.Trans, u.Cout, K2, ld,
-						dyt, ld, cols[u.phaseRows(py, px, a)*ld:], ld,
+					gemmAt(blas.NoTrans, blas.Trans, u.Cout, K2, ld,
+						1, dyt, ld, cols[u.phaseRows(py, px, a)*ld:], ld,
 						0, pw[u.packedAt(ph, a, 0, 0, 0):], K2)
 				}
 			}
 		}
 	})
-	dwp := getBuf(sz)
-	defer putBuf(dwp)
+	dwp := buf32.get(sz)
+	defer buf32.put(dwp)
 	clear(dwp)
 	for c := 0; c < nc; c++ {
 		for i, v := range part[c*sz : (c+1)*sz] {
@@ -242,11 +208,11 @@ func (u upConvGeom) gradWeight(x, dy, dw []float32, cc *colsCache) {
 func (u upConvGeom) gradInput(w, dy, dx []float32) {
 	lg := u.low()
 	P, cb, K := lg.P(), lg.chunkImages(), 16*u.Cout
-	wp := getBuf(u.packedLen())
-	defer putBuf(wp)
+	wp := buf32.get(u.packedLen())
+	defer buf32.put(wp)
 	u.pack(w, wp)
-	wt := getBuf(u.Cin * K)
-	defer putBuf(wt)
+	wt := buf32.get(u.Cin * K)
+	defer buf32.put(wt)
 	for ph := 0; ph < 4; ph++ {
 		for a := 0; a < 2; a++ {
 			for b := 0; b < 2; b++ {
@@ -281,7 +247,7 @@ func (u upConvGeom) gradInput(w, dy, dx []float32) {
 				}
 			}
 		}
-		phaseGemm(blas.NoTrans, blas.NoTrans, u.Cin, ld, K, wt, K, cols, ld, 0, dxt, ld)
+		gemmAt(blas.NoTrans, blas.NoTrans, u.Cin, ld, K, 1, wt, K, cols, ld, 0, dxt, ld)
 		for j := 0; j < n; j++ {
 			for ci := 0; ci < u.Cin; ci++ {
 				copy(dx[((b0+j)*u.Cin+ci)*P:((b0+j)*u.Cin+ci+1)*P], dxt[ci*ld+j*P:])
@@ -290,130 +256,22 @@ func (u upConvGeom) gradInput(w, dy, dx []float32) {
 	})
 }
 
-// --- gorgonia ops ---
-
-// upConvOp is y = conv3×3(upsample2×(x), w, padding 1) + bias over inputs
-// (x: B×Cin×H×W, w: Cout×Cin×3×3, bias: 1×Cout×1×1).
-type upConvOp struct {
-	u     upConvGeom
-	own   *owned
-	cache *colsCache
+func (u upConvGeom) opName() string { return "UpConv3x3" }
+func (u upConvGeom) inShape() tensor.Shape {
+	return tensor.Shape{u.B, u.Cin, u.H, u.W}
 }
-
-// upConvGradOp is one gradient of upConvOp: of the input (inputs w, dy),
-// of the weight (inputs x, dy) or of the bias (inputs x, dy).
-type upConvGradOp struct {
-	u     upConvGeom
-	which string // "input", "weight", "bias"
-	own   *owned
-	cache *colsCache // the forward op's (weight)
+func (u upConvGeom) outShape() tensor.Shape {
+	return tensor.Shape{u.B, u.Cout, 2 * u.H, 2 * u.W}
 }
-
-var (
-	_ G.SDOp            = upConvOp{}
-	_ G.UsePreallocDoer = upConvOp{}
-	_ G.UsePreallocDoer = upConvGradOp{}
-)
 
 // UpConv3x3 is Conv3x3(Upsample2x(x), w, bias, 1) in one op that never
 // builds the upsampled image (see upConvGeom): x is B×Cin×H×W (float32), w
-// Cout×Cin×3×3, bias 1×Cout×1×1; the result is B×Cout×2H×2W.
+// Cout×Cin×3×3, bias 1×Cout×1×1; the result is B×Cout×2H×2W. It returns an
+// error when the shapes do not fit or x is not float32.
 func UpConv3x3(x, w, bias *G.Node) (*G.Node, error) {
-	xs, ws := x.Shape(), w.Shape()
-	if len(xs) != 4 || len(ws) != 4 || ws[1] != xs[1] || ws[2] != 3 || ws[3] != 3 {
-		return nil, fmt.Errorf("upconv3x3: input %v and weight %v do not fit (want B×C×H×W and O×C×3×3)", xs, ws)
-	}
-	if x.Dtype() != tensor.Float32 {
-		return nil, fmt.Errorf("upconv3x3: float32 only, got %v", x.Dtype())
-	}
-	return G.ApplyOp(upConvOp{u: upConvGeom{B: xs[0], Cin: xs[1], H: xs[2], W: xs[3], Cout: ws[0]}, own: new(owned), cache: new(colsCache)}, x, w, bias)
-}
-
-func (op upConvOp) Arity() int            { return 3 }
-func (op upConvOp) Type() hm.Type         { t := tensor4(); return hm.NewFnType(t, t, t, t) }
-func (op upConvOp) ReturnsPtr() bool      { return false }
-func (op upConvOp) CallsExtern() bool     { return false }
-func (op upConvOp) OverwritesInput() int  { return -1 }
-func (op upConvOp) String() string        { return "UpConv3x3(" + op.u.String() + ")" }
-func (op upConvOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op upConvOp) Hashcode() uint32      { return hashOf(op) }
-func (op upConvOp) InferShape(...G.DimSizer) (tensor.Shape, error) {
-	return tensor.Shape{op.u.B, op.u.Cout, 2 * op.u.H, 2 * op.u.W}, nil
-}
-func (op upConvOp) Do(in ...G.Value) (G.Value, error) { return op.UsePreallocDo(nil, in...) }
-func (op upConvOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	x, w, b, err := floats3(op, in)
-	if err != nil {
+	if err := check3x3("upconv3x3", x, w); err != nil {
 		return nil, err
 	}
-	out, y := op.own.output32(prealloc, op.u.B, op.u.Cout, 2*op.u.H, 2*op.u.W)
-	op.u.forward(x, w, b, y, op.cache)
-	return out, nil
-}
-func (op upConvOp) DiffWRT(int) []bool { return []bool{true, true, true} }
-func (op upConvOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes, error) {
-	x, w := inputs[0], inputs[1]
-	op.cache.on = true
-	var out G.Nodes
-	for _, c := range []struct {
-		which string
-		a     *G.Node
-	}{{"input", w}, {"weight", x}, {"bias", x}} {
-		d, err := G.ApplyOp(upConvGradOp{u: op.u, which: c.which, own: new(owned), cache: op.cache}, c.a, grad)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, nil
-}
-
-func (op upConvGradOp) Arity() int            { return 2 }
-func (op upConvGradOp) Type() hm.Type         { t := tensor4(); return hm.NewFnType(t, t, t) }
-func (op upConvGradOp) ReturnsPtr() bool      { return false }
-func (op upConvGradOp) CallsExtern() bool     { return false }
-func (op upConvGradOp) OverwritesInput() int  { return -1 }
-func (op upConvGradOp) String() string        { return "UpConv3x3Grad" + op.which + "(" + op.u.String() + ")" }
-func (op upConvGradOp) WriteHash(h hash.Hash) { fmt.Fprint(h, op.String()) }
-func (op upConvGradOp) Hashcode() uint32      { return hashOf(op) }
-func (op upConvGradOp) shape() tensor.Shape {
-	switch op.which {
-	case "input":
-		return tensor.Shape{op.u.B, op.u.Cin, op.u.H, op.u.W}
-	case "weight":
-		return tensor.Shape{op.u.Cout, op.u.Cin, 3, 3}
-	}
-	return tensor.Shape{1, op.u.Cout, 1, 1}
-}
-func (op upConvGradOp) InferShape(...G.DimSizer) (tensor.Shape, error) { return op.shape(), nil }
-func (op upConvGradOp) Do(in ...G.Value) (G.Value, error)              { return op.UsePreallocDo(nil, in...) }
-func (op upConvGradOp) UsePreallocDo(prealloc G.Value, in ...G.Value) (G.Value, error) {
-	if len(in) != 2 {
-		return nil, fmt.Errorf("%v: want 2 inputs, got %d", op, len(in))
-	}
-	a, err1 := float32s(in[0])
-	dy, err2 := float32s(in[1])
-	if err1 != nil || err2 != nil {
-		return nil, fmt.Errorf("%v: float32 tensors only", op)
-	}
-	out, d := op.own.output32(prealloc, op.shape()...)
-	switch op.which {
-	case "input":
-		op.u.gradInput(a, dy, d)
-	case "weight":
-		op.u.gradWeight(a, dy, d, op.cache)
-	case "bias":
-		clear(d)
-		P4 := 4 * op.u.H * op.u.W
-		for b := 0; b < op.u.B; b++ {
-			for co := 0; co < op.u.Cout; co++ {
-				var s float32
-				for _, v := range dy[(b*op.u.Cout+co)*P4 : (b*op.u.Cout+co+1)*P4] {
-					s += v
-				}
-				d[co] += s
-			}
-		}
-	}
-	return out, nil
+	xs, ws := x.Shape(), w.Shape()
+	return apply3x3(upConvGeom{B: xs[0], Cin: xs[1], H: xs[2], W: xs[3], Cout: ws[0]}, x, w, bias)
 }

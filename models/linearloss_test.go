@@ -113,23 +113,7 @@ func TestLinearTermsMatchFieldGraph(t *testing.T) {
 		t.Run(fmt.Sprintf("N%d-n%d-joint%v", c.n, c.dim, c.joint), func(t *testing.T) {
 			lv, gv, _ := lossAndGrads(t, true, c.n, c.dim, c.joint)
 			lf, gf, _ := lossAndGrads(t, false, c.n, c.dim, c.joint)
-			if len(lv) != len(lf) {
-				t.Fatalf("terms %v vs %v", lv, lf)
-			}
-			for name, want := range lf {
-				if got := lv[name]; math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
-					t.Errorf("%s = %.12g vectorised, %.12g per pair", name, got, want)
-				}
-			}
-			for name, want := range gf {
-				got := gv[name]
-				for i := range want {
-					if math.Abs(got[i]-want[i]) > 1e-5*math.Max(1, math.Abs(want[i])) {
-						t.Errorf("∂/∂%s[%d] = %.10g vectorised, %.10g per pair", name, i, got[i], want[i])
-						break
-					}
-				}
-			}
+			sameTerms(t, "vectorised", "per pair", lv, lf, gv, gf, 1e-6, 1e-5)
 		})
 	}
 }
@@ -162,15 +146,31 @@ func TestLinearRatioMatchesFieldGraph(t *testing.T) {
 	}
 	lv, gv := run(true)
 	lf, gf := run(false)
-	for name, want := range lf {
-		if got := lv[name]; math.Abs(got-want) > 1e-6*math.Max(1, math.Abs(want)) {
-			t.Errorf("%s = %.12g vectorised, %.12g per generator", name, got, want)
+	sameTerms(t, "vectorised", "per generator", lv, lf, gv, gf, 1e-6, 1e-5)
+}
+
+// sameTerms checks that the losses gotL and gradients gotG of one graph
+// (named what) are those of another, wantL and wantG (named ref): each loss
+// within lossTol and each gradient entry within gradTol, relative to
+// max(1, |want|).
+func sameTerms(t *testing.T, what, ref string, gotL, wantL map[string]float64, gotG, wantG map[string][]float64, lossTol, gradTol float64) {
+	t.Helper()
+	if len(gotL) != len(wantL) {
+		t.Fatalf("terms %v %s, %v %s", gotL, what, wantL, ref)
+	}
+	for name, want := range wantL {
+		if got := gotL[name]; math.Abs(got-want) > lossTol*math.Max(1, math.Abs(want)) {
+			t.Errorf("%s = %.14g %s, %.14g %s", name, got, what, want, ref)
 		}
 	}
-	for name, want := range gf {
+	for name, want := range wantG {
+		got := gotG[name]
+		if len(got) != len(want) {
+			t.Fatalf("∂/∂%s: %d values %s, %d %s", name, len(got), what, len(want), ref)
+		}
 		for i := range want {
-			if got := gv[name][i]; math.Abs(got-want[i]) > 1e-5*math.Max(1, math.Abs(want[i])) {
-				t.Errorf("∂/∂%s[%d] = %.10g vectorised, %.10g per generator", name, i, got, want[i])
+			if math.Abs(got[i]-want[i]) > gradTol*math.Max(1, math.Abs(want[i])) {
+				t.Errorf("∂/∂%s[%d] = %.12g %s, %.12g %s", name, i, got[i], what, want[i], ref)
 				break
 			}
 		}
