@@ -198,6 +198,11 @@ const (
 	// mode's ascent to adaptive.max_ng or ℓ²): 2^26 float64s are 512 MiB,
 	// about 2 GiB with their gradients and Adam's two moments.
 	MaxGeneratorWeights = 1 << 26
+	// MaxGeneratorMemory bounds GeneratorMemory, the estimated peak memory
+	// of training the largest generator set of a spec (16 GiB): a spec
+	// inside every other bound (dim 256, 65536 samples, hidden [4096])
+	// otherwise asked for tens of GiB and died out of memory.
+	MaxGeneratorMemory = 16 << 30
 	// MaxEpochs bounds the epochs of every stage. The loss history keeps
 	// a record per epoch in memory and in every checkpoint, so 10^6 epochs
 	// are already hundreds of MB; the examples train at most 6000.
@@ -551,6 +556,9 @@ func (s *Spec) Validate() error {
 	if w, l, n, ok := s.generatorWeights(); ok && w > MaxGeneratorWeights {
 		bad("generator", "the largest generator set, N_g = %d at ℓ = %d, has %d weights, over the bound of %d (MaxGeneratorWeights: 512 MiB of float64, 2 GiB with gradients and Adam's moments); use smaller hidden layers, fewer generators or, in adaptive mode, a lower adaptive.max_ng", n, l, w, MaxGeneratorWeights)
 	}
+	if mem, pts, ok := s.GeneratorMemory(); ok && mem > MaxGeneratorMemory {
+		bad("train", "training the largest generator set would need about %.1f GiB (estimated from %d training points, ℓ, generator.hidden and N_g), over the bound of %d GiB (MaxGeneratorMemory); lower train.max_points or set train.batch, use smaller hidden layers, a smaller ℓ or fewer generators", float64(mem)/(1<<30), pts, MaxGeneratorMemory>>30)
+	}
 	t := s.Train
 	epochs("train.epochs", t.Epochs, true)
 	positive("train.lr", t.LR)
@@ -629,7 +637,8 @@ func (s *Spec) Validate() error {
 // spec can train, with its ℓ and N_g: N_g·ℓ² for linear generators,
 // N_g·Σ(in·out + out) over the layers ℓ → hidden… → ℓ of an MLP. The
 // largest N_g is the largest entry of ng or, in adaptive mode, the limit
-// of the ascent (adaptive.max_ng, or ℓ² when it is 0). ok is false when
+// of the ascent (adaptive.max_ng, or ℓ² when it is 0, at most MaxNG and,
+// for linear generators, ℓ²). ok is false when
 // the sizes are out of their own bounds (reported by Validate), so the
 // products cannot overflow.
 func (s *Spec) generatorWeights() (weights, latent, ng int, ok bool) {
@@ -653,6 +662,10 @@ func (s *Spec) generatorWeights() (weights, latent, ng int, ok bool) {
 			if limit == 0 {
 				limit = l * l
 			}
+			limit = min(limit, MaxNG) // where NewAscent stops
+			if g.Kind == "linear" {
+				limit = min(limit, l*l)
+			}
 			n = max(n, limit)
 		}
 		per := l * l
@@ -668,6 +681,46 @@ func (s *Spec) generatorWeights() (weights, latent, ng int, ok bool) {
 		}
 	}
 	return weights, latent, ng, true
+}
+
+// GeneratorMemory estimates the peak memory, in bytes, of training the
+// spec's largest generator set full batch: the graph holds, per training
+// point and generator, the field, its Jacobian (ℓ² values) and each hidden
+// layer's activations and derivatives, a few times over for the
+// gradients. The coefficients were fitted to the peak RSS of
+// `liesweep run` (pure analytic specs, ℓ = 16…256, 500…8000 points,
+// hidden 64…2048, N_g 1…4; 2026-12-07) and round up: per point and
+// generator 8 KiB + 20 B·ℓ² + 32 B per hidden unit, plus 64 MiB. The
+// points are train.batch when set, else train.max_points, else
+// dataset.samples (analytic); ok is false when they are not known before
+// the data is read (tables and images without max_points) or the sizes
+// are out of their own bounds.
+func (s *Spec) GeneratorMemory() (bytes int64, points int, ok bool) {
+	_, l, n, ok := s.generatorWeights()
+	if !ok || n == 0 {
+		return 0, 0, false
+	}
+	switch {
+	case s.Train.Batch > 0:
+		points = s.Train.Batch
+	case s.Train.MaxPoints > 0:
+		points = s.Train.MaxPoints
+	case s.Dataset.Kind == "analytic":
+		points = s.Dataset.Samples
+	}
+	if s.Dataset.Kind == "analytic" && s.Dataset.Samples > 0 && (points == 0 || s.Dataset.Samples < points) {
+		points = s.Dataset.Samples
+	}
+	if points <= 0 {
+		return 0, 0, false
+	}
+	per := int64(8<<10) + 20*int64(l)*int64(l)
+	if s.Generator.Kind == "mlp" {
+		for _, h := range s.Generator.Hidden {
+			per += 32 * int64(h)
+		}
+	}
+	return 64<<20 + int64(points)*int64(n)*per, points, true
 }
 
 func hasDup(xs []int) bool {

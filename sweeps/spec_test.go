@@ -73,7 +73,9 @@ func TestValidateBounds(t *testing.T) {
 		{"generator weights", "generator", "MaxGeneratorWeights", mnist, func(s *Spec) {
 			s.LatentDims, s.NG, s.Generator.Hidden = []int{256}, []int{64}, []int{4096, 4096}
 		}},
-		{"adaptive ascent to ℓ²", "generator", "adaptive.max_ng", analytic, func(s *Spec) {
+		// the ascent stops at MaxNG = 64 linear 256×256 generators: within the
+		// weights bound, but not within the memory bound
+		{"adaptive ascent to ℓ²", "train", "MaxGeneratorMemory", analytic, func(s *Spec) {
 			s.Dataset.Dim, s.LatentDims, s.Adaptive.Enabled = 256, []int{256}, true
 		}},
 		{"ng", "ng", "1…64", analytic, func(s *Spec) { s.NG = []int{100000} }},
@@ -101,6 +103,12 @@ func TestValidateBounds(t *testing.T) {
 			s.Dataset.Oracle, s.Dataset.Expr = "expr", []string{strings.Repeat("x0+", 1400) + "x0", strings.Repeat("x0+", 1400) + "x0"}
 		}},
 		{"name", "name", "MaxNameLen", analytic, func(s *Spec) { s.Name = strings.Repeat("n", 113) }},
+		// the issue's example: inside every other bound, ~44 GB in practice
+		{"memory", "train", "MaxGeneratorMemory", analytic, func(s *Spec) {
+			s.Dataset.Dim, s.LatentDims, s.Dataset.Samples = 256, []int{256}, 65536
+			s.Generator = Generator{Kind: "mlp", Hidden: []int{4096}, Orthogonality: "pointwise", Normalization: "pointwise", Closure: "posthoc"}
+			s.NG = []int{1}
+		}},
 		// shapes the analysis cannot solve (issue 22)
 		{"linear N_g > ℓ²", "ng", "at most ℓ² = 9", analytic, func(s *Spec) { s.NG = []int{1, 10} }},
 		{"N_g > values per field", "ng", "fewer than the 10 unknowns", analytic, func(s *Spec) {
@@ -125,8 +133,15 @@ func TestValidateBounds(t *testing.T) {
 	s := analytic()
 	s.Dataset.Dim, s.LatentDims, s.Dataset.Samples = MaxDim, []int{MaxDim}, MaxSampleValues/MaxDim
 	s.NG, s.Train.Epochs, s.Train.EvalPoints = []int{MaxNG}, MaxEpochs, MaxPoints
+	// every size at its bound at once needs terabytes: the memory bound
+	// refuses it (issue 22: "bounds that do not bound") …
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "MaxGeneratorMemory") {
+		t.Errorf("a spec with every size at its bound: %v, want the memory bound", err)
+	}
+	// … and the same spec training on a subsample is fine
+	s.Train.MaxPoints = 8
 	if err := s.Validate(); err != nil {
-		t.Errorf("a spec at the bounds: %v", err)
+		t.Errorf("a spec at the bounds on 8 training points: %v", err)
 	}
 	s = mnist()
 	s.LatentDims, s.Generator.Hidden, s.NG = []int{MaxLatentDim}, []int{MaxHiddenWidth, MaxHiddenWidth}, []int{2}
