@@ -78,7 +78,7 @@ const maxExprLen = 4096
 // meaning. TestSchemaDescribesEveryField fails when a key has none or an
 // entry names no key.
 var specDescriptions = map[string]string{
-	"name":                 "Sweep name, the prefix of the default sweep id <name>-<yyyymmdd-hhmmss>; no spaces or slashes.",
+	"name":                 "Sweep name, the prefix of the default sweep id <name>-<yyyymmdd-hhmmss>: letters, digits, '.', '_' or '-', starting with a letter or digit, no '..' (the sweep id's rule).",
 	"dataset":              "The data: MNIST digits, Gaussian points labelled by an analytic oracle, or a table of your own.",
 	"dataset.kind":         "table (your own labelled table: .csv, .npy, .npz or .parquet, ψ learned on it), mnist (MNIST digits through an autoencoder, with a trained oracle ψ) or analytic (an analytic oracle on R^dim).",
 	"dataset.path":         "Images: the directory or s3://bucket/prefix holding train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (each raw or .gz; grayscale [N, H, W] or [N, H, W, 3] RGB, sides 4–512), or a labels CSV (columns file, label, optional split train|test) listing PNGs relative to it, converted to an IDX set at staging. Table: the data file, a local path or s3://bucket/key (.csv and .parquet with a header, .npy [N, C], .npz with arrays x [N, d] and y [N]); liesweep run and sweep start put it into the store once under its SHA-256, which is part of every stage key (the path is not).",
@@ -183,7 +183,7 @@ func bound(x float64) *float64 { return &x }
 // bytes of the expressions) are in the reference's text.
 // TestSchemaBoundsMatchValidate checks each against Validate.
 var specBounds = map[string]KeyBounds{
-	"name":                 {MaxLength: MaxNameLen, MaxLengthName: "MaxNameLen", Pattern: "^[^/ \\t\\n]*$", PatternText: "no spaces or slashes"},
+	"name":                 {MaxLength: MaxNameLen, MaxLengthName: "MaxNameLen", Pattern: "^([A-Za-z0-9][A-Za-z0-9_-]*(\\.[A-Za-z0-9_-]+)*\\.?)?$", PatternText: "letters, digits, '.', '_', '-'; starts with a letter or digit; no '..'"},
 	"dataset.dim":          {Min: bound(1), Max: bound(MaxDim), MaxName: "MaxDim"},
 	"dataset.samples":      {Min: bound(2), Max: bound(MaxSamples), MaxName: "MaxSamples"},
 	"dataset.expr":         {MaxItems: MaxExprs, MaxItemsName: "MaxExprs", ItemMaxLength: maxExprLen, ItemMaxLengthName: "datasets.MaxExprLen"},

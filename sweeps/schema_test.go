@@ -520,7 +520,7 @@ func TestSchemaBoundsMatchValidate(t *testing.T) {
 	}
 	// name's pattern says what Validate checks
 	re := regexp.MustCompile(specBounds["name"].Pattern)
-	for _, name := range []string{"so3-demo", "a.b_c", "ünï", "a b", "a/b", "a\tb", "a\nb", "/"} {
+	for _, name := range []string{"so3-demo", "a.b_c", "ünï", "a b", "a/b", "a\tb", "a\nb", "/", "a..b", "a.", ".a", "-a", "a:b", "a._-.b"} {
 		s := bases["analytic"]
 		s.Name = name
 		s.Normalize()

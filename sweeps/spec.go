@@ -380,8 +380,10 @@ func (s *Spec) Validate() error {
 		}
 		atMost(field, v, MaxEpochs, "MaxEpochs: the loss history keeps a record per epoch")
 	}
-	if s.Name != "" && strings.ContainsAny(s.Name, "/ \t\n") {
-		bad("name", "%q must not contain spaces or slashes", s.Name)
+	if s.Name != "" && ValidateID(s.Name) != nil {
+		// the default sweep id is <name>-<time>: the same rule, so that a
+		// name validate accepts is never refused by sweep start
+		bad("name", "%q: use letters, digits, '.', '_' or '-', starting with a letter or digit (it begins the sweep id)", s.Name)
 	}
 	if len(s.Name) > MaxNameLen {
 		bad("name", "is %d bytes long, over the bound of %d (MaxNameLen: the default sweep id <name>-<time> must fit 128 characters)", len(s.Name), MaxNameLen)
@@ -763,6 +765,14 @@ func (s *Spec) validateAxes(base []error) []error {
 		seen[a.Key] = true
 		if len(a.Values) == 0 {
 			errs = append(errs, &FieldError{Field: a.Key, Msg: "a swept key needs at least one value"})
+		}
+		vals := map[string]bool{}
+		for _, v := range a.Values {
+			if f := FormatValue(v); vals[f] {
+				errs = append(errs, &FieldError{Field: a.Key, Msg: fmt.Sprintf("lists the value %s twice (each combination would run twice)", f)})
+			} else {
+				vals[f] = true
+			}
 		}
 		n *= max(1, len(a.Values))
 		if n > MaxTrials {

@@ -161,3 +161,26 @@ func TestFieldErrorWraps(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
 }
+
+// TestAxisDuplicateValues: a swept key listing a value twice is refused
+// (each of its combinations would run twice under the same label), also
+// when the two are spelled differently (1e-3 and 0.001; [32, 32] twice).
+func TestAxisDuplicateValues(t *testing.T) {
+	for _, c := range []struct {
+		key  string
+		vals []any
+	}{
+		{"train.lr", []any{1e-3, 0.001}},
+		{"generator.hidden", []any{[]any{32, 32}, []any{16}, []any{32, 32}}},
+	} {
+		s := DefaultSpec()
+		s.Dataset = Dataset{Kind: "analytic", Oracle: "norm", Dim: 3}
+		s.Generator = Generator{Kind: "mlp", Hidden: []int{8}, Orthogonality: "pointwise", Normalization: "pointwise", Closure: "posthoc"}
+		s.Normalize()
+		s.Axes = []Axis{{Key: c.key, Values: c.vals}}
+		err := s.Validate()
+		if !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), "twice") {
+			t.Errorf("%s %v: %v, want a duplicate-value error", c.key, c.vals, err)
+		}
+	}
+}

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/liesweep/liesweep/sweeps"
+	"github.com/spf13/cobra"
 )
 
 // execute runs the CLI with args and returns stdout, stderr and the exit
@@ -51,6 +53,8 @@ func TestExitCodes(t *testing.T) {
 		{"valid spec", []string{"validate", good}, 0},
 		{"--ng over the bound", []string{"train", "--spec", good, "--ng", "100000", "--out", filepath.Join(dir, "t0")}, exitUsage},
 		{"negative --seed", []string{"train", "--spec", good, "--seed", "-5", "--out", filepath.Join(dir, "t0")}, exitUsage},
+		{"stray argument", []string{"run", good, "--out", filepath.Join(dir, "r0")}, exitUsage},
+		{"worker --slots 0", []string{"worker", "--slots", "0"}, exitUsage},
 		{"unreachable servers", []string{"sweep", "list"}, exitInfra},
 		{"failed trial", []string{"train", "--spec", good, "--out", filepath.Join(dir, "t1")}, 0},
 		{"failed trial, --fail-on-verdict", []string{"train", "--spec", good, "--out", filepath.Join(dir, "t2"), "--fail-on-verdict"}, exitVerdict},
@@ -83,4 +87,24 @@ func TestVersionAndJSON(t *testing.T) {
 	if res.NG != 1 || res.SchemaVersion != sweeps.ResultSchemaVersion || res.Metrics.InvRatio == 0 {
 		t.Errorf("result %+v", res)
 	}
+}
+
+// TestNoCommandTakesStrayArguments: every runnable command refuses
+// positional arguments beyond those its usage line names, as a usage
+// mistake (exit 2); a command with no Args of its own used to ignore them.
+func TestNoCommandTakesStrayArguments(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Runnable() {
+			err := c.Args(c, []string{"a", "b", "c", "d", "e"})
+			var ue usageError
+			if !errors.As(err, &ue) {
+				t.Errorf("%s accepts five positional arguments (error %v)", c.CommandPath(), err)
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd())
 }

@@ -58,6 +58,14 @@ func exitCode(err error) int {
 }
 
 func main() {
+	defer func() {
+		// A panic is a bug in liesweep, not a usage mistake: say so and
+		// exit 1 (the runtime's own exit status, 2, reads as usage).
+		if p := recover(); p != nil {
+			fmt.Fprintf(os.Stderr, "liesweep: internal error (a bug in liesweep, not in your spec or data; please report it with this output): %v\n%s", p, debug.Stack())
+			os.Exit(exitError)
+		}
+	}()
 	err := newRootCmd().Execute()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "liesweep:", err)
@@ -134,8 +142,14 @@ func newRootCmd() *cobra.Command {
 }
 
 // markUsageErrors makes every command's argument check return a
-// usageError, so a wrong number of arguments exits with exitUsage.
+// usageError, so a wrong number of arguments exits with exitUsage; a
+// runnable command that declares no positional arguments takes none (a
+// stray one, e.g. `run spec.yaml` for `run --spec spec.yaml`, was silently
+// ignored).
 func markUsageErrors(c *cobra.Command) {
+	if c.Args == nil && c.Runnable() {
+		c.Args = cobra.NoArgs
+	}
 	if args := c.Args; args != nil {
 		c.Args = func(cmd *cobra.Command, a []string) error {
 			if err := args(cmd, a); err != nil {

@@ -22,6 +22,15 @@ func newWorkerCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "worker [--queue Q]... [--slots N]",
 		Short: "Serve sweeps: workflows (queue liesweep) and/or training (queue liesweep-train)",
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			if slots < 1 {
+				return usageError{fmt.Errorf("--slots %d: want at least 1 training at a time", slots)}
+			}
+			if stopTimeout < time.Second {
+				return usageError{fmt.Errorf("--stop-timeout %v: want at least 1s (the time running trainings get to checkpoint and hand back)", stopTimeout)}
+			}
+			return nil
+		},
 		RunE: sessionRunE(func(cmd *cobra.Command, args []string, s *session) error {
 			if name == "" {
 				name = fmt.Sprintf("%s/pid%d", pipeline.Hostname(), os.Getpid())
