@@ -521,8 +521,17 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 			if res != nil {
 				res.Sweep = out.Sweep
 				res.Combo, res.Hyper, res.HyperLabel = out.Combo.Index, out.Combo.Values, out.Combo.Label
+				before := fmt.Sprint(res.Thresholds, res.Passed, res.FlowsPassed, res.FailedOn)
 				res.Judge(spec.Verdict)
 				r.emit(Event{Stage: sweeps.StageAnalysis, Message: "reusing stored result " + out.Key})
+				// New verdict thresholds re-judge the stored trial: store what
+				// is printed, so result.json never says the opposite.
+				if fmt.Sprint(res.Thresholds, res.Passed, res.FlowsPassed, res.FailedOn) != before {
+					if err := r.Store.Put(ctx, out.Key, jsonBytes(res)); err != nil {
+						return nil, fmt.Errorf("store the re-judged result: %w", err)
+					}
+					r.emit(Event{Stage: sweeps.StageAnalysis, Message: "re-judged with the spec's verdict thresholds: " + out.Key})
+				}
 			}
 			return res, err
 		}

@@ -67,3 +67,52 @@ train: {epochs: 20, lr: 1.0e-3, epsilon: %s, batch: 0, checkpoint_every: 1000}
 		})
 	}
 }
+
+// TestRunRejudgeStoresVerdict: running a finished sweep again with other
+// verdict thresholds re-judges its stored trials, and result.json says
+// what the printout says (it kept the old judgement before).
+func TestRunRejudgeStoresVerdict(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	run := func(invRatio string) (passed bool, thr float64) {
+		spec := filepath.Join(dir, "spec.yaml")
+		if err := os.WriteFile(spec, []byte(fmt.Sprintf(`name: rejudge
+dataset: {kind: analytic, oracle: norm, dim: 2, samples: 100}
+ng: [1]
+seeds: [1]
+generator: {kind: linear, orthogonality: global, normalization: frobenius, closure: joint}
+train: {epochs: 20, lr: 1.0e-3, epsilon: 1.0e-3, batch: 0, checkpoint_every: 1000}
+verdict: {inv_ratio: %s, ortho_cos2: 1, norm_dev: 100, closure_rel: 1}
+`, invRatio)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := newRootCmd()
+		var stdout, stderr bytes.Buffer
+		cmd.SetOut(&stdout)
+		cmd.SetErr(&stderr)
+		cmd.SetArgs([]string{"run", "--spec", spec, "--out", out})
+		if err := cmd.Execute(); err != nil {
+			t.Fatalf("liesweep run: %v\n%s", err, stderr.String())
+		}
+		b, err := os.ReadFile(filepath.Join(out, "results", "l2-ng1-seed1.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res struct {
+			Passed     bool `json:"passed"`
+			Thresholds struct {
+				InvRatio float64 `json:"inv_ratio"`
+			} `json:"thresholds"`
+		}
+		if err := json.Unmarshal(b, &res); err != nil {
+			t.Fatal(err)
+		}
+		return res.Passed, res.Thresholds.InvRatio
+	}
+	if passed, thr := run("10"); !passed || thr != 10 {
+		t.Fatalf("loose thresholds: result.json passed %v at inv_ratio ≤ %g, want passed at 10", passed, thr)
+	}
+	if passed, thr := run("1.0e-12"); passed || thr != 1e-12 {
+		t.Errorf("re-run with inv_ratio ≤ 1e-12: result.json passed %v at inv_ratio ≤ %g, want failed at 1e-12", passed, thr)
+	}
+}
