@@ -129,7 +129,7 @@ fuzz: data ## run each fuzz target for FUZZTIME (default 10s); a crash leaves it
 	$(GO) test -run '^$$' -fuzz '^FuzzSpecYAML$$' -fuzztime $(FUZZTIME) ./cmd/liesweep
 	$(GO) test -run '^$$' -fuzz '^FuzzIDX$$' -fuzztime $(FUZZTIME) ./datasets
 	$(GO) test -run '^$$' -fuzz '^FuzzReadTable$$' -fuzztime $(FUZZTIME) ./datasets
-	$(GO) test -run '^$$' -fuzz '^FuzzImportONNX$$' -fuzztime $(FUZZTIME) ./models
+	$(GO) test -run '^$$' -fuzz '^FuzzImportONNX$$' -fuzztime $(FUZZTIME) ./models/onnx
 	$(GO) test -run '^$$' -fuzz '^FuzzResultJSON$$' -fuzztime $(FUZZTIME) ./sweeps
 
 .PHONY: schema

@@ -13,13 +13,36 @@ import (
 )
 
 // Oracle is a frozen, differentiable ψ: R^ℓ → R^k. Generators are trained to
-// preserve it; gradients flow through it but never change it.
+// preserve it; gradients flow through it but never change it. An oracle
+// built outside this package is a GraphOracle or embeds one.
 type Oracle interface {
 	InDim() int
 	OutDim() int
 	// apply builds ψ(x) for the rows of x (M×ℓ) into b's graph: M×k.
 	apply(b *binder, x *G.Node) (*G.Node, error)
 }
+
+// GraphOracle is an Oracle built outside this package (models/onnx builds
+// one from an ONNX model): Build puts ψ(x) for the rows of x (M×In) into
+// the graph g and returns its node, M×Out. param gives the node of a
+// parameter in g, the same one however often it is asked for, so ψ's
+// weights enter g once however often the generators' loss applies ψ.
+// models never differentiates or trains those parameters: gradients flow
+// through ψ into the generators and leave ψ unchanged.
+type GraphOracle struct {
+	In, Out int
+	Build   func(g *G.ExprGraph, param func(*Param) *G.Node, x *G.Node) (*G.Node, error)
+}
+
+var _ Oracle = (*GraphOracle)(nil)
+
+// InDim returns In.
+func (o *GraphOracle) InDim() int { return o.In }
+
+// OutDim returns Out.
+func (o *GraphOracle) OutDim() int { return o.Out }
+
+func (o *GraphOracle) apply(b *binder, x *G.Node) (*G.Node, error) { return o.Build(b.g, b.node, x) }
 
 // EvalOracle computes ψ at each point.
 func EvalOracle(o Oracle, pts [][]float64) ([][]float64, error) {

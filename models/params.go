@@ -3,7 +3,9 @@
 // symmetry generators, the losses of eqs. 10, 11 and 14, the Lie brackets and
 // structure constants of eqs. 15 and 16, and the classification of the
 // algebra they span. It is built on gorgonia; no gorgonia type leaves the
-// package's exported API except through Param.
+// package's exported API except through Param, and through GraphOracle and
+// GradCheck, with which packages under models (models/onnx) build an oracle
+// into the generators' graph and check its gradients.
 //
 // models knows nothing of Temporal, S3 or configuration files.
 package models

@@ -12,6 +12,7 @@ import (
 
 	"github.com/liesweep/liesweep/datasets"
 	"github.com/liesweep/liesweep/models"
+	"github.com/liesweep/liesweep/models/onnx"
 	"github.com/liesweep/liesweep/sweeps"
 	"gorgonia.org/tensor"
 )
@@ -484,12 +485,12 @@ func jsonString(v any) string {
 	return string(b)
 }
 
-// CheckONNX imports an ONNX ψ (models.ImportONNX) and checks it against
+// CheckONNX imports an ONNX ψ (onnx.Import) and checks it against
 // the table: it takes the table's d features and gives one output per class
 // (one logit for two) or, for a regression, one output. It sets
 // oracle_net.onnx_digest.
-func CheckONNX(spec *sweeps.Spec, tb *datasets.Table, name string, data []byte) (*models.ONNXOracle, error) {
-	o, err := models.ImportONNX(data)
+func CheckONNX(spec *sweeps.Spec, tb *datasets.Table, name string, data []byte) (*onnx.Oracle, error) {
+	o, err := onnx.Import(data)
 	if err != nil {
 		return nil, fmt.Errorf("oracle_net.onnx %s: %w", name, err)
 	}
@@ -532,7 +533,7 @@ func (r *Runner) importedOracle(ctx context.Context, spec *sweeps.Spec, t sweeps
 	if got := sweeps.Digest(b); got != on.ONNXDigest {
 		return nil, sweeps.StageRun{}, 0, fmt.Errorf("read oracle_net.onnx %s: %w: SHA-256 %s, the sweep recorded %s", on.ONNXObject, sweeps.ErrCorrupt, got, on.ONNXDigest)
 	}
-	inner, err := models.ImportONNX(b)
+	inner, err := onnx.Import(b)
 	if err != nil {
 		return nil, sweeps.StageRun{}, 0, err
 	}

@@ -1,10 +1,12 @@
-package models
+package onnx
 
 import (
 	"math"
 	"testing"
 
 	"github.com/liesweep/liesweep/datasets"
+	"github.com/liesweep/liesweep/models"
+	G "gorgonia.org/gorgonia"
 )
 
 // Models whose output is a reshape of an activation whose gradient reads
@@ -148,7 +150,7 @@ func TestONNXReshapedActivationGradients(t *testing.T) {
 	for _, tc := range reshapedActModels {
 		t.Run(tc.name, func(t *testing.T) {
 			data, want := tc.model(t)
-			o, err := ImportONNX(data)
+			o, err := Import(data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -157,5 +159,22 @@ func TestONNXReshapedActivationGradients(t *testing.T) {
 			t.Run("points", func(t *testing.T) { pointsGradCheck(t, o, pts) })
 			t.Run("generators", func(t *testing.T) { onnxGradCheck(t, o) })
 		})
+	}
+}
+
+// pointsGradCheck checks the gradient of Σ ψ(x)² with respect to the
+// points x against central differences (models.GradCheck).
+func pointsGradCheck(t *testing.T, o *Oracle, pts [][]float64) {
+	t.Helper()
+	x := &models.Param{Name: "x", Dense: models.RowsTensor(pts)}
+	err := models.GradCheck(models.Params{x}, func(g *G.ExprGraph, node func(*models.Param) *G.Node) (*G.Node, error) {
+		y, err := o.Build(g, node, node(x))
+		if err != nil {
+			return nil, err
+		}
+		return G.Sum(G.Must(G.Square(y)))
+	})
+	if err != nil {
+		t.Error(err)
 	}
 }

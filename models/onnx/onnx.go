@@ -1,4 +1,12 @@
-package models
+// Package onnx imports an oracle ψ trained elsewhere (PyTorch, exported
+// with torch.onnx.export) from an ONNX model. Import rebuilds the network op
+// by op in the generators' own gorgonia graph, as a models.GraphOracle, so
+// that their losses differentiate through it like through
+// models.MLPOracle. The model's protobuf is decoded with the generated
+// types of github.com/advancedclimatesystems/gonnx/onnx; the mapping of
+// operators onto gorgonia is liesweep's own. ψ computes in float64 whatever
+// the model's element type: float32 weights are widened once, at import.
+package onnx
 
 import (
 	"encoding/binary"
@@ -9,7 +17,8 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/advancedclimatesystems/gonnx/onnx"
+	pb "github.com/advancedclimatesystems/gonnx/onnx"
+	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/models/ops"
 	"github.com/liesweep/liesweep/sweeps"
 	"google.golang.org/protobuf/proto"
@@ -17,20 +26,12 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// An ONNX oracle is a network trained elsewhere (PyTorch, exported with
-// torch.onnx.export) and rebuilt op by op in the generators' own gorgonia
-// graph, so that their losses differentiate through it like through
-// MLPOracle. The model's protobuf is decoded with the generated types of
-// github.com/advancedclimatesystems/gonnx/onnx; the mapping of operators
-// onto gorgonia is liesweep's own. ψ computes in float64 whatever the
-// model's element type: float32 weights are widened once, at import.
-
-// onnxMinOpset is the oldest opset of the default domain that ImportONNX
+// onnxMinOpset is the oldest opset of the default domain that Import
 // reads. Opset 13 moved Softmax to a single axis and Unsqueeze's and
 // Squeeze's axes to an input; nothing older is handled.
 const onnxMinOpset = 13
 
-// onnxProbeRows are the numbers of rows of the trial builds that ImportONNX
+// onnxProbeRows are the numbers of rows of the trial builds that Import
 // runs to check a model's shapes: two, so that a model whose shapes hold
 // for one batch size only (exported with a fixed batch, or mixing the batch
 // axis into its weights) is refused; neither 1 nor a usual batch size.
@@ -40,7 +41,7 @@ var onnxProbeRows = [2]int{7, 11}
 // 2 GiB), so a corrupt size fails before it is allocated.
 const onnxMaxElems = 1 << 28
 
-// onnxOps are the operators of the default domain ImportONNX imports.
+// onnxOps are the operators of the default domain Import imports.
 var onnxOps = map[string]bool{
 	"Abs": true, "Add": true, "Cast": true, "Concat": true, "Constant": true,
 	"Conv": true, "Div": true, "Exp": true, "Flatten": true, "Gather": true,
@@ -63,7 +64,7 @@ func onnxOpList() string {
 // of them never share a name in one graph.
 var onnxImports atomic.Int64
 
-// UnsupportedOpError is a node whose operator ImportONNX cannot import. It
+// UnsupportedOpError is a node whose operator Import cannot import. It
 // is an invalid spec: errors.Is(err, sweeps.ErrInvalidSpec) holds.
 type UnsupportedOpError struct {
 	Node   string // the node's name, or "#i" for the i-th unnamed node
@@ -82,7 +83,7 @@ func (e *UnsupportedOpError) Error() string {
 // Unwrap returns sweeps.ErrInvalidSpec.
 func (e *UnsupportedOpError) Unwrap() error { return sweeps.ErrInvalidSpec }
 
-// onnxError is any other reason ImportONNX refuses a model: an invalid spec
+// onnxError is any other reason Import refuses a model: an invalid spec
 // whose message starts "onnx: ".
 type onnxError struct{ err error }
 
@@ -93,25 +94,36 @@ func errONNX(format string, args ...any) error {
 	return &onnxError{err: fmt.Errorf(format, args...)}
 }
 
-// ONNXOracle is a frozen ψ imported from an ONNX model by ImportONNX. Its
-// weights are graph nodes that no optimizer is given: gradients flow
-// through ψ into the generators and never change it.
-type ONNXOracle struct {
-	in, out int
-	input   string // the graph input that receives the points
-	output  string // the graph output that is ψ
-	flat    bool   // the output is [N], returned as [N, 1]
-	nodes   []onnxNode
-	consts  map[string]*onnxConst // initializers and Constant nodes
+// Oracle is a frozen ψ imported from an ONNX model by Import: In is ℓ,
+// the width of the model's input [N, ℓ], Out is k, the width of its output
+// [N, k], and Build puts the model into a graph. Its weights are graph
+// nodes that no optimizer is given: gradients flow through ψ into the
+// generators and never change it.
+type Oracle struct {
+	models.GraphOracle
+	input  string // the graph input that receives the points
+	output string // the graph output that is ψ
+	flat   bool   // the output is [N], returned as [N, 1]
+	nodes  []onnxNode
+	consts map[string]*onnxConst // initializers and Constant nodes
 }
 
-var _ Oracle = (*ONNXOracle)(nil)
+var _ models.Oracle = (*Oracle)(nil)
 
-// InDim returns ℓ, the width of the model's input [N, ℓ].
-func (o *ONNXOracle) InDim() int { return o.in }
+// nodeOf gives the graph node of a parameter (GraphOracle.Build's param).
+type nodeOf = func(*models.Param) *G.Node
 
-// OutDim returns k, the width of the model's output [N, k].
-func (o *ONNXOracle) OutDim() int { return o.out }
+// graphParams is the nodeOf of a graph of the importer's own (the trial
+// builds of probe): one node per parameter, made at its first use.
+func graphParams(g *G.ExprGraph) nodeOf {
+	nodes := map[*models.Param]*G.Node{}
+	return func(p *models.Param) *G.Node {
+		if _, ok := nodes[p]; !ok {
+			nodes[p] = G.NodeFromAny(g, p.Dense, G.WithName(p.Name))
+		}
+		return nodes[p]
+	}
+}
 
 // onnxNode is one operation of the model, its attributes decoded.
 type onnxNode struct {
@@ -119,7 +131,7 @@ type onnxNode struct {
 	op      string
 	inputs  []string // "" for an omitted optional input
 	outputs []string
-	attrs   map[string]*onnx.AttributeProto
+	attrs   map[string]*pb.AttributeProto
 	// dense is set for a Gemm that runs as one fused Dense op.
 	dense *onnxDense
 	// fused marks an activation that its Gemm's Dense op already applies.
@@ -129,7 +141,7 @@ type onnxNode struct {
 // onnxDense is a Gemm y = act(x·W + b) with constant W (In×Out, already
 // transposed when the node's transB is set) and b (1×Out).
 type onnxDense struct {
-	w, b *Param
+	w, b *models.Param
 	act  string
 }
 
@@ -140,7 +152,7 @@ type onnxConst struct {
 	shape []int
 	f     []float64
 	ints  []int64
-	param *Param // f as a parameter node's storage; nil for a scalar
+	param *models.Param // f as a parameter node's storage; nil for a scalar
 }
 
 func (c *onnxConst) isInt() bool { return c.ints != nil }
@@ -159,7 +171,7 @@ func (v onnxValue) shape() []int {
 	return v.c.shape
 }
 
-// ImportONNX reads a serialised ONNX ModelProto (a .onnx file, opset 13 or
+// Import reads a serialised ONNX ModelProto (a .onnx file, opset 13 or
 // later) as an oracle ψ: R^ℓ → R^k. The model must have one input [N, ℓ]
 // (N dynamic or fixed; with a fixed N, every reshape must still work for
 // other batch sizes) and its first output must be [N, k] or [N]; the
@@ -176,8 +188,8 @@ func (v onnxValue) shape() []int {
 // surface here, not when a generator is trained.
 // Every error is an invalid spec (errors.Is(err, sweeps.ErrInvalidSpec));
 // an operator it cannot import is an *UnsupportedOpError naming the node.
-func ImportONNX(data []byte) (*ONNXOracle, error) {
-	var m onnx.ModelProto
+func Import(data []byte) (*Oracle, error) {
+	var m pb.ModelProto
 	if err := proto.Unmarshal(data, &m); err != nil {
 		return nil, errONNX("decode model: %w", err)
 	}
@@ -192,7 +204,8 @@ func ImportONNX(data []byte) (*ONNXOracle, error) {
 		return nil, errONNX("sparse initializers are not supported")
 	}
 	id := onnxImports.Add(1)
-	o := &ONNXOracle{consts: map[string]*onnxConst{}}
+	o := &Oracle{consts: map[string]*onnxConst{}}
+	o.Build = o.apply
 	for _, t := range g.GetInitializer() {
 		c, err := constFromProto(t)
 		if err != nil {
@@ -209,7 +222,7 @@ func ImportONNX(data []byte) (*ONNXOracle, error) {
 	o.planDense(id)
 	for name, c := range o.consts {
 		if c.f != nil && len(c.shape) > 0 {
-			c.param = &Param{Name: fmt.Sprintf("onnx%d/%s", id, name), Dense: tensor.New(tensor.WithShape(c.shape...), tensor.WithBacking(c.f))}
+			c.param = &models.Param{Name: fmt.Sprintf("onnx%d/%s", id, name), Dense: tensor.New(tensor.WithShape(c.shape...), tensor.WithBacking(c.f))}
 		}
 	}
 	if err := o.probe(); err != nil {
@@ -219,7 +232,7 @@ func ImportONNX(data []byte) (*ONNXOracle, error) {
 }
 
 // checkOpset requires opset 13 or later of the default domain.
-func checkOpset(m *onnx.ModelProto) error {
+func checkOpset(m *pb.ModelProto) error {
 	for _, op := range m.GetOpsetImport() {
 		if d := op.GetDomain(); d != "" && d != "ai.onnx" {
 			continue
@@ -234,8 +247,8 @@ func checkOpset(m *onnx.ModelProto) error {
 
 // readIO finds the input (the one graph input that is not an initializer)
 // and the output, and reads ℓ and, where the model states it, k.
-func (o *ONNXOracle) readIO(g *onnx.GraphProto) error {
-	var inputs []*onnx.ValueInfoProto
+func (o *Oracle) readIO(g *pb.GraphProto) error {
+	var inputs []*pb.ValueInfoProto
 	for _, in := range g.GetInput() {
 		if _, ok := o.consts[in.GetName()]; !ok {
 			inputs = append(inputs, in)
@@ -254,14 +267,14 @@ func (o *ONNXOracle) readIO(g *onnx.GraphProto) error {
 	if tt == nil {
 		return errONNX("input %q is not a tensor", o.input)
 	}
-	if et := onnx.TensorProto_DataType(tt.GetElemType()); et != onnx.TensorProto_FLOAT && et != onnx.TensorProto_DOUBLE {
+	if et := pb.TensorProto_DataType(tt.GetElemType()); et != pb.TensorProto_FLOAT && et != pb.TensorProto_DOUBLE {
 		return errONNX("input %q holds %v; ψ takes float or double points", o.input, et)
 	}
 	dims := tt.GetShape().GetDim()
 	if tt.GetShape() == nil || len(dims) != 2 {
 		return errONNX("input %q has shape %s; ψ takes points [N, d] (images are not this path)", o.input, dimString(dims))
 	}
-	if o.in = int(dims[1].GetDimValue()); o.in <= 0 || dims[1].GetDimParam() != "" {
+	if o.In = int(dims[1].GetDimValue()); o.In <= 0 || dims[1].GetDimParam() != "" {
 		return errONNX("input %q has shape %s; its width d must be fixed", o.input, dimString(dims))
 	}
 	if len(g.GetOutput()) == 0 {
@@ -273,12 +286,12 @@ func (o *ONNXOracle) readIO(g *onnx.GraphProto) error {
 		return errONNX("output %q does not depend on the points through any node", o.output)
 	}
 	if dims := out.GetType().GetTensorType().GetShape().GetDim(); len(dims) == 2 && dims[1].GetDimValue() > 0 {
-		o.out = int(dims[1].GetDimValue())
+		o.Out = int(dims[1].GetDimValue())
 	}
 	return nil
 }
 
-func dimString(dims []*onnx.TensorShapeProto_Dimension) string {
+func dimString(dims []*pb.TensorShapeProto_Dimension) string {
 	s := make([]string, len(dims))
 	for i, d := range dims {
 		switch {
@@ -296,7 +309,7 @@ func dimString(dims []*onnx.TensorShapeProto_Dimension) string {
 // readNodes keeps the nodes ψ's output depends on, checks that each reads
 // only tensors defined before it and that its operator is supported, and
 // folds Constant nodes into constants.
-func (o *ONNXOracle) readNodes(g *onnx.GraphProto) error {
+func (o *Oracle) readNodes(g *pb.GraphProto) error {
 	all := g.GetNode()
 	need := map[string]bool{o.output: true}
 	keep := make([]bool, len(all))
@@ -320,7 +333,7 @@ func (o *ONNXOracle) readNodes(g *onnx.GraphProto) error {
 		if !keep[i] {
 			continue
 		}
-		n := onnxNode{label: pn.GetName(), op: pn.GetOpType(), inputs: pn.GetInput(), outputs: pn.GetOutput(), attrs: map[string]*onnx.AttributeProto{}}
+		n := onnxNode{label: pn.GetName(), op: pn.GetOpType(), inputs: pn.GetInput(), outputs: pn.GetOutput(), attrs: map[string]*pb.AttributeProto{}}
 		if n.label == "" {
 			n.label = fmt.Sprintf("#%d", i)
 		}
@@ -389,11 +402,11 @@ func constantNode(n onnxNode) (*onnxConst, error) {
 
 // constFromProto converts a tensor of the model: float types to float64,
 // integer types to int64.
-func constFromProto(t *onnx.TensorProto) (*onnxConst, error) {
+func constFromProto(t *pb.TensorProto) (*onnxConst, error) {
 	if t == nil {
 		return nil, fmt.Errorf("no tensor")
 	}
-	if t.GetDataLocation() == onnx.TensorProto_EXTERNAL {
+	if t.GetDataLocation() == pb.TensorProto_EXTERNAL {
 		return nil, fmt.Errorf("the data is in an external file; export the model with its weights inside")
 	}
 	shape := make([]int, len(t.GetDims()))
@@ -409,10 +422,10 @@ func constFromProto(t *onnx.TensorProto) (*onnxConst, error) {
 	}
 	raw := t.GetRawData()
 	c := &onnxConst{shape: shape}
-	dt := onnx.TensorProto_DataType(t.GetDataType())
+	dt := pb.TensorProto_DataType(t.GetDataType())
 	var got int
 	switch dt {
-	case onnx.TensorProto_FLOAT:
+	case pb.TensorProto_FLOAT:
 		if raw == nil {
 			c.f = make([]float64, len(t.GetFloatData()))
 			for i, v := range t.GetFloatData() {
@@ -427,7 +440,7 @@ func constFromProto(t *onnx.TensorProto) (*onnxConst, error) {
 				c.f[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])))
 			}
 		}
-	case onnx.TensorProto_DOUBLE:
+	case pb.TensorProto_DOUBLE:
 		if raw == nil {
 			c.f, got = append([]float64{}, t.GetDoubleData()...), len(t.GetDoubleData())
 			break
@@ -438,7 +451,7 @@ func constFromProto(t *onnx.TensorProto) (*onnxConst, error) {
 				c.f[i] = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
 			}
 		}
-	case onnx.TensorProto_INT64:
+	case pb.TensorProto_INT64:
 		if raw == nil {
 			c.ints, got = append([]int64{}, t.GetInt64Data()...), len(t.GetInt64Data())
 			break
@@ -449,7 +462,7 @@ func constFromProto(t *onnx.TensorProto) (*onnxConst, error) {
 				c.ints[i] = int64(binary.LittleEndian.Uint64(raw[8*i:]))
 			}
 		}
-	case onnx.TensorProto_INT32:
+	case pb.TensorProto_INT32:
 		if raw == nil {
 			c.ints, got = make([]int64, len(t.GetInt32Data())), len(t.GetInt32Data())
 			for i, v := range t.GetInt32Data() {
@@ -479,7 +492,7 @@ func constFromProto(t *onnx.TensorProto) (*onnxConst, error) {
 // planDense marks each Gemm that can run as one Dense op (alpha = beta = 1,
 // A not transposed, B and C constant, C one row or a vector) and fuses into
 // it a Relu or Tanh that is its output's only reader.
-func (o *ONNXOracle) planDense(id int64) {
+func (o *Oracle) planDense(id int64) {
 	readers := map[string][]int{}
 	for i, n := range o.nodes {
 		for _, in := range n.inputs {
@@ -516,16 +529,16 @@ func (o *ONNXOracle) planDense(id int64) {
 		}
 		name := fmt.Sprintf("onnx%d/%s", id, n.label)
 		n.dense = &onnxDense{
-			w: &Param{Name: name + ".W", Dense: tensor.New(tensor.WithShape(in, out), tensor.WithBacking(wd))},
-			b: &Param{Name: name + ".b", Dense: tensor.New(tensor.WithShape(1, out), tensor.WithBacking(bd))},
+			w: &models.Param{Name: name + ".W", Dense: tensor.New(tensor.WithShape(in, out), tensor.WithBacking(wd))},
+			b: &models.Param{Name: name + ".b", Dense: tensor.New(tensor.WithShape(1, out), tensor.WithBacking(bd))},
 		}
 		if r := readers[n.outputs[0]]; len(r) == 1 && n.outputs[0] != o.output {
 			act := &o.nodes[r[0]]
 			switch act.op {
 			case "Relu":
-				n.dense.act, act.fused = ActReLU, true
+				n.dense.act, act.fused = ops.ActReLU, true
 			case "Tanh":
-				n.dense.act, act.fused = ActTanh, true
+				n.dense.act, act.fused = ops.ActTanh, true
 			}
 		}
 	}
@@ -533,29 +546,30 @@ func (o *ONNXOracle) planDense(id int64) {
 
 // probe builds ψ on each of onnxProbeRows points, checks its output and,
 // when the model does not state it, sets k.
-func (o *ONNXOracle) probe() error {
+func (o *Oracle) probe() error {
 	for _, m := range onnxProbeRows {
 		g := G.NewGraph()
-		x := G.NewMatrix(g, tensor.Float64, G.WithName("x"), G.WithShape(m, o.in))
-		y, err := o.build(newBinder(g), x)
+		x := G.NewMatrix(g, tensor.Float64, G.WithName("x"), G.WithShape(m, o.In))
+		y, err := o.build(graphParams(g), x)
 		if err != nil {
 			return err
 		}
 		s := y.Shape()
 		switch {
-		case len(s) == 1 && s[0] == m && (o.out == 0 || o.out == 1) && (o.flat || m == onnxProbeRows[0]):
-			o.flat, o.out = true, 1
-		case len(s) == 2 && s[0] == m && (o.out == 0 || o.out == s[1]) && !o.flat:
-			o.out = s[1]
+		case len(s) == 1 && s[0] == m && (o.Out == 0 || o.Out == 1) && (o.flat || m == onnxProbeRows[0]):
+			o.flat, o.Out = true, 1
+		case len(s) == 2 && s[0] == m && (o.Out == 0 || o.Out == s[1]) && !o.flat:
+			o.Out = s[1]
 		default:
-			return errONNX("output %q has shape %v for %d points; ψ must give [N, k] (the model states k = %d)", o.output, s, m, o.out)
+			return errONNX("output %q has shape %v for %d points; ψ must give [N, k] (the model states k = %d)", o.output, s, m, o.Out)
 		}
 	}
 	return nil
 }
 
-func (o *ONNXOracle) apply(b *binder, x *G.Node) (*G.Node, error) {
-	y, err := o.build(b, x)
+// apply is Build: the model's nodes on x, its output [N] made a column.
+func (o *Oracle) apply(_ *G.ExprGraph, param nodeOf, x *G.Node) (*G.Node, error) {
+	y, err := o.build(param, x)
 	if err != nil {
 		return nil, err
 	}
@@ -565,11 +579,12 @@ func (o *ONNXOracle) apply(b *binder, x *G.Node) (*G.Node, error) {
 	return y, nil
 }
 
-// build builds the model's nodes on x in b's graph and returns its output.
+// build builds the model's nodes on x in x's graph, taking the nodes of
+// its weights from param, and returns its output.
 // A panic inside gorgonia becomes an error naming the node.
-func (o *ONNXOracle) build(b *binder, x *G.Node) (y *G.Node, err error) {
-	if s := x.Shape(); x.Dtype() != tensor.Float64 || len(s) != 2 || s[1] != o.in {
-		return nil, fmt.Errorf("onnx oracle: want float64 points [M, %d], got %v %v", o.in, x.Dtype(), s)
+func (o *Oracle) build(param nodeOf, x *G.Node) (y *G.Node, err error) {
+	if s := x.Shape(); x.Dtype() != tensor.Float64 || len(s) != 2 || s[1] != o.In {
+		return nil, fmt.Errorf("onnx oracle: want float64 points [M, %d], got %v %v", o.In, x.Dtype(), s)
 	}
 	vals := map[string]onnxValue{o.input: {node: x}}
 	get := func(name string) (onnxValue, bool) {
@@ -600,7 +615,7 @@ func (o *ONNXOracle) build(b *binder, x *G.Node) (y *G.Node, err error) {
 				ins[j], present[j] = get(name)
 			}
 		}
-		out, err := o.buildNode(b, cur, ins, present)
+		out, err := o.buildNode(param, cur, ins, present)
 		if err != nil {
 			return nil, errONNX("node %q (%s): %w", cur.label, cur.op, err)
 		}
@@ -630,7 +645,7 @@ var onnxArity = map[string][2]int{
 
 // buildNode builds one node from its inputs (present[i] false for an
 // omitted optional input).
-func (o *ONNXOracle) buildNode(b *binder, n *onnxNode, in []onnxValue, present []bool) (onnxValue, error) {
+func (o *Oracle) buildNode(param nodeOf, n *onnxNode, in []onnxValue, present []bool) (onnxValue, error) {
 	lo, hi := 1, 1
 	if a, ok := onnxArity[n.op]; ok {
 		lo, hi = a[0], a[1]
@@ -653,18 +668,18 @@ func (o *ONNXOracle) buildNode(b *binder, n *onnxNode, in []onnxValue, present [
 	case "Gather":
 		return gather(n, in[0], in[1])
 	case "Unsqueeze", "Squeeze":
-		return squeeze(b, n, in, present)
+		return squeeze(param, n, in, present)
 	case "Concat":
-		return concat(b, n, in)
+		return concat(param, n, in)
 	case "Reshape", "Flatten":
-		return reshape(b, n, in)
+		return reshape(param, n, in)
 	}
 	if n.dense != nil {
-		x, err := floatNode(b, in[0])
+		x, err := floatNode(param, in[0])
 		if err != nil {
 			return onnxValue{}, err
 		}
-		return wrap(ops.Dense(x, b.node(n.dense.w), b.node(n.dense.b), n.dense.act))
+		return wrap(ops.Dense(x, param(n.dense.w), param(n.dense.b), n.dense.act))
 	}
 	xs := make([]*G.Node, len(in))
 	for i := range in {
@@ -672,7 +687,7 @@ func (o *ONNXOracle) buildNode(b *binder, n *onnxNode, in []onnxValue, present [
 			continue
 		}
 		var err error
-		if xs[i], err = floatNode(b, in[i]); err != nil {
+		if xs[i], err = floatNode(param, in[i]); err != nil {
 			return onnxValue{}, err
 		}
 	}
@@ -734,7 +749,7 @@ func wrap(n *G.Node, err error) (onnxValue, error) { return onnxValue{node: n}, 
 
 // floatNode returns v as a graph node: a constant's parameter node, or a
 // scalar constant for a one-element constant of rank 0.
-func floatNode(b *binder, v onnxValue) (*G.Node, error) {
+func floatNode(param nodeOf, v onnxValue) (*G.Node, error) {
 	switch {
 	case v.node != nil:
 		return v.node, nil
@@ -743,7 +758,7 @@ func floatNode(b *binder, v onnxValue) (*G.Node, error) {
 	case v.c.param == nil:
 		return G.NewConstant(v.c.f[0]), nil
 	}
-	return b.node(v.c.param), nil
+	return param(v.c.param), nil
 }
 
 func attrInt(n *onnxNode, name string, def int64) int64 {
@@ -831,9 +846,9 @@ func reshapeNode(x *G.Node, to []int) (*G.Node, error) {
 // castValue passes float data through (ψ computes in float64) and converts
 // integer constants.
 func castValue(n *onnxNode, v onnxValue) (onnxValue, error) {
-	to := onnx.TensorProto_DataType(attrInt(n, "to", 0))
-	isFloat := to == onnx.TensorProto_FLOAT || to == onnx.TensorProto_DOUBLE || to == onnx.TensorProto_FLOAT16 || to == onnx.TensorProto_BFLOAT16
-	isInt := to == onnx.TensorProto_INT64 || to == onnx.TensorProto_INT32
+	to := pb.TensorProto_DataType(attrInt(n, "to", 0))
+	isFloat := to == pb.TensorProto_FLOAT || to == pb.TensorProto_DOUBLE || to == pb.TensorProto_FLOAT16 || to == pb.TensorProto_BFLOAT16
+	isInt := to == pb.TensorProto_INT64 || to == pb.TensorProto_INT32
 	switch {
 	case isFloat && (v.node != nil || !v.c.isInt()):
 		return v, nil
@@ -843,7 +858,7 @@ func castValue(n *onnxNode, v onnxValue) (onnxValue, error) {
 			c.f[i] = float64(x)
 		}
 		if len(c.shape) > 0 {
-			c.param = &Param{Name: "onnx/" + n.outputs[0], Dense: tensor.New(tensor.WithShape(c.shape...), tensor.WithBacking(c.f))}
+			c.param = &models.Param{Name: "onnx/" + n.outputs[0], Dense: tensor.New(tensor.WithShape(c.shape...), tensor.WithBacking(c.f))}
 		}
 		return onnxValue{c: c}, nil
 	case isInt && v.node == nil && v.c.isInt():
@@ -892,7 +907,7 @@ func gather(n *onnxNode, data, idx onnxValue) (onnxValue, error) {
 
 // squeeze is Unsqueeze (insert axes of size 1) and Squeeze (drop the given
 // axes of size 1, or all of them).
-func squeeze(b *binder, n *onnxNode, in []onnxValue, present []bool) (onnxValue, error) {
+func squeeze(param nodeOf, n *onnxNode, in []onnxValue, present []bool) (onnxValue, error) {
 	s := in[0].shape()
 	var axes []int64
 	if len(in) > 1 && present[1] {
@@ -938,19 +953,19 @@ func squeeze(b *binder, n *onnxNode, in []onnxValue, present []bool) (onnxValue,
 			to = append(to, d)
 		}
 	}
-	return reshapeValue(b, n, in[0], to)
+	return reshapeValue(param, n, in[0], to)
 }
 
 // reshapeValue gives v the shape to: a copy for a node, a new shape for a
 // constant.
-func reshapeValue(b *binder, n *onnxNode, v onnxValue, to []int) (onnxValue, error) {
+func reshapeValue(param nodeOf, n *onnxNode, v onnxValue, to []int) (onnxValue, error) {
 	if numel(to) != numel(v.shape()) {
 		return onnxValue{}, fmt.Errorf("cannot reshape %v to %v", v.shape(), to)
 	}
 	if v.node == nil && v.c.isInt() {
 		return onnxValue{c: &onnxConst{shape: to, ints: v.c.ints}}, nil
 	}
-	x, err := floatNode(b, v)
+	x, err := floatNode(param, v)
 	if err != nil {
 		return onnxValue{}, err
 	}
@@ -959,7 +974,7 @@ func reshapeValue(b *binder, n *onnxNode, v onnxValue, to []int) (onnxValue, err
 
 // concat is Concat of integer constants (a shape being assembled) or of
 // float tensors.
-func concat(b *binder, n *onnxNode, in []onnxValue) (onnxValue, error) {
+func concat(param nodeOf, n *onnxNode, in []onnxValue) (onnxValue, error) {
 	allInt := true
 	for _, v := range in {
 		allInt = allInt && v.node == nil && v.c.isInt()
@@ -982,7 +997,7 @@ func concat(b *binder, n *onnxNode, in []onnxValue) (onnxValue, error) {
 	}
 	xs := make([]*G.Node, len(in))
 	for i, v := range in {
-		if xs[i], err = floatNode(b, v); err != nil {
+		if xs[i], err = floatNode(param, v); err != nil {
 			return onnxValue{}, err
 		}
 	}
@@ -995,14 +1010,14 @@ func concat(b *binder, n *onnxNode, in []onnxValue) (onnxValue, error) {
 // reshape is Reshape (target shape an integer constant; 0 copies the input's
 // dimension unless allowzero, −1 takes what is left) and Flatten (to
 // [Π d[:axis], Π d[axis:]]).
-func reshape(b *binder, n *onnxNode, in []onnxValue) (onnxValue, error) {
+func reshape(param nodeOf, n *onnxNode, in []onnxValue) (onnxValue, error) {
 	s := in[0].shape()
 	if n.op == "Flatten" {
 		axis, err := normAxis(attrInt(n, "axis", 1), len(s)+1)
 		if err != nil {
 			return onnxValue{}, err
 		}
-		return reshapeValue(b, n, in[0], []int{numel(s[:axis]), numel(s[axis:])})
+		return reshapeValue(param, n, in[0], []int{numel(s[:axis]), numel(s[axis:])})
 	}
 	if in[1].node != nil || !in[1].c.isInt() || len(in[1].c.shape) != 1 {
 		return onnxValue{}, fmt.Errorf("the target shape must be a one-dimensional integer constant")
@@ -1038,7 +1053,7 @@ func reshape(b *binder, n *onnxNode, in []onnxValue) (onnxValue, error) {
 	if numel(to) != numel(s) {
 		return onnxValue{}, fmt.Errorf("cannot reshape %v to %v (was the model exported with a fixed batch size? export with dynamic_axes={input: {0: \"N\"}})", s, want)
 	}
-	return reshapeValue(b, n, in[0], to)
+	return reshapeValue(param, n, in[0], to)
 }
 
 // broadcastOp applies an elementwise Add, Sub, Mul or Div with numpy's

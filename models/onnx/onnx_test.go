@@ -1,4 +1,4 @@
-package models
+package onnx
 
 import (
 	"encoding/binary"
@@ -12,8 +12,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/advancedclimatesystems/gonnx/onnx"
+	pb "github.com/advancedclimatesystems/gonnx/onnx"
 	"github.com/liesweep/liesweep/datasets"
+	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/sweeps"
 	"google.golang.org/protobuf/proto"
 	G "gorgonia.org/gorgonia"
@@ -23,22 +24,22 @@ import (
 // onnxModel assembles an ONNX model in Go, so the importer's tests need no
 // PyTorch: inputs and outputs [N, d] with a dynamic N, weights as DOUBLE
 // (raw or double_data) or FLOAT (float_data) initializers.
-type onnxModel struct{ m *onnx.ModelProto }
+type onnxModel struct{ m *pb.ModelProto }
 
 func newONNXModel(opset int64, in, out int64) *onnxModel {
-	vi := func(name string, d int64) *onnx.ValueInfoProto {
-		return &onnx.ValueInfoProto{Name: name, Type: &onnx.TypeProto{Value: &onnx.TypeProto_TensorType{TensorType: &onnx.TypeProto_Tensor{
-			ElemType: int32(onnx.TensorProto_DOUBLE),
-			Shape: &onnx.TensorShapeProto{Dim: []*onnx.TensorShapeProto_Dimension{
-				{Value: &onnx.TensorShapeProto_Dimension_DimParam{DimParam: "N"}},
-				{Value: &onnx.TensorShapeProto_Dimension_DimValue{DimValue: d}},
+	vi := func(name string, d int64) *pb.ValueInfoProto {
+		return &pb.ValueInfoProto{Name: name, Type: &pb.TypeProto{Value: &pb.TypeProto_TensorType{TensorType: &pb.TypeProto_Tensor{
+			ElemType: int32(pb.TensorProto_DOUBLE),
+			Shape: &pb.TensorShapeProto{Dim: []*pb.TensorShapeProto_Dimension{
+				{Value: &pb.TensorShapeProto_Dimension_DimParam{DimParam: "N"}},
+				{Value: &pb.TensorShapeProto_Dimension_DimValue{DimValue: d}},
 			}},
 		}}}}
 	}
-	return &onnxModel{m: &onnx.ModelProto{
+	return &onnxModel{m: &pb.ModelProto{
 		IrVersion:   8,
-		OpsetImport: []*onnx.OperatorSetIdProto{{Version: opset}},
-		Graph:       &onnx.GraphProto{Name: "test", Input: []*onnx.ValueInfoProto{vi("x", in)}, Output: []*onnx.ValueInfoProto{vi("y", out)}},
+		OpsetImport: []*pb.OperatorSetIdProto{{Version: opset}},
+		Graph:       &pb.GraphProto{Name: "test", Input: []*pb.ValueInfoProto{vi("x", in)}, Output: []*pb.ValueInfoProto{vi("y", out)}},
 	}}
 }
 
@@ -48,21 +49,21 @@ func (b *onnxModel) double(name string, dims []int64, v ...float64) {
 	for i, x := range v {
 		binary.LittleEndian.PutUint64(raw[8*i:], math.Float64bits(x))
 	}
-	b.m.Graph.Initializer = append(b.m.Graph.Initializer, &onnx.TensorProto{Name: name, Dims: dims, DataType: int32(onnx.TensorProto_DOUBLE), RawData: raw})
+	b.m.Graph.Initializer = append(b.m.Graph.Initializer, &pb.TensorProto{Name: name, Dims: dims, DataType: int32(pb.TensorProto_DOUBLE), RawData: raw})
 }
 
 // float adds a FLOAT initializer stored in float_data.
 func (b *onnxModel) float(name string, dims []int64, v ...float32) {
-	b.m.Graph.Initializer = append(b.m.Graph.Initializer, &onnx.TensorProto{Name: name, Dims: dims, DataType: int32(onnx.TensorProto_FLOAT), FloatData: v})
+	b.m.Graph.Initializer = append(b.m.Graph.Initializer, &pb.TensorProto{Name: name, Dims: dims, DataType: int32(pb.TensorProto_FLOAT), FloatData: v})
 }
 
 // ints adds a one-dimensional INT64 initializer stored in int64_data.
 func (b *onnxModel) ints(name string, v ...int64) {
-	b.m.Graph.Initializer = append(b.m.Graph.Initializer, &onnx.TensorProto{Name: name, Dims: []int64{int64(len(v))}, DataType: int32(onnx.TensorProto_INT64), Int64Data: v})
+	b.m.Graph.Initializer = append(b.m.Graph.Initializer, &pb.TensorProto{Name: name, Dims: []int64{int64(len(v))}, DataType: int32(pb.TensorProto_INT64), Int64Data: v})
 }
 
-func (b *onnxModel) node(op, name string, in []string, out string, attrs ...*onnx.AttributeProto) *onnx.NodeProto {
-	n := &onnx.NodeProto{OpType: op, Name: name, Input: in, Output: []string{out}, Attribute: attrs}
+func (b *onnxModel) node(op, name string, in []string, out string, attrs ...*pb.AttributeProto) *pb.NodeProto {
+	n := &pb.NodeProto{OpType: op, Name: name, Input: in, Output: []string{out}, Attribute: attrs}
 	b.m.Graph.Node = append(b.m.Graph.Node, n)
 	return n
 }
@@ -76,20 +77,20 @@ func (b *onnxModel) bytes(t testing.TB) []byte {
 	return data
 }
 
-func attrI(name string, v int64) *onnx.AttributeProto {
-	return &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_INT, I: v}
+func attrI(name string, v int64) *pb.AttributeProto {
+	return &pb.AttributeProto{Name: name, Type: pb.AttributeProto_INT, I: v}
 }
 
-func attrF(name string, v float32) *onnx.AttributeProto {
-	return &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_FLOAT, F: v}
+func attrF(name string, v float32) *pb.AttributeProto {
+	return &pb.AttributeProto{Name: name, Type: pb.AttributeProto_FLOAT, F: v}
 }
 
-func attrIs(name string, v ...int64) *onnx.AttributeProto {
-	return &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_INTS, Ints: v}
+func attrIs(name string, v ...int64) *pb.AttributeProto {
+	return &pb.AttributeProto{Name: name, Type: pb.AttributeProto_INTS, Ints: v}
 }
 
-func attrS(name, v string) *onnx.AttributeProto {
-	return &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_STRING, S: []byte(v)}
+func attrS(name, v string) *pb.AttributeProto {
+	return &pb.AttributeProto{Name: name, Type: pb.AttributeProto_STRING, S: []byte(v)}
 }
 
 // elementwiseModel is ψ: R³ → R³,
@@ -102,8 +103,8 @@ func elementwiseModel(t testing.TB) (data []byte, want func(x []float64) []float
 	c, s, r := []float64{0.5, -1, 2}, 2.0, []float64{1.5, -0.7, 3}
 	m := newONNXModel(13, 3, 3)
 	m.double("c", []int64{3}, c...)
-	m.m.Graph.Initializer = append(m.m.Graph.Initializer, &onnx.TensorProto{Name: "r", Dims: []int64{1, 3}, DataType: int32(onnx.TensorProto_DOUBLE), DoubleData: r})
-	m.node("Constant", "/s", nil, "s", &onnx.AttributeProto{Name: "value_float", Type: onnx.AttributeProto_FLOAT, F: float32(s)})
+	m.m.Graph.Initializer = append(m.m.Graph.Initializer, &pb.TensorProto{Name: "r", Dims: []int64{1, 3}, DataType: int32(pb.TensorProto_DOUBLE), DoubleData: r})
+	m.node("Constant", "/s", nil, "s", &pb.AttributeProto{Name: "value_float", Type: pb.AttributeProto_FLOAT, F: float32(s)})
 	m.node("Add", "/add", []string{"x", "c"}, "a")
 	m.node("Mul", "/mul", []string{"a", "s"}, "m")
 	m.node("Div", "/div", []string{"m", "r"}, "d")
@@ -321,7 +322,7 @@ func TestImportONNXOps(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data, want := tc.model(t)
-			o, err := ImportONNX(data)
+			o, err := Import(data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -335,11 +336,11 @@ func TestImportONNXOps(t *testing.T) {
 	}
 }
 
-// checkRows compares EvalOracle(o, pts) row by row with want, to tol
+// checkRows compares models.EvalOracle(o, pts) row by row with want, to tol
 // relative (absolute below 1).
-func checkRows(t *testing.T, o Oracle, pts [][]float64, want func(i int) []float64, tol float64) {
+func checkRows(t *testing.T, o models.Oracle, pts [][]float64, want func(i int) []float64, tol float64) {
 	t.Helper()
-	got, err := EvalOracle(o, pts)
+	got, err := models.EvalOracle(o, pts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +360,7 @@ func checkRows(t *testing.T, o Oracle, pts [][]float64, want func(i int) []float
 	}
 }
 
-// TestImportONNXErrors checks that models ImportONNX cannot use are refused
+// TestImportONNXErrors checks that models Import cannot use are refused
 // with an error that says why, is an invalid spec, and never a panic.
 func TestImportONNXErrors(t *testing.T) {
 	valid, _ := gemmModel(t)
@@ -371,7 +372,7 @@ func TestImportONNXErrors(t *testing.T) {
 	}
 	// conv is x viewed as [N, 1, 3], a Conv with weights 2×1×2 and attrs,
 	// then flattened to [N, 2·L].
-	conv := func(attrs ...*onnx.AttributeProto) []byte {
+	conv := func(attrs ...*pb.AttributeProto) []byte {
 		return edit(func(m *onnxModel) {
 			m.ints("to", 0, 1, 3)
 			m.double("K", []int64{2, 1, 2}, 1, 2, 3, 4)
@@ -407,12 +408,12 @@ func TestImportONNXErrors(t *testing.T) {
 		{"undefined input", edit(func(m *onnxModel) { m.node("MatMul", "/mm", []string{"x", "V"}, "y") }), `node "/mm" (MatMul) reads "V", which no earlier node`},
 		{"no output node", edit(func(m *onnxModel) { m.node("MatMul", "/mm", []string{"x", "W"}, "z") }), `no node computes the output "y"`},
 		{"two inputs", edit(func(m *onnxModel) {
-			m.m.Graph.Input = append(m.m.Graph.Input, &onnx.ValueInfoProto{Name: "t"})
+			m.m.Graph.Input = append(m.m.Graph.Input, &pb.ValueInfoProto{Name: "t"})
 			m.node("MatMul", "/mm", []string{"x", "W"}, "y")
 		}), `the model has 2 inputs ["x" "t"]`},
 		{"image input", edit(func(m *onnxModel) {
 			s := m.m.Graph.Input[0].Type.GetTensorType().Shape
-			s.Dim = append(s.Dim, &onnx.TensorShapeProto_Dimension{Value: &onnx.TensorShapeProto_Dimension_DimValue{DimValue: 28}})
+			s.Dim = append(s.Dim, &pb.TensorShapeProto_Dimension{Value: &pb.TensorShapeProto_Dimension_DimValue{DimValue: 28}})
 			m.node("MatMul", "/mm", []string{"x", "W"}, "y")
 		}), `input "x" has shape [N, 3, 28]; ψ takes points [N, d]`},
 		{"short data", edit(func(m *onnxModel) {
@@ -420,11 +421,11 @@ func TestImportONNXErrors(t *testing.T) {
 			m.node("MatMul", "/mm", []string{"x", "W"}, "y")
 		}), `initializer "V": shape [2 2] wants 4 elements, the data holds 3`},
 		{"external data", edit(func(m *onnxModel) {
-			m.m.Graph.Initializer[0].DataLocation = onnx.TensorProto_EXTERNAL
+			m.m.Graph.Initializer[0].DataLocation = pb.TensorProto_EXTERNAL
 			m.node("MatMul", "/mm", []string{"x", "W"}, "y")
 		}), "external file"},
 		{"float16", edit(func(m *onnxModel) {
-			m.m.Graph.Initializer[0].DataType = int32(onnx.TensorProto_FLOAT16)
+			m.m.Graph.Initializer[0].DataType = int32(pb.TensorProto_FLOAT16)
 			m.node("MatMul", "/mm", []string{"x", "W"}, "y")
 		}), "data type FLOAT16 is not supported"},
 		{"shapes do not fit", edit(func(m *onnxModel) { m.node("MatMul", "/mm", []string{"W", "x"}, "y") }), `node "/mm" (MatMul): cannot multiply (3, 2) by (7, 3)`},
@@ -438,7 +439,7 @@ func TestImportONNXErrors(t *testing.T) {
 			m.node("Softmax", "/softmax", []string{"h"}, "y", attrI("axis", 0))
 		}), "only the last axis"},
 		{"output width", edit(func(m *onnxModel) {
-			m.m.Graph.Output[0].Type.GetTensorType().Shape.Dim[1].Value = &onnx.TensorShapeProto_Dimension_DimValue{DimValue: 5}
+			m.m.Graph.Output[0].Type.GetTensorType().Shape.Dim[1].Value = &pb.TensorShapeProto_Dimension_DimValue{DimValue: 5}
 			m.node("MatMul", "/mm", []string{"x", "W"}, "y")
 		}), `output "y" has shape (7, 2) for 7 points`},
 		{"constant output", edit(func(m *onnxModel) { m.node("Identity", "/id", []string{"W"}, "y") }), `output "y" does not depend on the points`},
@@ -470,7 +471,7 @@ func TestImportONNXErrors(t *testing.T) {
 		}), "bias of shape (3), want (2)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o, err := ImportONNX(tc.data)
+			o, err := Import(tc.data)
 			if err == nil {
 				t.Fatalf("imported (%d → %d), want an error", o.InDim(), o.OutDim())
 			}
@@ -488,7 +489,7 @@ func TestImportONNXErrors(t *testing.T) {
 	}
 }
 
-// TestONNXGradients checks, against finite differences (gradCheck), that
+// TestONNXGradients checks, against finite differences (onnxGradCheck), that
 // the invariance loss (eq. 10) differentiates through imported models into
 // a linear generator set, through broadcasts, softmax, reshapes, both
 // Gemm paths and 1-D and 2-D convolutions; ψ's weights are not among the
@@ -506,7 +507,7 @@ func TestONNXGradients(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data, _ := tc.model(t)
-			o, err := ImportONNX(data)
+			o, err := Import(data)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -515,21 +516,13 @@ func TestONNXGradients(t *testing.T) {
 	}
 }
 
-func onnxGradCheck(t *testing.T, o Oracle) {
+// onnxGradCheck checks, against finite differences, the gradient of the
+// generators' invariance loss (eq. 10) through o (models.GeneratorGradCheck).
+func onnxGradCheck(t *testing.T, o models.Oracle) {
 	t.Helper()
-	s, err := NewGeneratorSet(GenLinear, o.InDim(), 2, nil, 7)
-	if err != nil {
-		t.Fatal(err)
+	if err := models.GeneratorGradCheck(o); err != nil {
+		t.Error(err)
 	}
-	z := datasets.GaussianSamples(6, o.InDim(), 3, 0)
-	cfg := GenConfig{Kind: GenLinear, N: 2, Normalization: NormPointwise, Epsilon: 1e-3}
-	gradCheck(t, s.Params, func(b *binder) (*G.Node, error) {
-		ln, err := buildLoss(b, o, s, nil, cfg, matrixNode(b.g, "z", z))
-		if err != nil {
-			return nil, err
-		}
-		return ln.inv, nil
-	})
 }
 
 // torchExport builds small networks in PyTorch with fixed seeds, exports
@@ -632,7 +625,7 @@ type torchModel struct {
 // exportTorch runs script (torchExport, torchConvExport) with Debian's
 // PyTorch (python3-torch) into a temporary directory, and skips the test
 // when PyTorch is not installed.
-func exportTorch(t *testing.T, script string) (dir string, models map[string]torchModel) {
+func exportTorch(t *testing.T, script string) (dir string, exported map[string]torchModel) {
 	t.Helper()
 	const python = "/usr/bin/python3"
 	if out, err := exec.Command(python, "-c", "import torch").CombinedOutput(); err != nil {
@@ -650,26 +643,26 @@ func exportTorch(t *testing.T, script string) (dir string, models map[string]tor
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := json.Unmarshal(raw, &models); err != nil {
+	if err := json.Unmarshal(raw, &exported); err != nil {
 		t.Fatal(err)
 	}
-	return dir, models
+	return dir, exported
 }
 
-func importFile(t *testing.T, path string) (*ONNXOracle, error) {
+func importFile(t *testing.T, path string) (*Oracle, error) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ImportONNX(data)
+	return Import(data)
 }
 
 // TestONNXFromPyTorch imports models exported by PyTorch: ψ equals
 // PyTorch's outputs, the same weights as a native MLPOracle give the same
 // ψ, gradients flow through it, and what cannot be imported says so.
 func TestONNXFromPyTorch(t *testing.T) {
-	dir, models := exportTorch(t, torchExport)
+	dir, exported := exportTorch(t, torchExport)
 
 	// float64 networks agree to rounding (1e-12 relative: the same
 	// operations, summed in another order); the float32 one to 1e-5, as
@@ -680,7 +673,7 @@ func TestONNXFromPyTorch(t *testing.T) {
 		tol  float64
 	}{{"mlp", 1e-12}, {"mlp-tanh", 1e-12}, {"probs", 1e-5}, {"probs-last", 1e-12}, {"shapes", 1e-12}, {"misc", 1e-12}} {
 		t.Run("matches PyTorch/"+tc.name, func(t *testing.T) {
-			want := models[tc.name]
+			want := exported[tc.name]
 			o, err := importFile(t, filepath.Join(dir, tc.name+".onnx"))
 			if err != nil {
 				t.Fatal(err)
@@ -694,12 +687,12 @@ func TestONNXFromPyTorch(t *testing.T) {
 	}
 
 	t.Run("same as MLPOracle", func(t *testing.T) {
-		want := models["mlp-tanh"]
+		want := exported["mlp-tanh"]
 		imported, err := importFile(t, filepath.Join(dir, "mlp-tanh.onnx"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		native := NewOracle(1, 3, OracleArch{Hidden: []int{16, 16}, Activation: ActTanh, Outputs: 2}, PreserveLogits)
+		native := models.NewOracle(1, 3, models.OracleArch{Hidden: []int{16, 16}, Activation: models.ActTanh, Outputs: 2}, models.PreserveLogits)
 		for i := 0; i < 3; i++ {
 			// PyTorch's Linear holds W as (out, in); MLP holds (in, out).
 			w, b := want.Params[fmt.Sprintf("%d.weight", 2*i)], want.Params[fmt.Sprintf("%d.bias", 2*i)]
@@ -716,7 +709,7 @@ func TestONNXFromPyTorch(t *testing.T) {
 			copy(native.Net.Params[2*i+1].Float64s(), b.Data)
 		}
 		pts := datasets.GaussianSamples(9, 3, 5, 0)
-		nat, err := EvalOracle(native, pts)
+		nat, err := models.EvalOracle(native, pts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -839,13 +832,13 @@ with open(os.path.join(out, "expected.json"), "w") as f:
 // another order); the float32 one to 1e-5, PyTorch rounding each operation
 // to float32 (~6e-8 relative) where ψ here computes in float64.
 func TestONNXConvFromPyTorch(t *testing.T) {
-	dir, models := exportTorch(t, torchConvExport)
+	dir, exported := exportTorch(t, torchConvExport)
 	for _, tc := range []struct {
 		name string
 		tol  float64
 	}{{"conv1d", 1e-12}, {"conv2d", 1e-12}, {"conv2d-f32", 1e-5}} {
 		t.Run(tc.name, func(t *testing.T) {
-			want := models[tc.name]
+			want := exported[tc.name]
 			o, err := importFile(t, filepath.Join(dir, tc.name+".onnx"))
 			if err != nil {
 				t.Fatal(err)
@@ -866,7 +859,7 @@ func TestONNXConvFromPyTorch(t *testing.T) {
 		})
 	}
 	// the generators' loss (eq. 10) differentiates through the
-	// convolutions into the generators (finite differences, gradCheck)
+	// convolutions into the generators (finite differences, onnxGradCheck)
 	t.Run("gradients", func(t *testing.T) {
 		o, err := importFile(t, filepath.Join(dir, "conv1d.onnx"))
 		if err != nil {
@@ -883,15 +876,15 @@ func TestONNXConvFromPyTorch(t *testing.T) {
 }
 
 // inputGrad is ∂(Σ v ⊙ ψ(x))/∂x at the points x, by gorgonia's autodiff.
-func inputGrad(t *testing.T, o Oracle, x, v [][]float64) [][]float64 {
+func inputGrad(t *testing.T, o *Oracle, x, v [][]float64) [][]float64 {
 	t.Helper()
 	g := G.NewGraph()
-	xn := matrixNode(g, "x", x)
-	y, err := o.apply(newBinder(g), xn)
+	xn := G.NodeFromAny(g, models.RowsTensor(x), G.WithName("x"))
+	y, err := o.Build(g, graphParams(g), xn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	loss, err := G.Sum(G.Must(G.HadamardProd(y, matrixNode(g, "v", v))))
+	loss, err := G.Sum(G.Must(G.HadamardProd(y, G.NodeFromAny(g, models.RowsTensor(v), G.WithName("v")))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -907,7 +900,7 @@ func inputGrad(t *testing.T, o Oracle, x, v [][]float64) [][]float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return unflatten(d.Data().([]float64), len(x[0]))
+	return models.TensorRows(d.(*tensor.Dense))
 }
 
 // FuzzImportONNX imports arbitrary bytes: never a panic; every error is an
@@ -918,7 +911,7 @@ func FuzzImportONNX(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		o, err := ImportONNX(data)
+		o, err := Import(data)
 		if err != nil {
 			if !errors.Is(err, sweeps.ErrInvalidSpec) {
 				t.Fatalf("error %v is not an invalid spec", err)
@@ -926,7 +919,7 @@ func FuzzImportONNX(f *testing.F) {
 			return
 		}
 		pts := datasets.GaussianSamples(2, o.InDim(), 1, 0)
-		y, err := EvalOracle(o, pts)
+		y, err := models.EvalOracle(o, pts)
 		if err != nil {
 			return
 		}
@@ -937,37 +930,40 @@ func FuzzImportONNX(f *testing.F) {
 }
 
 // TestONNXConvGradients checks the Conv op's gradients with respect to its
-// input, weights and bias against finite differences (gradCheck), for 1-D
-// and 2-D convolutions with strides, dilations and unequal pads, with and
-// without bias, through loss = Σ tanh(conv(x, W) + B).
+// input, weights and bias against finite differences (models.GradCheck),
+// for 1-D and 2-D convolutions with strides, dilations and unequal pads,
+// with and without bias, through loss = Σ tanh(conv(x, W) + B).
 func TestONNXConvGradients(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		x, w  []int
 		bias  bool
-		attrs []*onnx.AttributeProto
+		attrs []*pb.AttributeProto
 	}{
-		{"1d", []int{3, 2, 7}, []int{3, 2, 3}, true, []*onnx.AttributeProto{attrIs("strides", 2), attrIs("pads", 2, 1), attrIs("dilations", 2)}},
+		{"1d", []int{3, 2, 7}, []int{3, 2, 3}, true, []*pb.AttributeProto{attrIs("strides", 2), attrIs("pads", 2, 1), attrIs("dilations", 2)}},
 		{"1d plain", []int{2, 1, 5}, []int{2, 1, 2}, false, nil},
-		{"2d", []int{2, 2, 4, 5}, []int{3, 2, 2, 3}, true, []*onnx.AttributeProto{attrIs("strides", 1, 2), attrIs("pads", 0, 1, 2, 2), attrIs("dilations", 2, 1)}},
-		{"2d 1x1", []int{3, 3, 2, 2}, []int{2, 3, 1, 1}, false, []*onnx.AttributeProto{attrIs("strides", 2, 1)}},
+		{"2d", []int{2, 2, 4, 5}, []int{3, 2, 2, 3}, true, []*pb.AttributeProto{attrIs("strides", 1, 2), attrIs("pads", 0, 1, 2, 2), attrIs("dilations", 2, 1)}},
+		{"2d 1x1", []int{3, 3, 2, 2}, []int{2, 3, 1, 1}, false, []*pb.AttributeProto{attrIs("strides", 2, 1)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			param := func(name string, shape []int, seed uint64) *Param {
+			param := func(name string, shape []int, seed uint64) *models.Param {
 				n := numel(shape)
 				v := datasets.GaussianSamples(1, n, seed, 0)[0]
-				return &Param{Name: name, Dense: tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))}
+				return &models.Param{Name: name, Dense: tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))}
 			}
-			ps := Params{param("x", tc.x, 1), param("W", tc.w, 2)}
+			ps := models.Params{param("x", tc.x, 1), param("W", tc.w, 2)}
 			if tc.bias {
 				ps = append(ps, param("B", []int{tc.w[0]}, 3))
 			}
-			n := &onnxNode{label: "/conv", op: "Conv", attrs: map[string]*onnx.AttributeProto{}}
+			n := &onnxNode{label: "/conv", op: "Conv", attrs: map[string]*pb.AttributeProto{}}
 			for _, a := range tc.attrs {
 				n.attrs[a.GetName()] = a
 			}
-			gradCheck(t, ps, func(b *binder) (*G.Node, error) {
-				xs := b.all(ps)
+			err := models.GradCheck(ps, func(g *G.ExprGraph, node func(*models.Param) *G.Node) (*G.Node, error) {
+				xs := make([]*G.Node, len(ps))
+				for i, p := range ps {
+					xs[i] = node(p)
+				}
 				if !tc.bias {
 					xs = append(xs, nil)
 				}
@@ -981,6 +977,9 @@ func TestONNXConvGradients(t *testing.T) {
 				}
 				return G.Sum(th)
 			})
+			if err != nil {
+				t.Error(err)
+			}
 		})
 	}
 }
