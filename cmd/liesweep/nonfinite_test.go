@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -114,5 +115,14 @@ verdict: {inv_ratio: %s, ortho_cos2: 1, norm_dev: 100, closure_rel: 1}
 	}
 	if passed, thr := run("1.0e-12"); passed || thr != 1e-12 {
 		t.Errorf("re-run with inv_ratio ≤ 1e-12: result.json passed %v at inv_ratio ≤ %g, want failed at 1e-12", passed, thr)
+	}
+}
+
+// TestFailOnVerdictWithoutResults: a sweep whose every trial failed before
+// producing a result has no group to judge; --fail-on-verdict must still
+// fail (it exited 0).
+func TestFailOnVerdictWithoutResults(t *testing.T) {
+	if err := verdictFailed(nil); !errors.Is(err, errVerdict) || exitCode(err) != exitVerdict {
+		t.Errorf("verdictFailed(no groups) = %v (exit %d), want errVerdict (exit %d)", err, exitCode(err), exitVerdict)
 	}
 }

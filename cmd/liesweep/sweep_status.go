@@ -54,6 +54,11 @@ func storedVerdictFailed(ctx context.Context, s *session, id string) error {
 // verdictFailed is errVerdict when a (dataset, ℓ[, combination]) group
 // found no closed algebra (max N_g = 0): what --fail-on-verdict fails on.
 func verdictFailed(groups []sweeps.Group) error {
+	if len(groups) == 0 {
+		// every trial failed before a result (a bad stage, a NaN loss, …):
+		// nothing passed, and exit 0 would read as success
+		return fmt.Errorf("%w: no trial produced a result (see the report's notes for why each failed)", errVerdict)
+	}
 	var bad []string
 	for _, g := range groups {
 		if g.MaxNG == 0 {
