@@ -103,16 +103,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		var saved []byte
 		TrainGenerators(ctx, o, z, cfg, stopAfter(10, 20, cancel, &saved))
-		like, _ := GeneratorParams(cfg, 3)
-		c, err := DecodeCheckpoint(saved, "generators", like)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resumed, err := TrainGenerators(context.Background(), o, z, cfg, Hooks{Resume: c})
-		if err != nil {
-			t.Fatal(err)
-		}
-		paramsEqual(t, append(full.Set.Params, full.Coeffs), append(resumed.Set.Params, resumed.Coeffs))
+		resumeGeneratorsEqual(t, o, z, cfg, saved, full)
 	})
 	t.Run("autoencoder float32", func(t *testing.T) {
 		imgs := make([][]float32, 48)
@@ -234,7 +225,22 @@ func TestHandBackOnStop(t *testing.T) {
 	if want := []int{10, 13}; len(epochs) != 2 || epochs[0] != want[0] || epochs[1] != want[1] {
 		t.Fatalf("checkpoints at epochs %v, want %v (the periodic one, then one at once)", epochs, want)
 	}
-	like, _ := GeneratorParams(cfg, 3)
+	resumeGeneratorsEqual(t, o, z, cfg, saved, full)
+
+	closed := make(chan struct{})
+	close(closed)
+	res, err := TrainGenerators(WithStop(context.Background(), closed), o, z, cfg, Hooks{})
+	if err != nil {
+		t.Fatalf("without checkpoints: %v, want training to the end", err)
+	}
+	paramsEqual(t, append(full.Set.Params, full.Coeffs), append(res.Set.Params, res.Coeffs))
+}
+
+// resumeGeneratorsEqual resumes the generators' training from the encoded
+// checkpoint saved and checks it ends bit for bit where full ended.
+func resumeGeneratorsEqual(t *testing.T, o Oracle, z [][]float64, cfg GenConfig, saved []byte, full *GenResult) {
+	t.Helper()
+	like, _ := GeneratorParams(cfg, len(z[0]))
 	c, err := DecodeCheckpoint(saved, "generators", like)
 	if err != nil {
 		t.Fatal(err)
@@ -244,12 +250,4 @@ func TestHandBackOnStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	paramsEqual(t, append(full.Set.Params, full.Coeffs), append(resumed.Set.Params, resumed.Coeffs))
-
-	closed := make(chan struct{})
-	close(closed)
-	res, err := TrainGenerators(WithStop(context.Background(), closed), o, z, cfg, Hooks{})
-	if err != nil {
-		t.Fatalf("without checkpoints: %v, want training to the end", err)
-	}
-	paramsEqual(t, append(full.Set.Params, full.Coeffs), append(res.Set.Params, res.Coeffs))
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,42 @@ import (
 	"strings"
 	"testing"
 )
+
+// runResult writes spec to dir, runs `liesweep run` on it into dir/out
+// and decodes the result of (ℓ = 2, N_g = 1, seed 1) into res; it returns
+// what the command printed.
+func runResult(t *testing.T, dir, spec string, res any) string {
+	t.Helper()
+	path := filepath.Join(dir, "spec.yaml")
+	if err := os.WriteFile(path, []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	stdout, stderr, code := execute(t, "run", "--spec", path, "--out", out)
+	if code != 0 {
+		t.Fatalf("liesweep run exited %d\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "results", "l2-ng1-seed1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, res); err != nil {
+		t.Fatal(err)
+	}
+	return stdout
+}
+
+// so2Spec is a fast linear so(2) spec on the oracle expr with step eps and
+// the given verdict line.
+func so2Spec(expr, eps, verdict string) string {
+	return fmt.Sprintf(`name: so2-quick
+dataset: {kind: analytic, oracle: expr, expr: [%q], dim: 2, samples: 100}
+ng: [1]
+seeds: [1]
+generator: {kind: linear, orthogonality: global, normalization: frobenius, closure: joint}
+train: {epochs: 20, lr: 1.0e-3, epsilon: %s, batch: 0, checkpoint_every: 1000}
+%s`, expr, eps, verdict)
+}
 
 // TestRunNonFiniteMetric: oracles and steps whose inv_ratio is 0/0 — a
 // constant ψ ("x0 - x0"), and a step ε = 1e-20 too small to change ψ in
@@ -23,47 +58,21 @@ func TestRunNonFiniteMetric(t *testing.T) {
 		{"tiny-step", "x0^2 + x1^2", "1.0e-20"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			dir := t.TempDir()
-			spec := filepath.Join(dir, "spec.yaml")
-			if err := os.WriteFile(spec, []byte(fmt.Sprintf(`name: nonfinite
-dataset: {kind: analytic, oracle: expr, expr: [%q], dim: 2, samples: 100}
-ng: [1]
-seeds: [1]
-generator: {kind: linear, orthogonality: global, normalization: frobenius, closure: joint}
-train: {epochs: 20, lr: 1.0e-3, epsilon: %s, batch: 0, checkpoint_every: 1000}
-`, c.expr, c.eps)), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			out := filepath.Join(dir, "out")
-			cmd := newRootCmd()
-			var stdout, stderr bytes.Buffer
-			cmd.SetOut(&stdout)
-			cmd.SetErr(&stderr)
-			cmd.SetArgs([]string{"run", "--spec", spec, "--out", out})
-			if err := cmd.Execute(); err != nil {
-				t.Fatalf("liesweep run: %v\n%s", err, stderr.String())
-			}
-			b, err := os.ReadFile(filepath.Join(out, "results", "l2-ng1-seed1.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
 			var res struct {
 				Passed   bool                `json:"passed"`
 				FailedOn []string            `json:"failed_on"`
 				Metrics  map[string]*float64 `json:"metrics"`
 				Notes    []string            `json:"notes"`
 			}
-			if err := json.Unmarshal(b, &res); err != nil {
-				t.Fatal(err)
-			}
+			stdout := runResult(t, t.TempDir(), so2Spec(c.expr, c.eps, ""), &res)
 			if res.Passed || res.Metrics["inv_ratio"] != nil || !strings.Contains(strings.Join(res.FailedOn, " "), "inv_ratio") {
 				t.Errorf("result: passed %v, inv_ratio %v, failed on %v; want a failure on a null inv_ratio", res.Passed, res.Metrics["inv_ratio"], res.FailedOn)
 			}
 			if !strings.Contains(strings.Join(res.Notes, " "), "inv_ratio is undefined") {
 				t.Errorf("notes %q do not say why inv_ratio is missing", res.Notes)
 			}
-			if !strings.Contains(stdout.String(), "inv_ratio not finite") {
-				t.Errorf("the verdict does not name the non-finite metric:\n%s", stdout.String())
+			if !strings.Contains(stdout, "inv_ratio not finite") {
+				t.Errorf("the verdict does not name the non-finite metric:\n%s", stdout)
 			}
 		})
 	}
@@ -74,47 +83,20 @@ train: {epochs: 20, lr: 1.0e-3, epsilon: %s, batch: 0, checkpoint_every: 1000}
 // what the printout says (it kept the old judgement before).
 func TestRunRejudgeStoresVerdict(t *testing.T) {
 	dir := t.TempDir()
-	out := filepath.Join(dir, "out")
-	run := func(invRatio string) (passed bool, thr float64) {
-		spec := filepath.Join(dir, "spec.yaml")
-		if err := os.WriteFile(spec, []byte(fmt.Sprintf(`name: rejudge
-dataset: {kind: analytic, oracle: norm, dim: 2, samples: 100}
-ng: [1]
-seeds: [1]
-generator: {kind: linear, orthogonality: global, normalization: frobenius, closure: joint}
-train: {epochs: 20, lr: 1.0e-3, epsilon: 1.0e-3, batch: 0, checkpoint_every: 1000}
-verdict: {inv_ratio: %s, ortho_cos2: 1, norm_dev: 100, closure_rel: 1}
-`, invRatio)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cmd := newRootCmd()
-		var stdout, stderr bytes.Buffer
-		cmd.SetOut(&stdout)
-		cmd.SetErr(&stderr)
-		cmd.SetArgs([]string{"run", "--spec", spec, "--out", out})
-		if err := cmd.Execute(); err != nil {
-			t.Fatalf("liesweep run: %v\n%s", err, stderr.String())
-		}
-		b, err := os.ReadFile(filepath.Join(out, "results", "l2-ng1-seed1.json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var res struct {
-			Passed     bool `json:"passed"`
-			Thresholds struct {
-				InvRatio float64 `json:"inv_ratio"`
-			} `json:"thresholds"`
-		}
-		if err := json.Unmarshal(b, &res); err != nil {
-			t.Fatal(err)
-		}
-		return res.Passed, res.Thresholds.InvRatio
+	var res struct {
+		Passed     bool `json:"passed"`
+		Thresholds struct {
+			InvRatio float64 `json:"inv_ratio"`
+		} `json:"thresholds"`
 	}
-	if passed, thr := run("10"); !passed || thr != 10 {
-		t.Fatalf("loose thresholds: result.json passed %v at inv_ratio ≤ %g, want passed at 10", passed, thr)
+	verdict := "verdict: {inv_ratio: %s, ortho_cos2: 1, norm_dev: 100, closure_rel: 1}\n"
+	runResult(t, dir, so2Spec("x0^2 + x1^2", "1.0e-3", fmt.Sprintf(verdict, "10")), &res)
+	if !res.Passed || res.Thresholds.InvRatio != 10 {
+		t.Fatalf("loose thresholds: result.json passed %v at inv_ratio ≤ %g, want passed at 10", res.Passed, res.Thresholds.InvRatio)
 	}
-	if passed, thr := run("1.0e-12"); passed || thr != 1e-12 {
-		t.Errorf("re-run with inv_ratio ≤ 1e-12: result.json passed %v at inv_ratio ≤ %g, want failed at 1e-12", passed, thr)
+	runResult(t, dir, so2Spec("x0^2 + x1^2", "1.0e-3", fmt.Sprintf(verdict, "1.0e-12")), &res)
+	if res.Passed || res.Thresholds.InvRatio != 1e-12 {
+		t.Errorf("re-run with inv_ratio ≤ 1e-12: result.json passed %v at inv_ratio ≤ %g, want failed at 1e-12", res.Passed, res.Thresholds.InvRatio)
 	}
 }
 
