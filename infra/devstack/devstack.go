@@ -185,6 +185,16 @@ func (s *Stack) waitReady(ctx context.Context, limit time.Duration) error {
 		if t && m {
 			return nil
 		}
+		// a server that exited will not answer: say so now, with its log,
+		// instead of waiting out the limit
+		for _, srv := range []struct {
+			name string
+			ok   bool
+		}{{"temporal", t}, {"minio", m}} {
+			if !srv.ok && !s.running(srv.name) {
+				return fmt.Errorf("%s exited before it answered; the end of its log (%s):\n%s", srv.name, filepath.Join(s.logDir(), srv.name+".log"), s.logTail(srv.name, 15))
+			}
+		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("local stack not ready after %v (temporal %v, minio %v): see the logs in %s", limit, t, m, s.logDir())
 		}
@@ -271,3 +281,13 @@ func (nopLogger) Error(string, ...any) {}
 // (SIGKILL, SIGSTOP/SIGCONT); Up restarts a killed server on the same
 // ports, database file and data directory.
 func (s *Stack) PID(name string) int { return s.pid(name) }
+
+// logTail returns the last n lines of a server's log.
+func (s *Stack) logTail(name string, n int) string {
+	b, err := os.ReadFile(filepath.Join(s.logDir(), name+".log"))
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
