@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -274,6 +275,39 @@ func TestSweepEndToEnd(t *testing.T) {
 	if out, _ := cli(t, bucket, "sweep", "status", "bad"); !strings.Contains(out, "no sweep") {
 		t.Errorf("a rejected spec was scheduled:\n%s", out)
 	}
+	// dead ends (issue 22): an unknown id is a usage mistake, not "no
+	// verdict yet"; a completed sweep whose verdict.json is gone says so,
+	// and resume writes it again from the stored results
+	if out, err := cli(t, bucket, "sweep", "report", "nosuch"); exitStatus(err) != 2 || !strings.Contains(out, `no sweep "nosuch"`) {
+		t.Errorf("report of an unknown sweep: %v\n%s", err, out)
+	}
+	if err := store(t, bucket).Delete(context.Background(), "sweeps/e2e/verdict.json"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := cli(t, bucket, "sweep", "report", "e2e"); err == nil || !strings.Contains(out, "completed but its verdict is not in bucket") {
+		t.Errorf("report of a sweep whose verdict was deleted: %v\n%s", err, out)
+	}
+	if out, err := cli(t, bucket, "sweep", "resume", "e2e", "--wait"); err != nil {
+		t.Fatalf("resume of a completed sweep without its verdict: %v\n%s", err, out)
+	}
+	if r := getReport(t, bucket, "e2e"); len(r.Groups) != 1 || r.Groups[0].MaxNG != 3 {
+		t.Errorf("verdict after resume %+v, want max_ng 3 again", r.Groups)
+	}
+	if out, err := cli(t, bucket, "sweep", "resume", "e2e"); err == nil || !strings.Contains(out, "nothing to resume") {
+		t.Errorf("resume of a completed sweep with its verdict: %v\n%s", err, out)
+	}
+}
+
+// exitStatus is a CLI run's exit status (0 without an error).
+func exitStatus(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }
 
 // TestUnreachableServers: the errors name the address and how to start

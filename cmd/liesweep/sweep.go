@@ -98,10 +98,16 @@ func startSweep(ctx context.Context, s *session, id string, spec *sweeps.Spec, r
 			return fmt.Errorf("store spec: %w", err)
 		}
 	}
+	// A new sweep may reuse the id of a failed one only; resume (which
+	// checked the sweep's state) may also re-run a completed one.
+	policy := enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
+	if resume {
+		policy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
+	}
 	_, err := s.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                    id,
 		TaskQueue:             workflows.TaskQueue,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		WorkflowIDReusePolicy: policy,
 	}, "SweepWorkflow", workflows.SweepInput{SweepID: id, Spec: *spec})
 	if err != nil {
 		var already *serviceerror.WorkflowExecutionAlreadyStarted
@@ -173,7 +179,13 @@ func newSweepResumeCmd() *cobra.Command {
 				case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
 					return fmt.Errorf("sweep %s is still running", id)
 				case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
-					return fmt.Errorf("sweep %s completed: nothing to resume (see `liesweep sweep report %s`)", id, id)
+					// a completed sweep whose verdict is gone (deleted, or
+					// written to another bucket) runs again: its stages and
+					// results are reused and the verdict written anew
+					if ok, err := s.store.Exists(cmd.Context(), sweeps.VerdictKey(id)); err != nil || ok {
+						return fmt.Errorf("sweep %s completed: nothing to resume (see `liesweep sweep report %s`)", id, id)
+					}
+					fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s completed, but its verdict is not in bucket %s: running it again to write it (finished stages and results are reused)\n", id, s.cfg.S3.Bucket)
 				}
 			}
 			b, err := s.store.Get(cmd.Context(), sweeps.SpecKey(id))

@@ -8,18 +8,21 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/liesweep/liesweep/pipeline"
 	"github.com/liesweep/liesweep/report"
 	"github.com/liesweep/liesweep/sweeps"
 	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 )
 
 func loadReport(ctx context.Context, s *session, id string) (*sweeps.VerdictDoc, error) {
 	b, err := s.store.Get(ctx, sweeps.VerdictKey(id))
 	if err != nil {
 		if errors.Is(err, sweeps.ErrNotFound) {
-			return nil, fmt.Errorf("sweep %s has no verdict yet (is it finished? `liesweep sweep status %s`)", id, id)
+			return nil, noVerdict(ctx, s, id)
 		}
 		return nil, err
 	}
@@ -28,6 +31,28 @@ func loadReport(ctx context.Context, s *session, id string) (*sweeps.VerdictDoc,
 		return nil, fmt.Errorf("verdict of %s: %w", id, err)
 	}
 	return &rep, nil
+}
+
+// noVerdict says why a sweep has no verdict.json and what to do: an
+// unknown id (a usage mistake), a sweep still running, or one that ended
+// without writing its verdict to this bucket.
+func noVerdict(ctx context.Context, s *session, id string) error {
+	desc, err := s.client.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return usageError{fmt.Errorf("no sweep %q (list them with `liesweep sweep list`)", id)}
+		}
+		return fmt.Errorf("sweep %s has no verdict in bucket %s, and Temporal could not say why: %w", id, s.cfg.S3.Bucket, err)
+	}
+	switch st := desc.WorkflowExecutionInfo.Status; st {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		return fmt.Errorf("sweep %s is still running: no verdict yet (`liesweep sweep watch %s` waits for it)", id, id)
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		return fmt.Errorf("sweep %s completed but its verdict is not in bucket %s: the workers may write to another bucket (check their s3.bucket), or sweeps/%s/verdict.json was deleted; `liesweep sweep resume %s` runs what is missing and writes the verdict again", id, s.cfg.S3.Bucket, id, id)
+	default:
+		return fmt.Errorf("sweep %s ended %s without a verdict (`liesweep sweep status %s` says why; `liesweep sweep resume %s` runs what is missing)", id, strings.ToLower(strings.TrimPrefix(st.String(), "WORKFLOW_EXECUTION_STATUS_")), id, id)
+	}
 }
 
 // renderReport renders a verdict in one format.
