@@ -82,6 +82,17 @@ type trialView struct {
 	Activity string                `json:"activity,omitempty"`
 	Attempt  int32                 `json:"attempt,omitempty"`
 	Beat     *activities.Heartbeat `json:"heartbeat,omitempty"`
+	// LastFailure is why the previous attempt failed, when Attempt > 1.
+	LastFailure string `json:"last_failure,omitempty"`
+}
+
+// retryView is a pending activity being retried that no heartbeat ties to
+// a trial (it failed before its first heartbeat): its attempt and why the
+// last one failed, so a retry loop is never invisible.
+type retryView struct {
+	Activity    string `json:"activity"`
+	Attempt     int32  `json:"attempt"`
+	LastFailure string `json:"last_failure"`
 }
 
 type statusView struct {
@@ -90,6 +101,7 @@ type statusView struct {
 	Phase   string      `json:"phase"`
 	Verdict string      `json:"verdict,omitempty"`
 	Trials  []trialView `json:"trials"`
+	Retries []retryView `json:"retries,omitempty"`
 	Error   string      `json:"error,omitempty"`
 }
 
@@ -152,6 +164,9 @@ func status(ctx context.Context, s *session, id string) (*statusView, error) {
 			var xs []trialView
 			for _, pa := range cd.PendingActivities {
 				x := trialView{Activity: pa.ActivityType.GetName(), Attempt: pa.Attempt}
+				if pa.Attempt > 1 {
+					x.LastFailure = pa.GetLastFailure().GetMessage()
+				}
 				if pa.HeartbeatDetails != nil {
 					var hb activities.Heartbeat
 					if dc.FromPayloads(pa.HeartbeatDetails, &hb) == nil {
@@ -173,12 +188,20 @@ func status(ctx context.Context, s *session, id string) (*statusView, error) {
 				// PrepareLatent (NG 0) serves every N_g of its (ℓ, seed);
 				// the other activities carry their trial's N_g.
 				if b.Beat != nil && b.Beat.Latent == t.Latent && b.Beat.Seed == t.Seed && b.Beat.Combo == t.Combo && (b.Beat.NG == t.NG || b.Beat.NG == 0 && t.Stage == workflows.StagePreparing) {
-					tv.Activity, tv.Attempt, tv.Beat = b.Activity, b.Attempt, b.Beat
+					tv.Activity, tv.Attempt, tv.Beat, tv.LastFailure = b.Activity, b.Attempt, b.Beat, b.LastFailure
 				}
 			}
 		}
 		v.Trials = append(v.Trials, tv)
 	}
+	for _, owned := range beats {
+		for _, b := range owned {
+			if b.Beat == nil && b.Attempt > 1 {
+				v.Retries = append(v.Retries, retryView{Activity: b.Activity, Attempt: b.Attempt, LastFailure: b.LastFailure})
+			}
+		}
+	}
+	sort.Slice(v.Retries, func(i, j int) bool { return v.Retries[i].Attempt > v.Retries[j].Attempt })
 	sort.Slice(v.Trials, func(i, j int) bool {
 		a, b := v.Trials[i], v.Trials[j]
 		if a.Combo != b.Combo {
@@ -227,12 +250,15 @@ func renderStatus(w io.Writer, v *statusView) {
 			line += " " + t.Beat.Stage + " " + t.Beat.Note
 		}
 		if t.Attempt > 1 {
-			line += fmt.Sprintf(" (attempt %d)", t.Attempt)
+			line += fmt.Sprintf(" (attempt %d; last failure: %s)", t.Attempt, t.LastFailure)
 		}
 		if w := firstNonEmpty(t.Worker, beatWorker(t.Beat)); w != "" {
 			line += " @" + w
 		}
 		fmt.Fprintln(w, line)
+	}
+	for _, r := range v.Retries {
+		fmt.Fprintf(w, "  retrying %s, attempt %d; last failure: %s\n", r.Activity, r.Attempt, r.LastFailure)
 	}
 	if v.Verdict != "" {
 		fmt.Fprintf(w, "verdict: %s\n", v.Verdict)
