@@ -25,14 +25,11 @@ func so2Spec() sweeps.Spec {
 }
 
 func newEnv(t *testing.T) (*testsuite.TestActivityEnvironment, *filestore.Store) {
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
 	store, err := filestore.New(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.RegisterActivity(&Activities{Store: store, Worker: "w"})
-	return env, store
+	return newEnvOn(t, store, "w")
 }
 
 // nonRetryable returns the error's application type when retrying it is
@@ -219,7 +216,7 @@ func TestTrainingHandsBackOnWorkerStop(t *testing.T) {
 	if ok, _ := store.Exists(context.Background(), key); ok {
 		t.Fatal("a handed-back training stored final weights")
 	}
-	retry, _ := newEnvOn(t, store)
+	retry, _ := newEnvOn(t, store, "w2")
 	val, err = retry.ExecuteActivity((&Activities{}).TrainGenerators, in)
 	if err != nil {
 		t.Fatal(err)
@@ -239,10 +236,11 @@ func TestTrainingHandsBackOnWorkerStop(t *testing.T) {
 	}
 }
 
-// newEnvOn is newEnv on an existing store.
-func newEnvOn(t *testing.T, store *filestore.Store) (*testsuite.TestActivityEnvironment, *filestore.Store) {
+// newEnvOn is an activity environment whose worker is named worker, on an
+// existing store.
+func newEnvOn(t *testing.T, store *filestore.Store, worker string) (*testsuite.TestActivityEnvironment, *filestore.Store) {
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(&Activities{Store: store, Worker: "w2"})
+	env.RegisterActivity(&Activities{Store: store, Worker: worker})
 	return env, store
 }
