@@ -10,7 +10,12 @@ package worker_test
 //  2. MinIO stopped (SIGSTOP) for 60 s, then continued (SIGCONT);
 //  3. three workers killed with SIGKILL at random moments, each replaced;
 //  4. the network between the workers and MinIO cut for 30 s (a TCP proxy
-//     drops every connection and refuses new ones).
+//     drops every connection and refuses new ones);
+//  5. on a Nomad cluster (a server, two GPU clients and a CPU client; the
+//     two workers deployed by `liesweep infra nomad deploy` with GPU
+//     placement constraints), a GPU node drained while its worker trains;
+//  6. on such a cluster, a GPU node's client agent and its worker SIGKILLed
+//     while it trains.
 //
 // Each must end as an undisturbed run of the same spec (run once, on a
 // stack of its own): the same verdict (max_ng, bounded, every level and
@@ -29,6 +34,7 @@ package worker_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -38,6 +44,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/nomad/api"
+	"github.com/liesweep/liesweep/infra/nomad"
 )
 
 // chaosSpec: so(3) with linear generators, N_g ∈ {1, 3}, two seeds: four
@@ -53,7 +62,10 @@ train: {epochs: 8000, lr: 1.0e-3, checkpoint_every: 1000, eval_points: 300, earl
 concurrency: 2
 `
 
-const chaosEpochs = 8000
+const (
+	chaosEpochs          = 8000
+	chaosCheckpointEvery = 1000
+)
 
 var chaosBase struct {
 	mu sync.Mutex
@@ -279,4 +291,165 @@ func TestChaosNetworkCut(t *testing.T) {
 	r.event("network back after 30 s (%d connections dropped; sweep still waiting: %v)", dropped, !p.finished())
 	wall := r.finish(p)
 	compareOutcome(t, "network-cut-30s", base, r.collect(wall))
+}
+
+// clusterCase starts a case on a Nomad cluster of its own (gpuNodes): its
+// two workers deployed with the GPU placement constraints, one on each GPU
+// node (one training slot, both queues, as the other cases' two workers),
+// healthy for their deployment, and the sweep started. It returns when a heartbeat shows a generators
+// training at an epoch in [minEpoch, maxEpoch].
+func clusterCase(t *testing.T, name string, minEpoch, maxEpoch int) (*chaosRun, *nomadCluster, *sweepProc, training) {
+	t.Helper()
+	st := newChaosStack(t)
+	c := startNomadCluster(t, gpuNodes...) // stopped first: its jobs while the stack is up
+	r := newChaosRun(t, st, "chaos-"+name, "chaos-"+name)
+	r.moreLogs = c.workerLogs
+	placed := allocNodes(c.deployWorkers(r.cli, clusterJob, 2, gpuPlacement...))
+	if fmt.Sprint(placed) != "map[gpu1:1 gpu2:1]" {
+		t.Fatalf("workers placed on %v, want one on each GPU node", placed)
+	}
+	c.waitHealthy(clusterJob)
+	p := r.startSweep(writeSpec(t, chaosSpec))
+	return r, c, p, r.waitTraining(p, minEpoch, maxEpoch)
+}
+
+// clusterJob is the worker job of the cluster cases.
+const clusterJob = "lsw-chaos"
+
+// allocOf is the allocation a worker runs in (its name is
+// ${node.unique.name}/${NOMAD_ALLOC_ID}).
+func allocOf(worker string) string {
+	_, id, _ := strings.Cut(worker, "/")
+	return id
+}
+
+// TestChaosNodeDrained drains the GPU node whose worker trains (Nomad
+// node drain, deadline 1 min). Nomad sends the worker SIGINT; the training
+// it holds finishes its epoch, writes a checkpoint there and hands the
+// activity back; the worker exits by itself within the job's kill_timeout.
+// Nomad places a replacement worker on the other GPU node (never on the
+// CPU node), and Temporal retries the training on a live worker, which
+// resumes from the hand-back checkpoint: the drain loses no finished epoch.
+// The hand-back is told from the periodic checkpoints by its epoch (the
+// bucket keeps every write).
+func TestChaosNodeDrained(t *testing.T) {
+	needChaos(t)
+	base := chaosBaseline(t)
+	r, c, p, tr := clusterCase(t, "drain", 1, chaosEpochs/2)
+	node := nodeOf(tr.worker)
+	if err := c.drain(node, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	drained := time.Now()
+	r.event("drain node %s (deadline 1 min): its worker trains %s, at epoch %d by its last heartbeat", node, tr.trial, tr.epoch)
+	var a *api.Allocation
+	waitFor(t, 2*time.Minute, "the drained worker to exit", func() bool {
+		a, _, _ = c.api.Allocations().Info(allocOf(tr.worker), nil)
+		return a != nil && a.ClientStatus != "running" && a.ClientStatus != "pending"
+	})
+	killTimeout := nomad.DefaultJobConfig().StopTimeout + nomad.KillMargin
+	var killing, exit *api.TaskEvent
+	if ts := a.TaskStates["worker"]; ts != nil {
+		for _, e := range ts.Events {
+			switch e.Type {
+			case api.TaskKilling:
+				killing = e
+			case api.TaskTerminated:
+				exit = e
+			}
+		}
+	}
+	switch {
+	case killing == nil || exit == nil:
+		t.Errorf("the drained worker's allocation is %s without Killing and Terminated events", a.ClientStatus)
+	case exit.ExitCode != 0 || exit.Signal != 0:
+		t.Errorf("the drained worker ended with exit code %d, signal %d: it did not hand back and exit by itself within the kill_timeout (%v)", exit.ExitCode, exit.Signal, killTimeout)
+	default:
+		r.event("Nomad signalled the drained worker %.1f s after the drain; it exited with status 0 %.1f s later (kill_timeout %v)",
+			time.Unix(0, killing.Time).Sub(drained).Seconds(), time.Duration(exit.Time-killing.Time).Seconds(), killTimeout)
+	}
+	wall := r.finish(p)
+	o := r.collect(wall)
+	trialOf := map[string]string{} // generators weights key → a resumed trial
+	for trial, rs := range o.resumed {
+		trialOf[rs.weights] = trial
+	}
+	handBacks := 0
+	for _, k := range slices.Sorted(maps.Keys(o.weights)) {
+		for _, e := range r.checkpointEpochs(context.Background(), strings.TrimSuffix(k, "weights.safetensors")+"checkpoint.safetensors") {
+			if e%chaosCheckpointEvery == 0 {
+				continue
+			}
+			handBacks++
+			trial, ok := trialOf[k]
+			switch rs := o.resumed[trial]; {
+			case !ok:
+				t.Errorf("generators %s: a hand-back checkpoint at epoch %d that no retry resumed from", short(strings.TrimPrefix(k, "artifacts/generators/")), e)
+			case rs.epoch != e:
+				t.Errorf("%s was handed back at epoch %d and resumed from epoch %d", trial, e, rs.epoch)
+			case nodeOf(o.finished[trial]) == node:
+				t.Errorf("%s finished on the drained node (%s)", trial, o.finished[trial])
+			default:
+				r.event("%s was handed back by the drained worker at epoch %d (its last periodic checkpoint: %d) and resumed there by %s: no finished epoch lost",
+					trial, e, e/chaosCheckpointEvery*chaosCheckpointEvery, o.finished[trial])
+			}
+		}
+	}
+	if handBacks != 1 {
+		t.Errorf("%d trainings handed back, want the one the drained worker held", handBacks)
+	}
+	compareOutcome(t, "node-drained", base, o)
+	all, running := c.allocs(clusterJob)
+	if got := allocNodes(running); len(running) != 2 || got[node] > 0 || allocNodes(all)["cpu1"] > 0 {
+		t.Errorf("after the drain of %s the workers run on %v (all allocations: %v), want two on the other GPU node", node, got, allocNodes(all))
+	}
+}
+
+// TestChaosNodeKilled SIGKILLs the client agent of the GPU node whose
+// worker trains past its first checkpoint, and that worker: a node lost
+// with its workers. The executor and logmon processes the kill orphans are
+// killed too. Temporal times the training out after its heartbeat timeout
+// and retries it on the live worker, which resumes from the last periodic
+// checkpoint; Nomad marks the node down and replaces the lost worker on the
+// other GPU node.
+func TestChaosNodeKilled(t *testing.T) {
+	needChaos(t)
+	base := chaosBaseline(t)
+	r, c, p, tr := clusterCase(t, "node-kill", chaosCheckpointEvery+1, chaosEpochs*3/8)
+	node := nodeOf(tr.worker)
+	ps := c.killNode(node)
+	killed := time.Now()
+	var what []string
+	for _, p := range ps {
+		what = append(what, fmt.Sprintf("%d %s", p.pid, strings.Join(p.argv[:min(2, len(p.argv))], " ")))
+	}
+	r.event("SIGKILL node %s's client agent and worker (training %s, at epoch %d by its last heartbeat), then the processes the kill orphaned: %s", node, tr.trial, tr.epoch, strings.Join(what, "; "))
+	wall := r.finish(p)
+	o := r.collect(wall)
+	for _, trial := range slices.Sorted(maps.Keys(o.resumed)) {
+		switch rs := o.resumed[trial]; {
+		case nodeOf(o.finished[trial]) == node:
+			t.Errorf("%s resumed on the killed node (%s)", trial, o.finished[trial])
+		case rs.epoch%chaosCheckpointEvery != 0:
+			t.Errorf("%s resumed from epoch %d, not a periodic checkpoint: the killed worker could write no other", trial, rs.epoch)
+		default:
+			r.event("%s was retried by %s and resumed from its periodic checkpoint at epoch %d", trial, o.finished[trial], rs.epoch)
+		}
+	}
+	for _, trial := range o.reused {
+		r.event("%s had stored its weights when its worker was killed; the retry by %s reused them", trial, o.finished[trial])
+	}
+	if len(o.resumed)+len(o.reused) == 0 {
+		t.Errorf("the kill interrupted no training: no trial resumed from a checkpoint or reused stored weights")
+	}
+	compareOutcome(t, "node-killed", base, o)
+	var all, running []*api.AllocationListStub
+	waitFor(t, 2*time.Minute, "Nomad to replace the lost worker", func() bool {
+		all, running = c.allocs(clusterJob)
+		return len(running) == 2 && allocNodes(running)[node] == 0
+	})
+	if allocNodes(all)["cpu1"] > 0 {
+		t.Errorf("after the loss of %s the workers were placed on %v, never on the CPU node", node, allocNodes(all))
+	}
+	r.event("Nomad marked %s down and replaced its worker on %v, %.1f s after the kill", node, allocNodes(running), time.Since(killed).Seconds())
 }

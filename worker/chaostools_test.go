@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -26,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liesweep/liesweep/activities"
 	"github.com/liesweep/liesweep/infra"
 	"github.com/liesweep/liesweep/infra/devstack"
 	"github.com/liesweep/liesweep/infra/s3store"
@@ -119,14 +121,27 @@ type chaosRun struct {
 	workers []*chaosWorker
 	events  []string
 	nextW   int
+	// moreLogs adds the logs of workers the run did not start (Nomad's).
+	moreLogs func() string
 }
 
 func newChaosRun(t *testing.T, st *devstack.Stack, bucket, id string) *chaosRun {
 	r := &chaosRun{t: t, st: st, bucket: bucket, id: id, s3: st.MinIOAddress(), start: time.Now()}
 	// versioning counts every write: a final artifact must have one version
 	ctx := context.Background()
-	if err := r.store().EnsureBucket(ctx); err != nil {
-		t.Fatal(err)
+	// a MinIO that passed its health check may still answer "not
+	// initialized" for a moment
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := r.store().EnsureBucket(ctx)
+		var er minio.ErrorResponse
+		if err == nil {
+			break
+		}
+		if !errors.As(err, &er) || er.Code != "XMinioServerNotInitialized" || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	if err := r.minio().EnableVersioning(ctx, bucket); err != nil {
 		t.Fatal(err)
@@ -239,6 +254,9 @@ func (r *chaosRun) workerLogs() string {
 	defer r.mu.Unlock()
 	for _, w := range r.workers {
 		fmt.Fprintf(&b, "--- worker %s ---\n%s\n", w.name, tail(w.log.String(), 4000))
+	}
+	if r.moreLogs != nil {
+		b.WriteString(r.moreLogs())
 	}
 	return b.String()
 }
@@ -359,6 +377,86 @@ func (r *chaosRun) waitMidTraining(p *sweepProc, minEpoch int) string {
 	return ""
 }
 
+// training is a generators training in progress as its heartbeat shows it.
+type training struct {
+	trial  string // trialLabel
+	worker string
+	epoch  int
+}
+
+// waitTraining polls `sweep status` until a trial's heartbeat shows its
+// generators training at an epoch in [minEpoch, maxEpoch], and returns the
+// one at the lowest epoch (the most left to train). A heartbeat is up to
+// 2 s old (activities.heartbeatEvery).
+func (r *chaosRun) waitTraining(p *sweepProc, minEpoch, maxEpoch int) training {
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		if p.finished() {
+			r.t.Fatalf("the sweep ended before a heartbeat showed a training at epoch %d–%d:\n%s\n%s", minEpoch, maxEpoch, p.out.String(), r.workerLogs())
+		}
+		out, err := r.cli("sweep", "status", r.id, "-o", "json")
+		var st struct {
+			Trials []struct {
+				Beat *activities.Heartbeat `json:"heartbeat"`
+			} `json:"trials"`
+		}
+		if err == nil && json.Unmarshal([]byte(out), &st) == nil {
+			var best *training
+			for _, tr := range st.Trials {
+				if b := tr.Beat; b != nil && b.Stage == "generators" && b.Epoch >= minEpoch && b.Epoch <= maxEpoch && (best == nil || b.Epoch < best.epoch) {
+					best = &training{trial: trialLabel(b.NG, b.Seed), worker: b.Worker, epoch: b.Epoch}
+				}
+			}
+			if best != nil {
+				return *best
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	r.t.Fatalf("no heartbeat showed a training at epoch %d–%d within 5 minutes\n%s", minEpoch, maxEpoch, r.workerLogs())
+	return training{}
+}
+
+func trialLabel(ng, seed int) string { return fmt.Sprintf("N_g=%d seed=%d", ng, seed) }
+
+// checkpointEpochs lists the epoch of every write of a stage's checkpoint
+// (the bucket keeps every version), in ascending order.
+func (r *chaosRun) checkpointEpochs(ctx context.Context, key string) []int {
+	mc := r.minio()
+	var epochs []int
+	var objs []minio.ObjectInfo
+	for obj := range mc.ListObjects(ctx, r.bucket, minio.ListObjectsOptions{Prefix: key, WithVersions: true}) {
+		if obj.Err != nil {
+			r.t.Fatal(obj.Err)
+		}
+		if obj.Key == key && !obj.IsDeleteMarker {
+			objs = append(objs, obj)
+		}
+	}
+	for _, obj := range objs {
+		o, err := mc.GetObject(ctx, r.bucket, key, minio.GetObjectOptions{VersionID: obj.VersionID})
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		b, err := io.ReadAll(o)
+		o.Close()
+		if err != nil {
+			r.t.Fatalf("read %s version %s: %v", key, obj.VersionID, err)
+		}
+		_, meta, err := models.ReadSafetensors(bytes.NewReader(b))
+		if err != nil {
+			r.t.Fatalf("%s version %s: %v", key, obj.VersionID, err)
+		}
+		e, err := strconv.Atoi(meta["epoch"])
+		if err != nil {
+			r.t.Fatalf("%s version %s: epoch %q: %v", key, obj.VersionID, meta["epoch"], err)
+		}
+		epochs = append(epochs, e)
+	}
+	slices.Sort(epochs)
+	return epochs
+}
+
 // chaosReport is the part of `sweep report --format json` the suite compares.
 type chaosReport struct {
 	Groups []struct {
@@ -396,6 +494,7 @@ type outcome struct {
 	resumed  map[string]resume // trial → where its generators' training resumed
 	reused   []string          // trials whose generators were found stored: an attempt's completion was lost and its retry reused them
 	workers  map[string]int    // trials finished per worker
+	finished map[string]string // trial → the worker that finished it
 	rewrites []string          // objects written more than once (checkpoints excepted)
 	objects  int               // objects in the bucket
 	ckWrites int               // versions of the checkpoints (every write of one)
@@ -416,7 +515,7 @@ func (r *chaosRun) collect(wall time.Duration) *outcome {
 	t := r.t
 	ctx := context.Background()
 	la, _ := os.ReadFile("/proc/loadavg")
-	o := &outcome{wall: wall, load: strings.Join(strings.Fields(string(la))[:min(3, len(strings.Fields(string(la))))], " "), weights: map[string]string{}, resumed: map[string]resume{}, workers: map[string]int{}}
+	o := &outcome{wall: wall, load: strings.Join(strings.Fields(string(la))[:min(3, len(strings.Fields(string(la))))], " "), weights: map[string]string{}, resumed: map[string]resume{}, workers: map[string]int{}, finished: map[string]string{}}
 	out, err := r.cli("sweep", "report", r.id, "--format", "json")
 	if err != nil {
 		t.Fatalf("sweep report: %v\n%s", err, out)
@@ -433,14 +532,15 @@ func (r *chaosRun) collect(wall time.Duration) *outcome {
 			for _, tr := range lv.Trials {
 				o.trials++
 				o.workers[tr.Worker]++
+				o.finished[trialLabel(tr.NG, tr.Seed)] = tr.Worker
 				o.verdict = append(o.verdict, fmt.Sprintf("    N_g=%d seed=%d passed %v", tr.NG, tr.Seed, tr.Passed))
 				wantResults = append(wantResults, fmt.Sprintf("l%d-ng%d-seed%d.json", g.LatentDim, tr.NG, tr.Seed))
 				for _, s := range tr.Stages {
 					if s.Stage == "generators" && s.Reused {
-						o.reused = append(o.reused, fmt.Sprintf("N_g=%d seed=%d", tr.NG, tr.Seed))
+						o.reused = append(o.reused, trialLabel(tr.NG, tr.Seed))
 					}
 					if s.Stage == "generators" && s.ResumedFrom > 0 {
-						o.resumed[fmt.Sprintf("N_g=%d seed=%d", tr.NG, tr.Seed)] = resume{epoch: s.ResumedFrom, weights: "artifacts/generators/" + s.Key + "/weights.safetensors"}
+						o.resumed[trialLabel(tr.NG, tr.Seed)] = resume{epoch: s.ResumedFrom, weights: "artifacts/generators/" + s.Key + "/weights.safetensors"}
 					}
 				}
 			}
