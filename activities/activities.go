@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -274,6 +275,7 @@ func (a *Activities) Aggregate(ctx context.Context, in AggregateInput) (Aggregat
 		results = append(results, r)
 	}
 	rep := sweeps.NewVerdictDoc(in.SweepID, in.Spec, results)
+	rep.Notes = append(rep.Notes, missingResults(&in.Spec, in.SweepID, keys)...)
 	groups := rep.Groups
 	out := AggregateOutput{VerdictKey: sweeps.VerdictKey(in.SweepID)}
 	if err := a.Store.Put(ctx, out.VerdictKey, jsonBytes(rep)); err != nil {
@@ -283,4 +285,45 @@ func (a *Activities) Aggregate(ctx context.Context, in AggregateInput) (Aggregat
 		out.Groups = append(out.Groups, GroupSummary{Dataset: g.Dataset, LatentDim: g.LatentDim, MaxNG: g.MaxNG, Bounded: g.Bounded, MaxNGFlows: g.MaxNGFlows})
 	}
 	return out, nil
+}
+
+// missingResults notes every trial of a grid sweep without a stored
+// result: it failed (its error is in `sweep status`) or its result object
+// was deleted. Without the note the verdict lacked a level and said
+// nothing. An adaptive sweep's levels depend on the ascent, so only a grid
+// is checked.
+func missingResults(spec *sweeps.Spec, id string, keys []string) []string {
+	if spec.Adaptive.Enabled {
+		return nil
+	}
+	combos, err := spec.Combos()
+	if err != nil {
+		return nil
+	}
+	have := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		have[k] = true
+	}
+	var missing []string
+	for _, c := range combos {
+		for _, l := range c.Spec.LatentDims {
+			for _, ng := range c.Spec.NG {
+				for _, seed := range c.Spec.Seeds {
+					t := sweeps.Trial{Latent: l, NG: ng, Seed: seed, Combo: c.Index}
+					if !have[sweeps.ResultKey(id, t)] {
+						missing = append(missing, strings.TrimSuffix(sweeps.ResultFile(t), ".json"))
+					}
+				}
+			}
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	const show = 20
+	list := strings.Join(missing[:min(show, len(missing))], ", ")
+	if len(missing) > show {
+		list += fmt.Sprintf(", … (%d in all)", len(missing))
+	}
+	return []string{fmt.Sprintf("%d trial(s) of the grid have no result and are not in the verdict: %s; each failed (its error is in `liesweep sweep status %s`) or its result object was deleted (`liesweep sweep resume %s` runs it again)", len(missing), list, id, id)}
 }

@@ -244,3 +244,35 @@ func newEnvOn(t *testing.T, store *filestore.Store, worker string) (*testsuite.T
 	env.RegisterActivity(&Activities{Store: store, Worker: worker})
 	return env, store
 }
+
+// TestAggregateNotesMissingResults: a grid trial without a stored result
+// (it failed, or its result object was deleted mid-sweep) is named in the
+// verdict's notes; the verdict used to lack the level and say nothing.
+func TestAggregateNotesMissingResults(t *testing.T) {
+	env, store := newEnv(t)
+	spec := so2Spec()
+	spec.NG = []int{1, 2}
+	res := sweeps.TrialResult{SchemaVersion: sweeps.ResultSchemaVersion, Sweep: "s", NG: 1, LatentDim: 2, Seed: 1, FailedOn: []string{}}
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Put(context.Background(), sweeps.ResultKey("s", sweeps.Trial{Latent: 2, NG: 1, Seed: 1}), b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.ExecuteActivity((&Activities{}).Aggregate, AggregateInput{SweepID: "s", Spec: spec}); err != nil {
+		t.Fatal(err)
+	}
+	vb, err := store.Get(context.Background(), sweeps.VerdictKey("s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc sweeps.VerdictDoc
+	if err := json.Unmarshal(vb, &doc); err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(doc.Notes, "\n")
+	if !strings.Contains(notes, "1 trial(s) of the grid have no result") || !strings.Contains(notes, "l2-ng2-seed1") || strings.Contains(notes, "l2-ng1-seed1") {
+		t.Errorf("notes %q: want l2-ng2-seed1 named as missing, and only it", doc.Notes)
+	}
+}
