@@ -15,7 +15,11 @@ package worker_test
 //     two workers deployed by `liesweep infra nomad deploy` with GPU
 //     placement constraints), a GPU node drained while its worker trains;
 //  6. on such a cluster, a GPU node's client agent and its worker SIGKILLed
-//     while it trains.
+//     while it trains;
+//  7. MinIO SIGKILLed part-way through a checkpoint write and restarted on
+//     its data directory (chaos_crash_test.go);
+//  8. the network between the workers and Temporal cut for 20 s
+//     (chaos_crash_test.go).
 //
 // Each must end as an undisturbed run of the same spec (run once, on a
 // stack of its own): the same verdict (max_ng, bounded, every level and

@@ -115,7 +115,10 @@ type chaosRun struct {
 	bucket string
 	id     string
 	s3     string // the workers' LIESWEEP_S3_ENDPOINT
-	start  time.Time
+	// temporal is the workers' LIESWEEP_TEMPORAL_ADDRESS when it is not the
+	// stack's (a proxy in the Temporal partition case); the CLI goes direct
+	temporal string
+	start    time.Time
 
 	mu      sync.Mutex
 	workers []*chaosWorker
@@ -216,6 +219,9 @@ func (r *chaosRun) startWorker() *chaosWorker {
 	r.mu.Unlock()
 	cmd := exec.Command(binary, "worker", "--name", name, "--slots", "1")
 	cmd.Env = r.env(r.s3)
+	if r.temporal != "" {
+		cmd.Env = append(cmd.Env, "LIESWEEP_TEMPORAL_ADDRESS="+r.temporal) // the last value wins
+	}
 	log := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
@@ -650,6 +656,82 @@ type cutProxy struct {
 	ln    net.Listener // nil while cut
 	conns map[net.Conn]struct{}
 	n     int // connections forwarded
+
+	// a tap (Tap): a request it matches is interrupted part-way by hit
+	tapMatch func(header []byte) bool
+	tapHit   func(what string)
+}
+
+// Tap arms the proxy once: the first request from a client whose first
+// chunk match accepts is forwarded in part (its header and about half of
+// its body, or half of its header when no body follows it), then hit runs
+// (synchronously, the rest of the request held back), then the rest is
+// forwarded. hit is told where the request was cut.
+func (p *cutProxy) Tap(match func(header []byte) bool, hit func(what string)) {
+	p.mu.Lock()
+	p.tapMatch, p.tapHit = match, hit
+	p.mu.Unlock()
+}
+
+// tapped returns the armed tap's hit when b matches it, and disarms it.
+func (p *cutProxy) tapped(b []byte) func(string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tapMatch == nil || !p.tapMatch(b) {
+		return nil
+	}
+	hit := p.tapHit
+	p.tapMatch, p.tapHit = nil, nil
+	return hit
+}
+
+// upstream copies what the client c sends to u, through the tap.
+func (p *cutProxy) upstream(u, c net.Conn) {
+	buf := make([]byte, 64<<10)
+	var pending func(string) // a tapped request whose body is still to come
+	var head int             // bytes of its header
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			b := buf[:n]
+			hit := pending
+			pending = nil
+			split := -1
+			var what string
+			switch {
+			case hit != nil: // the body of a tapped request
+				split = n / 2
+				what = fmt.Sprintf("its %d-byte header and %d bytes of its body forwarded (%d held back)", head, split, n-split)
+			default:
+				if hit = p.tapped(b); hit == nil {
+					break
+				}
+				if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 && i+4 < n {
+					head = i + 4
+					split = head + (n-head)/2
+					what = fmt.Sprintf("its %d-byte header and %d bytes of its body forwarded (%d held back)", head, split-head, n-split)
+				} else if i >= 0 { // the body follows in the next chunk
+					head, pending, hit = n, hit, nil
+				} else {
+					split = n / 2
+					what = fmt.Sprintf("%d bytes of its header forwarded", split)
+				}
+			}
+			if hit != nil {
+				if _, werr := u.Write(b[:split]); werr != nil {
+					return
+				}
+				hit(what)
+				b = b[split:]
+			}
+			if _, werr := u.Write(b); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 func startCutProxy(t *testing.T, target string) *cutProxy {
@@ -711,7 +793,7 @@ func (p *cutProxy) pipe(c net.Conn) {
 			p.mu.Unlock()
 		})
 	}
-	go func() { io.Copy(u, c); closeBoth() }()
+	go func() { p.upstream(u, c); closeBoth() }()
 	io.Copy(c, u)
 	closeBoth()
 }
