@@ -138,5 +138,5 @@ schema: ## docs/spec.schema.json and docs/spec-reference.md from the spec's Go t
 	$(GO) run ./cmd/liesweep schema --reference > docs/spec-reference.md.tmp && mv docs/spec-reference.md.tmp docs/spec-reference.md
 
 .PHONY: chaos
-chaos: data $(TEMPORAL) $(MINIO) $(NOMAD) ## the chaos suite (docs/reliability.md): a small sweep on the local stack with Temporal killed, MinIO stopped, workers killed, the network to MinIO cut, and on a Nomad cluster a node drained and a node killed, each against an undisturbed run (~7 min on 2 cores)
+chaos: data $(TEMPORAL) $(MINIO) $(NOMAD) ## the chaos suite (docs/reliability.md): a small sweep on the local stack with Temporal killed, MinIO stopped, workers killed, the network to MinIO cut, MinIO SIGKILLed inside a checkpoint write, the workers cut from Temporal for 20 s, and on a Nomad cluster a node drained and a node killed, each against an undisturbed run (~7–8 min on 2 cores)
 	LIESWEEP_CHAOS=1 $(GOTEST) -count=1 -v -timeout 40m -run '^TestChaos' ./worker/
