@@ -296,6 +296,9 @@ func TestSweepEndToEnd(t *testing.T) {
 	if out, err := cli(t, bucket, "sweep", "resume", "e2e"); err == nil || !strings.Contains(out, "nothing to resume") {
 		t.Errorf("resume of a completed sweep with its verdict: %v\n%s", err, out)
 	}
+	if out, err := cli(t, bucket, "sweep", "cancel", "e2e"); err == nil || !strings.Contains(out, "already ended (completed): nothing to cancel") {
+		t.Errorf("cancel of a completed sweep (Temporal accepts it silently): %v\n%s", err, out)
+	}
 }
 
 // exitStatus is a CLI run's exit status (0 without an error).

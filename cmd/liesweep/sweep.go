@@ -215,8 +215,22 @@ func newSweepCancelCmd() *cobra.Command {
 		Short: "Cancel a running sweep (running trainings stop at their next heartbeat)",
 		Args:  cobra.ExactArgs(1),
 		RunE: sessionRunE(func(cmd *cobra.Command, args []string, s *session) error {
-			if err := s.client.CancelWorkflow(cmd.Context(), args[0], ""); err != nil {
-				return fmt.Errorf("cancel %s: %w", args[0], err)
+			id := args[0]
+			desc, err := s.client.DescribeWorkflowExecution(cmd.Context(), id, "")
+			if err != nil {
+				var nf *serviceerror.NotFound
+				if errors.As(err, &nf) {
+					return usageError{fmt.Errorf("no sweep %q (list them with `liesweep sweep list`)", id)}
+				}
+				return fmt.Errorf("cancel %s: %w", id, err)
+			}
+			// Temporal accepts a cancel of a closed workflow silently: say
+			// that there was nothing to cancel.
+			if st := desc.WorkflowExecutionInfo.Status; st != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+				return fmt.Errorf("sweep %s has already ended (%s): nothing to cancel", id, strings.ToLower(strings.TrimPrefix(st.String(), "WORKFLOW_EXECUTION_STATUS_")))
+			}
+			if err := s.client.CancelWorkflow(cmd.Context(), id, ""); err != nil {
+				return fmt.Errorf("cancel %s: %w", id, err)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "sweep %s: cancel requested\n", args[0])
 			return nil
