@@ -133,6 +133,10 @@ func newSweepStartCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if spec.Dataset.MNISTDir != "" {
+				// a path on this machine means nothing to the workers
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: dataset.mnist_dir (%s) is a path on this machine; a sweep's workers read MNIST from their own --mnist-dir or LIESWEEP_MNIST_DIR (default: the GoMNIST module), so it is not used\n", spec.Dataset.MNISTDir)
+			}
 			if id == "" {
 				name := spec.Name
 				if name == "" {
