@@ -328,7 +328,16 @@ func (s *Spec) Normalize() {
 
 // Validate checks every field and returns all problems at once, each a
 // *FieldError, joined and wrapping ErrInvalidSpec.
-func (s *Spec) Validate() error {
+func (s *Spec) Validate() error { return s.validate(true) }
+
+// ValidateRecorded is Validate as it was before 2026-12-07: without the
+// checks added then (solvable N_g, the memory bound, the sweep-id rule for
+// name, duplicate swept values). SweepWorkflow uses it when it replays a
+// history recorded before them, so that a sweep already running is not
+// refused halfway (a non-deterministic replay).
+func (s *Spec) ValidateRecorded() error { return s.validate(false) }
+
+func (s *Spec) validate(strict bool) error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
@@ -380,7 +389,10 @@ func (s *Spec) Validate() error {
 		}
 		atMost(field, v, MaxEpochs, "MaxEpochs: the loss history keeps a record per epoch")
 	}
-	if s.Name != "" && ValidateID(s.Name) != nil {
+	if s.Name != "" && !strict && strings.ContainsAny(s.Name, "/ \t\n") {
+		bad("name", "%q must not contain spaces or slashes", s.Name)
+	}
+	if s.Name != "" && strict && ValidateID(s.Name) != nil {
 		// the default sweep id is <name>-<time>: the same rule, so that a
 		// name validate accepts is never refused by sweep start
 		bad("name", "%q: use letters, digits, '.', '_' or '-', starting with a letter or digit (it begins the sweep id)", s.Name)
@@ -513,7 +525,9 @@ func (s *Spec) Validate() error {
 	if hasDup(s.NG) {
 		bad("ng", "%v lists a value twice", s.NG)
 	}
-	s.checkSolvable(bad)
+	if strict {
+		s.checkSolvable(bad)
+	}
 	if len(s.Seeds) == 0 {
 		bad("seeds", "list at least one seed, e.g. [1]")
 	}
@@ -558,7 +572,7 @@ func (s *Spec) Validate() error {
 	if w, l, n, ok := s.generatorWeights(); ok && w > MaxGeneratorWeights {
 		bad("generator", "the largest generator set, N_g = %d at ℓ = %d, has %d weights, over the bound of %d (MaxGeneratorWeights: 512 MiB of float64, 2 GiB with gradients and Adam's moments); use smaller hidden layers, fewer generators or, in adaptive mode, a lower adaptive.max_ng", n, l, w, MaxGeneratorWeights)
 	}
-	if mem, pts, ok := s.GeneratorMemory(); ok && mem > MaxGeneratorMemory {
+	if mem, pts, ok := s.GeneratorMemory(); strict && ok && mem > MaxGeneratorMemory {
 		bad("train", "training the largest generator set would need about %.1f GiB (estimated from %d training points, ℓ, generator.hidden and N_g), over the bound of %d GiB (MaxGeneratorMemory); lower train.max_points or set train.batch, use smaller hidden layers, a smaller ℓ or fewer generators", float64(mem)/(1<<30), pts, MaxGeneratorMemory>>30)
 	}
 	t := s.Train
@@ -628,7 +642,7 @@ func (s *Spec) Validate() error {
 	if s.Adaptive.Patience < 1 {
 		bad("adaptive.patience", "must be ≥ 1, got %d", s.Adaptive.Patience)
 	}
-	errs = append(errs, s.validateAxes(errs)...)
+	errs = append(errs, s.validateAxes(errs, strict)...)
 	if len(errs) == 0 {
 		return nil
 	}
@@ -748,7 +762,7 @@ func (s *Spec) swept(key string) bool {
 
 // validateAxes checks the swept keys, the size of the whole grid, and every
 // combination as a spec of its own (its errors name the combination).
-func (s *Spec) validateAxes(base []error) []error {
+func (s *Spec) validateAxes(base []error, strict bool) []error {
 	if len(s.Axes) == 0 {
 		return nil
 	}
@@ -768,6 +782,9 @@ func (s *Spec) validateAxes(base []error) []error {
 		}
 		vals := map[string]bool{}
 		for _, v := range a.Values {
+			if !strict {
+				break
+			}
 			if f := FormatValue(v); vals[f] {
 				errs = append(errs, &FieldError{Field: a.Key, Msg: fmt.Sprintf("lists the value %s twice (each combination would run twice)", f)})
 			} else {
@@ -790,7 +807,7 @@ func (s *Spec) validateAxes(base []error) []error {
 		return []error{err}
 	}
 	for _, c := range combos {
-		if err := c.Spec.Validate(); err != nil {
+		if err := c.Spec.validate(strict); err != nil {
 			var fe *FieldError
 			for _, e := range flatten(err) {
 				if errors.As(e, &fe) && !reported(base, fe) {

@@ -184,3 +184,21 @@ func TestAxisDuplicateValues(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateRecorded: the checks added on 2026-12-07 refuse specs that
+// sweeps already running were started with; ValidateRecorded, which the
+// workflow replays such histories with, still accepts them.
+func TestValidateRecorded(t *testing.T) {
+	s := DefaultSpec()
+	s.Name = "ünï"
+	s.Dataset = Dataset{Kind: "analytic", Oracle: "norm", Dim: 2}
+	s.Generator = Generator{Kind: "linear", Orthogonality: "global", Closure: "joint"}
+	s.NG = []int{1, 5}
+	s.Normalize()
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "ℓ² = 4") || !strings.Contains(err.Error(), `"name"`) {
+		t.Errorf("Validate: %v, want the N_g > ℓ² and name errors", err)
+	}
+	if err := s.ValidateRecorded(); err != nil {
+		t.Errorf("ValidateRecorded: %v, want the spec accepted as before", err)
+	}
+}

@@ -306,8 +306,9 @@ func evidence(g Group) string {
 			for _, m := range t.FailedOn {
 				v, lim := metricValue(t.Metrics, m), metricValue(t.Thresholds.asMetrics(), m)
 				if !finite(v) {
-					// larger than any finite excess, still comparable
-					worst, what = math.MaxFloat64, m+" not finite (see the trial's notes)"
+					// no excess can beat it (a finite one that overflows
+					// to +Inf ties and does not replace it)
+					worst, what = math.Inf(1), m+" not finite (see the trial's notes)"
 					continue
 				}
 				if e := v / lim; e > worst {

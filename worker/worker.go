@@ -4,6 +4,7 @@ package worker
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/liesweep/liesweep/activities"
@@ -36,10 +37,20 @@ func Start(c client.Client, acts *activities.Activities, opts Options) (stop fun
 		queues = []string{workflows.TaskQueue, workflows.TrainQueue}
 	}
 	var started []worker.Worker
+	// The workers stop at once, side by side: a worker's stop channel (which
+	// the trainings watch to hand back) closes only when its own Stop is
+	// called, and one after the other could take twice StopTimeout, past
+	// the scheduler's kill timeout.
 	stop = func() {
+		var wg sync.WaitGroup
 		for _, w := range started {
-			w.Stop()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w.Stop()
+			}()
 		}
+		wg.Wait()
 	}
 	for _, q := range queues {
 		var w worker.Worker

@@ -224,7 +224,14 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 	// Validate and Combos set spec fields by reflection over the struct's
 	// tags: deterministic, though workflowcheck cannot see that (reflect's
 	// error paths read runtime frames).
-	verr := spec.Validate() //workflowcheck:ignore
+	// From version 1 (validate-v2) the workflow checks what the CLI checks
+	// since 2026-12-07; a history recorded before replays the checks it
+	// passed then.
+	validate := spec.ValidateRecorded
+	if workflow.GetVersion(ctx, "validate-v2", workflow.DefaultVersion, 1) == 1 {
+		validate = spec.Validate
+	}
+	verr := validate() //workflowcheck:ignore
 	if verr != nil {
 		return SweepOutput{}, temporal.NewNonRetryableApplicationError(verr.Error(), "InvalidSpec", nil)
 	}

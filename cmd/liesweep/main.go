@@ -57,15 +57,19 @@ func exitCode(err error) int {
 	return exitError
 }
 
+// exitOnPanic, deferred first in main and in every goroutine a command
+// starts, turns a panic into an internal error: a panic is a bug in
+// liesweep, not a usage mistake, so it says so and exits 1 (the runtime's
+// own exit status, 2, reads as usage).
+func exitOnPanic() {
+	if p := recover(); p != nil {
+		fmt.Fprintf(os.Stderr, "liesweep: internal error (a bug in liesweep, not in your spec or data; please report it with this output): %v\n%s", p, debug.Stack())
+		os.Exit(exitError)
+	}
+}
+
 func main() {
-	defer func() {
-		// A panic is a bug in liesweep, not a usage mistake: say so and
-		// exit 1 (the runtime's own exit status, 2, reads as usage).
-		if p := recover(); p != nil {
-			fmt.Fprintf(os.Stderr, "liesweep: internal error (a bug in liesweep, not in your spec or data; please report it with this output): %v\n%s", p, debug.Stack())
-			os.Exit(exitError)
-		}
-	}()
+	defer exitOnPanic()
 	err := newRootCmd().Execute()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "liesweep:", err)

@@ -136,6 +136,7 @@ finished and resume what was interrupted.`,
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
+						defer exitOnPanic()
 						sem <- struct{}{}
 						defer func() { <-sem }()
 						label := fmt.Sprintf("ℓ=%d seed=%d", g.latent, g.seed)

@@ -178,6 +178,13 @@ func newSweepResumeCmd() *cobra.Command {
 		RunE: sessionRunE(func(cmd *cobra.Command, args []string, s *session) error {
 			id := args[0]
 			desc, err := s.client.DescribeWorkflowExecution(cmd.Context(), id, "")
+			var nf *serviceerror.NotFound
+			if err != nil && !errors.As(err, &nf) {
+				// resume may re-run a completed sweep: only go on when
+				// Temporal says what state the sweep is in (or that it
+				// has no record of it)
+				return fmt.Errorf("resume %s: %w", id, err)
+			}
 			if err == nil {
 				switch desc.WorkflowExecutionInfo.Status {
 				case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
@@ -186,7 +193,11 @@ func newSweepResumeCmd() *cobra.Command {
 					// a completed sweep whose verdict is gone (deleted, or
 					// written to another bucket) runs again: its stages and
 					// results are reused and the verdict written anew
-					if ok, err := s.store.Exists(cmd.Context(), sweeps.VerdictKey(id)); err != nil || ok {
+					ok, err := s.store.Exists(cmd.Context(), sweeps.VerdictKey(id))
+					if err != nil {
+						return fmt.Errorf("resume %s: is its verdict stored? %w", id, err)
+					}
+					if ok {
 						return fmt.Errorf("sweep %s completed: nothing to resume (see `liesweep sweep report %s`)", id, id)
 					}
 					fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s completed, but its verdict is not in bucket %s: running it again to write it (finished stages and results are reused)\n", id, s.cfg.S3.Bucket)
