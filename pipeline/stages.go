@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/liesweep/liesweep/datasets"
@@ -523,6 +524,7 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 				res.Combo, res.Hyper, res.HyperLabel = out.Combo.Index, out.Combo.Values, out.Combo.Label
 				before := fmt.Sprint(res.Thresholds, res.Passed, res.FlowsPassed, res.FailedOn)
 				res.Judge(spec.Verdict)
+				markOpen(res, spec.Verdict.ClosureRel)
 				r.emit(Event{Stage: sweeps.StageAnalysis, Message: "reusing stored result " + out.Key})
 				// New verdict thresholds re-judge the stored trial: store what
 				// is printed, so result.json never says the opposite.
@@ -622,9 +624,7 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 		}
 	}
 	res.Judge(spec.Verdict)
-	if !res.Passed && res.Metrics.ClosureRel > spec.Verdict.ClosureRel {
-		res.Algebra.Words = fmt.Sprintf("The generators do not close (closure_rel %.3g > %.3g): this is the structure of their least-squares constants, not of an algebra. ", res.Metrics.ClosureRel, spec.Verdict.ClosureRel) + res.Algebra.Words
-	}
+	markOpen(res, spec.Verdict.ClosureRel)
 	res.Stages = append(res.Stages, stageRun(sweeps.StageAnalysis, keys.Analysis, start, false, 0))
 	for i, st := range res.Stages {
 		for _, k := range known {
@@ -729,3 +729,22 @@ func imageShapeNote(s datasets.ImageShape) string {
 // standardised latent units: large enough for a float32 ψ's rounding,
 // small against the curvature of its level sets.
 const rankStep = 1e-3
+
+// openPrefix begins the algebra's words of a trial whose generators do not
+// close under the verdict's closure_rel threshold.
+const openPrefix = "The generators do not close (closure_rel "
+
+// markOpen makes the algebra's words say whether the generators close
+// under the closure_rel threshold limit: a prefix written by an earlier
+// judgement (another threshold) is replaced, so a re-judged result never
+// says "do not close" beside passed: true.
+func markOpen(res *sweeps.TrialResult, limit float64) {
+	if strings.HasPrefix(res.Algebra.Words, openPrefix) {
+		if _, rest, ok := strings.Cut(res.Algebra.Words, "not of an algebra. "); ok {
+			res.Algebra.Words = rest
+		}
+	}
+	if !res.Passed && res.Metrics.ClosureRel > limit {
+		res.Algebra.Words = fmt.Sprintf(openPrefix+"%.3g > %.3g): this is the structure of their least-squares constants, not of an algebra. ", res.Metrics.ClosureRel, limit) + res.Algebra.Words
+	}
+}
