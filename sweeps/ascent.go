@@ -23,6 +23,8 @@ type Ascent struct {
 	ng       int
 	done     bool
 	uncapped int
+	// linear caps each ℓ's ascent at its own ℓ² (unless Uncapped)
+	linear bool
 	// Flows keeps the ascent going on levels that pass the flow criteria
 	// but not closure.
 	Flows bool
@@ -49,13 +51,14 @@ func NewAscent(spec *Spec, flows bool) *Ascent {
 	a.limit = min(limit, MaxNG)
 	if spec.Generator.Kind == "linear" {
 		a.limit = min(a.limit, l*l)
+		a.linear = true
 	}
 	return a
 }
 
 // Uncapped lifts the bounds NewAscent puts on the ascent's limit, for
 // workflows recorded before it did (they replay the walk they took).
-func (a *Ascent) Uncapped() { a.limit = a.uncapped }
+func (a *Ascent) Uncapped() { a.limit, a.linear = a.uncapped, false }
 
 // Level returns the N_g to run next and the latent dimensions still
 // ascending; none are left when the ascent is over.
@@ -64,7 +67,7 @@ func (a *Ascent) Level() (ng int, latents []int) {
 		return a.ng, nil
 	}
 	for i, l := range a.latents {
-		if a.fails[i] < a.patience {
+		if a.fails[i] < a.patience && !(a.linear && a.ng > l*l) {
 			latents = append(latents, l)
 		}
 	}

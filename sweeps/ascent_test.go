@@ -129,3 +129,19 @@ func TestAscentStaysInBounds(t *testing.T) {
 		t.Errorf("Uncapped: next level %d, want 81 (ℓ², the old limit)", ng)
 	}
 }
+
+// TestAscentLinearPerLatent: with linear generators each ℓ stops at its
+// own ℓ² (ℓ = 2 went on to ℓ = 4's 16 with the largest ℓ's limit).
+func TestAscentLinearPerLatent(t *testing.T) {
+	s := DefaultSpec()
+	s.LatentDims, s.NG = []int{2, 4}, []int{1}
+	s.Generator.Kind = "linear"
+	s.Adaptive = Adaptive{Enabled: true, Patience: 1}
+	got := walk(t, &s, true, func(l, ng int) string { return "c" })
+	if last := got[2][len(got[2])-1]; last != 4 {
+		t.Errorf("ℓ = 2 ascended to N_g = %d, want 4 (ℓ²)", last)
+	}
+	if last := got[4][len(got[4])-1]; last != 16 {
+		t.Errorf("ℓ = 4 ascended to N_g = %d, want 16", last)
+	}
+}
