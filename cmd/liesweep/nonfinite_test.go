@@ -108,3 +108,22 @@ func TestFailOnVerdictWithoutResults(t *testing.T) {
 		t.Errorf("verdictFailed(no groups) = %v (exit %d), want errVerdict (exit %d)", err, exitCode(err), exitVerdict)
 	}
 }
+
+// TestRunNotesStaleResults: a run into an --out that holds the results of
+// an earlier, larger grid says that those files are not in its verdict
+// (they lay beside it unexplained).
+func TestRunNotesStaleResults(t *testing.T) {
+	dir := t.TempDir()
+	stale := filepath.Join(dir, "out", "results", "l2-ng5-seed9.json")
+	if err := os.MkdirAll(filepath.Dir(stale), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(stale, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var res struct{}
+	stdout := runResult(t, dir, so2Spec("x0^2 + x1^2", "1.0e-3", ""), &res)
+	if !strings.Contains(stdout, "note: 1 result file(s)") || !strings.Contains(stdout, "l2-ng5-seed9.json") || strings.Contains(stdout, "l2-ng1-seed1.json are") {
+		t.Errorf("run output does not note the earlier grid's result:\n%s", stdout)
+	}
+}

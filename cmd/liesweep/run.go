@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -221,6 +222,9 @@ finished and resume what was interrupted.`,
 				}
 			}
 			rep := sweeps.NewVerdictDoc(spec.Name, *spec, done)
+			if n := staleResults(filepath.Join(out, "results"), done); n != "" {
+				rep.Notes = append(rep.Notes, n)
+			}
 			b, err := json.MarshalIndent(rep, "", "  ")
 			if err != nil {
 				return err
@@ -234,6 +238,9 @@ finished and resume what was interrupted.`,
 				}
 			} else {
 				fmt.Fprintf(cmd.OutOrStdout(), "sweep %s\n%s", spec.Name, sweeps.FormatTable(rep.Groups))
+				for _, n := range rep.Notes {
+					fmt.Fprintf(cmd.OutOrStdout(), "note: %s\n", n)
+				}
 			}
 			full, err := buildPlots(ctx, store, spec.Dataset.MNISTDir, spec.Name, &rep)
 			if err != nil {
@@ -304,4 +311,34 @@ func (k *keyLocks) lock(key string) func() {
 	k.mu.Unlock()
 	l.Lock()
 	return l.Unlock
+}
+
+// staleResults notes the result files in dir that this run's grid did not
+// produce: an earlier run into the same --out with another grid left them.
+// They are not in the verdict; the note says so rather than leaving them
+// beside it unexplained ("" when there are none).
+func staleResults(dir string, done []sweeps.TrialResult) string {
+	current := map[string]bool{}
+	for _, r := range done {
+		current[sweeps.ResultFile(sweeps.Trial{Latent: r.LatentDim, NG: r.NG, Seed: r.Seed, Combo: r.Combo})] = true
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	var stale []string
+	for _, e := range entries {
+		if name := e.Name(); strings.HasSuffix(name, ".json") && !current[name] {
+			stale = append(stale, name)
+		}
+	}
+	if len(stale) == 0 {
+		return ""
+	}
+	const show = 10
+	list := strings.Join(stale[:min(show, len(stale))], ", ")
+	if len(stale) > show {
+		list += fmt.Sprintf(", … (%d in all)", len(stale))
+	}
+	return fmt.Sprintf("%d result file(s) in %s are not from this run's grid (an earlier run into the same --out) and are not in this verdict: %s", len(stale), dir, list)
 }
