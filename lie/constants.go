@@ -32,13 +32,23 @@ func checkConstants(a [][][]float64) (int, error) {
 	return n, nil
 }
 
+// zeroCube returns n×n×n structure constants, all zero.
+func zeroCube(n int) [][][]float64 {
+	a := make([][][]float64, n)
+	for x := range a {
+		a[x] = make([][]float64, n)
+		for y := range a[x] {
+			a[x][y] = make([]float64, n)
+		}
+	}
+	return a
+}
+
 // antisym returns (a[α][β] − a[β][α]) / 2.
 func antisym(a [][][]float64, n int) [][][]float64 {
-	b := make([][][]float64, n)
+	b := zeroCube(n)
 	for x := range b {
-		b[x] = make([][]float64, n)
 		for y := range b[x] {
-			b[x][y] = make([]float64, n)
 			for z := range b[x][y] {
 				b[x][y][z] = (a[x][y][z] - a[y][x][z]) / 2
 			}
@@ -162,13 +172,7 @@ func Constants(fields, brackets [][]float64, points int) (a [][][]float64, resid
 	if len(brackets) != len(pairs) {
 		return nil, nil, fmt.Errorf("lie: %d brackets for %d fields, want %d (one per pair)", len(brackets), n, len(pairs))
 	}
-	a = make([][][]float64, n)
-	for x := range a {
-		a[x] = make([][]float64, n)
-		for y := range a[x] {
-			a[x][y] = make([]float64, n)
-		}
-	}
+	a = zeroCube(n)
 	if len(pairs) == 0 {
 		return a, nil, nil
 	}

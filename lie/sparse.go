@@ -183,13 +183,7 @@ func SparseBasis(gens [][][]float64) (basis [][][]float64, rot [][]float64, a []
 	}
 
 	pairs := Pairs(N)
-	a = make([][][]float64, N)
-	for i := range a {
-		a[i] = make([][]float64, N)
-		for j := range a[i] {
-			a[i][j] = make([]float64, N)
-		}
-	}
+	a = zeroCube(N)
 	if len(pairs) == 0 {
 		return basis, rot, a, nil
 	}

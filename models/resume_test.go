@@ -92,14 +92,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		}
 	})
 	t.Run("generators full batch", func(t *testing.T) {
-		ex, _ := datasets.AnalyticOracle("norm", 3, nil)
-		o := NewExprOracle(3, ex)
-		z := datasets.GaussianSamples(50, 3, 2, 0)
-		cfg := GenConfig{Kind: GenMLP, Hidden: []int{8}, N: 2, Orthogonality: OrthoPointwise, Normalization: NormPointwise, Closure: ClosureJoint, Epochs: 30, LR: 1e-2, Epsilon: 1e-3, HNorm: 1, HOrtho: 1, HClosure: 1, Seed: 5}
-		full, err := TrainGenerators(context.Background(), o, z, cfg, Hooks{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		o, z, cfg, full := generatorsFixture(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		var saved []byte
 		TrainGenerators(ctx, o, z, cfg, stopAfter(10, 20, cancel, &saved))
@@ -193,14 +186,7 @@ func TestSafetensorsLayout(t *testing.T) {
 // ends bit for bit where an uninterrupted run ends. Without checkpoints the
 // stage trains on to the end instead (a hand-back would lose every epoch).
 func TestHandBackOnStop(t *testing.T) {
-	ex, _ := datasets.AnalyticOracle("norm", 3, nil)
-	o := NewExprOracle(3, ex)
-	z := datasets.GaussianSamples(50, 3, 2, 0)
-	cfg := GenConfig{Kind: GenMLP, Hidden: []int{8}, N: 2, Orthogonality: OrthoPointwise, Normalization: NormPointwise, Closure: ClosureJoint, Epochs: 30, LR: 1e-2, Epsilon: 1e-3, HNorm: 1, HOrtho: 1, HClosure: 1, Seed: 5}
-	full, err := TrainGenerators(context.Background(), o, z, cfg, Hooks{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	o, z, cfg, full := generatorsFixture(t)
 	stop := make(chan struct{})
 	var saved []byte
 	var epochs []int
@@ -218,7 +204,7 @@ func TestHandBackOnStop(t *testing.T) {
 			return err
 		},
 	}
-	_, err = TrainGenerators(WithStop(context.Background(), stop), o, z, cfg, h)
+	_, err := TrainGenerators(WithStop(context.Background(), stop), o, z, cfg, h)
 	if !errors.Is(err, ErrHandedBack) {
 		t.Fatalf("stopped run: %v, want ErrHandedBack", err)
 	}
@@ -250,4 +236,19 @@ func resumeGeneratorsEqual(t *testing.T, o Oracle, z [][]float64, cfg GenConfig,
 		t.Fatal(err)
 	}
 	paramsEqual(t, append(full.Set.Params, full.Coeffs), append(resumed.Set.Params, resumed.Coeffs))
+}
+
+// generatorsFixture is the resume tests' generator training: two MLP
+// fields on 50 points of the norm oracle in R³, and its uninterrupted run.
+func generatorsFixture(t *testing.T) (Oracle, [][]float64, GenConfig, *GenResult) {
+	t.Helper()
+	ex, _ := datasets.AnalyticOracle("norm", 3, nil)
+	o := NewExprOracle(3, ex)
+	z := datasets.GaussianSamples(50, 3, 2, 0)
+	cfg := GenConfig{Kind: GenMLP, Hidden: []int{8}, N: 2, Orthogonality: OrthoPointwise, Normalization: NormPointwise, Closure: ClosureJoint, Epochs: 30, LR: 1e-2, Epsilon: 1e-3, HNorm: 1, HOrtho: 1, HClosure: 1, Seed: 5}
+	full, err := TrainGenerators(context.Background(), o, z, cfg, Hooks{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o, z, cfg, full
 }
