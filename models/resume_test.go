@@ -6,6 +6,7 @@ import (
 	"errors"
 	"github.com/liesweep/liesweep/sweeps"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/liesweep/liesweep/datasets"
@@ -81,6 +82,13 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 		}
 		if c.Epoch != 4 || c.Adam.Step != 4*6 || len(c.Losses) != 4 {
 			t.Fatalf("checkpoint at epoch %d, step %d, %d loss entries; want 4, 24, 4", c.Epoch, c.Adam.Step, len(c.Losses))
+		}
+		// A checkpoint of another learning rate is another training:
+		// resuming it would silently mix two runs.
+		other := cfg
+		other.LR = 2e-2
+		if _, err := TrainOracle(context.Background(), other, z, z, y, y, Hooks{Resume: c}); !errors.Is(err, sweeps.ErrCorrupt) || !strings.Contains(err.Error(), "learning rate 0.01") {
+			t.Errorf("resume with another learning rate: %v, want it refused naming both", err)
 		}
 		resumed, err := TrainOracle(context.Background(), cfg, z, z, y, y, Hooks{Resume: c})
 		if err != nil {

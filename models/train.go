@@ -130,6 +130,16 @@ type Checkpoint struct {
 	Adam   *Adam
 	// Losses are the per-epoch mean losses so far (for curves and reports).
 	Losses []map[string]float64
+	// Config names the configuration the checkpoint was written for (a
+	// stage key); a caller refuses to resume another configuration's.
+	// Empty in checkpoints written before it was recorded.
+	Config string
+	// HistoryApart, when set, leaves Losses out of Encode: the caller
+	// stores the history itself, appended in chunks, so that a checkpoint
+	// every epoch does not rewrite the whole history each time. Decode
+	// sets it for such a checkpoint and leaves Losses for the caller to
+	// fill.
+	HistoryApart bool
 }
 
 // Encode writes the checkpoint as safetensors: "param/<name>",
@@ -149,7 +159,14 @@ func (c *Checkpoint) Encode() ([]byte, error) {
 		meta["adam_step"] = strconv.Itoa(c.Adam.Step)
 		meta["adam_lr"] = strconv.FormatFloat(c.Adam.LR, 'g', -1, 64)
 	}
-	meta["losses"] = EncodeHistory(c.Losses)
+	if c.Config != "" {
+		meta["config"] = c.Config
+	}
+	if c.HistoryApart {
+		meta["history"] = "apart"
+	} else {
+		meta["losses"] = EncodeHistory(c.Losses)
+	}
 	var buf bytes.Buffer
 	if err := WriteSafetensors(&buf, ts, meta); err != nil {
 		return nil, err
@@ -168,7 +185,7 @@ func DecodeCheckpoint(b []byte, stage string, like Params) (*Checkpoint, error) 
 	if meta["format"] != "liesweep-checkpoint-v1" || meta["stage"] != stage {
 		return nil, fmt.Errorf("%w: checkpoint is %q for stage %q, want liesweep-checkpoint-v1 for %q", sweeps.ErrCorrupt, meta["format"], meta["stage"], stage)
 	}
-	c := &Checkpoint{Stage: stage}
+	c := &Checkpoint{Stage: stage, Config: meta["config"]}
 	if c.Epoch, err = strconv.Atoi(meta["epoch"]); err != nil || c.Epoch < 1 {
 		return nil, fmt.Errorf("%w: checkpoint epoch %q (want a positive integer)", sweeps.ErrCorrupt, meta["epoch"])
 	}
@@ -202,8 +219,15 @@ func DecodeCheckpoint(b []byte, stage string, like Params) (*Checkpoint, error) 
 		}
 		c.Adam = a
 	}
-	if c.Losses, err = DecodeHistory(meta["losses"]); err != nil {
-		return nil, fmt.Errorf("%w: loss history: %v", sweeps.ErrCorrupt, err)
+	switch h := meta["history"]; h {
+	case "apart":
+		c.HistoryApart = true
+	case "":
+		if c.Losses, err = DecodeHistory(meta["losses"]); err != nil {
+			return nil, fmt.Errorf("%w: loss history: %v", sweeps.ErrCorrupt, err)
+		}
+	default:
+		return nil, fmt.Errorf("%w: checkpoint history %q (want apart, or the history in \"losses\")", sweeps.ErrCorrupt, h)
 	}
 	return c, nil
 }
@@ -265,6 +289,9 @@ func (l *loop) run(ctx context.Context, h Hooks) ([]map[string]float64, error) {
 		}
 		if err := l.params.CopyFrom(c.Params); err != nil {
 			return nil, fmt.Errorf("resume %s: %w", l.stage, err)
+		}
+		if c.Adam != nil && c.Adam.LR != l.adam.LR {
+			return nil, fmt.Errorf("resume %s: %w: checkpoint was written with learning rate %g, this run trains with %g: delete the checkpoint to train from scratch", l.stage, sweeps.ErrCorrupt, c.Adam.LR, l.adam.LR)
 		}
 		if c.Adam != nil {
 			if err := l.adam.M.CopyFrom(c.Adam.M); err != nil {

@@ -175,16 +175,27 @@ func (r *Runner) loadMNIST(dir string) (*datasets.MNIST, error) {
 }
 
 // trainStage trains one stage with checkpoints: it resumes from the stage's
-// checkpoint when one is stored (a corrupt one is reported and ignored) and
-// stores a new one every `every` epochs.
+// checkpoint when one is stored (a corrupt one, or one written for another
+// configuration, is reported and ignored) and stores a new one every
+// `every` epochs. The loss history is stored apart from the checkpoint, in
+// chunks of historyChunk epochs that are appended to (storeHistory), so a
+// checkpoint costs the same at epoch 10 000 as at epoch 10.
 func (r *Runner) trainStage(ctx context.Context, stage, key string, like models.Params, every int, train func(models.Hooks) error) (resumedFrom int, err error) {
 	ckKey := sweeps.ArtifactKey(stage, key, "checkpoint.safetensors")
+	stored := 0 // epochs of loss history in the store
 	h := models.Hooks{
 		CheckpointEvery: every,
 		OnEpoch: func(e models.EpochReport) {
 			r.emit(Event{Stage: stage, Epoch: e.Epoch, Epochs: e.Epochs, Losses: e.Losses})
 		},
 		OnCheckpoint: func(c *models.Checkpoint) error {
+			// The history first: a checkpoint in the store always finds
+			// its history there (a chunk may run ahead of it, never behind).
+			if err := r.storeHistory(ctx, stage, key, c.Losses, stored); err != nil {
+				return err
+			}
+			stored = c.Epoch
+			c.Config, c.HistoryApart = key, true
 			b, err := c.Encode()
 			if err != nil {
 				return err
@@ -195,13 +206,13 @@ func (r *Runner) trainStage(ctx context.Context, stage, key string, like models.
 	b, err := r.Store.Get(ctx, ckKey)
 	switch {
 	case err == nil:
-		c, derr := models.DecodeCheckpoint(b, stage, like)
+		c, derr := r.decodeCheckpoint(ctx, b, stage, key, like)
 		if derr != nil {
 			r.emit(Event{Stage: stage, Message: fmt.Sprintf("checkpoint %s is unusable (%v): training %s from scratch", ckKey, derr, stage)})
 			break
 		}
 		h.Resume = c
-		resumedFrom = c.Epoch
+		resumedFrom, stored = c.Epoch, c.Epoch
 		r.emit(Event{Stage: stage, Epoch: c.Epoch, Message: fmt.Sprintf("resuming %s from epoch %d", stage, c.Epoch)})
 	case errors.Is(err, sweeps.ErrCorrupt):
 		r.emit(Event{Stage: stage, Message: fmt.Sprintf("checkpoint is corrupt (%v): not used, training %s from scratch", err, stage)})
@@ -210,6 +221,59 @@ func (r *Runner) trainStage(ctx context.Context, stage, key string, like models.
 		return 0, fmt.Errorf("read checkpoint: %w", err)
 	}
 	return resumedFrom, train(h)
+}
+
+// historyChunk is the number of epochs of loss history in one stored
+// chunk: a checkpoint rewrites at most the chunk it ends in.
+const historyChunk = 256
+
+func historyKey(stage, key string, chunk int) string {
+	return sweeps.ArtifactKey(stage, key, fmt.Sprintf("checkpoint.losses-%05d.json", chunk))
+}
+
+// storeHistory stores the loss history from epoch `stored` on: the chunk
+// that epoch falls in (rewritten, with what it held) and every chunk after
+// it. Full chunks before it are not written again.
+func (r *Runner) storeHistory(ctx context.Context, stage, key string, history []map[string]float64, stored int) error {
+	for i := stored / historyChunk; i*historyChunk < len(history); i++ {
+		chunk := history[i*historyChunk : min((i+1)*historyChunk, len(history))]
+		if err := r.Store.Put(ctx, historyKey(stage, key, i), []byte(models.EncodeHistory(chunk))); err != nil {
+			return fmt.Errorf("store loss history (epochs %d–%d): %w", i*historyChunk+1, i*historyChunk+len(chunk), err)
+		}
+	}
+	return nil
+}
+
+// decodeCheckpoint decodes a stage's checkpoint and reads its loss history
+// back from the chunks. A checkpoint recorded for another configuration
+// than key (an object copied between keys) is refused.
+func (r *Runner) decodeCheckpoint(ctx context.Context, b []byte, stage, key string, like models.Params) (*models.Checkpoint, error) {
+	c, err := models.DecodeCheckpoint(b, stage, like)
+	if err != nil {
+		return nil, err
+	}
+	if c.Config != "" && c.Config != key {
+		return nil, fmt.Errorf("%w: it was written for the configuration %s, this training is %s (its hyperparameters differ)", sweeps.ErrCorrupt, c.Config, key)
+	}
+	if !c.HistoryApart {
+		return c, nil // written before the history was stored apart
+	}
+	for i := 0; i*historyChunk < c.Epoch; i++ {
+		want := min(historyChunk, c.Epoch-i*historyChunk)
+		hb, err := r.Store.Get(ctx, historyKey(stage, key, i))
+		if err != nil {
+			return nil, fmt.Errorf("loss history of epochs %d–%d: %w", i*historyChunk+1, i*historyChunk+want, err)
+		}
+		h, err := models.DecodeHistory(string(hb))
+		if err != nil {
+			return nil, err
+		}
+		if len(h) < want {
+			return nil, fmt.Errorf("%w: loss history chunk %d holds %d epochs, the checkpoint needs %d", sweeps.ErrCorrupt, i, len(h), want)
+		}
+		c.Losses = append(c.Losses, h[:want]...)
+	}
+	return c, nil
 }
 
 // missing is the error of a stage that AnalyzeTrial needs and finds absent.

@@ -144,7 +144,7 @@ func TestResultWrittenOnceAndReused(t *testing.T) {
 	}
 	var results []string
 	for _, k := range keys {
-		if strings.HasSuffix(k, ".json") {
+		if strings.HasSuffix(k, ".json") && !strings.Contains(k, "/checkpoint.losses-") {
 			results = append(results, k)
 		}
 	}
@@ -263,5 +263,117 @@ func TestCorruptionHintRecovers(t *testing.T) {
 	}
 	if g := again.Stages[0]; g.Stage != sweeps.StageGenerators || g.Reused || again.Metrics != first.Metrics {
 		t.Errorf("stage %+v, metrics %+v; want the generators retrained to the same metrics %+v", g, again.Metrics, first.Metrics)
+	}
+}
+
+// putLog is a store that records every Put's key and size.
+type putLog struct {
+	sweeps.ArtifactStore
+	keys  []string
+	sizes []int
+}
+
+func (p *putLog) Put(ctx context.Context, key string, b []byte) error {
+	p.keys, p.sizes = append(p.keys, key), append(p.sizes, len(b))
+	return p.ArtifactStore.Put(ctx, key, b)
+}
+
+// TestCheckpointHistoryIsAppended: with a checkpoint after every epoch, a
+// checkpoint writes the same bytes at epoch 600 as at epoch 10 (its loss
+// history goes to the chunk that epoch falls in, never to the chunks
+// before), and a run interrupted past a chunk boundary resumes with the
+// whole history and ends as the uninterrupted run does. A checkpoint
+// copied in from another configuration is not resumed.
+func TestCheckpointHistoryIsAppended(t *testing.T) {
+	spec := smallSpec()
+	spec.Train.Epochs, spec.Train.CheckpointEvery = 600, 1
+	trial := sweeps.Trial{Latent: 3, NG: 3, Seed: 1}
+	ctx := context.Background()
+	key := sweeps.StageKeys(spec, trial).Generators
+	ckKey := sweeps.ArtifactKey(sweeps.StageGenerators, key, "checkpoint.safetensors")
+
+	base, _ := filestore.New(t.TempDir())
+	log := &putLog{ArtifactStore: base}
+	full, err := (&Runner{Store: log}).RunTrial(ctx, spec, trial, Out{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ckSizes []int
+	chunk := 0 // the history chunk the next checkpoint may write
+	for i, k := range log.keys {
+		switch {
+		case k == ckKey:
+			ckSizes = append(ckSizes, log.sizes[i])
+		case strings.Contains(k, "/checkpoint.losses-"):
+			epoch := len(ckSizes) + 1 // written before its checkpoint
+			if want := historyKey(sweeps.StageGenerators, key, (epoch-1)/historyChunk); k != want {
+				t.Fatalf("the checkpoint of epoch %d wrote %s, want only %s", epoch, k, want)
+			}
+			chunk = (epoch - 1) / historyChunk
+		}
+	}
+	if len(ckSizes) != 600 || chunk != 2 {
+		t.Fatalf("%d checkpoints, last history chunk %d: want 600 and chunk 2", len(ckSizes), chunk)
+	}
+	if ckSizes[9] != ckSizes[599] {
+		t.Errorf("the checkpoint grows with the epochs: %d bytes at epoch 10, %d at epoch 600", ckSizes[9], ckSizes[599])
+	}
+	want, _ := base.Get(ctx, full.Artifacts[sweeps.StageGenerators])
+
+	st, _ := filestore.New(t.TempDir())
+	cctx, cancel := context.WithCancel(ctx)
+	r := &Runner{Store: st, Progress: func(e Event) {
+		if e.Stage == sweeps.StageGenerators && e.Epoch == 300 && e.Message == "" {
+			cancel()
+		}
+	}}
+	if _, err := r.RunTrial(cctx, spec, trial, Out{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	res, err := r.RunTrial(ctx, spec, trial, Out{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Stages[0].ResumedFrom; got != 300 {
+		t.Errorf("resumed from epoch %d, want 300", got)
+	}
+	if got, _ := st.Get(ctx, res.Artifacts[sweeps.StageGenerators]); string(got) != string(want) {
+		t.Errorf("the resumed run's weights (and history) differ from the uninterrupted run's")
+	}
+
+	// Another learning rate is another configuration: its checkpoint,
+	// copied to this one's key, must not be resumed.
+	other := *spec
+	other.Train.LR = 3e-2
+	fst, _ := filestore.New(t.TempDir())
+	fctx, fcancel := context.WithCancel(ctx)
+	fr := &Runner{Store: fst, Progress: func(e Event) {
+		if e.Stage == sweeps.StageGenerators && e.Epoch == 300 && e.Message == "" {
+			fcancel()
+		}
+	}}
+	fr.RunTrial(fctx, &other, trial, Out{})
+	otherKey := sweeps.StageKeys(&other, trial).Generators
+	for _, name := range []string{"checkpoint.safetensors", "checkpoint.losses-00000.json", "checkpoint.losses-00001.json"} {
+		b, err := fst.Get(ctx, sweeps.ArtifactKey(sweeps.StageGenerators, otherKey, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fst.Put(ctx, sweeps.ArtifactKey(sweeps.StageGenerators, key, name), b)
+	}
+	var events []string
+	res, err = (&Runner{Store: fst, Progress: func(e Event) {
+		if e.Message != "" {
+			events = append(events, e.Message)
+		}
+	}}).RunTrial(ctx, spec, trial, Out{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Stages[0].ResumedFrom; got != 0 || !strings.Contains(strings.Join(events, "\n"), "hyperparameters differ") {
+		t.Errorf("another configuration's checkpoint: resumed from %d, events %q; want it refused and said", got, events)
+	}
+	if got, _ := fst.Get(ctx, res.Artifacts[sweeps.StageGenerators]); string(got) != string(want) {
+		t.Errorf("after refusing the foreign checkpoint the weights differ from the uninterrupted run's")
 	}
 }

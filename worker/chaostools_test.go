@@ -595,7 +595,7 @@ func (r *chaosRun) collect(wall time.Duration) *outcome {
 	}
 	o.objects = len(versions)
 	for k, n := range versions {
-		if n != 1 && !strings.HasSuffix(k, "/checkpoint.safetensors") {
+		if n != 1 && !rewrittenByDesign(k) {
 			o.rewrites = append(o.rewrites, fmt.Sprintf("%s written %d times", k, n))
 		}
 	}
@@ -828,4 +828,11 @@ func (p *cutProxy) Cut(d time.Duration) (dropped int, err error) {
 	p.mu.Unlock()
 	go p.serve(ln)
 	return dropped / 2, nil // two sockets per connection
+}
+
+// rewrittenByDesign reports whether an object is one that training
+// rewrites: a stage's checkpoint and the loss-history chunk a checkpoint
+// ends in. Every other object is written once.
+func rewrittenByDesign(k string) bool {
+	return strings.HasSuffix(k, "/checkpoint.safetensors") || strings.Contains(k, "/checkpoint.losses-")
 }
