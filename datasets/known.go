@@ -22,15 +22,15 @@ import (
 // data alone (ψ is learned, never told the formula). They are the
 // known-answer examples of `liesweep data gen` and examples/tables/.
 type KnownTable struct {
-	Name        string
-	Description string
-	Dim         int
-	Task        string // classification | regression
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Dim         int    `json:"dim"`
+	Task        string `json:"task"` // classification | regression
 	// Algebra is the symmetry algebra of the label and AlgebraDim its
 	// dimension, the maximal closed N_g a correct run finds (0 for the
 	// null controls, which have none).
-	Algebra    string
-	AlgebraDim int
+	Algebra    string `json:"algebra"`
+	AlgebraDim int    `json:"algebra_dim"`
 	label      func(x []float64, r *rand.Rand) float64
 }
 

@@ -108,3 +108,58 @@ func TestNoCommandTakesStrayArguments(t *testing.T) {
 	}
 	walk(newRootCmd())
 }
+
+// TestOutputFlagsAreNeverIgnored: -o json on a command that prints no JSON,
+// and output flags that contradict each other, are usage mistakes naming
+// both, before anything runs (each used to be silently overruled); every
+// command that claims JSON output exists.
+func TestOutputFlagsAreNeverIgnored(t *testing.T) {
+	t.Setenv("LIESWEEP_TEMPORAL_ADDRESS", "127.0.0.1:1")
+	t.Setenv("LIESWEEP_S3_ENDPOINT", "127.0.0.1:1")
+	seen := map[string]bool{}
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Runnable() && c.Name() != "help" && c.Name() != "completion" && c.Parent() != nil && c.Parent().Name() != "completion" {
+			seen[c.CommandPath()] = true
+			err := checkOutputFlagsFor(t, c, "-o", "json")
+			var ue usageError
+			if jsonCommands[c.CommandPath()] == errors.As(err, &ue) && c.Name() != "start" && c.Name() != "resume" {
+				t.Errorf("%s -o json: error %v (in jsonCommands: %v)", c.CommandPath(), err, jsonCommands[c.CommandPath()])
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(newRootCmd())
+	for path := range jsonCommands {
+		if !seen[path] {
+			t.Errorf("jsonCommands names %q, which is no command", path)
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sweep", "report", "x", "--format", "md", "-o", "json"}, "--format md and -o json"},
+		{[]string{"sweep", "report", "x", "--format", "json", "-o", "text"}, "--format json and -o text"},
+		{[]string{"sweep", "status", "x", "--json", "-o", "text"}, "--json and -o text"},
+		{[]string{"schema", "--reference", "-o", "json"}, "--reference"},
+		{[]string{"sweep", "start", "--spec", "x.yaml", "-o", "json"}, "add --wait"},
+		{[]string{"dev", "up", "-o", "json"}, "prints text only"},
+	} {
+		_, stderr, code := execute(t, c.args...)
+		if code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("liesweep %s: exit %d, %q; want %d saying %q", strings.Join(c.args, " "), code, stderr, exitUsage, c.want)
+		}
+	}
+}
+
+// checkOutputFlagsFor parses args as c's flags and checks them.
+func checkOutputFlagsFor(t *testing.T, c *cobra.Command, args ...string) error {
+	t.Helper()
+	if err := c.ParseFlags(args); err != nil {
+		t.Fatalf("%s: %v", c.CommandPath(), err)
+	}
+	return checkOutputFlags(c)
+}

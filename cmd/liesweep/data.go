@@ -22,6 +22,9 @@ func newDataListCmd() *cobra.Command {
 		Short: "List the known tables with their dimension, task and symmetry algebra",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if jsonOutput(cmd) {
+				return printJSON(cmd, datasets.KnownTables)
+			}
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tDIM\tTASK\tALGEBRA\tDESCRIPTION")
 			for _, k := range datasets.KnownTables {

@@ -128,10 +128,7 @@ func newRootCmd() *cobra.Command {
 			if err := infra.SetLogLevel(logLevel); err != nil {
 				return usageError{err}
 			}
-			if o := outputFormat(cmd); o != "text" && o != "json" {
-				return usageError{fmt.Errorf("-o %s: want text or json", o)}
-			}
-			return nil
+			return checkOutputFlags(cmd)
 		},
 	}
 	root.PersistentFlags().StringVar(&logLevel, "log-level", "warn", "log level of the Temporal SDK and workers: debug, info, warn, error")
@@ -165,6 +162,57 @@ func markUsageErrors(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		markUsageErrors(sub)
 	}
+}
+
+// jsonCommands are the commands that print JSON under -o json (validate
+// and schema print JSON always); -o json anywhere else is refused rather
+// than ignored.
+var jsonCommands = map[string]bool{
+	"liesweep validate": true, "liesweep schema": true, "liesweep train": true, "liesweep run": true,
+	"liesweep data list": true, "liesweep dev status": true, "liesweep infra nomad status": true,
+	"liesweep sweep start": true, "liesweep sweep resume": true, "liesweep sweep watch": true,
+	"liesweep sweep status": true, "liesweep sweep report": true, "liesweep sweep compare": true,
+	"liesweep sweep list": true,
+}
+
+// checkOutputFlags refuses an output format that is not text or json,
+// -o json on a command that prints no JSON, and output flags that
+// contradict each other (each would otherwise silently win over the other).
+func checkOutputFlags(cmd *cobra.Command) error {
+	o := outputFormat(cmd)
+	if o != "text" && o != "json" {
+		return usageError{fmt.Errorf("-o %s: want text or json", o)}
+	}
+	explicit := cmd.Flags().Changed("output")
+	changed := func(name string) (string, bool) {
+		f := cmd.Flags().Lookup(name)
+		if f == nil || !f.Changed {
+			return "", false
+		}
+		return f.Value.String(), true
+	}
+	switch {
+	case o == "json" && !jsonCommands[cmd.CommandPath()]:
+		return usageError{fmt.Errorf("-o json: %q prints text only; drop -o json", cmd.CommandPath())}
+	case o == "json" && (cmd.Name() == "start" || cmd.Name() == "resume") && !flagSet(cmd, "wait"):
+		return usageError{fmt.Errorf("-o json formats the verdict that --wait prints; add --wait (or drop -o json: without it %q prints the sweep id)", cmd.CommandPath())}
+	}
+	if f, ok := changed("format"); ok && explicit && (f == "json") != (o == "json") {
+		return usageError{fmt.Errorf("--format %s and -o %s contradict each other; give one of them", f, o)}
+	}
+	if flagSet(cmd, "json") && explicit && o == "text" {
+		return usageError{fmt.Errorf("--json and -o text contradict each other; give one of them")}
+	}
+	if o == "json" && flagSet(cmd, "reference") {
+		return usageError{fmt.Errorf("--reference prints Markdown, -o json asks for JSON; give one of them (the schema itself is JSON)")}
+	}
+	return nil
+}
+
+// flagSet reports whether the boolean flag name is given and true.
+func flagSet(cmd *cobra.Command, name string) bool {
+	f := cmd.Flags().Lookup(name)
+	return f != nil && f.Value.String() == "true"
 }
 
 // outputFormat is the value of the global -o flag.

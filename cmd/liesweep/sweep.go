@@ -316,5 +316,6 @@ func completeSweepIDs(cmd *cobra.Command, args []string, toComplete string) ([]s
 func printJSON(cmd *cobra.Command, v any) error {
 	enc := json.NewEncoder(cmd.OutOrStdout())
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "x > 1", not "x \u003e 1": read by people and jq alike
 	return enc.Encode(v)
 }
