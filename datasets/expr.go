@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -120,7 +121,7 @@ func (e *ExprError) Error() string {
 	for hi < len(e.Source) && !utf8.RuneStart(e.Source[hi]) {
 		hi++
 	}
-	show, caret := e.Source[lo:hi], utf8.RuneCountInString(e.Source[lo:pos])
+	show, caret := strings.Map(visible, e.Source[lo:hi]), utf8.RuneCountInString(e.Source[lo:pos])
 	quoted := strconv.Quote(e.Source)
 	if lo > 0 || hi < len(e.Source) {
 		if lo > 0 {
@@ -131,7 +132,16 @@ func (e *ExprError) Error() string {
 		}
 		quoted = fmt.Sprintf("%q (%d bytes)", show, len(e.Source))
 	}
-	return fmt.Sprintf("expression %s: %s at position %d\n    %s\n    %s^", quoted, e.Msg, e.Pos+1, show, strings.Repeat(" ", caret))
+	return fmt.Sprintf("expression %s: %s at position %d\n    %s\n    %s^", quoted, e.Msg, utf8.RuneCountInString(e.Source[:pos])+1, show, strings.Repeat(" ", caret))
+}
+
+// visible replaces a control character by '?' in the quoted line (one
+// rune for one, so the caret stays under its position).
+func visible(r rune) rune {
+	if unicode.IsControl(r) {
+		return '?'
+	}
+	return r
 }
 
 // ParseExpr parses src over the variables x0 … x{dim-1}. A syntax error, a
@@ -142,6 +152,9 @@ func (e *ExprError) Error() string {
 func ParseExpr(src string, dim int) (*Expr, error) {
 	if len(src) > MaxExprLen {
 		return nil, &ExprError{Source: src, Pos: MaxExprLen, Msg: fmt.Sprintf("expression is %d bytes long, over the bound of %d (MaxExprLen: each output is a graph run every epoch)", len(src), MaxExprLen)}
+	}
+	if err := asciiOnly(src); err != nil {
+		return nil, err
 	}
 	p := &parser{src: src, dim: dim}
 	p.next()
@@ -156,6 +169,45 @@ func ParseExpr(src string, dim int) (*Expr, error) {
 		return nil, &ExprError{Source: src, Pos: 0, Msg: "the expression is a constant: it uses no variable (an oracle output must depend on x0…x" + strconv.Itoa(dim-1) + ")"}
 	}
 	return &Expr{Source: src, Root: root}, nil
+}
+
+// superscripts are the digits 0…9 written as superscripts.
+var superscripts = []rune("⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+// asciiOnly refuses the first character outside the syntax's ASCII, whole
+// (a byte of it would print as "\xe2"), with the ASCII it most likely
+// stands for.
+func asciiOnly(src string) error {
+	for i, r := range src {
+		if r < utf8.RuneSelf && (r >= ' ' && r != 0x7f || r == '\t' || r == '\n' || r == '\r') {
+			continue
+		}
+		if r < utf8.RuneSelf {
+			return &ExprError{Source: src, Pos: i, Msg: fmt.Sprintf("control character %q (U+%04X) in the expression", r, r)}
+		}
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(src[i:]); size == 1 {
+				return &ExprError{Source: src, Pos: i, Msg: fmt.Sprintf("byte 0x%02x is not UTF-8 text", src[i])}
+			}
+		}
+		hint := "expressions are ASCII: variables x0, x1, …, functions sin cos exp log sqrt tanh, operators + - * / ^ and parentheses"
+		switch {
+		case r >= '₀' && r <= '₉':
+			hint = fmt.Sprintf("write the variable's index as ASCII digits (x%d, not x%c)", r-'₀', r)
+		case slices.Contains(superscripts, r):
+			hint = fmt.Sprintf("write powers with ^ (x0^%d, not x0%c)", slices.Index(superscripts, r), r)
+		case strings.ContainsRune("−–—", r):
+			hint = "write minus as the ASCII '-'"
+		case strings.ContainsRune("·×⋅∙", r):
+			hint = "write products with '*'"
+		case r == '÷':
+			hint = "write division with '/'"
+		case r == '√':
+			hint = "write square roots as sqrt(…)"
+		}
+		return &ExprError{Source: src, Pos: i, Msg: fmt.Sprintf("character %q (U+%04X) is not part of the syntax: %s", r, r, hint)}
+	}
+	return nil
 }
 
 // CheckExprs parses every expression of an expr oracle over R^dim with the

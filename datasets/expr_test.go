@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/liesweep/liesweep/sweeps"
 )
@@ -55,6 +56,14 @@ func TestParseExprErrors(t *testing.T) {
 		{"x0 x1", 3, "unexpected"},
 		{"2 + 3", 0, "uses no variable"},
 		{"x0^2^2", 4, "chained"},
+		// Non-ASCII is refused whole, with the ASCII it stands for (a byte
+		// of it used to print as "x\xe2"); positions are in characters.
+		{"x₀ + x1", 1, "(x0, not x₀)"},
+		{"x0 + x1²", 7, "(x0^2, not x0²)"},
+		{"x0 + x1⁴", 7, "(x0^4, not x0⁴)"},
+		{"x0 − x1", 3, "ASCII '-'"},
+		{"ψ(x0)", 0, "'ψ' (U+03C8)"},
+		{"x0 + \xff", 5, "byte 0xff is not UTF-8"},
 	}
 	for _, c := range cases {
 		_, err := ParseExpr(c.src, 4)
@@ -62,8 +71,11 @@ func TestParseExprErrors(t *testing.T) {
 		if !errors.As(err, &ee) {
 			t.Fatalf("%q: error %v is not an *ExprError", c.src, err)
 		}
-		if ee.Pos != c.pos || !strings.Contains(ee.Msg, c.text) {
-			t.Errorf("%q: position %d message %q, want position %d containing %q", c.src, ee.Pos, ee.Msg, c.pos, c.text)
+		if pos := utf8.RuneCountInString(c.src[:min(ee.Pos, len(c.src))]); pos != c.pos || !strings.Contains(ee.Msg, c.text) {
+			t.Errorf("%q: position %d message %q, want position %d containing %q", c.src, pos, ee.Msg, c.pos, c.text)
+		}
+		if want := fmt.Sprintf("at position %d\n", c.pos+1); !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error does not say %q:\n%v", c.src, want, err)
 		}
 		if !strings.Contains(err.Error(), strings.Repeat(" ", c.pos)+"^") {
 			t.Errorf("%q: error does not point at the position:\n%v", c.src, err)

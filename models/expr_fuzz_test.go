@@ -2,8 +2,10 @@ package models
 
 import (
 	"errors"
+	"regexp"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/liesweep/liesweep/datasets"
 	"github.com/liesweep/liesweep/sweeps"
@@ -17,6 +19,8 @@ import (
 // chain of n products for x^n), within a per-input time that the bounds
 // make generous. Small expressions are also evaluated.
 func FuzzParseExpr(f *testing.F) {
+	// a byte of a multi-byte character, quoted on its own
+	brokenByte := regexp.MustCompile(`\\x[89a-f][0-9a-f]`)
 	f.Fuzz(func(t *testing.T, src string, dim int) {
 		if m := sweeps.MaxDim + 4; dim < -2 || dim > sweeps.MaxDim+1 {
 			dim = (dim%m+m)%m - 2 // −2 … MaxDim+1: invalid dims too
@@ -27,6 +31,9 @@ func FuzzParseExpr(f *testing.F) {
 			var ee *datasets.ExprError
 			if !errors.As(err, &ee) || !errors.Is(err, sweeps.ErrInvalidSpec) {
 				t.Fatalf("ParseExpr(%q, %d): error %v is not an *ExprError wrapping ErrInvalidSpec", src, dim, err)
+			}
+			if msg := err.Error(); utf8.ValidString(src) && (!utf8.ValidString(msg) || brokenByte.MatchString(msg)) {
+				t.Fatalf("ParseExpr(%q): the error shows broken bytes: %s", src, msg)
 			}
 			return
 		}
