@@ -328,16 +328,34 @@ func (s *Spec) Normalize() {
 
 // Validate checks every field and returns all problems at once, each a
 // *FieldError, joined and wrapping ErrInvalidSpec.
-func (s *Spec) Validate() error { return s.validate(true) }
+func (s *Spec) Validate() error { return s.validate(RulesCurrent) }
 
-// ValidateRecorded is Validate as it was before 2026-12-07: without the
-// checks added then (solvable N_g, the memory bound, the sweep-id rule for
-// name, duplicate swept values). SweepWorkflow uses it when it replays a
-// history recorded before them, so that a sweep already running is not
-// refused halfway (a non-deterministic replay).
-func (s *Spec) ValidateRecorded() error { return s.validate(false) }
+// Rules is a version of Validate's checks. A check added to Validate can
+// refuse a spec that a sweep already running was started with; the
+// workflow replays such a history with the rules it was recorded under
+// (ValidateRecorded), so that the sweep is not refused halfway (a
+// non-deterministic replay).
+type Rules int
 
-func (s *Spec) validate(strict bool) error {
+const (
+	// RulesOriginal are the checks before 2026-12-07.
+	RulesOriginal Rules = iota
+	// Rules1207 add solvable N_g, the memory bound, the sweep-id rule
+	// for name and duplicate swept values.
+	Rules1207
+	// RulesCurrent add: train.max_points is refused for analytic oracles
+	// (it never applied to them: dataset.samples is their number of
+	// training points, and the memory bound used to read max_points as
+	// if it did), and the memory estimate counts the closure analysis
+	// and 64 B per hidden unit (GeneratorMemory).
+	RulesCurrent
+)
+
+// ValidateRecorded is Validate under older rules.
+func (s *Spec) ValidateRecorded(r Rules) error { return s.validate(r) }
+
+func (s *Spec) validate(rules Rules) error {
+	strict := rules >= Rules1207
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
@@ -572,8 +590,15 @@ func (s *Spec) validate(strict bool) error {
 	if w, l, n, ok := s.generatorWeights(); ok && w > MaxGeneratorWeights {
 		bad("generator", "the largest generator set, N_g = %d at ℓ = %d, has %d weights, over the bound of %d (MaxGeneratorWeights: 512 MiB of float64, 2 GiB with gradients and Adam's moments); use smaller hidden layers, fewer generators or, in adaptive mode, a lower adaptive.max_ng", n, l, w, MaxGeneratorWeights)
 	}
-	if mem, pts, ok := s.GeneratorMemory(); strict && ok && mem > MaxGeneratorMemory {
-		bad("train", "training the largest generator set would need about %.1f GiB (estimated from %d training points, ℓ, generator.hidden and N_g), over the bound of %d GiB (MaxGeneratorMemory); lower train.max_points or set train.batch, use smaller hidden layers, a smaller ℓ or fewer generators", float64(mem)/(1<<30), pts, MaxGeneratorMemory>>30)
+	if mem, pts, ok := s.generatorMemory(rules); strict && ok && mem > MaxGeneratorMemory {
+		fewer := "lower train.max_points or set train.batch"
+		if s.Dataset.Kind == "analytic" {
+			fewer = "lower dataset.samples or set train.batch"
+		}
+		bad("train", "training the largest generator set would need about %.1f GiB (estimated from %d training points, %d evaluation points, ℓ, generator.hidden and N_g), over the bound of %d GiB (MaxGeneratorMemory); %s, use smaller hidden layers, a smaller ℓ or fewer generators", float64(mem)/(1<<30), pts, s.Train.EvalPoints, MaxGeneratorMemory>>30, fewer)
+	}
+	if rules >= RulesCurrent && s.Dataset.Kind == "analytic" && s.Train.MaxPoints > 0 {
+		bad("train.max_points", "caps the training latents of MNIST, images and tables; an analytic oracle trains on its dataset.samples points (%d): set dataset.samples instead, or train.batch for mini-batches", s.Dataset.Samples)
 	}
 	t := s.Train
 	epochs("train.epochs", t.Epochs, true)
@@ -642,7 +667,7 @@ func (s *Spec) validate(strict bool) error {
 	if s.Adaptive.Patience < 1 {
 		bad("adaptive.patience", "must be ≥ 1, got %d", s.Adaptive.Patience)
 	}
-	errs = append(errs, s.validateAxes(errs, strict)...)
+	errs = append(errs, s.validateAxes(errs, rules)...)
 	if len(errs) == 0 {
 		return nil
 	}
@@ -700,43 +725,64 @@ func (s *Spec) generatorWeights() (weights, latent, ng int, ok bool) {
 }
 
 // GeneratorMemory estimates the peak memory, in bytes, of training the
-// spec's largest generator set full batch: the graph holds, per training
-// point and generator, the field, its Jacobian (ℓ² values) and each hidden
-// layer's activations and derivatives, a few times over for the
-// gradients. The coefficients were fitted to the peak RSS of
-// `liesweep run` (pure analytic specs, ℓ = 16…256, 500…8000 points,
-// hidden 64…2048, N_g 1…4; 2026-12-07) and round up: per point and
-// generator 8 KiB + 20 B·ℓ² + 32 B per hidden unit, plus 64 MiB. The
-// points are train.batch when set, else train.max_points, else
-// dataset.samples (analytic); ok is false when they are not known before
-// the data is read (tables and images without max_points) or the sizes
-// are out of their own bounds.
+// spec's largest generator set and analysing it: per training point and
+// generator the graph holds the field, its Jacobian (ℓ² values) and each
+// hidden layer's activations and derivatives, a few times over for the
+// gradients; per evaluation point and generator the closure analysis
+// holds the MLP's Jacobian through every layer. The coefficients were
+// fitted to the peak RSS of `liesweep train` and round up (linear and MLP,
+// ℓ = 8…256, 400…8000 points, hidden 16…2048, N_g 1…6; 2026-12-07): per
+// training point and generator 8 KiB + 20 B·ℓ² + 64 B per hidden unit,
+// per evaluation point and generator of an MLP 8 B·ℓ·(ℓ + hidden units),
+// plus 64 MiB. The training points are train.batch when set, else
+// dataset.samples (analytic), else train.max_points; ok is false when
+// they are not known before the data is read (tables and images without
+// max_points) or the sizes are out of their own bounds. TestMemoryEstimateBoundsPeak
+// (worker) checks it against measured peaks.
 func (s *Spec) GeneratorMemory() (bytes int64, points int, ok bool) {
+	return s.generatorMemory(RulesCurrent)
+}
+
+// generatorMemory is GeneratorMemory under rules: before RulesCurrent it
+// left the analysis out, counted 32 B per hidden unit and read
+// max_points for analytic oracles too.
+func (s *Spec) generatorMemory(rules Rules) (bytes int64, points int, ok bool) {
 	_, l, n, ok := s.generatorWeights()
 	if !ok || n == 0 {
 		return 0, 0, false
 	}
+	analytic := s.Dataset.Kind == "analytic"
 	switch {
 	case s.Train.Batch > 0:
 		points = s.Train.Batch
+	case analytic && rules >= RulesCurrent:
+		points = s.Dataset.Samples
 	case s.Train.MaxPoints > 0:
 		points = s.Train.MaxPoints
-	case s.Dataset.Kind == "analytic":
+	case analytic:
 		points = s.Dataset.Samples
 	}
-	if s.Dataset.Kind == "analytic" && s.Dataset.Samples > 0 && (points == 0 || s.Dataset.Samples < points) {
+	if analytic && s.Dataset.Samples > 0 && (points == 0 || s.Dataset.Samples < points) {
 		points = s.Dataset.Samples
 	}
 	if points <= 0 {
 		return 0, 0, false
 	}
-	per := int64(8<<10) + 20*int64(l)*int64(l)
+	perHidden, hidden := int64(32), int64(0)
+	if rules >= RulesCurrent {
+		perHidden = 64
+	}
 	if s.Generator.Kind == "mlp" {
 		for _, h := range s.Generator.Hidden {
-			per += 32 * int64(h)
+			hidden += int64(h)
 		}
 	}
-	return 64<<20 + int64(points)*int64(n)*per, points, true
+	L := int64(l)
+	bytes = 64<<20 + int64(points)*int64(n)*(8<<10+20*L*L+perHidden*hidden)
+	if rules >= RulesCurrent && hidden > 0 {
+		bytes += int64(s.Train.EvalPoints) * int64(n) * 8 * L * (L + hidden)
+	}
+	return bytes, points, true
 }
 
 func hasDup(xs []int) bool {
@@ -762,7 +808,7 @@ func (s *Spec) swept(key string) bool {
 
 // validateAxes checks the swept keys, the size of the whole grid, and every
 // combination as a spec of its own (its errors name the combination).
-func (s *Spec) validateAxes(base []error, strict bool) []error {
+func (s *Spec) validateAxes(base []error, rules Rules) []error {
 	if len(s.Axes) == 0 {
 		return nil
 	}
@@ -782,7 +828,7 @@ func (s *Spec) validateAxes(base []error, strict bool) []error {
 		}
 		vals := map[string]bool{}
 		for _, v := range a.Values {
-			if !strict {
+			if rules < Rules1207 {
 				break
 			}
 			if f := FormatValue(v); vals[f] {
@@ -807,7 +853,7 @@ func (s *Spec) validateAxes(base []error, strict bool) []error {
 		return []error{err}
 	}
 	for _, c := range combos {
-		if err := c.Spec.validate(strict); err != nil {
+		if err := c.Spec.validate(rules); err != nil {
 			var fe *FieldError
 			for _, e := range flatten(err) {
 				if errors.As(e, &fe) && !reported(base, fe) {

@@ -138,10 +138,16 @@ func TestValidateBounds(t *testing.T) {
 	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "MaxGeneratorMemory") {
 		t.Errorf("a spec with every size at its bound: %v, want the memory bound", err)
 	}
-	// … and the same spec training on a subsample is fine
-	s.Train.MaxPoints = 8
+	// … and the same spec on 8 points is fine
+	s.Dataset.Samples = 8
 	if err := s.Validate(); err != nil {
-		t.Errorf("a spec at the bounds on 8 training points: %v", err)
+		t.Errorf("a spec at the bounds on 8 points: %v", err)
+	}
+	// train.max_points does not shrink an analytic oracle's training set:
+	// it is refused, not taken as a cap the memory bound believes in
+	s.Dataset.Samples, s.Train.MaxPoints = MaxSampleValues/MaxDim, 8
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "MaxGeneratorMemory") || !strings.Contains(err.Error(), `"train.max_points"`) {
+		t.Errorf("at the bounds with max_points 8: %v, want the memory bound and max_points refused", err)
 	}
 	s = mnist()
 	s.LatentDims, s.Generator.Hidden, s.NG = []int{MaxLatentDim}, []int{MaxHiddenWidth, MaxHiddenWidth}, []int{2}
@@ -198,7 +204,19 @@ func TestValidateRecorded(t *testing.T) {
 	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "ℓ² = 4") || !strings.Contains(err.Error(), `"name"`) {
 		t.Errorf("Validate: %v, want the N_g > ℓ² and name errors", err)
 	}
-	if err := s.ValidateRecorded(); err != nil {
+	if err := s.ValidateRecorded(RulesOriginal); err != nil {
 		t.Errorf("ValidateRecorded: %v, want the spec accepted as before", err)
+	}
+	// train.max_points on an analytic oracle: accepted (and ignored) by
+	// the rules of 2026-12-07, refused since.
+	s = DefaultSpec()
+	s.Dataset = Dataset{Kind: "analytic", Oracle: "norm", Dim: 2, Samples: 500}
+	s.Train.MaxPoints = 100
+	s.Normalize()
+	if err := s.ValidateRecorded(Rules1207); err != nil {
+		t.Errorf("ValidateRecorded(Rules1207): %v", err)
+	}
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), `"train.max_points"`) || !strings.Contains(err.Error(), "dataset.samples") {
+		t.Errorf("Validate: %v, want max_points refused for an analytic oracle, pointing to dataset.samples", err)
 	}
 }

@@ -227,11 +227,15 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 	// From version 1 (validate-v2) the workflow checks what the CLI checks
 	// since 2026-12-07; a history recorded before replays the checks it
 	// passed then.
-	validate := spec.ValidateRecorded
+	// From version 1 of validate-v3 it checks sweeps.RulesCurrent.
+	rules := sweeps.RulesOriginal
 	if workflow.GetVersion(ctx, "validate-v2", workflow.DefaultVersion, 1) == 1 {
-		validate = spec.Validate
+		rules = sweeps.Rules1207
+		if workflow.GetVersion(ctx, "validate-v3", workflow.DefaultVersion, 1) == 1 {
+			rules = sweeps.RulesCurrent
+		}
 	}
-	verr := validate() //workflowcheck:ignore
+	verr := spec.ValidateRecorded(rules) //workflowcheck:ignore
 	if verr != nil {
 		return SweepOutput{}, temporal.NewNonRetryableApplicationError(verr.Error(), "InvalidSpec", nil)
 	}
