@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -375,5 +376,48 @@ func TestCheckpointHistoryIsAppended(t *testing.T) {
 	}
 	if got, _ := fst.Get(ctx, res.Artifacts[sweeps.StageGenerators]); string(got) != string(want) {
 		t.Errorf("after refusing the foreign checkpoint the weights differ from the uninterrupted run's")
+	}
+}
+
+// TestDeterministicFailuresAreFailedTrials: a training whose loss is not
+// finite and an analysis that cannot be solved (N_g over the values a
+// field has on the evaluation points, which validate refuses for analytic
+// oracles but a table's row count only shows at training) are trial
+// outcomes: a stored result that fails every threshold with null metrics
+// and a note saying why, reused by the next run. They used to abort
+// `liesweep run` with "run again to resume", which failed the same way
+// for ever.
+func TestDeterministicFailuresAreFailedTrials(t *testing.T) {
+	diverges := smallSpec()
+	diverges.Train.LR = 1e300
+	unsolvable := smallSpec()
+	unsolvable.Generator = sweeps.Generator{Kind: "mlp", Hidden: []int{4}, Orthogonality: "pointwise", Normalization: "pointwise", Closure: "posthoc"}
+	unsolvable.Dataset.Samples, unsolvable.Train.EvalPoints, unsolvable.Train.Epochs = 3, 3, 5
+	for name, c := range map[string]struct {
+		spec *sweeps.Spec
+		ng   int
+		note string
+	}{
+		"diverges":   {diverges, 3, "training diverged"},
+		"unsolvable": {unsolvable, 10, "cannot be solved"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			st, _ := filestore.New(t.TempDir())
+			trial := sweeps.Trial{Latent: 3, NG: c.ng, Seed: 1}
+			out := Out{Sweep: "s", Key: sweeps.ResultKey("s", trial)}
+			res, err := (&Runner{Store: st}).RunTrial(ctx, c.spec, trial, out)
+			if err != nil {
+				t.Fatalf("want a failed trial, got the error %v", err)
+			}
+			if res.Passed || !math.IsNaN(res.Metrics.InvRatio) || !strings.Contains(strings.Join(res.Notes, "; "), c.note) {
+				t.Errorf("passed %v, inv_ratio %v, notes %q: want failed, NaN and a note saying %q", res.Passed, res.Metrics.InvRatio, res.Notes, c.note)
+			}
+			var msgs []string
+			again, err := (&Runner{Store: st, Progress: func(e Event) { msgs = append(msgs, e.Message) }}).RunTrial(ctx, c.spec, trial, out)
+			if err != nil || again.Passed || !strings.Contains(strings.Join(msgs, "\n"), "reusing stored result") {
+				t.Errorf("second run: %v, passed %v, events %q: want the stored failed result reused", err, again != nil && again.Passed, msgs)
+			}
+		})
 	}
 }

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/liesweep/liesweep/infra/filestore"
-	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/sweeps"
 )
 
@@ -17,9 +17,10 @@ import (
 // samples, evaluation points, N_g, batch, generator kind and loss
 // variants drawn independently, many of them degenerate), every spec that
 // Validate accepts trains and is analysed to a result — no panic (a
-// `mat: dimension mismatch` used to escape Analyze) and no error but a
-// non-finite loss, which is the trial's own outcome — and every spec it
-// refuses is refused as an invalid spec naming a field.
+// `mat: dimension mismatch` used to escape Analyze), no error and no
+// unsolvable analysis (a failed trial noting "cannot be solved") — and
+// every spec it refuses is refused as an invalid spec naming a field.
+//
 // shapeSeed seeds the draw; a wider search runs it with other seeds.
 var shapeSeed uint64 = 22
 
@@ -59,11 +60,12 @@ func TestAcceptedShapesAnalyse(t *testing.T) {
 		desc := fmt.Sprintf("case %d: %s dim %d samples %d eval %d batch %d, %s %v %s/%s, N_g %d", i, s.Dataset.Oracle, dim, s.Dataset.Samples, s.Train.EvalPoints, s.Train.Batch, s.Generator.Kind, s.Generator.Hidden, s.Generator.Orthogonality, s.Generator.Closure, trial.NG)
 		res, err := runGuarded(func() (*sweeps.TrialResult, error) { return (&Runner{Store: st}).RunTrial(ctx, &s, trial, Out{}) })
 		switch {
-		case errors.Is(err, models.ErrNonFinite):
 		case err != nil:
 			t.Errorf("%s: validate accepted it, the trial failed: %v", desc, err)
 		case res == nil:
 			t.Errorf("%s: no result", desc)
+		case strings.Contains(strings.Join(res.Notes, "; "), "cannot be solved"):
+			t.Errorf("%s: validate accepted it, the analysis could not solve it: %q", desc, res.Notes)
 		}
 	}
 	if accepted < 40 || refused == 0 {

@@ -3,7 +3,9 @@ package pipeline
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -540,6 +542,9 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 	}
 	res := &sweeps.TrialResult{SchemaVersion: sweeps.ResultSchemaVersion, Sweep: out.Sweep, Combo: out.Combo.Index, Hyper: out.Combo.Values, HyperLabel: out.Combo.Label, Dataset: sweeps.DatasetLabel(spec), NG: t.NG, LatentDim: t.Latent, Seed: t.Seed, Worker: r.Worker, Epochs: spec.Train.Epochs, Artifacts: map[string]string{}}
 	o, train, eval, acc, mse, err := r.points(ctx, spec, t, func(s sweeps.StageRun) { res.Stages = append(res.Stages, s) })
+	if errors.Is(err, models.ErrNonFinite) {
+		return r.failedTrial(ctx, spec, res, keys, out, "ψ's training diverged", err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -566,6 +571,9 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 		}
 	}
 	set, joint, losses, gRun, err := r.Generators(ctx, spec, t, o, train)
+	if errors.Is(err, models.ErrNonFinite) {
+		return r.failedTrial(ctx, spec, res, keys, out, "the generators' training diverged", err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -595,6 +603,11 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 		rank, _, rkErr = models.OracleRank(o, eval, rankStep)
 		return nil
 	})
+	if errors.Is(err, sweeps.ErrInvalidSpec) {
+		// a shape the analysis cannot solve (N_g over the values a field
+		// has on the evaluation points): the trial's outcome, not a fault
+		return r.failedTrial(ctx, spec, res, keys, out, "the closure analysis cannot be solved", err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -633,6 +646,31 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 			}
 		}
 	}
+	if out.Key != "" {
+		res.Artifacts[sweeps.StageAnalysis] = out.Key
+		if err := r.Store.Put(ctx, out.Key, jsonBytes(res)); err != nil {
+			return nil, fmt.Errorf("store result: %w", err)
+		}
+	}
+	return res, nil
+}
+
+// failedTrial completes res as a trial that failed deterministically (a
+// loss that is not finite, an analysis that cannot be solved): every
+// metric undefined (null in JSON), the reason as a note, judged (it fails
+// every threshold) and stored like any result, so the rest of the grid is
+// judged, the verdict counts it as failed, and a re-run reuses it instead
+// of failing the same way again. A changed spec (a lower learning rate,
+// more evaluation points) has other stage keys and trains anew.
+func (r *Runner) failedTrial(ctx context.Context, spec *sweeps.Spec, res *sweeps.TrialResult, keys sweeps.Keys, out Out, what string, cause error) (*sweeps.TrialResult, error) {
+	nan := math.NaN()
+	res.Metrics = sweeps.Metrics{InvRatio: nan, OrthoCos2: nan, NormDev: nan, ClosureRel: nan}
+	res.Losses = sweeps.Losses{Total: nan, Inv: nan, Norm: nan, Ortho: nan, Closure: nan}
+	res.PairResidual = []float64{}
+	res.Notes = append(res.Notes, fmt.Sprintf("%s, so the trial has no metrics and fails: %v", what, cause))
+	res.Judge(spec.Verdict)
+	res.Stages = append(res.Stages, stageRun(sweeps.StageAnalysis, keys.Analysis, time.Now(), false, 0))
+	r.emit(Event{Stage: sweeps.StageAnalysis, Message: fmt.Sprintf("trial failed: %s: %v", what, cause)})
 	if out.Key != "" {
 		res.Artifacts[sweeps.StageAnalysis] = out.Key
 		if err := r.Store.Put(ctx, out.Key, jsonBytes(res)); err != nil {

@@ -180,6 +180,9 @@ func (rep *Report) group(ctx context.Context, r *pipeline.Runner, spec *sweeps.S
 	}
 
 	history := func(t sweeps.TrialResult) ([]map[string]float64, error) {
+		if t.Artifacts[sweeps.StageGenerators] == "" {
+			return nil, nil // a trial that failed before its generators were stored (its notes say why)
+		}
 		return r.History(ctx, spec, sweeps.Trial{Latent: g.LatentDim, NG: t.NG, Seed: t.Seed})
 	}
 	if img, err = curvesImage(g, history); err != nil {
@@ -188,6 +191,10 @@ func (rep *Report) group(ctx context.Context, r *pipeline.Runner, spec *sweeps.S
 	add(img)
 
 	focus := focusTrial(g)
+	if focus.Artifacts[sweeps.StageGenerators] == "" {
+		fmt.Fprintf(md, "No flows to draw: no trial of this group stored its generators (N_g = %d, seed %d: %s).\n\n", focus.NG, focus.Seed, strings.Join(focus.Notes, "; "))
+		return nil
+	}
 	tr, err := r.Load(ctx, spec, sweeps.Trial{Latent: g.LatentDim, NG: focus.NG, Seed: focus.Seed})
 	if err != nil {
 		return err
@@ -394,6 +401,17 @@ func focusTrial(g sweeps.Group) sweeps.TrialResult {
 	for _, lv := range g.Levels {
 		if lv.NG == g.MaxNG {
 			return lv.Best()
+		}
+	}
+	if t := g.Levels[0].Best(); t.Artifacts[sweeps.StageGenerators] != "" {
+		return t
+	}
+	// the best trial failed before storing generators: draw another's
+	for _, lv := range g.Levels {
+		for _, t := range lv.Trials {
+			if t.Artifacts[sweeps.StageGenerators] != "" {
+				return t
+			}
 		}
 	}
 	return g.Levels[0].Best()
