@@ -53,9 +53,17 @@ func TestExitCodes(t *testing.T) {
 		{"valid spec", []string{"validate", good}, 0},
 		{"--ng over the bound", []string{"train", "--spec", good, "--ng", "100000", "--out", filepath.Join(dir, "t0")}, exitUsage},
 		{"negative --seed", []string{"train", "--spec", good, "--seed", "-5", "--out", filepath.Join(dir, "t0")}, exitUsage},
+		// the spec lists N_g = 1; --ng 5 is over ℓ² = 4 for linear generators
+		{"--ng unsolvable", []string{"train", "--spec", good, "--ng", "5", "--out", filepath.Join(dir, "t0")}, exitUsage},
+		{"--latent not the dim", []string{"train", "--spec", good, "--latent", "7", "--out", filepath.Join(dir, "t0")}, exitUsage},
 		{"stray argument", []string{"run", good, "--out", filepath.Join(dir, "r0")}, exitUsage},
 		{"worker --slots 0", []string{"worker", "--slots", "0"}, exitUsage},
 		{"unreachable servers", []string{"sweep", "list"}, exitInfra},
+		{"not a sweep id", []string{"sweep", "status", "ψ"}, exitUsage},
+		{"a path for a sweep id", []string{"sweep", "report", "../etc"}, exitUsage},
+		{"unknown subcommand", []string{"sweep", "stat", "x"}, exitUsage},
+		{"missing spec file", []string{"validate", filepath.Join(dir, "nope.yaml")}, exitUsage},
+		{"spec is a directory", []string{"validate", dir}, exitUsage},
 		{"failed trial", []string{"train", "--spec", good, "--out", filepath.Join(dir, "t1")}, 0},
 		{"failed trial, --fail-on-verdict", []string{"train", "--spec", good, "--out", filepath.Join(dir, "t2"), "--fail-on-verdict"}, exitVerdict},
 	} {
@@ -95,7 +103,15 @@ func TestVersionAndJSON(t *testing.T) {
 func TestNoCommandTakesStrayArguments(t *testing.T) {
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
-		if c.Runnable() {
+		switch {
+		case c.HasSubCommands() && c.HasParent():
+			// a command of commands: an unknown one is a usage mistake
+			// (it printed the help and exited 0)
+			args := append(strings.Fields(c.CommandPath())[1:], "nosuchcommand")
+			if _, stderr, code := execute(t, args...); code != exitUsage || !strings.Contains(stderr, `unknown command "nosuchcommand"`) {
+				t.Errorf("liesweep %s: exit %d, %q; want %d naming the unknown command", strings.Join(args, " "), code, stderr, exitUsage)
+			}
+		case c.Runnable():
 			err := c.Args(c, []string{"a", "b", "c", "d", "e"})
 			var ue usageError
 			if !errors.As(err, &ue) {

@@ -148,6 +148,16 @@ func newRootCmd() *cobra.Command {
 // stray one, e.g. `run spec.yaml` for `run --spec spec.yaml`, was silently
 // ignored).
 func markUsageErrors(c *cobra.Command) {
+	if !c.Runnable() && c.HasSubCommands() && c.HasParent() {
+		// `liesweep sweep stat ID` printed sweep's help and exited 0
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("unknown command %q for %q (its commands: %s)", args[0], cmd.CommandPath(), subcommandNames(cmd))}
+			}
+			return cmd.Help()
+		}
+	}
 	if c.Args == nil && c.Runnable() {
 		c.Args = cobra.NoArgs
 	}
@@ -213,6 +223,17 @@ func checkOutputFlags(cmd *cobra.Command) error {
 func flagSet(cmd *cobra.Command, name string) bool {
 	f := cmd.Flags().Lookup(name)
 	return f != nil && f.Value.String() == "true"
+}
+
+// subcommandNames lists cmd's visible subcommands.
+func subcommandNames(cmd *cobra.Command) string {
+	var names []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() {
+			names = append(names, c.Name())
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // outputFormat is the value of the global -o flag.

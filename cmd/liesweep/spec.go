@@ -82,9 +82,16 @@ func checkSpec(s *sweeps.Spec) error {
 }
 
 func loadSpecFile(path string) (*sweeps.Spec, error) {
+	// a spec that cannot be read is a mistake in the command line (exit 2)
+	if path == "" {
+		return nil, usageError{errors.New("no spec file given: --spec FILE (a YAML spec, e.g. examples/so3.yaml)")}
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return nil, usageError{fmt.Errorf("spec %s is a directory: name a YAML spec file in it", path)}
+	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("open spec: %w", err)
+		return nil, usageError{fmt.Errorf("open spec: %w", err)}
 	}
 	defer f.Close()
 	s, err := loadSpec(f)

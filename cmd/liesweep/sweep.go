@@ -71,6 +71,14 @@ func withSession(cmd *cobra.Command, f func(s *session) error) error {
 // start (withSession).
 func sessionRunE(run func(cmd *cobra.Command, args []string, s *session) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
+		// every positional argument of these commands is a sweep id: one
+		// that no sweep can have is a usage mistake, said before any
+		// server is asked (a non-ASCII id leaked a gRPC header error)
+		for _, id := range args {
+			if sweeps.ValidateID(id) != nil {
+				return usageError{fmt.Errorf("%q is not a sweep id (sweep ids are 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit): `liesweep sweep list` shows them", id)}
+			}
+		}
 		return withSession(cmd, func(s *session) error { return run(cmd, args, s) })
 	}
 }

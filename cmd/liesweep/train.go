@@ -122,7 +122,7 @@ order of ` + "`liesweep validate`" + `'s axes, the first varying slowest).`,
 				return usageError{fmt.Errorf("--latent %d: the table has %d features, so ℓ is 1…%d", latent, d.Columns, d.Columns)}
 			}
 			if !slices.Contains(spec.LatentDims, latent) && spec.Dataset.Kind == "analytic" {
-				return fmt.Errorf("--latent %d: an analytic dataset's latent dim is dataset.dim = %d", latent, spec.Dataset.Dim)
+				return usageError{fmt.Errorf("--latent %d: an analytic dataset's latent dim is dataset.dim = %d", latent, spec.Dataset.Dim)}
 			}
 			if ng < 1 || ng > sweeps.MaxNG {
 				return usageError{fmt.Errorf("--ng must be in 1…%d (MaxNG), got %d", sweeps.MaxNG, ng)}
@@ -135,6 +135,17 @@ order of ` + "`liesweep validate`" + `'s axes, the first varying slowest).`,
 			}
 			if out == "" {
 				return usageError{fmt.Errorf("--out DIR is required")}
+			}
+			// The trial's own grid point passes the checks a spec listing it
+			// would (solvable N_g, the memory bound): --ng is not a way
+			// around them.
+			one := *spec
+			one.NG, one.Seeds, one.Adaptive.Enabled = []int{ng}, []int{seed}, false
+			if spec.Dataset.Kind != "analytic" {
+				one.LatentDims = []int{latent}
+			}
+			if err := one.Validate(); err != nil {
+				return fmt.Errorf("trial ℓ=%d N_g=%d seed=%d: %w", latent, ng, seed, err)
 			}
 			store, err := filestore.New(out)
 			if err != nil {
