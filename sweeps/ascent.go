@@ -23,6 +23,7 @@ type Ascent struct {
 	ng       int
 	done     bool
 	uncapped int
+	solvable int // the limit without the analysis' cap
 	// linear caps each ℓ's ascent at its own ℓ² (unless Uncapped)
 	linear bool
 	// Flows keeps the ascent going on levels that pass the flow criteria
@@ -53,8 +54,22 @@ func NewAscent(spec *Spec, flows bool) *Ascent {
 		a.limit = min(a.limit, l*l)
 		a.linear = true
 	}
+	// An analytic oracle's structure constants are solved over the
+	// min(samples, eval_points)·ℓ values of each field: no more
+	// generators than that (Validate's bound on ng).
+	a.solvable = a.limit
+	if d := spec.Dataset; d.Kind == "analytic" && d.Samples > 0 && spec.Train.EvalPoints > 0 {
+		a.limit = min(a.limit, min(d.Samples, spec.Train.EvalPoints)*d.Dim)
+	}
 	return a
 }
+
+// Limit is the largest N_g the ascent may reach.
+func (a *Ascent) Limit() int { return a.limit }
+
+// WithoutAnalysisCap lifts the cap at the values the analysis solves over,
+// for workflows recorded before it (they replay the walk they took).
+func (a *Ascent) WithoutAnalysisCap() { a.limit = a.solvable }
 
 // Uncapped lifts the bounds NewAscent puts on the ascent's limit, for
 // workflows recorded before it did (they replay the walk they took).

@@ -94,15 +94,24 @@ func TestAscentStaysInBounds(t *testing.T) {
 		latent   int
 		maxNG    int
 		wantLast int
+		analytic [2]int // samples, eval_points of an analytic oracle in R^latent
 	}{
-		{"mlp", 9, 0, MaxNG},
-		{"linear", 9, 0, MaxNG},
-		{"linear", 3, 20, 9},
-		{"mlp", 3, 20, 20},
-		{"linear", 2, 0, 4},
+		{"mlp", 9, 0, MaxNG, [2]int{}},
+		{"linear", 9, 0, MaxNG, [2]int{}},
+		{"linear", 3, 20, 9, [2]int{}},
+		{"mlp", 3, 20, 20, [2]int{}},
+		{"linear", 2, 0, 4, [2]int{}},
+		// the analysis solves over min(samples, eval_points)·ℓ values: an
+		// ascent that passed N_g = 20 used to train N_g = 21 and fail
+		{"mlp", 2, 64, 20, [2]int{300, 10}},
+		{"mlp", 2, 64, 12, [2]int{6, 10}},
 	} {
 		s := DefaultSpec()
 		s.LatentDims, s.NG = []int{c.latent}, []int{1}
+		if c.analytic[0] > 0 {
+			s.Dataset = Dataset{Kind: "analytic", Oracle: "norm", Dim: c.latent, Samples: c.analytic[0]}
+			s.Train.EvalPoints = c.analytic[1]
+		}
 		s.Generator.Kind = c.kind
 		s.Adaptive = Adaptive{Enabled: true, Patience: 1, MaxNG: c.maxNG}
 		a := NewAscent(&s, true)

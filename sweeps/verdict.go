@@ -572,8 +572,8 @@ type VerdictDoc struct {
 // NewVerdictDoc aggregates a sweep's trial results into its verdict.
 func NewVerdictDoc(sweepID string, spec Spec, results []TrialResult) VerdictDoc {
 	d := VerdictDoc{SchemaVersion: VerdictSchemaVersion, Sweep: sweepID, Spec: spec, Groups: Aggregate(results, spec.Verdict.Quorum)}
-	if spec.Adaptive.Enabled {
-		d.Notes = append(d.Notes, fmt.Sprintf("adaptive: levels ascended until %d consecutive failed levels (patience)", spec.Adaptive.Patience))
+	if spec.Adaptive.Enabled && len(spec.NG) > 0 && len(spec.LatentDims) > 0 {
+		d.Notes = append(d.Notes, fmt.Sprintf("adaptive: levels ascended until %d consecutive failed levels (patience), or up to N_g = %d, the most this spec allows (adaptive.max_ng, MaxNG, ℓ² linear generators, and min(samples, eval_points)·ℓ for an analytic oracle)", spec.Adaptive.Patience, NewAscent(&spec, false).Limit()))
 	}
 	return d
 }

@@ -532,6 +532,10 @@ func runAdaptive(ctx workflow.Context, spec *sweeps.Spec, combo int, prog *Progr
 	// unbounded walk.
 	if workflow.GetVersion(ctx, "ascent-bounded", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		a.Uncapped()
+	} else if workflow.GetVersion(ctx, "ascent-solvable", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		// From version 1 (ascent-solvable) it also stops where an
+		// analytic oracle's analysis can no longer be solved.
+		a.WithoutAnalysisCap()
 	}
 	for {
 		ng, ls := a.Level()
