@@ -209,6 +209,13 @@ func (a *Activities) TrainGenerators(ctx context.Context, in TrialInput) (TrainO
 	err := a.withRunner(ctx, in.Trial, func(r *pipeline.Runner) error {
 		var err error
 		out.Stage, err = r.TrainGeneratorsStage(ctx, &in.Spec, in.Trial)
+		if errors.Is(err, models.ErrNonFinite) {
+			// the trial's outcome, not the activity's failure: a failed
+			// result (null metrics, the reason as a note) that
+			// AnalyzeClosure finds and returns, so the verdict counts
+			// it as failed instead of dropping it
+			_, err = r.FailTrial(ctx, &in.Spec, in.Trial, pipeline.Out{Sweep: in.SweepID, Key: sweeps.ResultKey(in.SweepID, in.Trial), Combo: in.Combo.OrZero()}, err)
+		}
 		return err
 	})
 	return out, classify(err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -274,5 +275,32 @@ func TestAggregateNotesMissingResults(t *testing.T) {
 	notes := strings.Join(doc.Notes, "\n")
 	if !strings.Contains(notes, "1 trial(s) of the grid have no result") || !strings.Contains(notes, "l2-ng2-seed1") || strings.Contains(notes, "l2-ng1-seed1") {
 		t.Errorf("notes %q: want l2-ng2-seed1 named as missing, and only it", doc.Notes)
+	}
+}
+
+// TestDivergedTrainingIsAFailedTrial: on Temporal as in `liesweep run`, a
+// training whose loss is not finite is the trial's outcome: the training
+// activity succeeds after storing a failed result, and the analysis
+// activity returns it (failed, null metrics, a note), so the verdict
+// counts the trial. It used to be a NonFiniteLoss activity error, and the
+// verdict dropped the trial (and its whole combination).
+func TestDivergedTrainingIsAFailedTrial(t *testing.T) {
+	env, _ := newEnv(t)
+	spec := so2Spec()
+	spec.Train.LR = 1e300
+	in := TrialInput{SweepID: "s", Spec: spec, Trial: sweeps.Trial{Latent: 2, NG: 1, Seed: 1}}
+	if _, err := env.ExecuteActivity((&Activities{}).TrainGenerators, in); err != nil {
+		t.Fatalf("training activity: %v, want success (the trial's failure is its result)", err)
+	}
+	v, err := env.ExecuteActivity((&Activities{}).AnalyzeClosure, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res sweeps.TrialResult
+	if err := v.Get(&res); err != nil {
+		t.Fatal(err)
+	}
+	if res.Passed || !slices.Contains(res.FailedOn, "inv_ratio") {
+		t.Errorf("result passed %v, failed on %v: want it failed on every metric", res.Passed, res.FailedOn)
 	}
 }

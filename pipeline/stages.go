@@ -158,7 +158,10 @@ func (r *Runner) Latents(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial)
 		ls := &latentSet{Train: models.TensorRows(ts["train_z"]), Val: models.TensorRows(ts["val_z"]), TrainY: models.TensorInts(ts["train_y"]), ValY: models.TensorInts(ts["val_y"])}
 		aeRun := sweeps.StageRun{Stage: sweeps.StageAutoencoder, Key: keys.Autoencoder, Reused: true}
 		mse, perr := strconv.ParseFloat(meta["ae_val_mse"], 64)
-		if perr != nil {
+		aeGone := !r.noTrain && !r.exists(ctx, sweeps.ArtifactKey(sweeps.StageAutoencoder, keys.Autoencoder, "weights.safetensors"))
+		if perr != nil || aeGone {
+			// the report decodes with the autoencoder: weights that are
+			// gone are trained again (deterministic: the same weights)
 			var err error
 			if _, aeRun, mse, err = r.Autoencoder(ctx, spec, t); err != nil {
 				return nil, nil, 0, err
@@ -520,7 +523,20 @@ func (r *Runner) AnalyzeTrial(ctx context.Context, spec *sweeps.Spec, t sweeps.T
 func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, out Out, known []sweeps.StageRun) (*sweeps.TrialResult, error) {
 	keys := sweeps.StageKeys(spec, t)
 	if out.Key != "" {
-		if res, err := r.storedResult(ctx, out.Key, keys.Analysis); err != nil || res != nil {
+		res, err := r.storedResult(ctx, out.Key, keys.Analysis)
+		if res != nil && !r.noTrain {
+			// a result whose weights are gone is trained again (from the
+			// checkpoint when one is stored: the same weights), so that the
+			// report's plots and a re-analysis have them; reusing it left
+			// them missing for ever
+			if gone, gerr := MissingArtifacts(ctx, r.Store, spec, *res); gerr != nil {
+				return nil, gerr
+			} else if len(gone) > 0 {
+				r.emit(Event{Stage: sweeps.StageAnalysis, Message: fmt.Sprintf("stored result %s names objects that are gone (%s): training the trial again to recreate them", out.Key, strings.Join(gone, ", "))})
+				res = nil
+			}
+		}
+		if err != nil || res != nil {
 			if res != nil {
 				res.Sweep = out.Sweep
 				res.Combo, res.Hyper, res.HyperLabel = out.Combo.Index, out.Combo.Values, out.Combo.Label
@@ -540,7 +556,7 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 			return res, err
 		}
 	}
-	res := &sweeps.TrialResult{SchemaVersion: sweeps.ResultSchemaVersion, Sweep: out.Sweep, Combo: out.Combo.Index, Hyper: out.Combo.Values, HyperLabel: out.Combo.Label, Dataset: sweeps.DatasetLabel(spec), NG: t.NG, LatentDim: t.Latent, Seed: t.Seed, Worker: r.Worker, Epochs: spec.Train.Epochs, Artifacts: map[string]string{}}
+	res := r.newResult(spec, t, out)
 	o, train, eval, acc, mse, err := r.points(ctx, spec, t, func(s sweeps.StageRun) { res.Stages = append(res.Stages, s) })
 	if errors.Is(err, models.ErrNonFinite) {
 		return r.failedTrial(ctx, spec, res, keys, out, "ψ's training diverged", err)
@@ -653,6 +669,40 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 		}
 	}
 	return res, nil
+}
+
+// MissingArtifacts lists the objects a stored result names that the store
+// no longer has and the trial recreates: the trained stages' weights and
+// latents (not the uploaded data or ONNX ψ, which only the user has, nor
+// φ, which the sweep's preparation trains, nor the result itself).
+func MissingArtifacts(ctx context.Context, st sweeps.ArtifactStore, spec *sweeps.Spec, res sweeps.TrialResult) ([]string, error) {
+	var gone []string
+	for _, stage := range []string{sweeps.StageAutoencoder, sweeps.StageLatents, sweeps.StageOracle, sweeps.StageGenerators} {
+		k := res.Artifacts[stage]
+		if k == "" || (stage == sweeps.StageOracle && spec.OracleNet.ONNX != "") {
+			continue
+		}
+		ok, err := st.Exists(ctx, k)
+		if err != nil {
+			return nil, fmt.Errorf("is %s stored? %w", k, err)
+		}
+		if !ok {
+			gone = append(gone, k)
+		}
+	}
+	return gone, nil
+}
+
+func (r *Runner) newResult(spec *sweeps.Spec, t sweeps.Trial, out Out) *sweeps.TrialResult {
+	return &sweeps.TrialResult{SchemaVersion: sweeps.ResultSchemaVersion, Sweep: out.Sweep, Combo: out.Combo.Index, Hyper: out.Combo.Values, HyperLabel: out.Combo.Label, Dataset: sweeps.DatasetLabel(spec), NG: t.NG, LatentDim: t.Latent, Seed: t.Seed, Worker: r.Worker, Epochs: spec.Train.Epochs, Artifacts: map[string]string{}}
+}
+
+// FailTrial stores the result of a trial whose training failed
+// deterministically with cause (a loss that is not finite), as RunTrial
+// does: the sweep's training activity, which has no result to return,
+// leaves it for the analysis activity to find.
+func (r *Runner) FailTrial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, out Out, cause error) (*sweeps.TrialResult, error) {
+	return r.failedTrial(ctx, spec, r.newResult(spec, t, out), sweeps.StageKeys(spec, t), out, "the training diverged", cause)
 }
 
 // failedTrial completes res as a trial that failed deterministically (a

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/liesweep/liesweep/infra"
+	"github.com/liesweep/liesweep/pipeline"
 	"github.com/liesweep/liesweep/sweeps"
 	"github.com/liesweep/liesweep/workflows"
 	"github.com/spf13/cobra"
@@ -81,6 +82,32 @@ func sessionRunE(run func(cmd *cobra.Command, args []string, s *session) error) 
 		}
 		return withSession(cmd, func(s *session) error { return run(cmd, args, s) })
 	}
+}
+
+// sweepMissing lists the objects that the trials of a sweep's verdict name
+// and the store no longer has (pipeline.MissingArtifacts).
+func sweepMissing(ctx context.Context, s *session, id string) ([]string, error) {
+	rep, err := loadReport(ctx, s, id)
+	if err != nil {
+		return nil, err
+	}
+	var gone []string
+	for _, g := range rep.Groups {
+		spec := &rep.Spec
+		if combos, err := rep.Spec.Combos(); err == nil && g.Combo >= 0 && g.Combo < len(combos) && len(rep.Spec.Axes) > 0 {
+			spec = &combos[g.Combo].Spec
+		}
+		for _, lv := range g.Levels {
+			for _, t := range lv.Trials {
+				miss, err := pipeline.MissingArtifacts(ctx, s.store, spec, t)
+				if err != nil {
+					return nil, err
+				}
+				gone = append(gone, miss...)
+			}
+		}
+	}
+	return gone, nil
 }
 
 // startSweep starts the sweep's workflow. A new sweep (resume false) first
@@ -206,9 +233,20 @@ func newSweepResumeCmd() *cobra.Command {
 						return fmt.Errorf("resume %s: is its verdict stored? %w", id, err)
 					}
 					if ok {
-						return fmt.Errorf("sweep %s completed: nothing to resume (see `liesweep sweep report %s`)", id, id)
+						gone, err := sweepMissing(cmd.Context(), s, id)
+						if err != nil {
+							return fmt.Errorf("resume %s: %w", id, err)
+						}
+						if len(gone) == 0 {
+							return fmt.Errorf("sweep %s completed: nothing to resume (see `liesweep sweep report %s`)", id, id)
+						}
+						// weights the report needs are gone: the trials
+						// that named them train again (from their
+						// checkpoints) and recreate them
+						fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s completed, but %d object(s) its results name are gone (%s): running it again to recreate them (everything else is reused)\n", id, len(gone), strings.Join(gone, ", "))
+					} else {
+						fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s completed, but its verdict is not in bucket %s: running it again to write it (finished stages and results are reused)\n", id, s.cfg.S3.Bucket)
 					}
-					fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s completed, but its verdict is not in bucket %s: running it again to write it (finished stages and results are reused)\n", id, s.cfg.S3.Bucket)
 				}
 			}
 			b, err := s.store.Get(cmd.Context(), sweeps.SpecKey(id))
