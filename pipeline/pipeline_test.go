@@ -421,3 +421,40 @@ func TestDeterministicFailuresAreFailedTrials(t *testing.T) {
 		})
 	}
 }
+
+// TestGoneWeightsAreRecreated: a stored result whose generator weights were
+// deleted is not reused as if nothing were missing (the report then warned
+// "run or resume the sweep first" for ever, and running reused the result
+// again): the trial trains again from its last checkpoint and stores the
+// same bytes.
+func TestGoneWeightsAreRecreated(t *testing.T) {
+	spec := smallSpec()
+	trial := sweeps.Trial{Latent: 3, NG: 3, Seed: 1}
+	ctx := context.Background()
+	st, _ := filestore.New(t.TempDir())
+	out := Out{Sweep: "s", Key: sweeps.ResultKey("s", trial)}
+	first, err := (&Runner{Store: st}).RunTrial(ctx, spec, trial, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wk := first.Artifacts[sweeps.StageGenerators]
+	want, _ := st.Get(ctx, wk)
+	if err := st.Delete(ctx, wk); err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	again, err := (&Runner{Store: st, Progress: func(e Event) { msgs = append(msgs, e.Message) }}).RunTrial(ctx, spec, trial, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.Get(ctx, wk)
+	if err != nil || string(got) != string(want) {
+		t.Fatalf("weights after the re-run: %d bytes, %v; want the deleted bytes back", len(got), err)
+	}
+	if log := strings.Join(msgs, "\n"); !strings.Contains(log, "are gone") || !strings.Contains(log, "resuming generators from epoch 200") {
+		t.Errorf("events %q: want the missing weights said and the training resumed from its last checkpoint", msgs)
+	}
+	if again.Metrics != first.Metrics {
+		t.Errorf("metrics %+v after recreating, %+v before", again.Metrics, first.Metrics)
+	}
+}
