@@ -109,8 +109,8 @@ func ExprTable(src string, dim int, noise float64) (KnownTable, error) {
 	if err != nil {
 		return KnownTable{}, err
 	}
-	if !(noise >= 0) {
-		return KnownTable{}, fmt.Errorf("noise %v: want ≥ 0", noise)
+	if !(noise >= 0) || math.IsInf(noise, 0) {
+		return KnownTable{}, fmt.Errorf("noise %v: want a finite number ≥ 0", noise)
 	}
 	return KnownTable{Name: "expr", Dim: dim, Task: "regression", Algebra: "unknown",
 		Description: fmt.Sprintf("x ~ N(0, I_%d), y = %s + N(0, %g²)", dim, src, noise),

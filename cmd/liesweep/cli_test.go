@@ -64,6 +64,9 @@ func TestExitCodes(t *testing.T) {
 		{"unknown subcommand", []string{"sweep", "stat", "x"}, exitUsage},
 		{"missing spec file", []string{"validate", filepath.Join(dir, "nope.yaml")}, exitUsage},
 		{"spec is a directory", []string{"validate", dir}, exitUsage},
+		{"data gen --dim unbounded", []string{"data", "gen", "expr", "--expr", "x0", "--dim", "100000000", "--out", filepath.Join(dir, "e.csv")}, exitUsage},
+		{"data gen NaN target", []string{"data", "gen", "expr", "--expr", "log(x0)", "--dim", "2", "--out", filepath.Join(dir, "e.csv")}, exitUsage},
+		{"data gen infinite noise", []string{"data", "gen", "expr", "--expr", "x0", "--dim", "2", "--noise", "inf", "--out", filepath.Join(dir, "e.csv")}, exitUsage},
 		{"failed trial", []string{"train", "--spec", good, "--out", filepath.Join(dir, "t1")}, 0},
 		{"failed trial, --fail-on-verdict", []string{"train", "--spec", good, "--out", filepath.Join(dir, "t2"), "--fail-on-verdict"}, exitVerdict},
 	} {

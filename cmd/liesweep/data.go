@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
 
 	"github.com/liesweep/liesweep/datasets"
+	"github.com/liesweep/liesweep/sweeps"
 	"github.com/spf13/cobra"
 )
 
@@ -38,6 +40,9 @@ func newDataListCmd() *cobra.Command {
 		},
 	}
 }
+
+// maxGenValues bounds the values data gen draws (rows × features).
+const maxGenValues = 1 << 26
 
 func newDataGenCmd() *cobra.Command {
 	var (
@@ -71,6 +76,9 @@ x0 … x{--dim − 1}, plus N(0, --noise²).`,
 				if expr == "" || dim < 1 {
 					return usageError{fmt.Errorf("gen expr needs --expr FORMULA and --dim N")}
 				}
+				if dim > sweeps.MaxDim {
+					return usageError{fmt.Errorf("--dim %d is over the bound of %d (MaxDim: a spec's ℓ is at most that, so more features could not be used)", dim, sweeps.MaxDim)}
+				}
 				k, err = datasets.ExprTable(expr, dim, noise)
 			} else {
 				if expr != "" {
@@ -87,7 +95,17 @@ x0 … x{--dim − 1}, plus N(0, --noise²).`,
 			if rows < 2 || rows > 10_000_000 {
 				return usageError{fmt.Errorf("--rows must be in 2…10000000, got %d", rows)}
 			}
+			if int64(rows)*int64(k.Dim) > maxGenValues {
+				return usageError{fmt.Errorf("--rows %d × %d features is over the bound of %d values (512 MiB of float64); write fewer rows", rows, k.Dim, maxGenValues)}
+			}
 			t := k.Generate(rows, seed)
+			// a target that is not finite would be written, and then
+			// refused by every command that reads the table
+			for i, y := range t.Y {
+				if math.IsNaN(y) || math.IsInf(y, 0) {
+					return usageError{fmt.Errorf("%s: the target is %v on row %d (x = %v): the formula is not finite on the drawn points (e.g. log or sqrt of a negative feature, division by zero); nothing was written", k.Name, y, i+1, t.Row(i))}
+				}
+			}
 			if dir := filepath.Dir(out); dir != "" {
 				if err := os.MkdirAll(dir, 0o755); err != nil {
 					return err
