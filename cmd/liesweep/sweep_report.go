@@ -136,8 +136,19 @@ func reportFiles(rep *sweeps.VerdictDoc, full *report.Report) map[string][]byte 
 	return files
 }
 
-// writeFiles writes files under dir, creating folders as needed.
+// writeFiles writes files under dir, creating folders as needed, and
+// removes the plots an earlier report left in dir/plots that this one does
+// not have (a reused --out kept the plots of an earlier grid beside the
+// new ones, unmentioned).
 func writeFiles(dir string, files map[string][]byte) error {
+	old, _ := filepath.Glob(filepath.Join(dir, "plots", "*.png"))
+	for _, p := range old {
+		if _, ok := files["plots/"+filepath.Base(p)]; !ok {
+			if err := os.Remove(p); err != nil {
+				return fmt.Errorf("remove the stale plot %s: %w", p, err)
+			}
+		}
+	}
 	for name, b := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
