@@ -140,3 +140,26 @@ func TestMetricsJSONLayout(t *testing.T) {
 		t.Errorf("custom encoding %s, plain %s", got, want)
 	}
 }
+
+// TestUndefinedMetricsReadAsUndefined: a metric that is not finite (null in
+// result.json) reads "undefined" in every human format — the table, the
+// Markdown report with its intervals and means — never "+Inf" or "NaN",
+// which read as measured values, and the Markdown report carries the
+// trial's note saying why (the evidence line points to it).
+func TestUndefinedMetricsReadAsUndefined(t *testing.T) {
+	v := DefaultSpec().Verdict
+	bad := TrialResult{NG: 2, LatentDim: 2, Seed: 1, Dataset: "d", Metrics: Metrics{InvRatio: math.NaN(), OrthoCos2: math.Inf(1), NormDev: 0.1, ClosureRel: 0.2},
+		MetricIntervals: &MetricIntervals{InvRatio: [2]float64{math.NaN(), 1}}, Notes: []string{"inv_ratio is undefined: ψ is constant"}}
+	bad.Judge(v)
+	good := TrialResult{NG: 2, LatentDim: 2, Seed: 2, Dataset: "d", Metrics: Metrics{InvRatio: 1e-4, OrthoCos2: 1e-4, NormDev: 0.01, ClosureRel: 0.01}}
+	good.Judge(v)
+	groups := Aggregate([]TrialResult{bad, good}, 1)
+	for name, text := range map[string]string{"table": FormatTable(groups), "markdown": FormatMarkdown("s", groups)} {
+		if strings.Contains(text, "NaN") || strings.Contains(text, "Inf") || !strings.Contains(text, "undefined") {
+			t.Errorf("%s: want undefined metrics as \"undefined\", got\n%s", name, text)
+		}
+	}
+	if md := FormatMarkdown("s", groups); !strings.Contains(md, "N_g = 2, seed 1: inv_ratio is undefined: ψ is constant") {
+		t.Errorf("the Markdown report does not carry the trial's note:\n%s", md)
+	}
+}

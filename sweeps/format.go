@@ -88,8 +88,8 @@ func meanStdCell(ng int, ts []TrialResult, name string, f func(Metrics) float64)
 		return notApplicable
 	}
 	m, s := meanStd(ts, f)
-	if len(ts) < 2 {
-		return fmt.Sprintf("%.3g ± n/a", m)
+	if len(ts) < 2 || !finite(m) {
+		return FormatMetric(m) + " ± n/a"
 	}
 	return fmt.Sprintf("%.3g ± %.2g", m, s)
 }
@@ -99,6 +99,16 @@ func meanStdCell(ng int, ts []TrialResult, name string, f func(Metrics) float64)
 func metricCell(ng int, name string, v float64) string {
 	if !MetricApplies(name, ng) {
 		return notApplicable
+	}
+	return FormatMetric(v)
+}
+
+// FormatMetric is a metric for people: three significant digits, or
+// "undefined" where it is not finite (null in result.json, where the
+// trial's notes say why; "+Inf" and "NaN" read as measured values).
+func FormatMetric(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "undefined"
 	}
 	return fmt.Sprintf("%.3g", v)
 }
@@ -121,6 +131,9 @@ func intervalCell(t TrialResult, name string) string {
 		return ""
 	}
 	ci := map[string][2]float64{"inv_ratio": iv.InvRatio, "ortho_cos2": iv.OrthoCos2, "norm_dev": iv.NormDev, "closure_rel": iv.ClosureRel}[name]
+	if !finite(ci[0]) || !finite(ci[1]) {
+		return " [undefined]"
+	}
 	return fmt.Sprintf(" [%.3g, %.3g]", ci[0], ci[1])
 }
 
@@ -282,6 +295,20 @@ func FormatMarkdown(sweep string, groups []Group) string {
 					fmt.Fprintf(&b, " %s%s |", metricCell(t.NG, c.name, c.get(t.Metrics)), intervalCell(t, c.name))
 				}
 				fmt.Fprintf(&b, " %s |\n", t.Worker)
+			}
+		}
+		// what the trials say of themselves (why a metric is undefined,
+		// why a training failed): the evidence points here
+		first := true
+		for _, lv := range g.Levels {
+			for _, t := range lv.Trials {
+				for _, n := range t.Notes {
+					if first {
+						b.WriteString("\nNotes of the trials:\n\n")
+						first = false
+					}
+					fmt.Fprintf(&b, "- N_g = %d, seed %d: %s\n", t.NG, t.Seed, n)
+				}
 			}
 		}
 		for _, lv := range g.Levels {

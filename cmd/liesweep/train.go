@@ -239,8 +239,11 @@ func printSummary(w io.Writer, r *sweeps.TrialResult, d time.Duration) {
 	}
 	fmt.Fprintf(w, "trial %s ℓ=%d N_g=%d seed=%d: %s (%.1fs)\n", r.Dataset, r.LatentDim, r.NG, r.Seed, verdict, d.Seconds())
 	m, t := r.Metrics, r.Thresholds
-	fmt.Fprintf(w, "  inv_ratio   %.3g (≤ %g)\n  ortho_cos2  %.3g (≤ %g)\n  norm_dev    %.3g (≤ %g)\n  closure_rel %.3g (≤ %g)\n",
-		m.InvRatio, t.InvRatio, m.OrthoCos2, t.OrthoCos2, m.NormDev, t.NormDev, m.ClosureRel, t.ClosureRel)
+	fmt.Fprintf(w, "  inv_ratio   %s (≤ %g)\n  ortho_cos2  %s (≤ %g)\n  norm_dev    %s (≤ %g)\n  closure_rel %s (≤ %g)\n",
+		sweeps.FormatMetric(m.InvRatio), t.InvRatio, sweeps.FormatMetric(m.OrthoCos2), t.OrthoCos2, sweeps.FormatMetric(m.NormDev), t.NormDev, sweeps.FormatMetric(m.ClosureRel), t.ClosureRel)
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
 	switch {
 	case r.OracleAccuracy != nil && r.AutoencoderMSE != nil:
 		fmt.Fprintf(w, "  oracle validation accuracy %.4f, autoencoder validation MSE %.4f\n", *r.OracleAccuracy, *r.AutoencoderMSE)
