@@ -209,7 +209,7 @@ func (a *Activities) TrainGenerators(ctx context.Context, in TrialInput) (TrainO
 	err := a.withRunner(ctx, in.Trial, func(r *pipeline.Runner) error {
 		var err error
 		out.Stage, err = r.TrainGeneratorsStage(ctx, &in.Spec, in.Trial)
-		if errors.Is(err, models.ErrNonFinite) {
+		if tf := (*pipeline.TrialFailedError)(nil); errors.As(err, &tf) {
 			// the trial's outcome, not the activity's failure: a failed
 			// result (null metrics, the reason as a note) that
 			// AnalyzeClosure finds and returns, so the verdict counts
@@ -227,12 +227,30 @@ func (a *Activities) TrainGenerators(ctx context.Context, in TrialInput) (TrainO
 // finds it there). It never trains: a stage that is not stored is a
 // non-retryable StageMissing error naming its key.
 func (a *Activities) AnalyzeClosure(ctx context.Context, in TrialInput) (sweeps.TrialResult, error) {
+	// The analysis keeps nothing worth waiting for (at ℓ = 16, N_g = 32
+	// it runs 80 s): when the worker stops, it is abandoned at once and
+	// the activity handed back to run again elsewhere, instead of holding
+	// the worker for its whole stop timeout and being dropped anyway.
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := activity.GetWorkerStopChannel(ctx)
+	go func() {
+		select {
+		case <-stop:
+			cancel()
+		case <-actx.Done():
+		}
+	}()
 	var res *sweeps.TrialResult
 	err := a.withRunner(ctx, in.Trial, func(r *pipeline.Runner) error {
 		var err error
-		res, err = r.AnalyzeTrial(ctx, &in.Spec, in.Trial, pipeline.Out{Sweep: in.SweepID, Key: sweeps.ResultKey(in.SweepID, in.Trial), Combo: in.Combo.OrZero()}, in.Known...)
+		res, err = r.AnalyzeTrial(actx, &in.Spec, in.Trial, pipeline.Out{Sweep: in.SweepID, Key: sweeps.ResultKey(in.SweepID, in.Trial), Combo: in.Combo.OrZero()}, in.Known...)
 		return err
 	})
+	if err != nil && ctx.Err() == nil && actx.Err() != nil {
+		// stopped by the worker, not cancelled by the sweep: retryable
+		err = fmt.Errorf("closure analysis of ℓ=%d N_g=%d seed=%d handed back: the worker is stopping (the next attempt analyses again)", in.Trial.Latent, in.Trial.NG, in.Trial.Seed)
+	}
 	if err != nil {
 		return sweeps.TrialResult{}, classify(err)
 	}
@@ -282,7 +300,7 @@ func (a *Activities) Aggregate(ctx context.Context, in AggregateInput) (Aggregat
 		results = append(results, r)
 	}
 	rep := sweeps.NewVerdictDoc(in.SweepID, in.Spec, results)
-	rep.Notes = append(rep.Notes, missingResults(&in.Spec, in.SweepID, keys)...)
+	rep.Notes = append(rep.Notes, MissingResults(&in.Spec, in.SweepID, keys)...)
 	groups := rep.Groups
 	out := AggregateOutput{VerdictKey: sweeps.VerdictKey(in.SweepID)}
 	if err := a.Store.Put(ctx, out.VerdictKey, jsonBytes(rep)); err != nil {
@@ -294,12 +312,12 @@ func (a *Activities) Aggregate(ctx context.Context, in AggregateInput) (Aggregat
 	return out, nil
 }
 
-// missingResults notes every trial of a grid sweep without a stored
+// MissingResults notes every trial of a grid sweep without a stored
 // result: it failed (its error is in `sweep status`) or its result object
 // was deleted. Without the note the verdict lacked a level and said
 // nothing. An adaptive sweep's levels depend on the ascent, so only a grid
 // is checked.
-func missingResults(spec *sweeps.Spec, id string, keys []string) []string {
+func MissingResults(spec *sweeps.Spec, id string, keys []string) []string {
 	if spec.Adaptive.Enabled {
 		return nil
 	}

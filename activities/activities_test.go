@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/liesweep/liesweep/infra/filestore"
 	"github.com/liesweep/liesweep/sweeps"
@@ -302,5 +303,39 @@ func TestDivergedTrainingIsAFailedTrial(t *testing.T) {
 	}
 	if res.Passed || !slices.Contains(res.FailedOn, "inv_ratio") {
 		t.Errorf("result passed %v, failed on %v: want it failed on every metric", res.Passed, res.FailedOn)
+	}
+}
+
+// TestAnalysisHandsBackOnWorkerStop: a closure analysis under way when the
+// worker is told to stop is abandoned at once and handed back (retryable),
+// storing no result; it used to hold the worker for its whole stop timeout
+// (25 s at ℓ = 16, N_g = 32) and then be dropped anyway. The next attempt
+// analyses and stores the result.
+func TestAnalysisHandsBackOnWorkerStop(t *testing.T) {
+	spec := so2Spec()
+	spec.Dataset = sweeps.Dataset{Kind: "analytic", Oracle: "norm", Dim: 6, Samples: 400}
+	spec.Generator = sweeps.Generator{Kind: "mlp", Hidden: []int{64}, Orthogonality: "pointwise", Normalization: "pointwise", Closure: "posthoc"}
+	spec.Train.Epochs, spec.Train.EvalPoints = 2, 400
+	spec.Normalize()
+	in := TrialInput{SweepID: "s", Spec: spec, Trial: sweeps.Trial{Latent: 6, NG: 12, Seed: 1}}
+	env, store := newEnv(t)
+	if _, err := env.ExecuteActivity((&Activities{}).TrainGenerators, in); err != nil {
+		t.Fatal(err)
+	}
+	stopping, _ := newEnvOn(t, store, "w")
+	stop := make(chan struct{})
+	close(stop)
+	stopping.SetWorkerStopChannel(stop)
+	start := time.Now()
+	_, err := stopping.ExecuteActivity((&Activities{}).AnalyzeClosure, in)
+	if err == nil || !strings.Contains(err.Error(), "worker is stopping") || nonRetryable(err) != "" {
+		t.Fatalf("analysis on a stopping worker: %v (after %v), want a retryable hand-back", err, time.Since(start))
+	}
+	if ok, _ := store.Exists(context.Background(), sweeps.ResultKey("s", in.Trial)); ok {
+		t.Error("a handed-back analysis stored a result")
+	}
+	retry, _ := newEnvOn(t, store, "w2")
+	if _, err := retry.ExecuteActivity((&Activities{}).AnalyzeClosure, in); err != nil {
+		t.Fatalf("the next attempt: %v", err)
 	}
 }

@@ -587,8 +587,8 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 		}
 	}
 	set, joint, losses, gRun, err := r.Generators(ctx, spec, t, o, train)
-	if errors.Is(err, models.ErrNonFinite) {
-		return r.failedTrial(ctx, spec, res, keys, out, "the generators' training diverged", err)
+	if what := TrialFailure(err); what != "" {
+		return r.failedTrial(ctx, spec, res, keys, out, what, err)
 	}
 	if err != nil {
 		return nil, err
@@ -697,12 +697,27 @@ func (r *Runner) newResult(spec *sweeps.Spec, t sweeps.Trial, out Out) *sweeps.T
 	return &sweeps.TrialResult{SchemaVersion: sweeps.ResultSchemaVersion, Sweep: out.Sweep, Combo: out.Combo.Index, Hyper: out.Combo.Values, HyperLabel: out.Combo.Label, Dataset: sweeps.DatasetLabel(spec), NG: t.NG, LatentDim: t.Latent, Seed: t.Seed, Worker: r.Worker, Epochs: spec.Train.Epochs, Artifacts: map[string]string{}}
 }
 
-// FailTrial stores the result of a trial whose training failed
-// deterministically with cause (a loss that is not finite), as RunTrial
-// does: the sweep's training activity, which has no result to return,
-// leaves it for the analysis activity to find.
+// TrialFailure says what a generator training error means when it is the
+// trial's deterministic outcome rather than a fault: a loss that is not
+// finite, or a condition of the trial's own data and ψ that the spec's
+// validation cannot see (an imported ψ that is constant at the training
+// points). "" for any other error.
+func TrialFailure(err error) string {
+	switch {
+	case errors.Is(err, models.ErrNonFinite):
+		return "the generators' training diverged"
+	case errors.Is(err, sweeps.ErrInvalidSpec):
+		return "the generators cannot be trained"
+	}
+	return ""
+}
+
+// FailTrial stores the result of a trial whose generator training failed
+// deterministically with cause (TrialFailure), as RunTrial does: the
+// sweep's training activity, which has no result to return, leaves it for
+// the analysis activity to find.
 func (r *Runner) FailTrial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, out Out, cause error) (*sweeps.TrialResult, error) {
-	return r.failedTrial(ctx, spec, r.newResult(spec, t, out), sweeps.StageKeys(spec, t), out, "the training diverged", cause)
+	return r.failedTrial(ctx, spec, r.newResult(spec, t, out), sweeps.StageKeys(spec, t), out, TrialFailure(cause), cause)
 }
 
 // failedTrial completes res as a trial that failed deterministically (a
@@ -792,8 +807,19 @@ func (r *Runner) TrainGeneratorsStage(ctx context.Context, spec *sweeps.Spec, t 
 		return sweeps.StageRun{}, err
 	}
 	_, _, _, run, err := r.Generators(ctx, spec, t, o, train)
+	if TrialFailure(err) != "" {
+		err = &TrialFailedError{Err: err}
+	}
 	return run, err
 }
+
+// TrialFailedError is TrainGeneratorsStage's error when the training
+// failed as the trial's outcome (TrialFailure), not by a fault: the caller
+// records it with FailTrial.
+type TrialFailedError struct{ Err error }
+
+func (e *TrialFailedError) Error() string { return e.Err.Error() }
+func (e *TrialFailedError) Unwrap() error { return e.Err }
 
 // imageShape is the shape of the spec's images: MNIST's, or the one
 // staging recorded for an image set (dataset.image_shape, C×H×W).

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liesweep/liesweep/activities"
 	"github.com/liesweep/liesweep/infra"
 	"github.com/liesweep/liesweep/pipeline"
 	"github.com/liesweep/liesweep/sweeps"
@@ -84,14 +85,22 @@ func sessionRunE(run func(cmd *cobra.Command, args []string, s *session) error) 
 	}
 }
 
-// sweepMissing lists the objects that the trials of a sweep's verdict name
-// and the store no longer has (pipeline.MissingArtifacts).
+// sweepMissing lists what a completed sweep lacks and a re-run recreates:
+// the results of grid trials (activities.MissingResults) and the objects
+// that its trials' results name and the store no longer has
+// (pipeline.MissingArtifacts).
 func sweepMissing(ctx context.Context, s *session, id string) ([]string, error) {
 	rep, err := loadReport(ctx, s, id)
 	if err != nil {
 		return nil, err
 	}
-	var gone []string
+	// trials of the grid that have no result (each failed, or its result
+	// was deleted): the note of the verdict says resume runs them
+	keys, err := s.store.List(ctx, sweeps.ResultsPrefix(id))
+	if err != nil {
+		return nil, err
+	}
+	gone := activities.MissingResults(&rep.Spec, id, keys)
 	for _, g := range rep.Groups {
 		spec := &rep.Spec
 		if combos, err := rep.Spec.Combos(); err == nil && g.Combo >= 0 && g.Combo < len(combos) && len(rep.Spec.Axes) > 0 {
@@ -240,10 +249,10 @@ func newSweepResumeCmd() *cobra.Command {
 						if len(gone) == 0 {
 							return fmt.Errorf("sweep %s completed: nothing to resume (see `liesweep sweep report %s`)", id, id)
 						}
-						// weights the report needs are gone: the trials
-						// that named them train again (from their
-						// checkpoints) and recreate them
-						fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s completed, but %d object(s) its results name are gone (%s): running it again to recreate them (everything else is reused)\n", id, len(gone), strings.Join(gone, ", "))
+						// trials without results run again; weights the
+						// report needs are gone: the trials that named
+						// them train again (from their checkpoints)
+						fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s completed, but it lacks what a re-run recreates (%s): running it again (everything else is reused)\n", id, strings.Join(gone, "; "))
 					} else {
 						fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s completed, but its verdict is not in bucket %s: running it again to write it (finished stages and results are reused)\n", id, s.cfg.S3.Bucket)
 					}
