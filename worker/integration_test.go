@@ -290,11 +290,36 @@ func TestSweepEndToEnd(t *testing.T) {
 	if out, err := cli(t, bucket, "sweep", "resume", "e2e", "--wait"); err != nil {
 		t.Fatalf("resume of a completed sweep without its verdict: %v\n%s", err, out)
 	}
-	if r := getReport(t, bucket, "e2e"); len(r.Groups) != 1 || r.Groups[0].MaxNG != 3 {
-		t.Errorf("verdict after resume %+v, want max_ng 3 again", r.Groups)
+	r = getReport(t, bucket, "e2e")
+	if len(r.Groups) != 1 || r.Groups[0].MaxNG != 3 {
+		t.Fatalf("verdict after resume %+v, want max_ng 3 again", r.Groups)
 	}
 	if out, err := cli(t, bucket, "sweep", "resume", "e2e"); err == nil || !strings.Contains(out, "nothing to resume") {
 		t.Errorf("resume of a completed sweep with its verdict: %v\n%s", err, out)
+	}
+	// weights that are gone: the report cannot draw them, and resume (which
+	// said "nothing to resume") trains them again from their checkpoint,
+	// the same bytes
+	var wk string
+	gen, _ := store(t, bucket).List(context.Background(), "artifacts/generators/")
+	for _, k := range gen {
+		if strings.HasSuffix(k, "/weights.safetensors") {
+			wk = k
+			break
+		}
+	}
+	want, err := store(t, bucket).Get(context.Background(), wk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store(t, bucket).Delete(context.Background(), wk); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := cli(t, bucket, "sweep", "resume", "e2e", "--wait"); err != nil {
+		t.Fatalf("resume of a completed sweep whose weights are gone: %v\n%s", err, out)
+	}
+	if got, err := store(t, bucket).Get(context.Background(), wk); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("weights after resume: %d bytes, %v; want the deleted bytes back", len(got), err)
 	}
 	if out, err := cli(t, bucket, "sweep", "cancel", "e2e"); err == nil || !strings.Contains(out, "already ended (completed): nothing to cancel") {
 		t.Errorf("cancel of a completed sweep (Temporal accepts it silently): %v\n%s", err, out)
