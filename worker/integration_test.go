@@ -358,3 +358,46 @@ func TestUnreachableServers(t *testing.T) {
 }
 
 func readFile(p string) ([]byte, error) { return os.ReadFile(p) }
+
+// TestAdaptiveSweepStatusEnds: every trial of an ended adaptive sweep shows
+// its final state in `sweep status`. The levels run as child workflows
+// whose progress signals go without waiting and could land after the
+// sweep's last look: status showed every trial "analysing" for ever.
+func TestAdaptiveSweepStatusEnds(t *testing.T) {
+	skipShort(t)
+	bucket := "it-adaptive"
+	startWorker(t, bucket, "w-adaptive", "--slots", "2")
+	spec := writeSpec(t, `name: adaptive-small
+dataset: {kind: analytic, oracle: norm, dim: 2, samples: 50}
+generator: {kind: linear, orthogonality: global, normalization: frobenius, closure: joint}
+ng: [1]
+seeds: [1, 2]
+train: {epochs: 30, eval_points: 50, early_stop: false}
+adaptive: {enabled: true}
+`)
+	if out, err := cli(t, bucket, "sweep", "start", "--spec", spec, "--id", "adaptive", "--wait"); err != nil {
+		t.Fatalf("sweep start --wait: %v\n%s", err, out)
+	}
+	out, err := cli(t, bucket, "sweep", "status", "adaptive", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Trials []struct {
+			NG    int    `json:"ng"`
+			Seed  int    `json:"seed"`
+			Stage string `json:"stage"`
+		} `json:"trials"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("status -o json: %v\n%s", err, out)
+	}
+	if len(v.Trials) < 2 {
+		t.Fatalf("status lists %d trials:\n%s", len(v.Trials), out)
+	}
+	for _, tr := range v.Trials {
+		if tr.Stage != "done" && tr.Stage != "failed" {
+			t.Errorf("N_g = %d seed %d: stage %q after the sweep ended", tr.NG, tr.Seed, tr.Stage)
+		}
+	}
+}

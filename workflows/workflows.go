@@ -323,6 +323,18 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 						}
 						results[l] = append(results[l], out.Results...)
 						failed = append(failed, out.Failed...)
+						// The child's final statuses, from its result: its
+						// progress signals are sent without waiting and may
+						// arrive after the sweep's last look (status showed
+						// every trial of an adaptive sweep "analysing" for
+						// ever). The query state only: no command.
+						for _, r := range out.Results {
+							passed := r.Passed
+							prog.update(TrialStatus{Combo: r.Combo, Latent: r.LatentDim, NG: r.NG, Seed: r.Seed, Stage: StageDone, Passed: &passed, FailedOn: r.FailedOn, Worker: r.Worker, Child: unitID(in.SweepID, cr, l, seed, ngs)})
+						}
+						for _, f := range out.Failed {
+							prog.update(f)
+						}
 					})
 				}
 			}
