@@ -652,6 +652,9 @@ func (s *Spec) validate(rules Rules) error {
 		}
 	}
 	oneOf("oracle_net.preserve", s.OracleNet.Preserve, "logits", "probabilities")
+	if rules >= RulesCurrent {
+		s.checkStageMemory(bad, mnist, learned)
+	}
 	v := s.Verdict
 	positive("verdict.inv_ratio", v.InvRatio)
 	positive("verdict.ortho_cos2", v.OrthoCos2)
@@ -783,6 +786,67 @@ func (s *Spec) generatorMemory(rules Rules) (bytes int64, points int, ok bool) {
 		bytes += int64(s.Train.EvalPoints) * int64(n) * 8 * L * (L + hidden)
 	}
 	return bytes, points, true
+}
+
+// ImageBatchMemory estimates the peak memory of training a conv network
+// of the spec's images (the autoencoder, φ) on batches of batch images:
+// 512 MiB (the data and the process) and 512 B per input pixel of the
+// batch, fitted to MNIST, whose peak grew by 360 KB per 784-pixel image
+// from batch 256 to 1024 (2026-12-07).
+func (s *Spec) ImageBatchMemory(batch int) int64 {
+	px := int64(28 * 28)
+	if sh := s.Dataset.ImageShape; len(sh) == 3 {
+		px = int64(sh[0]) * int64((sh[1]+3)/4*4) * int64((sh[2]+3)/4*4)
+	}
+	return 512<<20 + int64(batch)*px*512
+}
+
+// OracleMemory estimates the peak memory of training ψ's MLP: 64 MiB, 16 B
+// per weight (the float32 weights, their gradients and Adam's two
+// moments) and 32 B per hidden unit for each row of a batch (activations
+// and their gradients). It also returns the weights.
+func (s *Spec) OracleMemory() (bytes, weights int64) {
+	hidden := s.OracleNet.Hidden
+	if len(hidden) == 0 {
+		hidden = []int{128, 128, 32} // the paper's ψ
+	}
+	in := s.Dataset.Columns
+	for _, l := range s.LatentDims {
+		in = max(in, l)
+	}
+	sizes := append(append([]int{max(in, 1)}, hidden...), 16) // ≤ 16 outputs: classes or a target
+	units := int64(0)
+	for i := 1; i < len(sizes); i++ {
+		weights += int64(sizes[i-1]+1) * int64(sizes[i])
+		units += int64(sizes[i])
+	}
+	return 64<<20 + 16*weights + 32*int64(s.OracleNet.Batch)*units, weights
+}
+
+// checkStageMemory bounds the training stages before the generators by
+// the generators' bounds: MaxGeneratorWeights for ψ's weights and
+// MaxGeneratorMemory for the estimated peak of each (a batch had no upper
+// bound: autoencoder.batch 60000 needed about 21 GiB).
+func (s *Spec) checkStageMemory(bad func(field, format string, args ...any), images, learned bool) {
+	if images {
+		for _, st := range []struct {
+			field string
+			batch int
+		}{{"autoencoder.batch", s.Autoencoder.Batch}, {"classifier.batch", s.Classifier.Batch}} {
+			if mem := s.ImageBatchMemory(st.batch); st.batch > 0 && mem > MaxGeneratorMemory {
+				bad(st.field, "%d images a batch would need about %.1f GiB to train the conv network on, over the bound of %d GiB (MaxGeneratorMemory); use a batch of at most %d", st.batch, float64(mem)/(1<<30), MaxGeneratorMemory>>30, (MaxGeneratorMemory-512<<20)/(s.ImageBatchMemory(1)-512<<20))
+			}
+		}
+	}
+	if learned && s.OracleNet.ONNX == "" && s.OracleNet.Batch > 0 {
+		mem, w := s.OracleMemory()
+		switch {
+		case w > MaxGeneratorWeights:
+			bad("oracle_net.hidden", "ψ would have %d weights, over the bound of %d (MaxGeneratorWeights); use fewer or narrower hidden layers", w, MaxGeneratorWeights)
+		case mem > MaxGeneratorMemory:
+			bad("oracle_net.batch", "training ψ on batches of %d rows would need about %.1f GiB, over the bound of %d GiB (MaxGeneratorMemory); use a smaller batch or narrower hidden layers", s.OracleNet.Batch, float64(mem)/(1<<30), MaxGeneratorMemory>>30)
+		}
+	}
 }
 
 func hasDup(xs []int) bool {

@@ -109,6 +109,13 @@ func TestValidateBounds(t *testing.T) {
 			s.Generator = Generator{Kind: "mlp", Hidden: []int{4096}, Orthogonality: "pointwise", Normalization: "pointwise", Closure: "posthoc"}
 			s.NG = []int{1}
 		}},
+		// the stages before the generators had no bound on their batch
+		{"autoencoder batch", "autoencoder.batch", "MaxGeneratorMemory", mnist, func(s *Spec) { s.Autoencoder.Batch = 60000 }},
+		{"classifier batch", "classifier.batch", "MaxGeneratorMemory", mnist, func(s *Spec) { s.Classifier.Batch = 1e6 }},
+		{"oracle weights", "oracle_net.hidden", "MaxGeneratorWeights", mnist, func(s *Spec) {
+			s.OracleNet.Hidden = []int{4096, 4096, 4096, 4096, 4096, 4096, 4096, 4096}
+		}},
+		{"oracle batch", "oracle_net.batch", "MaxGeneratorMemory", mnist, func(s *Spec) { s.OracleNet.Batch = 1e9 }},
 		// shapes the analysis cannot solve (issue 22)
 		{"linear N_g > ℓ²", "ng", "at most ℓ² = 9", analytic, func(s *Spec) { s.NG = []int{1, 10} }},
 		{"N_g > values per field", "ng", "fewer than the 10 unknowns", analytic, func(s *Spec) {
