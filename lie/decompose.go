@@ -38,7 +38,12 @@ import (
 //
 // Bad input (empty, ragged, non-finite) yields a zero Structure whose Words
 // say why.
-func Decompose(a [][][]float64, tol float64) Structure {
+func Decompose(a [][][]float64, tol float64) Structure { return decompose(a, tol, true) }
+
+// decompose is Decompose; jacobi checks the Jacobi identity first (a
+// radical, decomposed on its own, is a subalgebra of an algebra that
+// passed it: its constants may be all noise, which no check can judge).
+func decompose(a [][][]float64, tol float64, jacobi bool) Structure {
 	if !(tol > 0) || math.IsInf(tol, 0) {
 		tol = AlgebraTol
 	}
@@ -47,8 +52,19 @@ func Decompose(a [][][]float64, tol float64) Structure {
 		return Structure{Words: err.Error()}
 	}
 	b := antisym(a, n)
+	// Constants that violate the Jacobi identity are no Lie algebra's:
+	// what follows would name a fiction (a "simple" ideal whose Killing
+	// form vanishes, a radical with a simple part).
+	var jr float64
+	if jacobi {
+		jr = JacobiResidual(b)
+	}
+	if jr > JacobiTol {
+		return Structure{Tol: tol, JacobiResidual: jr, Decomposition: []Ideal{}, Name: "not a Lie algebra",
+			Words: fmt.Sprintf("the structure constants violate the Jacobi identity (relative residual %.2g > %g): the brackets of these fields are not those of a Lie algebra (they do not close, or more generators were trained than the fields tell apart), so no structure is named.", jr, JacobiTol)}
+	}
 	ads := adjoints(b)
-	st := Structure{Tol: tol, Decomposition: []Ideal{}}
+	st := Structure{Tol: tol, JacobiResidual: jr, Decomposition: []Ideal{}}
 
 	// Derived series.
 	full := identity(n)
@@ -164,7 +180,7 @@ func Decompose(a [][][]float64, tol float64) Structure {
 		sortIdeals(st.Decomposition)
 		levi, leviCands := sumName(st.Decomposition)
 		radC := restrict(ads, n, rad)
-		rs := Decompose(radC, tol)
+		rs := decompose(radC, tol, false)
 		radName := rs.Name
 		if len(rs.DerivedSeries) > 1 && rs.DerivedSeries[1] == 0 {
 			radName = fmt.Sprintf("R^%d", len(rad))

@@ -2,6 +2,7 @@ package lie
 
 import (
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -183,6 +184,32 @@ func TestDecomposeStructureBadInput(t *testing.T) {
 		st := Decompose(a, 0)
 		if st.Words == "" || st.Name != "" || st.Decomposition != nil || st.DerivedSeries != nil {
 			t.Errorf("%s: %+v", label, st)
+		}
+	}
+}
+
+// TestNotALieAlgebraIsNotNamed: constants that violate the Jacobi identity
+// (random ones, as least squares gives for fields that do not close) are
+// named "not a Lie algebra" with the residual, not given a structure such
+// as "7-dimensional simple (0+, 0−) ⋉ 9-dimensional radical"; every
+// algebra of TestDecomposeStructure, mixed and perturbed, passes the check.
+func TestNotALieAlgebraIsNotNamed(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{3, 5, 8, 16} {
+		a := zeroCube(n)
+		for x := range a {
+			for y := range a[x] {
+				for z := range a[x][y] {
+					a[x][y][z] = r.NormFloat64()
+				}
+			}
+		}
+		st := Decompose(a, 0)
+		if st.Name != "not a Lie algebra" || !(st.JacobiResidual > JacobiTol) || !strings.Contains(st.Words, "Jacobi") {
+			t.Errorf("n = %d random constants: %q (Jacobi residual %.3g) — %s", n, st.Name, st.JacobiResidual, st.Words)
+		}
+		if res := JacobiResidual(a); res < 0.3 {
+			t.Errorf("n = %d random constants: residual %.3g, want it near 1", n, res)
 		}
 	}
 }

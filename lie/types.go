@@ -62,7 +62,10 @@ type Structure struct {
 	RadicalDim         int     `json:"radical_dim,omitempty"`
 	LeviDim            int     `json:"levi_dim,omitempty"`
 	Tol                float64 `json:"tol,omitempty"`
-	Words              string  `json:"words,omitempty"`
+	// JacobiResidual is the constants' JacobiResidual; above JacobiTol
+	// the structure is not analysed and Name says so.
+	JacobiResidual float64 `json:"jacobi_residual,omitempty"`
+	Words          string  `json:"words,omitempty"`
 }
 
 // Signature counts the Killing form's eigenvalues by sign.
