@@ -374,8 +374,20 @@ func checkFinite(v float64) string {
 		return "the value is NaN: drop or impute missing values before uploading"
 	case math.IsInf(v, 0):
 		return fmt.Sprintf("the value is %v: every feature and target must be finite; drop or clip the row", v)
+	case math.Abs(v) > MaxTableValue:
+		return tooLarge(fmt.Sprint(v))
 	}
 	return ""
+}
+
+// MaxTableValue bounds the magnitude of a table's values: standardising a
+// column squares its deviations, and above 1e150 a square overflows
+// float64 (1e160 gave an infinite standard deviation, all-zero features
+// and a crash).
+const MaxTableValue = 1e150
+
+func tooLarge(v string) string {
+	return fmt.Sprintf("%s is larger in magnitude than %g: standardising squares it, which overflows float64; rescale the column (e.g. to other units)", v, MaxTableValue)
 }
 
 // selectColumns resolves the feature and target selections of opt against
@@ -401,8 +413,11 @@ func selectColumns(file string, cols []string, features []string, target string,
 				feat = append(feat, i)
 			}
 		}
-		if len(feat) == 0 {
+		if len(feat) == 0 && tgt >= 0 {
 			return nil, -1, fileError(file, "there are no feature columns: the file holds only the target column %q; add feature columns", cols[tgt])
+		}
+		if len(feat) == 0 {
+			return nil, -1, fileError(file, "the feature array has no columns (shape [rows, 0]); write the features as a [rows, features] array")
 		}
 	} else {
 		from := make(map[int]string, len(features))
@@ -624,7 +639,7 @@ func (c *csvChunk) parse(file string, header []string, feat []int, tgt int, task
 	// and says what is wrong.
 	cell := func(rec []string, i int) (float64, bool) {
 		v, err := strconv.ParseFloat(rec[i], 64)
-		if err == nil && v-v == 0 { // finite
+		if err == nil && v-v == 0 && v <= MaxTableValue && v >= -MaxTableValue { // finite, in bounds
 			return v, true
 		}
 		v, msg := parseCell(rec[i])
@@ -701,6 +716,8 @@ func parseCell(s string) (float64, string) {
 		return 0, fmt.Sprintf("%q is NaN: drop or impute missing values before uploading", strings.TrimSpace(s))
 	case math.IsInf(v, 0):
 		return 0, fmt.Sprintf("%q is infinite: every feature and target must be finite; drop or clip the row", strings.TrimSpace(s))
+	case math.Abs(v) > MaxTableValue:
+		return 0, tooLarge(strconv.Quote(strings.TrimSpace(s)))
 	}
 	return v, ""
 }
@@ -830,21 +847,25 @@ func (a *npyArray) view() ([]float64, bool) {
 	return all, true
 }
 
-// allFinite is whether every value of v is finite. It sums v·0, which
-// is 0 for a finite value and NaN for NaN and ±Inf, in four independent
-// sums so that the additions overlap.
+// allFinite is whether every value of v is finite and at most
+// MaxTableValue in magnitude. It sums v·k·0 with k = MaxFloat64 /
+// MaxTableValue: v·k overflows to ±Inf just above the bound, and ·0 is 0
+// for a value within it and NaN otherwise (NaN and ±Inf included). Four
+// independent sums let the additions overlap. (At the bound itself
+// rounding may let a value through that rowError's exact test refuses.)
 func allFinite(v []float64) bool {
+	const k = math.MaxFloat64 / MaxTableValue
 	var s0, s1, s2, s3 float64
 	i := 0
 	for ; i+4 <= len(v); i += 4 {
 		q := v[i : i+4 : i+4]
-		s0 += q[0] * 0
-		s1 += q[1] * 0
-		s2 += q[2] * 0
-		s3 += q[3] * 0
+		s0 += q[0] * k * 0
+		s1 += q[1] * k * 0
+		s2 += q[2] * k * 0
+		s3 += q[3] * k * 0
 	}
 	for _, x := range v[i:] {
-		s0 += x * 0
+		s0 += x * k * 0
 	}
 	return s0+s1+s2+s3 == 0
 }
@@ -950,7 +971,7 @@ func fillArrays(name, task string, n int, cols []string, feat []int, targetName,
 // follows a feature's message. nil when the row is good.
 func rowError(name, task string, r int, cols []string, feat []int, row []float64, targetName string, v float64, note string) *DataError {
 	for _, i := range feat {
-		if u := row[i]; u-u != 0 { // NaN or ±Inf
+		if u := row[i]; u-u != 0 || u > MaxTableValue || u < -MaxTableValue { // NaN, ±Inf or too large
 			return &DataError{File: name, Row: r, rowIndex: true, Column: cols[i], Msg: checkFinite(u) + note}
 		}
 	}

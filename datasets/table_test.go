@@ -85,6 +85,14 @@ func npzBytes(t testing.TB, arrays map[string]any) []byte {
 	return buf.Bytes()
 }
 
+// emptyColumnsNPY is a float64 .npy of shape (rows, 0), which npyio does
+// not write.
+func emptyColumnsNPY(rows int) []byte {
+	h := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%d, 0), }", rows)
+	h += strings.Repeat(" ", 64-(10+len(h)+1)%64) + "\n"
+	return append([]byte{0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, byte(len(h)), byte(len(h) >> 8)}, h...)
+}
+
 // zipBytes writes files into a zip archive, for .npz files npyio would not
 // write.
 func zipBytes(t testing.TB, files map[string][]byte) []byte {
@@ -428,6 +436,11 @@ func TestReadTableBadData(t *testing.T) {
 		{"header only", "t.csv", []byte("a,b,y\n"), cls, -1, "", "no data rows"},
 		{"header only no newline", "t.csv", []byte("a,b,y"), cls, -1, "", "no data rows"},
 		{"blank lines only", "t.csv", []byte("a,b,y\n\n\n"), cls, -1, "", "no data rows"},
+		// squares that overflow: an infinite std, then a crash
+		{"value too large csv", "t.csv", csvOf("1,2,0", "1e160,4,1"), cls, 3, "a", "larger in magnitude than 1e+150"},
+		{"value too large npy", "t.npy", npyBytes(t, [][3]float64{{1, 2, 0}, {1, -1e308, 1}}), cls, 1, "col1", "larger in magnitude than 1e+150"},
+		// a [rows, 0] feature array panicked (index -1)
+		{"npz without feature columns", "t.npz", zipBytes(t, map[string][]byte{"x.npy": emptyColumnsNPY(2), "y.npy": npyBytes(t, []int64{0, 1})}), cls, -1, "", "the feature array has no columns"},
 
 		// Column selection.
 		{"missing target", "t.csv", csvOf(goodRows...), with(cls, func(o *TableOptions) { o.Target = "label" }), -1, "label", `the columns are "a", "b", "y"`},

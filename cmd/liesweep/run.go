@@ -151,7 +151,7 @@ finished and resume what was interrupted.`,
 							_, _, err := r.Prepare(ctx, &g.combo.Spec, t)
 							unlock()
 							if err != nil {
-								errs[gi] = fmt.Errorf("ℓ=%d seed=%d: %w", g.latent, g.seed, err)
+								errs[gi] = fmt.Errorf("%s: %w", label, err)
 								return
 							}
 						}
@@ -165,7 +165,9 @@ finished and resume what was interrupted.`,
 							res, err := r.RunTrial(ctx, &g.combo.Spec, t, pipeline.Out{Sweep: spec.Name, Key: "results/" + sweeps.ResultFile(t), Combo: g.combo})
 							unlock()
 							if err != nil {
-								errs[gi] = errors.Join(errs[gi], fmt.Errorf("trial ℓ=%d N_g=%d seed=%d: %w", t.Latent, t.NG, t.Seed, err))
+								// the combination too: "ℓ=2 N_g=1 seed=1" alone named a
+								// trial of another combination that had passed
+								errs[gi] = errors.Join(errs[gi], fmt.Errorf("trial %sN_g=%d: %w", strings.TrimSuffix(label, fmt.Sprintf("seed=%d", g.seed)), t.NG, fmt.Errorf("seed=%d: %w", g.seed, err)))
 								continue
 							}
 							results[gi] = append(results[gi], res)
