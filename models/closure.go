@@ -61,6 +61,17 @@ func Analyze(o Oracle, s *GeneratorSet, z [][]float64, cfg GenConfig, seed uint6
 		return nil, fmt.Errorf("analyze generators: %w", err)
 	}
 	fields, brackets := vals[:n], vals[n:]
+	// Fields whose squares overflow (weights of 1e300 after a diverged
+	// last epoch) have no unit direction: inv_ratio came out 0, a pass.
+	for a, f := range fields {
+		var s float64
+		for _, v := range f {
+			s += v * v
+		}
+		if math.IsNaN(s) || math.IsInf(s, 0) {
+			return nil, fmt.Errorf("analyze generators: generator %d's field is not finite, or its square overflows float64, at the evaluation points (its training diverged: lower the learning rate) [%w]", a+1, ErrNonFinite)
+		}
+	}
 	an := &Analysis{}
 
 	// inv_ratio: the unit directions of every field and a random one.
@@ -122,6 +133,14 @@ func Analyze(o Oracle, s *GeneratorSet, z [][]float64, cfg GenConfig, seed uint6
 	// ortho_cos2 and norm_dev
 	an.Metrics.OrthoCos2, an.PairOrtho = orthoCos2(s, fields, cfg.Orthogonality, m, dim)
 	an.Metrics.NormDev = normDev(s, fields, cfg.Normalization, m, dim)
+	for _, mt := range []struct {
+		name string
+		v    float64
+	}{{"ortho_cos2", an.Metrics.OrthoCos2}, {"norm_dev", an.Metrics.NormDev}} {
+		if math.IsNaN(mt.v) || math.IsInf(mt.v, 0) {
+			an.Notes = append(an.Notes, fmt.Sprintf("%s is undefined: the fields' lengths overflow float64 on the evaluation points (the training diverged: lower the learning rate)", mt.name))
+		}
+	}
 
 	// structure constants by least squares, pair by pair
 	if len(pairs) > 0 && m*dim < n {

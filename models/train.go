@@ -339,6 +339,12 @@ func (l *loop) run(ctx context.Context, h Hooks) ([]map[string]float64, error) {
 			}
 			l.vm.Reset()
 		}
+		// The loss was finite before each update; the last update can
+		// still overflow the weights (lr 1e300 in one epoch), and NaN
+		// generators measured inv_ratio 0 and passed.
+		if p := nonFiniteParam(l.params); p != "" {
+			return history, fmt.Errorf("%s epoch %d: %w (the weights %s after the epoch's last update): lower the learning rate", l.stage, epoch+1, ErrNonFinite, p)
+		}
 		losses := map[string]float64{}
 		for i, n := range l.names {
 			losses[n] = sums[i] / float64(len(steps))
@@ -366,6 +372,28 @@ func (l *loop) run(ctx context.Context, h Hooks) ([]map[string]float64, error) {
 		}
 	}
 	return history, nil
+}
+
+// nonFiniteParam names the first parameter holding NaN or ±Inf, "" when
+// every value is finite.
+func nonFiniteParam(ps Params) string {
+	for _, p := range ps {
+		var s float64
+		switch w := p.Dense.Data().(type) {
+		case []float64:
+			for _, v := range w {
+				s += v * 0
+			}
+		case []float32:
+			for _, v := range w {
+				s += float64(v * 0)
+			}
+		}
+		if s != 0 {
+			return p.Name
+		}
+	}
+	return ""
 }
 
 // Plateau is the early-stopping rule: every Window epochs (from 2·Window

@@ -390,6 +390,10 @@ func TestCheckpointHistoryIsAppended(t *testing.T) {
 func TestDeterministicFailuresAreFailedTrials(t *testing.T) {
 	diverges := smallSpec()
 	diverges.Train.LR = 1e300
+	// the loss is finite before the one update, which overflows the
+	// weights: inv_ratio measured 0 and passed
+	lastEpoch := smallSpec()
+	lastEpoch.Train.LR, lastEpoch.Train.Epochs = 1e300, 1
 	unsolvable := smallSpec()
 	unsolvable.Generator = sweeps.Generator{Kind: "mlp", Hidden: []int{4}, Orthogonality: "pointwise", Normalization: "pointwise", Closure: "posthoc"}
 	unsolvable.Dataset.Samples, unsolvable.Train.EvalPoints, unsolvable.Train.Epochs = 3, 3, 5
@@ -399,6 +403,7 @@ func TestDeterministicFailuresAreFailedTrials(t *testing.T) {
 		note string
 	}{
 		"diverges":   {diverges, 3, "training diverged"},
+		"last epoch": {lastEpoch, 1, "training diverged"},
 		"unsolvable": {unsolvable, 10, "cannot be solved"},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -624,6 +624,9 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 		// has on the evaluation points): the trial's outcome, not a fault
 		return r.failedTrial(ctx, spec, res, keys, out, "the closure analysis cannot be solved", err)
 	}
+	if errors.Is(err, models.ErrNonFinite) {
+		return r.failedTrial(ctx, spec, res, keys, out, "the generators' training diverged", err)
+	}
 	if err != nil {
 		return nil, err
 	}
