@@ -8,6 +8,7 @@ import (
 	"math"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/liesweep/liesweep/datasets"
@@ -23,9 +24,20 @@ import (
 const MinSplitRows = 10
 
 // TableObjectKey is the store key of a table's bytes: data/<sha256>/<file
-// name>. The name keeps the extension, which says the format.
+// name>. The name keeps the extension, which says the format; a character
+// a store key cannot hold (a space, ψ) becomes '_' (such a file passed
+// validate, then failed every command with a store-key error).
 func TableObjectKey(digest, name string) string {
-	return "data/" + digest + "/" + path.Base(name)
+	base := strings.Map(func(c rune) rune {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-' {
+			return c
+		}
+		return '_'
+	}, path.Base(name))
+	if strings.Trim(base, ".") == "" {
+		base = "data" + base
+	}
+	return "data/" + digest + "/" + base
 }
 
 // tableOptions are the reader options of the spec's table.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -366,5 +367,20 @@ func TestCachedLoadFirstCallerCancelled(t *testing.T) {
 	}
 	if _, err := cachedLoad(context.Background(), r, "p", func(context.Context) (int, error) { panic("boom") }); err == nil || !strings.Contains(err.Error(), "boom") {
 		t.Errorf("a panicking load: %v", err)
+	}
+}
+
+// TestTableObjectKeyIsAStoreKey: whatever the file is called (a space, ψ,
+// dots), its object key is a valid store key that keeps the extension.
+func TestTableObjectKeyIsAStoreKey(t *testing.T) {
+	d := sweeps.Digest([]byte("x"))
+	for _, name := range []string{"t.csv", "my data.csv", "ψ-table.parquet", "dir/x₀ y.npz", "..", ".csv", "a/b/..npy", "日本.npy"} {
+		k := TableObjectKey(d, name)
+		if err := sweeps.ValidateKey(k); err != nil {
+			t.Errorf("%q: %v", name, err)
+		}
+		if ext := path.Ext(name); ext != "" && ext != "." && path.Ext(k) != ext {
+			t.Errorf("%q: key %s lost the extension %s", name, k, ext)
+		}
 	}
 }
