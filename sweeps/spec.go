@@ -217,6 +217,10 @@ const (
 	// MaxConcurrency bounds concurrency, the (ℓ, seed) groups trained at
 	// once: it can usefully be no larger than the grid.
 	MaxConcurrency = MaxTrials
+	// MaxSlots bounds a worker's trainings at a time (worker --slots,
+	// infra nomad --slots): each holds a training's memory, and a node
+	// has not that many cores or GPUs.
+	MaxSlots = 256
 	// MaxExprs bounds how many expressions (oracle outputs) dataset.expr
 	// lists, and MaxExprBytes their total length: the oracle's graph is
 	// built twice per training step and gorgonia's compilation of it grows

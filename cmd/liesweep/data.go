@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"text/tabwriter"
 
 	"github.com/liesweep/liesweep/datasets"
@@ -166,6 +167,11 @@ generators any passing level must be within the trivial bound ℓ − rank ∂ψ
 			if out == "" {
 				return usageError{fmt.Errorf("--out DIR is required")}
 			}
+			if distinct := slices.Compact(slices.Sorted(slices.Values(classes))); len(classes) == 1 || len(distinct) != len(classes) {
+				// one class has nothing to shuffle between; a repeated one
+				// was kept silently
+				return usageError{fmt.Errorf("--classes %v: give at least two distinct labels, or none for all", classes)}
+			}
 			var (
 				m   *datasets.MNIST
 				err error
@@ -191,6 +197,11 @@ generators any passing level must be within the trivial bound ℓ − rank ∂ψ
 			}
 			if err != nil {
 				return err
+			}
+			for _, c := range classes {
+				if !slices.Contains(m.TrainLabels, c) {
+					return usageError{fmt.Errorf("--classes %v: the set has no image of label %d", classes, c)}
+				}
 			}
 			s := datasets.ShuffleLabels(m, seed, classes)
 			if len(s.TrainLabels) == 0 || len(s.TestLabels) == 0 {

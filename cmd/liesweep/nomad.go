@@ -105,11 +105,14 @@ func newInfraCmd() *cobra.Command {
 		for _, c := range constraints {
 			parts := strings.Fields(c)
 			if len(parts) != 3 {
-				return j, fmt.Errorf("--constraint %q: want ATTRIBUTE OPERATOR VALUE", c)
+				return j, usageError{fmt.Errorf("--constraint %q: want ATTRIBUTE OPERATOR VALUE", c)}
 			}
 			j.Constraints = append(j.Constraints, nomad.Constraint{Attribute: parts[0], Operator: parts[1], Value: parts[2]})
 		}
-		return j, j.Validate()
+		if err := j.Validate(); err != nil {
+			return j, usageError{err} // every field is a flag
+		}
+		return j, nil
 	}
 	client := func(cmd *cobra.Command) (*api.Client, error) {
 		cfg, err := loadConfig(cmd)

@@ -13,7 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/liesweep/liesweep/infra/filestore"
 	"github.com/liesweep/liesweep/pipeline"
 	"github.com/liesweep/liesweep/sweeps"
 	"github.com/spf13/cobra"
@@ -49,7 +48,7 @@ finished and resume what was interrupted.`,
 			if out == "" {
 				return usageError{fmt.Errorf("--out DIR is required")}
 			}
-			store, err := filestore.New(out)
+			store, err := outStore(out)
 			if err != nil {
 				return err
 			}
@@ -64,8 +63,8 @@ finished and resume what was interrupted.`,
 			switch {
 			case parallel == 0:
 				parallel = spec.Concurrency
-			case parallel < 0:
-				return usageError{fmt.Errorf("--parallel %d: give the number of (ℓ, seed) groups to train at once (≥ 1), or 0 for the spec's concurrency", parallel)}
+			case parallel < 0 || parallel > sweeps.MaxConcurrency:
+				return usageError{fmt.Errorf("--parallel %d: give the number of (ℓ, seed) groups to train at once (1…%d), or 0 for the spec's concurrency", parallel, sweeps.MaxConcurrency)}
 			}
 			w := cmd.ErrOrStderr()
 			var mu sync.Mutex

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/liesweep/liesweep/datasets"
+	"github.com/liesweep/liesweep/infra/filestore"
 	"github.com/liesweep/liesweep/sweeps"
 	"go.yaml.in/yaml/v3"
 )
@@ -79,6 +80,15 @@ func checkSpec(s *sweeps.Spec) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// outStore opens the --out folder as a store; a path that exists and is
+// not a folder is a mistake in the command line (exit 2).
+func outStore(out string) (*filestore.Store, error) {
+	if fi, err := os.Stat(out); err == nil && !fi.IsDir() {
+		return nil, usageError{fmt.Errorf("--out %s is a file, not a folder: name a folder (it is created when missing)", out)}
+	}
+	return filestore.New(out)
 }
 
 func loadSpecFile(path string) (*sweeps.Spec, error) {

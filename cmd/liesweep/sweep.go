@@ -173,6 +173,9 @@ func newSweepStartCmd() *cobra.Command {
 		Example: `  liesweep sweep start --spec examples/so3.yaml --wait
   liesweep sweep start --spec examples/mnist01_l2_seeds.yaml --id mnist-seeds --wait --fail-on-verdict -o json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if failOnVerdict && !wait {
+				return usageError{fmt.Errorf("--fail-on-verdict judges the verdict that --wait waits for: add --wait (or run `liesweep sweep report ID --fail-on-verdict` once the sweep ends)")}
+			}
 			spec, err := loadSpecFile(specPath) // rejected here, before anything is scheduled
 			if err != nil {
 				return err

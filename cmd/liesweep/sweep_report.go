@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/liesweep/liesweep/pipeline"
@@ -77,7 +78,7 @@ func renderReport(rep *sweeps.VerdictDoc, format string) (string, error) {
 	case "md":
 		return sweeps.FormatMarkdown(rep.Sweep, rep.Groups), nil
 	}
-	return "", fmt.Errorf("--format %q: want table, md, html, csv or json", format)
+	return "", usageError{fmt.Errorf("--format %q: want table, md, html, csv or json", format)}
 }
 
 func printReport(ctx context.Context, s *session, id, format string, w io.Writer) error {
@@ -202,6 +203,12 @@ MNIST), report.txt, trials.csv, verdict.json and flows.json (how tangent each
 flow is to ψ's level sets, and how far ψ's class probability drifted along
 each streamline).`,
 		Args: cobra.ExactArgs(1),
+		PreRunE: func(cmd *cobra.Command, args []string) error {
+			if !slices.Contains([]string{"table", "md", "html", "csv", "json"}, format) {
+				return usageError{fmt.Errorf("--format %q: want table, md, html, csv or json", format)}
+			}
+			return nil
+		},
 		RunE: sessionRunE(func(cmd *cobra.Command, args []string, s *session) error {
 			if out != "" {
 				if err := writeReports(cmd.Context(), s, args[0], out); err != nil {

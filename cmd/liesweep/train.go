@@ -107,7 +107,7 @@ order of ` + "`liesweep validate`" + `'s axes, the first varying slowest).`,
 				if out == "" {
 					return usageError{fmt.Errorf("--out DIR is required")}
 				}
-				st, err := filestore.New(out)
+				st, err := outStore(out)
 				if err != nil {
 					return err
 				}
@@ -147,7 +147,7 @@ order of ` + "`liesweep validate`" + `'s axes, the first varying slowest).`,
 			if err := one.Validate(); err != nil {
 				return fmt.Errorf("trial ℓ=%d N_g=%d seed=%d: %w", latent, ng, seed, err)
 			}
-			store, err := filestore.New(out)
+			store, err := outStore(out)
 			if err != nil {
 				return err
 			}

@@ -10,7 +10,9 @@ import (
 
 	"github.com/liesweep/liesweep/activities"
 	"github.com/liesweep/liesweep/pipeline"
+	"github.com/liesweep/liesweep/sweeps"
 	"github.com/liesweep/liesweep/worker"
+	"github.com/liesweep/liesweep/workflows"
 	"github.com/spf13/cobra"
 )
 
@@ -23,8 +25,13 @@ func newWorkerCmd() *cobra.Command {
 		Use:   "worker [--queue Q]... [--slots N]",
 		Short: "Serve sweeps: workflows (queue liesweep) and/or training (queue liesweep-train)",
 		PreRunE: func(cmd *cobra.Command, args []string) error {
-			if slots < 1 {
-				return usageError{fmt.Errorf("--slots %d: want at least 1 training at a time", slots)}
+			if slots < 1 || slots > sweeps.MaxSlots {
+				return usageError{fmt.Errorf("--slots %d: want 1…%d trainings at a time (MaxSlots)", slots, sweeps.MaxSlots)}
+			}
+			for _, q := range queues {
+				if q != workflows.TaskQueue && q != workflows.TrainQueue {
+					return usageError{fmt.Errorf("--queue %q: want %s or %s", q, workflows.TaskQueue, workflows.TrainQueue)}
+				}
 			}
 			if stopTimeout < time.Second {
 				return usageError{fmt.Errorf("--stop-timeout %v: want at least 1s (the time running trainings get to checkpoint and hand back)", stopTimeout)}

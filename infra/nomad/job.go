@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/nomad/api"
+	"github.com/liesweep/liesweep/sweeps"
 )
 
 // Drivers a job may use.
@@ -91,6 +92,10 @@ func (c JobConfig) Validate() error {
 	}
 	if c.GPUs < 0 {
 		errs = append(errs, fmt.Errorf("--gpus must be ≥ 0, got %d", c.GPUs))
+	}
+	if c.Slots < 0 || c.Slots > sweeps.MaxSlots {
+		// rendered into the job, it would make every worker crash-loop
+		errs = append(errs, fmt.Errorf("--slots must be 1…%d (0: --gpus, else 1), got %d", sweeps.MaxSlots, c.Slots))
 	}
 	if !slices.Contains(Drivers, c.Driver) {
 		errs = append(errs, fmt.Errorf("--driver %q: want one of %s", c.Driver, strings.Join(Drivers, ", ")))
