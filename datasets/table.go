@@ -34,10 +34,16 @@ const DefaultMaxTableBytes int64 = 2 << 30
 // features become the latent space, whose dimension is bounded far below.
 const MaxTableColumns = 1 << 16
 
-// decodedFactor bounds what a compressed file (.npz, .parquet) may expand
-// to: at most decodedFactor × MaxBytes bytes of decoded arrays. It stops a
-// small file whose metadata claims billions of rows from exhausting memory.
-const decodedFactor = 8
+// decodedBudget bounds what a compressed file (.npz, .parquet) of size
+// bytes may expand to: decodedFactor × its size, at least 256 MiB, and
+// never more than the bound of a file (maxBytes). Numeric tables compress
+// 1–10×; a 2.3 MB .npz of zeros used to decode past 4.7 GB before its
+// 16 GiB budget (8 × 2 GiB) stopped it.
+func decodedBudget(size, maxBytes int64) int64 {
+	return min(maxBytes, max(256<<20, decodedFactor*size))
+}
+
+const decodedFactor = 64
 
 // Task names accepted in TableOptions.Task.
 const (
@@ -126,7 +132,8 @@ type TableOptions struct {
 	// Task is "classification" or "regression".
 	Task string
 	// MaxBytes bounds the size of the file (0 means DefaultMaxTableBytes).
-	// Decoded arrays of compressed formats are bounded by 8 × MaxBytes.
+	// Decoded arrays of compressed formats are bounded by 64 × the file's
+	// size (at least 256 MiB) and by MaxBytes.
 	MaxBytes int64
 }
 
@@ -253,9 +260,9 @@ func ReadTable(name string, data []byte, opt TableOptions) (*Table, error) {
 	case ".npy":
 		t, err = readNPY(name, data, opt)
 	case ".npz":
-		t, err = readNPZ(name, data, opt, decodedFactor*maxBytes)
+		t, err = readNPZ(name, data, opt, decodedBudget(int64(len(data)), maxBytes))
 	case ".parquet":
-		t, err = readParquet(name, data, opt, decodedFactor*maxBytes)
+		t, err = readParquet(name, data, opt, decodedBudget(int64(len(data)), maxBytes))
 	}
 	if err != nil {
 		return nil, err

@@ -87,8 +87,11 @@ func npzBytes(t testing.TB, arrays map[string]any) []byte {
 
 // emptyColumnsNPY is a float64 .npy of shape (rows, 0), which npyio does
 // not write.
-func emptyColumnsNPY(rows int) []byte {
-	h := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': (%d, 0), }", rows)
+func emptyColumnsNPY(rows int) []byte { return npyHeaderOnly(fmt.Sprintf("(%d, 0)", rows)) }
+
+// npyHeaderOnly is the header of a float64 .npy of the given shape, no data.
+func npyHeaderOnly(shape string) []byte {
+	h := fmt.Sprintf("{'descr': '<f8', 'fortran_order': False, 'shape': %s, }", shape)
 	h += strings.Repeat(" ", 64-(10+len(h)+1)%64) + "\n"
 	return append([]byte{0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, byte(len(h)), byte(len(h) >> 8)}, h...)
 }
@@ -439,6 +442,9 @@ func TestReadTableBadData(t *testing.T) {
 		// squares that overflow: an infinite std, then a crash
 		{"value too large csv", "t.csv", csvOf("1,2,0", "1e160,4,1"), cls, 3, "a", "larger in magnitude than 1e+150"},
 		{"value too large npy", "t.npy", npyBytes(t, [][3]float64{{1, 2, 0}, {1, -1e308, 1}}), cls, 1, "col1", "larger in magnitude than 1e+150"},
+		// a small archive that claims 320 MB of arrays is refused from its
+		// header (a 2.3 MB .npz decoded past 4.7 GB under the old 16 GiB budget)
+		{"npz bomb", "t.npz", zipBytes(t, map[string][]byte{"x.npy": npyHeaderOnly("(40000000, 1)"), "y.npy": npyBytes(t, []int64{0, 1})}), cls, -1, "x", "expand to over 256 MiB"},
 		// a [rows, 0] feature array panicked (index -1)
 		{"npz without feature columns", "t.npz", zipBytes(t, map[string][]byte{"x.npy": emptyColumnsNPY(2), "y.npy": npyBytes(t, []int64{0, 1})}), cls, -1, "", "the feature array has no columns"},
 
@@ -517,7 +523,7 @@ func TestReadTableBadData(t *testing.T) {
 		{"npz one class", "t.npz", npzBytes(t, map[string]any{"x": [][2]float64{{1, 2}, {3, 4}}, "y": []float64{2, 2}}), cls, -1, "y", "at least two classes"},
 		{"npz index out of range", "t.npz", goodNPZ, with(cls, func(o *TableOptions) { o.Features = []string{"2"} }), -1, "2", "indexed 0 to 1"},
 		{"npz duplicate feature", "t.npz", goodNPZ, with(cls, func(o *TableOptions) { o.Features = []string{"1", "col1"} }), -1, "col1", "listed twice"},
-		{"npz over decoded bound", "t.npz", npzBytes(t, map[string]any{"x": make([][2]float64, 5000), "y": make([]float64, 5000)}), with(reg, func(o *TableOptions) { o.MaxBytes = 8 << 10 }), -1, "x", "expand to over 64 KiB"},
+		{"npz over decoded bound", "t.npz", npzBytes(t, map[string]any{"x": make([][2]float64, 5000), "y": make([]float64, 5000)}), with(reg, func(o *TableOptions) { o.MaxBytes = 8 << 10 }), -1, "x", "expand to over 8 KiB"},
 
 		// Parquet.
 		{"parquet bad magic", "t.parquet", []byte("PAR2 this is not a parquet file PAR2"), cls, -1, "", "not a readable Parquet file"},
