@@ -853,6 +853,30 @@ func (s *Spec) checkStageMemory(bad func(field, format string, args ...any), ima
 	}
 }
 
+// unread says why a key's section is not read by the spec's dataset ("" when
+// it is): the autoencoder and φ train on images (and a table's
+// autoencoder when ℓ is below its features), ψ is learned from images
+// and tables (and imported with oracle_net.onnx).
+func (s *Spec) unread(key string) string {
+	section, _, _ := strings.Cut(key, ".")
+	d := s.Dataset
+	images := d.Images()
+	// a table's columns are known once it is read: until then its
+	// autoencoder may train
+	tableAE := d.Kind == "table" && (d.Columns == 0 || slices.ContainsFunc(s.LatentDims, func(l int) bool { return l < d.Columns }))
+	switch {
+	case section == "autoencoder" && !images && !tableAE:
+		return fmt.Sprintf("a %s dataset trains no autoencoder", d.Kind)
+	case section == "classifier" && !images:
+		return fmt.Sprintf("a %s dataset trains no classifier φ", d.Kind)
+	case section == "oracle_net" && d.Kind == "analytic":
+		return "an analytic oracle is a formula: no ψ is trained"
+	case section == "oracle_net" && s.OracleNet.ONNX != "" && key != "oracle_net.preserve":
+		return "ψ is imported (oracle_net.onnx), not trained"
+	}
+	return ""
+}
+
 func hasDup(xs []int) bool {
 	seen := map[int]bool{}
 	for _, x := range xs {
@@ -893,6 +917,11 @@ func (s *Spec) validateAxes(base []error, rules Rules) []error {
 		seen[a.Key] = true
 		if len(a.Values) == 0 {
 			errs = append(errs, &FieldError{Field: a.Key, Msg: "a swept key needs at least one value"})
+		}
+		if rules >= RulesCurrent && len(a.Values) > 1 {
+			if why := s.unread(a.Key); why != "" {
+				errs = append(errs, &FieldError{Field: a.Key, Msg: "is swept, but " + why + ": every combination would train the same trials again; give it one value"})
+			}
 		}
 		vals := map[string]bool{}
 		for _, v := range a.Values {

@@ -198,6 +198,40 @@ func TestAxisDuplicateValues(t *testing.T) {
 	}
 }
 
+// TestAxisOfAnUnreadKey: sweeping a key the dataset never reads (the
+// autoencoder of an analytic oracle) made every combination train the
+// same trials again; it is refused, and the same key on MNIST is not.
+func TestAxisOfAnUnreadKey(t *testing.T) {
+	for _, c := range []struct {
+		kind, key string
+		refused   bool
+	}{
+		{"analytic", "autoencoder.lr", true},
+		{"analytic", "classifier.epochs", true},
+		{"analytic", "oracle_net.lr", true},
+		{"analytic", "train.lr", false},
+		{"mnist", "autoencoder.lr", false},
+		{"mnist", "oracle_net.lr", false},
+	} {
+		s := DefaultSpec()
+		s.Dataset = Dataset{Kind: "analytic", Oracle: "norm", Dim: 3}
+		if c.kind == "mnist" {
+			s.Dataset = Dataset{Kind: "mnist", Classes: []int{0, 1}}
+			s.LatentDims = []int{2}
+		}
+		s.Normalize()
+		v := []any{1e-3, 1e-2}
+		if strings.HasSuffix(c.key, "epochs") {
+			v = []any{1, 2}
+		}
+		s.Axes = []Axis{{Key: c.key, Values: v}}
+		err := s.Validate()
+		if refused := err != nil && strings.Contains(err.Error(), "same trials again"); refused != c.refused {
+			t.Errorf("%s sweeping %s: %v, want refused %v", c.kind, c.key, err, c.refused)
+		}
+	}
+}
+
 // TestValidateRecorded: the checks added on 2026-12-07 refuse specs that
 // sweeps already running were started with; ValidateRecorded, which the
 // workflow replays such histories with, still accepts them.
