@@ -56,6 +56,13 @@ func writeTemp(dir string, data []byte) (string, error) {
 		os.Remove(tmp.Name())
 		return "", err
 	}
+	// the mode of any file this process writes (CreateTemp makes 0600;
+	// results and weights were then unreadable to the rest of a team)
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return "", err
+	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())

@@ -81,3 +81,22 @@ func TestMissingDigestIsCorrupt(t *testing.T) {
 		t.Errorf("got %v, want ErrCorrupt about the digest", err)
 	}
 }
+
+// TestObjectsAreReadable: objects and digests are written 0644 like every
+// other file of a run (they were 0600, the temporary file's mode).
+func TestObjectsAreReadable(t *testing.T) {
+	dir := t.TempDir()
+	s, err := New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(context.Background(), "results/r.json", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"results/r.json", "results/r.json.sha256"} {
+		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f)))
+		if err != nil || fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s: mode %v (%v), want 0644", f, fi.Mode().Perm(), err)
+		}
+	}
+}
