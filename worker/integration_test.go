@@ -321,6 +321,29 @@ func TestSweepEndToEnd(t *testing.T) {
 	if got, err := store(t, bucket).Get(context.Background(), wk); err != nil || !bytes.Equal(got, want) {
 		t.Errorf("weights after resume: %d bytes, %v; want the deleted bytes back", len(got), err)
 	}
+	// the sweep, resumed twice, is one row of the list (one per run before)
+	out, err = cli(t, bucket, "sweep", "list", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		Runs   int    `json:"runs"`
+	}
+	json.Unmarshal([]byte(out), &rows)
+	n := 0
+	for _, r := range rows {
+		if r.ID == "e2e" {
+			n++
+			if r.Runs < 3 || r.Status != "completed" {
+				t.Errorf("sweep list row %+v, want e2e completed with 3 runs", r)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("sweep list shows e2e %d times, want once:\n%s", n, out)
+	}
 	if out, err := cli(t, bucket, "sweep", "cancel", "e2e"); err == nil || !strings.Contains(out, "already ended (completed): nothing to cancel") {
 		t.Errorf("cancel of a completed sweep (Temporal accepts it silently): %v\n%s", err, out)
 	}

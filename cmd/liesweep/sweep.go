@@ -328,17 +328,32 @@ func newSweepListCmd() *cobra.Command {
 				ID      string    `json:"id"`
 				Status  string    `json:"status"`
 				Started time.Time `json:"started"`
+				Runs    int       `json:"runs"`
 			}
+			// one row per sweep, its newest run's state: a resumed or
+			// continued-as-new sweep has several runs (it was listed once
+			// per run, "canceled" beside "completed")
 			var rows []row
+			at := map[string]int{}
 			for _, e := range resp.Executions {
+				id := e.Execution.WorkflowId
+				if i, ok := at[id]; ok {
+					rows[i].Runs++
+					continue
+				}
+				at[id] = len(rows)
 				st := strings.ToLower(strings.TrimPrefix(e.Status.String(), "WORKFLOW_EXECUTION_STATUS_"))
-				rows = append(rows, row{e.Execution.WorkflowId, st, e.StartTime.AsTime()})
+				rows = append(rows, row{id, st, e.StartTime.AsTime(), 1})
 			}
 			if jsonOutput(cmd) {
 				return printJSON(cmd, rows)
 			}
 			for _, r := range rows {
-				fmt.Fprintf(cmd.OutOrStdout(), "%-40s %-11s started %s\n", r.ID, r.Status, r.Started.Local().Format(time.DateTime))
+				runs := ""
+				if r.Runs > 1 {
+					runs = fmt.Sprintf(" (%d runs)", r.Runs)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%-40s %-11s started %s%s\n", r.ID, r.Status, r.Started.Local().Format(time.DateTime), runs)
 			}
 			return nil
 		}),
