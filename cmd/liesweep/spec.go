@@ -202,7 +202,7 @@ func (d *specDecoder) value(n *yaml.Node, v reflect.Value, path string, depth in
 		return // keep the default
 	}
 	if vals, ok := axisValues(n, v); ok {
-		d.axis(vals, v, path, depth)
+		d.axis(n, vals, v, path, depth)
 		return
 	}
 	switch v.Kind() {
@@ -286,13 +286,15 @@ func axisValues(n *yaml.Node, v reflect.Value) ([]*yaml.Node, bool) {
 
 // axis decodes the values of a swept key, sets the field to the first and
 // records the axis.
-func (d *specDecoder) axis(vals []*yaml.Node, v reflect.Value, path string, depth int) {
+func (d *specDecoder) axis(list *yaml.Node, vals []*yaml.Node, v reflect.Value, path string, depth int) {
+	// errors point at the list (an empty one has no first value, and
+	// pointed at "line 0")
 	if err := sweeps.SweepableKey(path); err != nil {
-		d.bad(vals0(vals), path, "is given a list of values, but %v", err)
+		d.bad(list, path, "is given a list of values, but %v", err)
 		return
 	}
 	if len(vals) == 0 {
-		d.bad(vals0(vals), path, "a swept key needs at least one value")
+		d.bad(list, path, "a swept key needs at least one value")
 		return
 	}
 	a := sweeps.Axis{Key: path}
@@ -319,13 +321,6 @@ func (d *specDecoder) dropAxes(path string) {
 		}
 	}
 	d.axes = kept
-}
-
-func vals0(vals []*yaml.Node) *yaml.Node {
-	if len(vals) > 0 {
-		return vals[0]
-	}
-	return &yaml.Node{}
 }
 
 // scalar reports whether n is a scalar with the tag want, and reports the

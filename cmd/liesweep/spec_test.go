@@ -68,6 +68,7 @@ func TestLoadSpecStrict(t *testing.T) {
 		{"int out of range", base + "train: {epochs: 99999999999999999999}\n", "train.epochs", "must be an integer"},
 		{"float in a list", base + "seeds: [1, 2.5]\n", "seeds[1]", "must be an integer"},
 		{"scalar for a list", base + "seeds: 1\n", "seeds", "must be a list"},
+		{"empty axis", base + "train:\n  lr: []\n", "train.lr", "line 3: a swept key needs at least one value"},
 		{"infinite float", base + "train: {lr: .inf}\n", "train.lr", "must be a finite number"},
 		{"NaN float", base + "verdict: {inv_ratio: .nan}\n", "verdict.inv_ratio", "must be a finite number"},
 		{"bool for a float", base + "train: {lr: false}\n", "train.lr", "must be a number"},
