@@ -28,3 +28,12 @@ func TestStatusShowsRetries(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryWithoutProgress: a watch line with no progress (the query
+// unanswered, no worker alive) says so instead of "[15:04:05] : ".
+func TestSummaryWithoutProgress(t *testing.T) {
+	got := summarize(&statusView{Sweep: "s", State: "running"})
+	if !strings.HasPrefix(got, "running: ") || !strings.Contains(got, "no worker") {
+		t.Errorf("summary %q", got)
+	}
+}

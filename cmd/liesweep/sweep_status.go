@@ -439,6 +439,11 @@ func summarize(v *statusView) string {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[st], st))
 		}
 	}
+	if v.Phase == "" && len(parts) == 0 {
+		// the progress query went unanswered: it needs a worker polling
+		// the sweep's queue (the line read "[15:04:05] : ")
+		return fmt.Sprintf("%s: no progress to show: no worker answers the sweep's queries (is `liesweep worker` running against this Temporal?)", v.State)
+	}
 	return fmt.Sprintf("%s: %s", v.Phase, strings.Join(parts, ", "))
 }
 
