@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/liesweep/liesweep/datasets"
+	"github.com/liesweep/liesweep/infra"
 	"github.com/liesweep/liesweep/infra/s3store"
 	"github.com/liesweep/liesweep/pipeline"
 	"github.com/liesweep/liesweep/sweeps"
@@ -177,6 +178,9 @@ func stageImages(cmd *cobra.Command, spec *sweeps.Spec, store sweeps.ArtifactSto
 				}
 			}
 			n, b, err := readInputBytes(cmd, "dataset.path", p)
+			if errors.Is(err, infra.ErrUnreachable) || err != nil && strings.Contains(err.Error(), "is unreachable") {
+				return err // the server, not the spec (exit 3)
+			}
 			if err != nil {
 				errs = append(errs, err.Error())
 				continue
