@@ -207,12 +207,21 @@ func (r *Runner) trainStage(ctx context.Context, stage, key string, like models.
 	switch {
 	case err == nil:
 		c, derr := r.decodeCheckpoint(ctx, b, stage, key, like)
+		if derr != nil && !errors.Is(derr, sweeps.ErrCorrupt) && !errors.Is(derr, sweeps.ErrNotFound) {
+			// the store failed to answer (a chunk read timed out): the
+			// checkpoint may be good, so the attempt fails and is retried
+			// rather than overwriting it from scratch
+			return 0, fmt.Errorf("read checkpoint %s: %w", ckKey, derr)
+		}
 		if derr != nil {
 			r.emit(Event{Stage: stage, Message: fmt.Sprintf("checkpoint %s is unusable (%v): training %s from scratch", ckKey, derr, stage)})
 			break
 		}
 		h.Resume = c
-		resumedFrom, stored = c.Epoch, c.Epoch
+		resumedFrom = c.Epoch
+		if c.HistoryApart {
+			stored = c.Epoch
+		} // else written with its history inside: the next checkpoint stores every chunk
 		r.emit(Event{Stage: stage, Epoch: c.Epoch, Message: fmt.Sprintf("resuming %s from epoch %d", stage, c.Epoch)})
 	case errors.Is(err, sweeps.ErrCorrupt):
 		r.emit(Event{Stage: stage, Message: fmt.Sprintf("checkpoint is corrupt (%v): not used, training %s from scratch", err, stage)})
@@ -220,7 +229,15 @@ func (r *Runner) trainStage(ctx context.Context, stage, key string, like models.
 	default:
 		return 0, fmt.Errorf("read checkpoint: %w", err)
 	}
-	return resumedFrom, train(h)
+	err = train(h)
+	if h.Resume != nil && errors.Is(err, sweeps.ErrCorrupt) && ctx.Err() == nil {
+		// refused at the resume itself (a learning rate or an epoch count
+		// the checkpoint does not match): reported, not used
+		r.emit(Event{Stage: stage, Message: fmt.Sprintf("checkpoint %s is unusable (%v): training %s from scratch", ckKey, err, stage)})
+		h.Resume, resumedFrom, stored = nil, 0, 0
+		err = train(h)
+	}
+	return resumedFrom, err
 }
 
 // historyChunk is the number of epochs of loss history in one stored

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/liesweep/liesweep/infra/filestore"
+	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/sweeps"
 )
 
@@ -461,5 +462,92 @@ func TestGoneWeightsAreRecreated(t *testing.T) {
 	}
 	if again.Metrics != first.Metrics {
 		t.Errorf("metrics %+v after recreating, %+v before", again.Metrics, first.Metrics)
+	}
+}
+
+// flakyGet fails the first Get of keys containing part with a store error
+// that is neither not-found nor corrupt (a timeout).
+type flakyGet struct {
+	sweeps.ArtifactStore
+	part   string
+	failed bool
+}
+
+func (f *flakyGet) Get(ctx context.Context, key string) ([]byte, error) {
+	if !f.failed && strings.Contains(key, f.part) {
+		f.failed = true
+		return nil, errors.New("read timeout")
+	}
+	return f.ArtifactStore.Get(ctx, key)
+}
+
+// TestCheckpointHistoryUpgradeAndStoreErrors: a checkpoint written before
+// the history was stored apart (its history inside) resumes, and so does
+// the next checkpoint after it (it used to lack the chunks before the
+// resume epoch, so a second interruption trained from scratch); a store
+// that fails to return a history chunk fails the attempt and keeps the
+// checkpoint, instead of treating it as unusable and overwriting it.
+func TestCheckpointHistoryUpgradeAndStoreErrors(t *testing.T) {
+	spec := smallSpec()
+	spec.Train.Epochs, spec.Train.CheckpointEvery = 600, 1
+	trial := sweeps.Trial{Latent: 3, NG: 3, Seed: 1}
+	ctx := context.Background()
+	key := sweeps.StageKeys(spec, trial).Generators
+	ckKey := sweeps.ArtifactKey(sweeps.StageGenerators, key, "checkpoint.safetensors")
+	ref, _ := filestore.New(t.TempDir())
+	full, err := (&Runner{Store: ref}).RunTrial(ctx, spec, trial, Out{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := ref.Get(ctx, full.Artifacts[sweeps.StageGenerators])
+	stopAt := func(st sweeps.ArtifactStore, epoch int) {
+		cctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		(&Runner{Store: st, Progress: func(e Event) {
+			if e.Stage == sweeps.StageGenerators && e.Epoch == epoch && e.Message == "" {
+				cancel()
+			}
+		}}).RunTrial(cctx, spec, trial, Out{})
+	}
+
+	st, _ := filestore.New(t.TempDir())
+	stopAt(st, 300)
+	// rewrite the checkpoint as before the change: history inside, no chunks
+	like, _ := models.GeneratorParams(genConfig(spec, trial), 3)
+	b, _ := st.Get(ctx, ckKey)
+	c, err := (&Runner{Store: st}).decodeCheckpoint(ctx, b, sweeps.StageGenerators, key, like)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Config, c.HistoryApart = "", false
+	old, _ := c.Encode()
+	st.Put(ctx, ckKey, old)
+	for i := 0; i < 3; i++ {
+		st.Delete(ctx, historyKey(sweeps.StageGenerators, key, i))
+	}
+	stopAt(st, 400) // resumes the old checkpoint, stops again
+	res, err := (&Runner{Store: st}).RunTrial(ctx, spec, trial, Out{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Stages[0].ResumedFrom; got != 400 {
+		t.Errorf("after an old-format checkpoint, the next resume started at epoch %d, want 400", got)
+	}
+	if got, _ := st.Get(ctx, res.Artifacts[sweeps.StageGenerators]); string(got) != string(want) {
+		t.Error("weights differ from the uninterrupted run's")
+	}
+
+	st2, _ := filestore.New(t.TempDir())
+	stopAt(st2, 300)
+	before, _ := st2.Get(ctx, ckKey)
+	flaky := &flakyGet{ArtifactStore: st2, part: "checkpoint.losses-"}
+	if _, err := (&Runner{Store: flaky}).RunTrial(ctx, spec, trial, Out{}); err == nil || !strings.Contains(err.Error(), "read timeout") {
+		t.Errorf("a history chunk the store failed to return: %v, want the attempt to fail", err)
+	}
+	if after, _ := st2.Get(ctx, ckKey); string(after) != string(before) {
+		t.Error("the checkpoint was overwritten after a store error")
+	}
+	if res, err := (&Runner{Store: flaky}).RunTrial(ctx, spec, trial, Out{}); err != nil || res.Stages[0].ResumedFrom != 300 {
+		t.Errorf("the retry: %v, want it resumed from epoch 300", err)
 	}
 }

@@ -38,6 +38,9 @@ func TestExitCodes(t *testing.T) {
 	good := filepath.Join(dir, "good.yaml")
 	// 30 epochs cannot train so(2)'s generator: the trial fails the verdict.
 	os.WriteFile(good, []byte("dataset: {kind: analytic, oracle: norm, dim: 2, samples: 50}\ngenerator: {kind: linear, orthogonality: global, closure: joint}\ntrain: {epochs: 30, eval_points: 50, early_stop: false}\n"), 0o644)
+	// a quorum of 2 seeds: train's one trial must not be judged by it
+	quorum2 := filepath.Join(dir, "q2.yaml")
+	os.WriteFile(quorum2, []byte("dataset: {kind: analytic, oracle: norm, dim: 2, samples: 50}\ngenerator: {kind: linear, orthogonality: global, closure: joint}\nseeds: [1, 2]\nverdict: {quorum: 2}\ntrain: {epochs: 30, eval_points: 50, early_stop: false}\n"), 0o644)
 	t.Setenv("LIESWEEP_TEMPORAL_ADDRESS", "127.0.0.1:1")
 	t.Setenv("LIESWEEP_S3_ENDPOINT", "127.0.0.1:1")
 	for _, c := range []struct {
@@ -55,6 +58,7 @@ func TestExitCodes(t *testing.T) {
 		{"negative --seed", []string{"train", "--spec", good, "--seed", "-5", "--out", filepath.Join(dir, "t0")}, exitUsage},
 		// the spec lists N_g = 1; --ng 5 is over ℓ² = 4 for linear generators
 		{"--ng unsolvable", []string{"train", "--spec", good, "--ng", "5", "--out", filepath.Join(dir, "t0")}, exitUsage},
+		{"spec with quorum 2", []string{"train", "--spec", quorum2, "--out", filepath.Join(dir, "q2")}, 0},
 		{"--latent not the dim", []string{"train", "--spec", good, "--latent", "7", "--out", filepath.Join(dir, "t0")}, exitUsage},
 		{"stray argument", []string{"run", good, "--out", filepath.Join(dir, "r0")}, exitUsage},
 		{"worker --slots 0", []string{"worker", "--slots", "0"}, exitUsage},

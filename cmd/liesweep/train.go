@@ -141,6 +141,7 @@ order of ` + "`liesweep validate`" + `'s axes, the first varying slowest).`,
 			// around them.
 			one := *spec
 			one.NG, one.Seeds, one.Adaptive.Enabled = []int{ng}, []int{seed}, false
+			one.Verdict.Quorum = 1 // the spec's quorum counts its seeds, not this one
 			if spec.Dataset.Kind != "analytic" {
 				one.LatentDims = []int{latent}
 			}
