@@ -41,6 +41,12 @@ type SweepInput struct {
 	// Carry is set only by SweepWorkflow itself, when a grid sweep
 	// continues as new: what the runs before this one did.
 	Carry *SweepCarry `json:",omitempty"`
+	// Rules, when set, are the validation rules the sweep was accepted
+	// under: a run that continues it (ContinueAsNew, `sweep resume`)
+	// checks no more than they did, so a check added since never refuses
+	// a sweep halfway. Unset: the newest rules the workflow's version
+	// allows.
+	Rules *sweeps.Rules `json:",omitempty"`
 }
 
 // SweepCarry is a grid sweep's state across ContinueAsNew, in a form
@@ -235,6 +241,10 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 			rules = sweeps.RulesCurrent
 		}
 	}
+	if in.Rules != nil && *in.Rules < rules {
+		rules = *in.Rules
+	}
+	in.Rules = &rules // what a continuation checks
 	verr := spec.ValidateRecorded(rules) //workflowcheck:ignore
 	if verr != nil {
 		return SweepOutput{}, temporal.NewNonRetryableApplicationError(verr.Error(), "InvalidSpec", nil)
@@ -520,6 +530,7 @@ func runGrid(ctx workflow.Context, in SweepInput, spec *sweeps.Spec, runs []comb
 		return nil, workflow.NewContinueAsNewError(ctx, SweepWorkflow, SweepInput{
 			SweepID: in.SweepID, Spec: in.Spec,
 			Carry: &SweepCarry{Next: next, Trials: prog.finals(), Run: prog.Run + 1},
+			Rules: in.Rules,
 		})
 	}
 	var failed []TrialStatus

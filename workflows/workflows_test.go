@@ -375,3 +375,29 @@ func TestNonRetryableTrialError(t *testing.T) {
 		t.Errorf("result passed %v, notes %q: want failed, noting the loss that is not finite", res.Passed, res.Notes)
 	}
 }
+
+// TestContinuationKeepsItsRules: a check added to Validate (here: max_points
+// refused for an analytic oracle) refuses a new sweep, but not a run that
+// continues one accepted under older rules (`sweep resume`, ContinueAsNew
+// pass SweepInput.Rules): it used to fail such a sweep halfway, and a
+// stored spec cannot be edited.
+func TestContinuationKeepsItsRules(t *testing.T) {
+	spec := sweeps.DefaultSpec()
+	spec.Dataset = sweeps.Dataset{Kind: "analytic", Oracle: "norm", Dim: 3}
+	spec.NG, spec.Seeds = []int{1}, []int{1}
+	spec.Train.MaxPoints = 100
+	spec.Normalize()
+	for _, c := range []struct {
+		rules   *sweeps.Rules
+		refused bool
+	}{{nil, true}, {ptr(sweeps.RulesOriginal), false}, {ptr(sweeps.Rules1207), false}} {
+		h := newHarness(t, func(int) bool { return true })
+		h.env.ExecuteWorkflow(SweepWorkflow, SweepInput{SweepID: "r", Spec: spec, Rules: c.rules})
+		err := h.env.GetWorkflowError()
+		if refused := err != nil && strings.Contains(err.Error(), "train.max_points"); refused != c.refused {
+			t.Errorf("rules %v: %v, want refused %v", c.rules, err, c.refused)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -143,16 +143,22 @@ func startSweep(ctx context.Context, s *session, id string, spec *sweeps.Spec, r
 		}
 	}
 	// A new sweep may reuse the id of a failed one only; resume (which
-	// checked the sweep's state) may also re-run a completed one.
+	// checked the sweep's state) may also re-run a completed one, and
+	// checks the stored spec with the oldest rules: it was accepted when
+	// it started, and a check added since must not refuse it now (the
+	// user cannot edit a stored spec).
 	policy := enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
+	in := workflows.SweepInput{SweepID: id, Spec: *spec}
 	if resume {
 		policy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
+		accepted := sweeps.RulesOriginal
+		in.Rules = &accepted
 	}
 	_, err := s.client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                    id,
 		TaskQueue:             workflows.TaskQueue,
 		WorkflowIDReusePolicy: policy,
-	}, "SweepWorkflow", workflows.SweepInput{SweepID: id, Spec: *spec})
+	}, "SweepWorkflow", in)
 	if err != nil {
 		var already *serviceerror.WorkflowExecutionAlreadyStarted
 		if errors.As(err, &already) {
