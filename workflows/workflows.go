@@ -244,7 +244,7 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 	if in.Rules != nil && *in.Rules < rules {
 		rules = *in.Rules
 	}
-	in.Rules = &rules // what a continuation checks
+	in.Rules = &rules                    // what a continuation checks
 	verr := spec.ValidateRecorded(rules) //workflowcheck:ignore
 	if verr != nil {
 		return SweepOutput{}, temporal.NewNonRetryableApplicationError(verr.Error(), "InvalidSpec", nil)
