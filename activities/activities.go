@@ -177,6 +177,13 @@ func (a *Activities) PrepareLatent(ctx context.Context, in PrepareInput) (Prepar
 	err := a.withRunner(ctx, sweeps.Trial{Latent: in.Latent, Seed: in.Seed, Combo: in.Combo}, func(r *pipeline.Runner) error {
 		var err error
 		out.Stages, out.OracleAccuracy, err = r.Prepare(ctx, &in.Spec, sweeps.Trial{Latent: in.Latent, Seed: in.Seed})
+		if errors.Is(err, models.ErrNonFinite) {
+			// a diverged autoencoder, ψ or φ is the outcome of every trial
+			// of this (ℓ, seed): each trial's training records it as a
+			// failed result (TrainGenerators), so the verdict counts them
+			log.Printf("prepare ℓ=%d seed=%d: %v (the trials that need it fail with this as their note)", in.Latent, in.Seed, err)
+			return nil
+		}
 		return err
 	})
 	return out, classify(err)
@@ -214,7 +221,7 @@ func (a *Activities) TrainGenerators(ctx context.Context, in TrialInput) (TrainO
 			// result (null metrics, the reason as a note) that
 			// AnalyzeClosure finds and returns, so the verdict counts
 			// it as failed instead of dropping it
-			_, err = r.FailTrial(ctx, &in.Spec, in.Trial, pipeline.Out{Sweep: in.SweepID, Key: sweeps.ResultKey(in.SweepID, in.Trial), Combo: in.Combo.OrZero()}, err)
+			_, err = r.FailTrial(ctx, &in.Spec, in.Trial, pipeline.Out{Sweep: in.SweepID, Key: sweeps.ResultKey(in.SweepID, in.Trial), Combo: in.Combo.OrZero()}, tf)
 		}
 		return err
 	})

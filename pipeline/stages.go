@@ -559,7 +559,7 @@ func (r *Runner) trial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, o
 	res := r.newResult(spec, t, out)
 	o, train, eval, acc, mse, err := r.points(ctx, spec, t, func(s sweeps.StageRun) { res.Stages = append(res.Stages, s) })
 	if errors.Is(err, models.ErrNonFinite) {
-		return r.failedTrial(ctx, spec, res, keys, out, "ψ's training diverged", err)
+		return r.failedTrial(ctx, spec, res, keys, out, upstreamDiverged, err)
 	}
 	if err != nil {
 		return nil, err
@@ -715,12 +715,12 @@ func TrialFailure(err error) string {
 	return ""
 }
 
-// FailTrial stores the result of a trial whose generator training failed
-// deterministically with cause (TrialFailure), as RunTrial does: the
-// sweep's training activity, which has no result to return, leaves it for
-// the analysis activity to find.
-func (r *Runner) FailTrial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, out Out, cause error) (*sweeps.TrialResult, error) {
-	return r.failedTrial(ctx, spec, r.newResult(spec, t, out), sweeps.StageKeys(spec, t), out, TrialFailure(cause), cause)
+// FailTrial stores the result of a trial whose training failed
+// deterministically (TrainGeneratorsStage's TrialFailedError), as
+// RunTrial does: the sweep's training activity, which has no result to
+// return, leaves it for the analysis activity to find.
+func (r *Runner) FailTrial(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial, out Out, cause *TrialFailedError) (*sweeps.TrialResult, error) {
+	return r.failedTrial(ctx, spec, r.newResult(spec, t, out), sweeps.StageKeys(spec, t), out, cause.What, cause.Err)
 }
 
 // failedTrial completes res as a trial that failed deterministically (a
@@ -806,20 +806,30 @@ func (r *Runner) storedResult(ctx context.Context, key, analysisKey string) (*sw
 // upstream stages are reused from the store (or run when missing).
 func (r *Runner) TrainGeneratorsStage(ctx context.Context, spec *sweeps.Spec, t sweeps.Trial) (sweeps.StageRun, error) {
 	o, train, _, _, _, err := r.points(ctx, spec, t, func(sweeps.StageRun) {})
+	if errors.Is(err, models.ErrNonFinite) {
+		return sweeps.StageRun{}, &TrialFailedError{What: upstreamDiverged, Err: err}
+	}
 	if err != nil {
 		return sweeps.StageRun{}, err
 	}
 	_, _, _, run, err := r.Generators(ctx, spec, t, o, train)
-	if TrialFailure(err) != "" {
-		err = &TrialFailedError{Err: err}
+	if what := TrialFailure(err); what != "" {
+		err = &TrialFailedError{What: what, Err: err}
 	}
 	return run, err
 }
 
+// upstreamDiverged names the failure of a trial whose autoencoder or ψ
+// training diverged (its error names the stage and epoch).
+const upstreamDiverged = "a training before the generators (the autoencoder or ψ) diverged"
+
 // TrialFailedError is TrainGeneratorsStage's error when the training
-// failed as the trial's outcome (TrialFailure), not by a fault: the caller
-// records it with FailTrial.
-type TrialFailedError struct{ Err error }
+// failed as the trial's outcome (What), not by a fault: the caller records
+// it with FailTrial.
+type TrialFailedError struct {
+	What string
+	Err  error
+}
 
 func (e *TrialFailedError) Error() string { return e.Err.Error() }
 func (e *TrialFailedError) Unwrap() error { return e.Err }

@@ -384,3 +384,29 @@ func TestTableObjectKeyIsAStoreKey(t *testing.T) {
 		}
 	}
 }
+
+// TestDivergedOracleFailsItsTrials: a ψ whose training diverges is the
+// outcome of every trial that needs it, on both paths: RunTrial stores a
+// failed result saying so, and TrainGeneratorsStage (the sweep's training
+// activity) returns a TrialFailedError for FailTrial. It aborted `run`
+// with "run again to resume" for ever, and dropped the trials on Temporal.
+func TestDivergedOracleFailsItsTrials(t *testing.T) {
+	ctx := context.Background()
+	st, _ := filestore.New(t.TempDir())
+	spec := tableSpec(sweeps.TaskRegression)
+	spec.OracleNet.LR = 1e300
+	tb, err := StageTable(ctx, st, spec, "t.csv", knownCSV(t, "norm5", 300, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trial := sweeps.Trial{Latent: tb.D, NG: 2, Seed: 1}
+	res, err := (&Runner{Store: st}).RunTrial(ctx, spec, trial, Out{Sweep: "s", Key: sweeps.ResultKey("s", trial)})
+	if err != nil || res.Passed || !strings.Contains(strings.Join(res.Notes, "; "), "before the generators") {
+		t.Fatalf("RunTrial: %v, result %+v; want a failed result noting the diverged ψ", err, res)
+	}
+	_, err = (&Runner{Store: st}).TrainGeneratorsStage(ctx, spec, trial)
+	var tf *TrialFailedError
+	if !errors.As(err, &tf) || !strings.Contains(tf.What, "before the generators") {
+		t.Errorf("TrainGeneratorsStage: %v, want a TrialFailedError", err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/liesweep/liesweep/models"
 	"github.com/liesweep/liesweep/pipeline"
 	"github.com/liesweep/liesweep/sweeps"
 	"github.com/spf13/cobra"
@@ -149,6 +150,12 @@ finished and resume what was interrupted.`,
 							unlock := locks.lock(sweeps.StageKeys(&g.combo.Spec, t).Oracle)
 							_, _, err := r.Prepare(ctx, &g.combo.Spec, t)
 							unlock()
+							if errors.Is(err, models.ErrNonFinite) {
+								// each trial of this (ℓ, seed) is a failed
+								// result saying so; the rest of the grid is judged
+								fmt.Fprintf(w, "%s: %v (the trials that need it fail with this as their note)\n", label, err)
+								err = nil
+							}
 							if err != nil {
 								errs[gi] = fmt.Errorf("%s: %w", label, err)
 								return
