@@ -179,7 +179,7 @@ var superscripts = []rune("⁰¹²³⁴⁵⁶⁷⁸⁹")
 // stands for.
 func asciiOnly(src string) error {
 	for i, r := range src {
-		if r < utf8.RuneSelf && (r >= ' ' && r != 0x7f || r == '\t' || r == '\n' || r == '\r') {
+		if r < utf8.RuneSelf && (r >= ' ' && r != 0x7f || unicode.IsSpace(r)) { // whitespace as the lexer skips it
 			continue
 		}
 		if r < utf8.RuneSelf {

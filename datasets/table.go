@@ -1100,7 +1100,7 @@ func readNPYEntry(file, arr string, r io.Reader, budget *int64) (*npyArray, erro
 		return nil, err
 	}
 	if int64(h.size) > *budget {
-		return nil, columnError(file, arr, "the arrays expand to over %s: subsample the table or raise the size limit", byteSize(*budget))
+		return nil, columnError(file, arr, "the arrays expand to over %s (a compressed file may expand to 64 times its size, at least 256 MiB, and at most the file size limit): subsample the table, or save it uncompressed (.npy or .csv)", byteSize(*budget))
 	}
 	*budget -= int64(h.size)
 	payload := make([]byte, h.size)
@@ -1461,7 +1461,7 @@ func checkParquetChunks(file string, data []byte, f *parquet.File, sel []*parque
 				return columnError(file, c.Name(), "row group %d holds %d values of the column for %d rows: the file is corrupt; export it again", g, cm.NumValues, rg.NumRows)
 			}
 			if cm.TotalUncompressedSize < 0 || cm.TotalUncompressedSize > budget-need {
-				return fileError(file, "the selected columns expand to over %s: subsample the table or raise the size limit", byteSize(budget))
+				return fileError(file, "the selected columns expand to over %s (a compressed file may expand to 64 times its size, at least 256 MiB, and at most the file size limit): subsample the table, or save it uncompressed (.npy or .csv)", byteSize(budget))
 			}
 			need += cm.TotalUncompressedSize
 			if err := checkParquetPages(file, c.Name(), data, &cm); err != nil {

@@ -573,7 +573,13 @@ type VerdictDoc struct {
 func NewVerdictDoc(sweepID string, spec Spec, results []TrialResult) VerdictDoc {
 	d := VerdictDoc{SchemaVersion: VerdictSchemaVersion, Sweep: sweepID, Spec: spec, Groups: Aggregate(results, spec.Verdict.Quorum)}
 	if spec.Adaptive.Enabled && len(spec.NG) > 0 && len(spec.LatentDims) > 0 {
-		d.Notes = append(d.Notes, fmt.Sprintf("adaptive: levels ascended until %d consecutive failed levels (patience), or up to N_g = %d, the most this spec allows (adaptive.max_ng, MaxNG, ℓ² linear generators, and min(samples, eval_points)·ℓ for an analytic oracle)", spec.Adaptive.Patience, NewAscent(&spec, false).Limit()))
+		limit := "the most the spec allows"
+		if len(spec.Axes) == 0 {
+			// a combination's limit is its own (a swept generator.kind or
+			// eval_points moves it)
+			limit = fmt.Sprintf("N_g = %d, the most this spec allows", NewAscent(&spec, false).Limit())
+		}
+		d.Notes = append(d.Notes, fmt.Sprintf("adaptive: levels ascended until %d consecutive failed levels (patience), or up to %s (adaptive.max_ng, MaxNG, ℓ² linear generators, and min(samples, eval_points)·ℓ for an analytic oracle)", spec.Adaptive.Patience, limit))
 	}
 	return d
 }

@@ -297,7 +297,9 @@ func TestAdaptiveStops(t *testing.T) {
 		}
 	}
 	// every trial of the ended sweep shows its final state (status showed
-	// an adaptive sweep's trials "analysing" for ever)
+	// an adaptive sweep's trials "analysing" for ever on a real server;
+	// the test environment delivers the children's signals at once, so
+	// the guard of that fix is worker's TestAdaptiveSweepStatusEnds)
 	v, err := h.env.QueryWorkflow(ProgressQuery)
 	if err != nil {
 		t.Fatal(err)

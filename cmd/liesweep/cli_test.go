@@ -197,12 +197,15 @@ func checkOutputFlagsFor(t *testing.T, c *cobra.Command, args ...string) error {
 
 // TestReportFolderHasNoStalePlots: a report written into a folder that
 // holds an earlier report keeps none of its plots (they stayed beside the
-// new ones, unmentioned), and leaves the user's other files alone.
+// new ones, unmentioned), and leaves the user's own files alone, a PNG in
+// plots/ included.
 func TestReportFolderHasNoStalePlots(t *testing.T) {
 	dir := t.TempDir()
-	os.MkdirAll(filepath.Join(dir, "plots"), 0o755)
-	for _, f := range []string{"plots/l2-field.png", "plots/l3-metrics.png", "notes.txt"} {
-		os.WriteFile(filepath.Join(dir, f), []byte("old"), 0o644)
+	if err := writeFiles(dir, map[string][]byte{"report.md": []byte("old"), "plots/l2-field.png": []byte("old"), "plots/l3-metrics.png": []byte("old")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"plots/fig1.png", "notes.txt"} {
+		os.WriteFile(filepath.Join(dir, f), []byte("mine"), 0o644)
 	}
 	if err := writeFiles(dir, map[string][]byte{"report.md": []byte("new"), "plots/l3-metrics.png": []byte("new")}); err != nil {
 		t.Fatal(err)
@@ -210,7 +213,7 @@ func TestReportFolderHasNoStalePlots(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "plots", "l2-field.png")); !os.IsNotExist(err) {
 		t.Errorf("the earlier grid's plot is still there (%v)", err)
 	}
-	for f, want := range map[string]string{"plots/l3-metrics.png": "new", "notes.txt": "old", "report.md": "new"} {
+	for f, want := range map[string]string{"plots/l3-metrics.png": "new", "notes.txt": "mine", "plots/fig1.png": "mine", "report.md": "new"} {
 		if b, _ := os.ReadFile(filepath.Join(dir, f)); string(b) != want {
 			t.Errorf("%s holds %q, want %q", f, b, want)
 		}

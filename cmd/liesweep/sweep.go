@@ -261,7 +261,7 @@ func newSweepResumeCmd() *cobra.Command {
 						// trials without results run again; weights the
 						// report needs are gone: the trials that named
 						// them train again (from their checkpoints)
-						fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s completed, but it lacks what a re-run recreates (%s): running it again (everything else is reused)\n", id, strings.Join(gone, "; "))
+						fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s completed, but a re-run has this to recreate:\n  - %s\nrunning it again (everything else is reused)\n", id, strings.Join(gone, "\n  - "))
 					} else {
 						fmt.Fprintf(cmd.ErrOrStderr(), "sweep %s completed, but its verdict is not in bucket %s: running it again to write it (finished stages and results are reused)\n", id, s.cfg.S3.Bucket)
 					}

@@ -137,18 +137,33 @@ func reportFiles(rep *sweeps.VerdictDoc, full *report.Report) map[string][]byte 
 	return files
 }
 
+// plotsManifest lists, in a report's plots folder, the plots it wrote.
+const plotsManifest = "plots/.liesweep-plots"
+
 // writeFiles writes files under dir, creating folders as needed, and
-// removes the plots an earlier report left in dir/plots that this one does
-// not have (a reused --out kept the plots of an earlier grid beside the
-// new ones, unmentioned).
+// removes the plots an earlier report wrote there (its manifest lists
+// them) that this one does not have: a reused --out kept the plots of an
+// earlier grid beside the new ones, unmentioned. Files liesweep did not
+// write are left alone.
 func writeFiles(dir string, files map[string][]byte) error {
-	old, _ := filepath.Glob(filepath.Join(dir, "plots", "*.png"))
-	for _, p := range old {
-		if _, ok := files["plots/"+filepath.Base(p)]; !ok {
-			if err := os.Remove(p); err != nil {
-				return fmt.Errorf("remove the stale plot %s: %w", p, err)
+	if old, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(plotsManifest))); err == nil {
+		for _, name := range strings.Fields(string(old)) {
+			if _, ok := files["plots/"+name]; !ok && name == filepath.Base(name) {
+				if err := os.Remove(filepath.Join(dir, "plots", name)); err != nil && !os.IsNotExist(err) {
+					return fmt.Errorf("remove the earlier report's plot %s: %w", name, err)
+				}
 			}
 		}
+	}
+	var plots []string
+	for name := range files {
+		if strings.HasPrefix(name, "plots/") {
+			plots = append(plots, strings.TrimPrefix(name, "plots/"))
+		}
+	}
+	if len(plots) > 0 {
+		slices.Sort(plots)
+		files[plotsManifest] = []byte(strings.Join(plots, "\n") + "\n")
 	}
 	for name, b := range files {
 		p := filepath.Join(dir, filepath.FromSlash(name))

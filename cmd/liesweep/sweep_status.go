@@ -440,8 +440,12 @@ func summarize(v *statusView) string {
 		}
 	}
 	if v.Phase == "" && len(parts) == 0 {
-		// the progress query went unanswered: it needs a worker polling
-		// the sweep's queue (the line read "[15:04:05] : ")
+		// the progress query went unanswered (the line read
+		// "[15:04:05] : "): a running sweep needs a worker polling its
+		// queue to answer; an ended one may have failed before it kept any
+		if v.State != "running" {
+			return fmt.Sprintf("%s: the sweep recorded no progress (`liesweep sweep status %s` says what ended it)", v.State, v.Sweep)
+		}
 		return fmt.Sprintf("%s: no progress to show: no worker answers the sweep's queries (is `liesweep worker` running against this Temporal?)", v.State)
 	}
 	return fmt.Sprintf("%s: %s", v.Phase, strings.Join(parts, ", "))
