@@ -258,3 +258,15 @@ func hyperGroups() []sweeps.Group {
 	}
 	return sweeps.Aggregate(trials, 1)
 }
+
+// TestLogRangeOfNoFiniteData: a metric with no finite value beside a
+// threshold of 1e300 (lo = +Inf) panicked the whole report; every range is
+// now finite and positive.
+func TestLogRangeOfNoFiniteData(t *testing.T) {
+	for _, c := range [][2]float64{{math.Inf(1), 1e300}, {math.Inf(1), math.Inf(-1)}, {math.NaN(), 1}, {0, 1e308}, {1e-320, 1e-2}} {
+		lo, hi := logRange(c[0], c[1])
+		if !(lo > 0) || !(hi >= lo) || math.IsInf(hi, 0) || math.IsInf(math.Log10(hi), 0) {
+			t.Errorf("logRange(%g, %g) = [%g, %g]", c[0], c[1], lo, hi)
+		}
+	}
+}

@@ -78,11 +78,23 @@ func logY(y float64) float64 { return math.Log10(y) }
 // logRange widens [lo, hi] to values that logTicks labels: to 1, 2 or 5
 // times a power of ten when that spans two decades or less, else to
 // powers of ten whose number of decades is a multiple of the labelled
-// step (decadeStep), so that both ends carry a label. It panics unless
-// 0 < lo ≤ hi.
+// step (decadeStep), so that both ends carry a label. Values that are not
+// positive and finite are clamped into [1e-300, 1e300] first: a metric with
+// no finite value (lo = +Inf) beside a threshold of 1e300 panicked the
+// whole report.
 func logRange(lo, hi float64) (float64, float64) {
-	if !(lo > 0) || !(hi >= lo) || math.IsInf(hi, 1) {
-		panic(fmt.Sprintf("report: logRange(%g, %g): not a positive range", lo, hi))
+	clamp := func(x float64) float64 {
+		switch {
+		case math.IsNaN(x) || x < 1e-300:
+			return 1e-300
+		case x > 1e300:
+			return 1e300
+		}
+		return x
+	}
+	lo, hi = clamp(lo), clamp(hi)
+	if lo > hi {
+		lo, hi = hi, lo
 	}
 	a, b := nice125(lo, false), nice125(hi, true)
 	if a == b {
