@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/liesweep/liesweep/sweeps"
@@ -38,6 +39,10 @@ func TestExitCodes(t *testing.T) {
 	good := filepath.Join(dir, "good.yaml")
 	// 30 epochs cannot train so(2)'s generator: the trial fails the verdict.
 	os.WriteFile(good, []byte("dataset: {kind: analytic, oracle: norm, dim: 2, samples: 50}\ngenerator: {kind: linear, orthogonality: global, closure: joint}\ntrain: {epochs: 30, eval_points: 50, early_stop: false}\n"), 0o644)
+	// a table path that is a named pipe: reading it hung for ever
+	fifo := filepath.Join(dir, "pipe.yaml")
+	syscall.Mkfifo(filepath.Join(dir, "pipe.csv"), 0o644)
+	os.WriteFile(fifo, []byte("dataset: {kind: table, path: pipe.csv, task: classification}\n"), 0o644)
 	// a quorum of 2 seeds: train's one trial must not be judged by it
 	quorum2 := filepath.Join(dir, "q2.yaml")
 	os.WriteFile(quorum2, []byte("dataset: {kind: analytic, oracle: norm, dim: 2, samples: 50}\ngenerator: {kind: linear, orthogonality: global, closure: joint}\nseeds: [1, 2]\nverdict: {quorum: 2}\ntrain: {epochs: 30, eval_points: 50, early_stop: false}\n"), 0o644)
@@ -68,6 +73,7 @@ func TestExitCodes(t *testing.T) {
 		{"unknown subcommand", []string{"sweep", "stat", "x"}, exitUsage},
 		{"missing spec file", []string{"validate", filepath.Join(dir, "nope.yaml")}, exitUsage},
 		{"spec is a directory", []string{"validate", dir}, exitUsage},
+		{"data path is a named pipe", []string{"validate", fifo}, exitUsage},
 		{"--out is a file", []string{"run", "--spec", good, "--out", bad}, exitUsage},
 		{"unknown report format", []string{"sweep", "report", "x", "--format", "pdf"}, exitUsage},
 		{"unknown queue", []string{"worker", "--queue", "bogus"}, exitUsage},

@@ -72,6 +72,11 @@ func readInputBytes(cmd *cobra.Command, field, p string) (name string, data []by
 	if fi.IsDir() {
 		return "", nil, fmt.Errorf("%w: %s %s is a directory: give the file", sweeps.ErrInvalidSpec, field, p)
 	}
+	if !fi.Mode().IsRegular() {
+		// a named pipe or device: reading it waited for ever (or forever
+		// grew), ignoring Ctrl-C
+		return "", nil, fmt.Errorf("%w: %s %s is not a regular file (%v): give a file", sweeps.ErrInvalidSpec, field, p, fi.Mode().Type())
+	}
 	if err := datasets.CheckTableSize(p, fi.Size(), 0); err != nil {
 		return "", nil, err
 	}
