@@ -12,6 +12,8 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,6 +74,11 @@ func PNGSet(labels string, data []byte, read func(file string) ([]byte, error)) 
 		it := item{file: strings.TrimSpace(rec[fileCol])}
 		if it.file == "" {
 			return nil, &DataError{File: labels, Row: line, Column: header[fileCol], Msg: "the file name is empty"}
+		}
+		// inside the CSV's folder only: an absolute path was silently read
+		// as relative, and ../ read files from anywhere
+		if c := path.Clean(filepath.ToSlash(it.file)); path.IsAbs(c) || filepath.IsAbs(it.file) || c == ".." || strings.HasPrefix(c, "../") {
+			return nil, &DataError{File: labels, Row: line, Column: header[fileCol], Msg: fmt.Sprintf("the image path %q leaves the CSV's folder: give it relative to that folder, inside it", it.file)}
 		}
 		l, err := strconv.Atoi(strings.TrimSpace(rec[labelCol]))
 		if err != nil || l < 0 || l > 255 {

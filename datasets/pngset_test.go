@@ -104,6 +104,8 @@ func TestPNGSetErrors(t *testing.T) {
 		{"file,label\na.png,1\n", "1 images listed"},
 		{"file,label,split\na.png,1,train\nb.png,0,train\n", "no image is in the test split"},
 		{"file,label,split\na.png,1,train\nb.png,0,later\n", `split "later" is neither train nor test`},
+		{"file,label\na.png,1\n/etc/passwd,0\n", "leaves the CSV's folder"},
+		{"file,label\na.png,1\nimgs/../../../etc/hostname,0\n", "leaves the CSV's folder"},
 	} {
 		_, err := PNGSet("labels.csv", []byte(tc.csv), read)
 		var de *DataError
