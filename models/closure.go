@@ -69,7 +69,7 @@ func Analyze(o Oracle, s *GeneratorSet, z [][]float64, cfg GenConfig, seed uint6
 			s += v * v
 		}
 		if math.IsNaN(s) || math.IsInf(s, 0) {
-			return nil, fmt.Errorf("analyze generators: generator %d's field is not finite, or its square overflows float64, at the evaluation points (its training diverged: lower the learning rate) [%w]", a+1, ErrNonFinite)
+			return nil, &nonFiniteError{fmt.Sprintf("analyze generators: generator %d's field is not finite, or its square overflows float64, at the evaluation points: its training diverged (lower the learning rate), or train.epsilon or ψ made its loss so (check that ψ is finite on the data)", a+1)}
 		}
 	}
 	an := &Analysis{}
@@ -144,7 +144,7 @@ func Analyze(o Oracle, s *GeneratorSet, z [][]float64, cfg GenConfig, seed uint6
 
 	// structure constants by least squares, pair by pair
 	if len(pairs) > 0 && m*dim < n {
-		return nil, fmt.Errorf("%w: analyze generators: %d generators on %d evaluation points in %d dimensions: the structure constants need at least N_g values per field (use more evaluation points or fewer generators)", sweeps.ErrInvalidSpec, n, m, dim)
+		return nil, fmt.Errorf("%w: analyze generators: %d generators on %d evaluation points in %d dimensions: the structure constants need at least N_g values per field (the evaluation points are train.eval_points, or fewer when the samples or a table's validation rows are fewer: raise those, or lower N_g)", sweeps.ErrInvalidSpec, n, m, dim)
 	}
 	an.Structure, an.PairResidual, err = lie.Constants(fields, brackets, m)
 	if err != nil {

@@ -16,8 +16,16 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// ErrNonFinite is returned when a loss becomes NaN or infinite.
+// ErrNonFinite is returned when a loss becomes NaN or infinite, and wrapped
+// by nonFiniteError when weights or fields do.
 var ErrNonFinite = errors.New("loss is not finite")
+
+// nonFiniteError says which value is not finite (weights, a field): it
+// is ErrNonFinite for errors.Is without reading "loss is not finite".
+type nonFiniteError struct{ msg string }
+
+func (e *nonFiniteError) Error() string { return e.msg }
+func (e *nonFiniteError) Unwrap() error { return ErrNonFinite }
 
 // ErrHandedBack is returned by a training stage that stopped because its
 // worker is shutting down (WithStop): it wrote a checkpoint at the epoch
@@ -343,7 +351,7 @@ func (l *loop) run(ctx context.Context, h Hooks) ([]map[string]float64, error) {
 		// still overflow the weights (lr 1e300 in one epoch), and NaN
 		// generators measured inv_ratio 0 and passed.
 		if p := nonFiniteParam(l.params); p != "" {
-			return history, fmt.Errorf("%s epoch %d: %w (the weights %s after the epoch's last update): lower the learning rate", l.stage, epoch+1, ErrNonFinite, p)
+			return history, &nonFiniteError{fmt.Sprintf("%s epoch %d: the weights %s are not finite after the epoch's last update (the training diverged): lower the learning rate", l.stage, epoch+1, p)}
 		}
 		losses := map[string]float64{}
 		for i, n := range l.names {

@@ -84,6 +84,7 @@ func TestExitCodes(t *testing.T) {
 		{"data shuffle absent class", []string{"data", "shuffle", "mnist", "--classes", "0,10", "--out", filepath.Join(dir, "sh")}, exitUsage},
 		{"data gen --dim unbounded", []string{"data", "gen", "expr", "--expr", "x0", "--dim", "100000000", "--out", filepath.Join(dir, "e.csv")}, exitUsage},
 		{"data gen NaN target", []string{"data", "gen", "expr", "--expr", "log(x0)", "--dim", "2", "--out", filepath.Join(dir, "e.csv")}, exitUsage},
+		{"data gen huge target", []string{"data", "gen", "expr", "--expr", "exp(200*x0)", "--dim", "2", "--out", filepath.Join(dir, "e.csv")}, exitUsage},
 		{"data gen infinite noise", []string{"data", "gen", "expr", "--expr", "x0", "--dim", "2", "--noise", "inf", "--out", filepath.Join(dir, "e.csv")}, exitUsage},
 		{"failed trial", []string{"train", "--spec", good, "--out", filepath.Join(dir, "t1")}, 0},
 		{"failed trial, --fail-on-verdict", []string{"train", "--spec", good, "--out", filepath.Join(dir, "t2"), "--fail-on-verdict"}, exitVerdict},

@@ -103,8 +103,12 @@ x0 … x{--dim − 1}, plus N(0, --noise²).`,
 			// a target that is not finite would be written, and then
 			// refused by every command that reads the table
 			for i, y := range t.Y {
-				if math.IsNaN(y) || math.IsInf(y, 0) {
-					return usageError{fmt.Errorf("%s: the target is %v on row %d (x = %v): the formula is not finite on the drawn points (e.g. log or sqrt of a negative feature, division by zero); nothing was written", k.Name, y, i+1, t.Row(i))}
+				switch {
+				case math.IsNaN(y) || math.IsInf(y, 0):
+					return usageError{fmt.Errorf("%s: the target is %v on row %d (x = %v): the formula, plus the noise, is not finite on the drawn points (e.g. log or sqrt of a negative feature, division by zero, or a --noise too large); nothing was written", k.Name, y, i+1, t.Row(i))}
+				case math.Abs(y) > datasets.MaxTableValue:
+					// the tables' reader refuses it (its square overflows)
+					return usageError{fmt.Errorf("%s: the target is %g on row %d, larger in magnitude than %g, which tables may not hold (rescale the formula or the noise); nothing was written", k.Name, y, i+1, datasets.MaxTableValue)}
 				}
 			}
 			if dir := filepath.Dir(out); dir != "" {

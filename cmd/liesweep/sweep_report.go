@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -128,7 +130,9 @@ func reportFiles(rep *sweeps.VerdictDoc, full *report.Report) map[string][]byte 
 		text, _ := renderReport(rep, format)
 		files[name] = []byte(text)
 	}
-	flows, err := json.MarshalIndent(map[string]any{"schema_version": flowsSchemaVersion, "tangency": full.Tangency, "streamlines": full.Drift, "morphing": full.Morph}, "", "  ")
+	// NaN and ±Inf (a diverged trial's measurements) as null: flows.json
+	// was not written at all
+	flows, err := json.MarshalIndent(finiteTree(reflect.ValueOf(map[string]any{"schema_version": flowsSchemaVersion, "tangency": full.Tangency, "streamlines": full.Drift, "morphing": full.Morph})), "", "  ")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "liesweep: warning: flows.json not written:", err)
 	} else {
@@ -270,4 +274,70 @@ func newSweepCompareCmd() *cobra.Command {
 			return nil
 		}),
 	}
+}
+
+// finiteTree is v as encoding/json would see it (exported fields by their
+// json names, omitempty honoured, types with their own MarshalJSON kept),
+// with every NaN and ±Inf float as nil, so that encoding it cannot fail.
+func finiteTree(v reflect.Value) any {
+	if !v.IsValid() {
+		return nil
+	}
+	if m, ok := v.Interface().(json.Marshaler); ok && v.Kind() != reflect.Pointer && v.Kind() != reflect.Interface {
+		if b, err := m.MarshalJSON(); err == nil {
+			return json.RawMessage(b)
+		}
+	}
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return finiteTree(v.Elem())
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil
+		}
+		return v.Interface()
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && v.IsNil() {
+			return nil
+		}
+		out := make([]any, v.Len())
+		for i := range out {
+			out[i] = finiteTree(v.Index(i))
+		}
+		return out
+	case reflect.Map:
+		if v.IsNil() {
+			return nil
+		}
+		out := map[string]any{}
+		for it := v.MapRange(); it.Next(); {
+			out[fmt.Sprint(it.Key().Interface())] = finiteTree(it.Value())
+		}
+		return out
+	case reflect.Struct:
+		out := map[string]any{}
+		t := v.Type()
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if strings.Contains(opts, "omitempty") && v.Field(i).IsZero() {
+				continue
+			}
+			out[name] = finiteTree(v.Field(i))
+		}
+		return out
+	}
+	return v.Interface()
 }

@@ -253,7 +253,9 @@ func printSummary(w io.Writer, r *sweeps.TrialResult, d time.Duration) {
 	case r.OracleR2 != nil:
 		fmt.Fprintf(w, "  oracle validation R² %.4f\n", *r.OracleR2)
 	}
-	fmt.Fprintf(w, "  algebra: %s\n", r.Algebra.Summary())
+	if a := r.Algebra.Summary(); a != "" {
+		fmt.Fprintf(w, "  algebra: %s\n", a)
+	}
 	for _, l := range r.Algebra.DecompositionLines() {
 		fmt.Fprintf(w, "    %s\n", l)
 	}
