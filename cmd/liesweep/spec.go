@@ -184,7 +184,7 @@ func (d *specDecoder) bad(n *yaml.Node, path, format string, args ...any) {
 func (d *specDecoder) value(n *yaml.Node, v reflect.Value, path string, depth int) {
 	if d.visits++; d.visits > maxSpecVisits {
 		if d.visits == maxSpecVisits+1 {
-			d.bad(n, path, "the document expands to more than %d nodes through aliases and merge keys", maxSpecVisits)
+			d.bad(n, path, "the document has more than %d values (long lists, or aliases and merge keys that expand; a swept key takes a few values, seeds a few dozen)", maxSpecVisits)
 		}
 		return
 	}

@@ -269,6 +269,9 @@ func newSweepResumeCmd() *cobra.Command {
 			}
 			b, err := s.store.Get(cmd.Context(), sweeps.SpecKey(id))
 			if err != nil {
+				if errors.Is(err, sweeps.ErrNotFound) {
+					return usageError{fmt.Errorf("no sweep %q in bucket %s (list them with `liesweep sweep list`; a sweep started against another bucket is resumed with that bucket's configuration)", id, s.cfg.S3.Bucket)}
+				}
 				return fmt.Errorf("read the spec of sweep %s: %w", id, err)
 			}
 			var spec sweeps.Spec

@@ -27,6 +27,11 @@ import (
 
 func waitAndReport(cmd *cobra.Command, s *session, id string, failOnVerdict bool) error {
 	if err := watch(cmd.Context(), s, id, cmd.ErrOrStderr()); err != nil {
+		if errors.Is(err, context.Canceled) {
+			// Ctrl-C stops the watching, not the sweep: say how to go on
+			// (running the same start again says the id exists)
+			return fmt.Errorf("stopped watching sweep %s, which runs on: `liesweep sweep watch %s` follows it again, `liesweep sweep cancel %s` stops it (%w)", id, id, id, err)
+		}
 		return err
 	}
 	format := "table"
@@ -110,7 +115,7 @@ func status(ctx context.Context, s *session, id string) (*statusView, error) {
 	if err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
-			return nil, fmt.Errorf("no sweep %q (list them with `liesweep sweep list`)", id)
+			return nil, usageError{fmt.Errorf("no sweep %q (list them with `liesweep sweep list`)", id)}
 		}
 		return nil, err
 	}
@@ -230,7 +235,12 @@ func hasCombos(v *statusView) bool {
 }
 
 func renderStatus(w io.Writer, v *statusView) {
-	fmt.Fprintf(w, "sweep %s: %s (%s)\n", v.Sweep, v.State, v.Phase)
+	if v.Phase == "" {
+		// no progress answered (no worker, or ended before it kept any)
+		fmt.Fprintf(w, "sweep %s: %s (no progress recorded)\n", v.Sweep, v.State)
+	} else {
+		fmt.Fprintf(w, "sweep %s: %s (%s)\n", v.Sweep, v.State, v.Phase)
+	}
 	for _, t := range v.Trials {
 		combo := ""
 		if t.Combo > 0 || hasCombos(v) {
