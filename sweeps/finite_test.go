@@ -143,7 +143,8 @@ func TestMetricsJSONLayout(t *testing.T) {
 
 // TestUndefinedMetricsReadAsUndefined: a metric that is not finite (null in
 // result.json) reads "undefined" in every human format — the table, the
-// Markdown report with its intervals and means — never "+Inf" or "NaN",
+// Markdown report with its intervals and means — and is an empty cell in
+// CSV, never "+Inf" or "NaN",
 // which read as measured values, and the Markdown report carries the
 // trial's note saying why (the evidence line points to it).
 func TestUndefinedMetricsReadAsUndefined(t *testing.T) {
@@ -158,6 +159,9 @@ func TestUndefinedMetricsReadAsUndefined(t *testing.T) {
 		if strings.Contains(text, "NaN") || strings.Contains(text, "Inf") || !strings.Contains(text, "undefined") {
 			t.Errorf("%s: want undefined metrics as \"undefined\", got\n%s", name, text)
 		}
+	}
+	if csv := FormatCSV("s", groups); strings.Contains(csv, "NaN") || strings.Contains(csv, "Inf") {
+		t.Errorf("CSV writes undefined metrics as values, want empty cells:\n%s", csv)
 	}
 	if md := FormatMarkdown("s", groups); !strings.Contains(md, "N_g = 2, seed 1: inv_ratio is undefined: ψ is constant") {
 		t.Errorf("the Markdown report does not carry the trial's note:\n%s", md)

@@ -162,7 +162,12 @@ func FormatCSV(sweep string, groups []Group) string {
 	}
 	header = append(header, "seconds_total", "algebra_name", "structure_constants", "hyper_label", "hyper", "oracle_r2")
 	w.Write(header)
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	f := func(v float64) string {
+		if !finite(v) {
+			return "" // an empty cell, NaN to pandas: not "+Inf" or "NaN" beside null in JSON
+		}
+		return strconv.FormatFloat(v, 'g', -1, 64)
+	}
 	opt := func(p *float64) string {
 		if p == nil {
 			return ""
