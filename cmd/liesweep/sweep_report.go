@@ -141,8 +141,8 @@ func reportFiles(rep *sweeps.VerdictDoc, full *report.Report) map[string][]byte 
 	return files
 }
 
-// plotsManifest lists, in a report's plots folder, the plots it wrote.
-const plotsManifest = "plots/.liesweep-plots"
+// plotsManifest lists, beside a report, the plots it wrote.
+const plotsManifest = ".liesweep-plots"
 
 // writeFiles writes files under dir, creating folders as needed, and
 // removes the plots an earlier report wrote there (its manifest lists
