@@ -39,6 +39,8 @@ func TestExitCodes(t *testing.T) {
 	good := filepath.Join(dir, "good.yaml")
 	// 30 epochs cannot train so(2)'s generator: the trial fails the verdict.
 	os.WriteFile(good, []byte("dataset: {kind: analytic, oracle: norm, dim: 2, samples: 50}\ngenerator: {kind: linear, orthogonality: global, closure: joint}\ntrain: {epochs: 30, eval_points: 50, early_stop: false}\n"), 0o644)
+	noMNIST := filepath.Join(dir, "nomnist.yaml")
+	os.WriteFile(noMNIST, []byte("dataset: {kind: mnist, classes: [0, 1], mnist_dir: "+filepath.Join(dir, "nonexistent")+"}\nlatent_dims: [2]\n"), 0o644)
 	// a table path that is a named pipe: reading it hung for ever
 	fifo := filepath.Join(dir, "pipe.yaml")
 	syscall.Mkfifo(filepath.Join(dir, "pipe.csv"), 0o644)
@@ -74,6 +76,7 @@ func TestExitCodes(t *testing.T) {
 		{"missing spec file", []string{"validate", filepath.Join(dir, "nope.yaml")}, exitUsage},
 		{"spec is a directory", []string{"validate", dir}, exitUsage},
 		{"data path is a named pipe", []string{"validate", fifo}, exitUsage},
+		{"mnist_dir missing", []string{"validate", noMNIST}, exitUsage},
 		{"--out is a file", []string{"run", "--spec", good, "--out", bad}, exitUsage},
 		{"unknown report format", []string{"sweep", "report", "x", "--format", "pdf"}, exitUsage},
 		{"unknown queue", []string{"worker", "--queue", "bogus"}, exitUsage},

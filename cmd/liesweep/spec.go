@@ -122,7 +122,24 @@ func loadLocalSpec(path, mnistDir string) (*sweeps.Spec, error) {
 	if mnistDir != "" {
 		spec.Dataset.MNISTDir = mnistDir
 	}
+	if err := checkMNISTDir(spec); err != nil {
+		return nil, err
+	}
 	return spec, nil
+}
+
+// checkMNISTDir refuses an MNIST folder that is not there, before anything
+// trains (validate accepted it, and train then failed with exit 1). A
+// sweep's workers read their own, so `sweep start` does not check it.
+func checkMNISTDir(spec *sweeps.Spec) error {
+	d := spec.Dataset.MNISTDir
+	if d == "" || spec.Dataset.Kind != "mnist" {
+		return nil
+	}
+	if fi, err := os.Stat(d); err != nil || !fi.IsDir() {
+		return &sweeps.FieldError{Field: "dataset.mnist_dir", Msg: fmt.Sprintf("%s is not a folder (it holds MNIST's four IDX files; leave it out to use the copy in the GoMNIST module)", d)}
+	}
+	return nil
 }
 
 // decodeSpec decodes one YAML document into spec, field by field over what

@@ -39,6 +39,9 @@ invalid, listing every problem with its key path and line.`,
 			if err != nil {
 				return err
 			}
+			if err := checkMNISTDir(s); err != nil {
+				return err
+			}
 			if err := stageTable(cmd, s, nil, cmd.ErrOrStderr()); err != nil {
 				return err
 			}
