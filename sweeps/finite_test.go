@@ -167,3 +167,17 @@ func TestUndefinedMetricsReadAsUndefined(t *testing.T) {
 		t.Errorf("the Markdown report does not carry the trial's note:\n%s", md)
 	}
 }
+
+// TestEvidenceOfAFailedTrialCitesItsNote: a trial that failed as a whole
+// (every metric undefined) is cited in the evidence by why it failed, not
+// as "ortho_cos2 not finite".
+func TestEvidenceOfAFailedTrialCitesItsNote(t *testing.T) {
+	nan := math.NaN()
+	r := TrialResult{NG: 2, LatentDim: 2, Seed: 1, Dataset: "d", Metrics: Metrics{InvRatio: nan, OrthoCos2: nan, NormDev: nan, ClosureRel: nan},
+		Notes: []string{"the closure analysis cannot be solved, so the trial has no metrics and fails: 21 generators on 10 evaluation points"}}
+	r.Judge(DefaultSpec().Verdict)
+	g := Aggregate([]TrialResult{r}, 1)
+	if !strings.Contains(g[0].Evidence, "best seed: the closure analysis cannot be solved)") {
+		t.Errorf("evidence %q", g[0].Evidence)
+	}
+}

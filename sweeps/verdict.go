@@ -315,6 +315,12 @@ func evidence(g Group) string {
 					worst, what = e, fmt.Sprintf("%s %.3g > %.3g", m, v, lim)
 				}
 			}
+			if math.IsInf(worst, 1) && allUndefined(t) && len(t.Notes) > 0 {
+				// a trial that failed as a whole (a diverged training, an
+				// analysis that cannot be solved): its note says why, not
+				// the first of its undefined metrics
+				what, _, _ = strings.Cut(t.Notes[0], ", so the trial")
+			}
 			if worst < bestExcess || best == "" {
 				bestExcess, best = worst, what
 			}
@@ -557,6 +563,12 @@ func DistinctFlows(n int, pairOrtho []float64, thr float64) int {
 // VerdictSchemaVersion is the version of the verdict.json layout; it
 // changes when a field changes meaning or is removed.
 const VerdictSchemaVersion = 1
+
+// allUndefined reports whether every metric of t is undefined (not finite).
+func allUndefined(t TrialResult) bool {
+	m := t.Metrics
+	return !finite(m.InvRatio) && !finite(m.OrthoCos2) && !finite(m.NormDev) && !finite(m.ClosureRel)
+}
 
 // VerdictDoc is verdict.json, the one verdict document of a sweep: written
 // by the Aggregate activity of a Temporal sweep and by `liesweep run`, and
