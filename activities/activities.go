@@ -285,6 +285,9 @@ type GroupSummary struct {
 	MaxNG      int
 	Bounded    bool
 	MaxNGFlows int
+	// HyperLabel names the group's hyperparameter combination ("" without
+	// axes).
+	HyperLabel string `json:",omitempty"`
 }
 
 // Aggregate reads every stored result of the sweep, derives the verdict
@@ -314,7 +317,7 @@ func (a *Activities) Aggregate(ctx context.Context, in AggregateInput) (Aggregat
 		return AggregateOutput{}, err
 	}
 	for _, g := range groups {
-		out.Groups = append(out.Groups, GroupSummary{Dataset: g.Dataset, LatentDim: g.LatentDim, MaxNG: g.MaxNG, Bounded: g.Bounded, MaxNGFlows: g.MaxNGFlows})
+		out.Groups = append(out.Groups, GroupSummary{Dataset: g.Dataset, LatentDim: g.LatentDim, MaxNG: g.MaxNG, Bounded: g.Bounded, MaxNGFlows: g.MaxNGFlows, HyperLabel: g.HyperLabel})
 	}
 	return out, nil
 }

@@ -403,7 +403,11 @@ func SweepWorkflow(ctx workflow.Context, in SweepInput) (SweepOutput, error) {
 		if !g.Bounded {
 			m = "≥ " + m
 		}
-		parts = append(parts, fmt.Sprintf("%s ℓ=%d: max N_g %s", g.Dataset, g.LatentDim, m))
+		combo := ""
+		if g.HyperLabel != "" {
+			combo = " " + g.HyperLabel // status named no combination
+		}
+		parts = append(parts, fmt.Sprintf("%s ℓ=%d%s: max N_g %s", g.Dataset, g.LatentDim, combo, m))
 	}
 	prog.Verdict = strings.Join(parts, "; ")
 	return SweepOutput{SweepID: in.SweepID, VerdictKey: agg.VerdictKey, Groups: agg.Groups, Failed: failed}, nil
