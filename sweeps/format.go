@@ -348,9 +348,11 @@ func FormatMarkdown(sweep string, groups []Group) string {
 // differs (pass/fail of a level, or the verdict).
 func FormatCompare(idA string, a []Group, idB string, b []Group) string {
 	var out strings.Builder
-	find := func(gs []Group, ds string, l int) *Group {
+	// groups pair by dataset, ℓ and hyperparameter combination (by
+	// combination the compare dropped all but one)
+	find := func(gs []Group, ds string, l int, hyper string) *Group {
 		for i := range gs {
-			if gs[i].Dataset == ds && gs[i].LatentDim == l {
+			if gs[i].Dataset == ds && gs[i].LatentDim == l && gs[i].HyperLabel == hyper {
 				return &gs[i]
 			}
 		}
@@ -358,12 +360,12 @@ func FormatCompare(idA string, a []Group, idB string, b []Group) string {
 	}
 	seen := map[string]bool{}
 	for _, g := range append(append([]Group(nil), a...), b...) {
-		key := fmt.Sprintf("%s/%d", g.Dataset, g.LatentDim)
+		key := fmt.Sprintf("%s/%d/%s", g.Dataset, g.LatentDim, g.HyperLabel)
 		if seen[key] {
 			continue
 		}
 		seen[key] = true
-		ga, gb := find(a, g.Dataset, g.LatentDim), find(b, g.Dataset, g.LatentDim)
+		ga, gb := find(a, g.Dataset, g.LatentDim, g.HyperLabel), find(b, g.Dataset, g.LatentDim, g.HyperLabel)
 		label := func(x *Group) string {
 			if x == nil {
 				return "–"
@@ -374,7 +376,7 @@ func FormatCompare(idA string, a []Group, idB string, b []Group) string {
 		if label(ga) != label(gb) {
 			mark = " *"
 		}
-		fmt.Fprintf(&out, "%s ℓ=%d   %s: %s   %s: %s%s\n", g.Dataset, g.LatentDim, idA, label(ga), idB, label(gb), mark)
+		fmt.Fprintf(&out, "%s ℓ=%d%s   %s: %s   %s: %s%s\n", g.Dataset, g.LatentDim, g.hyperSuffix(" "), idA, label(ga), idB, label(gb), mark)
 		fmt.Fprintf(&out, "  %-4s | %-30s | %-30s\n", "N_g", idA+" (pass, inv, ortho, closure)", idB+" (pass, inv, ortho, closure)")
 		levels := map[int]bool{}
 		var ngs []int

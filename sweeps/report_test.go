@@ -127,3 +127,16 @@ func TestHumanTablesSpread(t *testing.T) {
 		t.Errorf("meanStd = %g, %g; want 2e-3, √2·1e-3", m, s)
 	}
 }
+
+// TestCompareKeepsCombinations: groups of two hyperparameter combinations
+// are compared each with its own (all but one were dropped).
+func TestCompareKeepsCombinations(t *testing.T) {
+	g := func(label string, maxNG int) Group {
+		return Group{Dataset: "d", LatentDim: 2, HyperLabel: label, MaxNG: maxNG, Bounded: true}
+	}
+	a := []Group{g("train.lr=0.01", 1), g("train.lr=1e+300", 0)}
+	got := FormatCompare("A", a, "B", a)
+	if !strings.Contains(got, "d ℓ=2 train.lr=0.01") || !strings.Contains(got, "d ℓ=2 train.lr=1e+300") {
+		t.Errorf("compare lost a combination:\n%s", got)
+	}
+}
