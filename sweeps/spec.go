@@ -741,11 +741,12 @@ func (s *Spec) generatorWeights() (weights, latent, ng int, ok bool) {
 // ℓ = 8…256, 400…8000 points, hidden 16…2048, N_g 1…6; 2026-12-07): per
 // training point and generator 8 KiB + 20 B·ℓ² + 64 B per hidden unit,
 // per evaluation point and generator of an MLP 8 B·ℓ·(ℓ + hidden units),
-// plus 64 MiB. The training points are train.batch when set, else
-// dataset.samples (analytic), else train.max_points; ok is false when
-// they are not known before the data is read (tables and images without
-// max_points) or the sizes are out of their own bounds. TestMemoryEstimateBoundsPeak
-// (worker) checks it against measured peaks.
+// plus 128 MiB (the process, with OpenBLAS's buffers). The training
+// points are train.batch when set, else dataset.samples (analytic), else
+// train.max_points; ok is false when they are not known before the data
+// is read (tables and images without max_points) or the sizes are out of
+// their own bounds. TestMemoryEstimateBoundsPeak (worker) checks it
+// against measured peaks.
 func (s *Spec) GeneratorMemory() (bytes int64, points int, ok bool) {
 	return s.generatorMemory(RulesCurrent)
 }
@@ -785,7 +786,12 @@ func (s *Spec) generatorMemory(rules Rules) (bytes int64, points int, ok bool) {
 		}
 	}
 	L := int64(l)
-	bytes = 64<<20 + int64(points)*int64(n)*(8<<10+20*L*L+perHidden*hidden)
+	base := int64(64 << 20)
+	if rules >= RulesCurrent {
+		// the process itself: OpenBLAS's thread buffers alone add ~30 MiB
+		base = 128 << 20
+	}
+	bytes = base + int64(points)*int64(n)*(8<<10+20*L*L+perHidden*hidden)
 	if rules >= RulesCurrent && hidden > 0 {
 		bytes += int64(s.Train.EvalPoints) * int64(n) * 8 * L * (L + hidden)
 	}
