@@ -280,6 +280,29 @@ func (p *putLog) Put(ctx context.Context, key string, b []byte) error {
 	return p.ArtifactStore.Put(ctx, key, b)
 }
 
+// historyFixture is the checkpoint-history tests' training: 600 epochs
+// with a checkpoint after each, over three history chunks.
+func historyFixture() (spec *sweeps.Spec, trial sweeps.Trial, key, ckKey string) {
+	spec = smallSpec()
+	spec.Train.Epochs, spec.Train.CheckpointEvery = 600, 1
+	trial = sweeps.Trial{Latent: 3, NG: 3, Seed: 1}
+	key = sweeps.StageKeys(spec, trial).Generators
+	return spec, trial, key, sweeps.ArtifactKey(sweeps.StageGenerators, key, "checkpoint.safetensors")
+}
+
+// interruptAt runs the trial on st and cancels it right after the
+// generators' epoch (and its checkpoint); it returns the run's error.
+func interruptAt(st sweeps.ArtifactStore, spec *sweeps.Spec, trial sweeps.Trial, epoch int) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, err := (&Runner{Store: st, Progress: func(e Event) {
+		if e.Stage == sweeps.StageGenerators && e.Epoch == epoch && e.Message == "" {
+			cancel()
+		}
+	}}).RunTrial(ctx, spec, trial, Out{})
+	return err
+}
+
 // TestCheckpointHistoryIsAppended: with a checkpoint after every epoch, a
 // checkpoint writes the same bytes at epoch 600 as at epoch 10 (its loss
 // history goes to the chunk that epoch falls in, never to the chunks
@@ -287,12 +310,8 @@ func (p *putLog) Put(ctx context.Context, key string, b []byte) error {
 // whole history and ends as the uninterrupted run does. A checkpoint
 // copied in from another configuration is not resumed.
 func TestCheckpointHistoryIsAppended(t *testing.T) {
-	spec := smallSpec()
-	spec.Train.Epochs, spec.Train.CheckpointEvery = 600, 1
-	trial := sweeps.Trial{Latent: 3, NG: 3, Seed: 1}
+	spec, trial, key, ckKey := historyFixture()
 	ctx := context.Background()
-	key := sweeps.StageKeys(spec, trial).Generators
-	ckKey := sweeps.ArtifactKey(sweeps.StageGenerators, key, "checkpoint.safetensors")
 
 	base, _ := filestore.New(t.TempDir())
 	log := &putLog{ArtifactStore: base}
@@ -323,16 +342,10 @@ func TestCheckpointHistoryIsAppended(t *testing.T) {
 	want, _ := base.Get(ctx, full.Artifacts[sweeps.StageGenerators])
 
 	st, _ := filestore.New(t.TempDir())
-	cctx, cancel := context.WithCancel(ctx)
-	r := &Runner{Store: st, Progress: func(e Event) {
-		if e.Stage == sweeps.StageGenerators && e.Epoch == 300 && e.Message == "" {
-			cancel()
-		}
-	}}
-	if _, err := r.RunTrial(cctx, spec, trial, Out{}); !errors.Is(err, context.Canceled) {
+	if err := interruptAt(st, spec, trial, 300); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v", err)
 	}
-	res, err := r.RunTrial(ctx, spec, trial, Out{})
+	res, err := (&Runner{Store: st}).RunTrial(ctx, spec, trial, Out{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,13 +361,7 @@ func TestCheckpointHistoryIsAppended(t *testing.T) {
 	other := *spec
 	other.Train.LR = 3e-2
 	fst, _ := filestore.New(t.TempDir())
-	fctx, fcancel := context.WithCancel(ctx)
-	fr := &Runner{Store: fst, Progress: func(e Event) {
-		if e.Stage == sweeps.StageGenerators && e.Epoch == 300 && e.Message == "" {
-			fcancel()
-		}
-	}}
-	fr.RunTrial(fctx, &other, trial, Out{})
+	interruptAt(fst, &other, trial, 300)
 	otherKey := sweeps.StageKeys(&other, trial).Generators
 	for _, name := range []string{"checkpoint.safetensors", "checkpoint.losses-00000.json", "checkpoint.losses-00001.json"} {
 		b, err := fst.Get(ctx, sweeps.ArtifactKey(sweeps.StageGenerators, otherKey, name))
@@ -488,30 +495,16 @@ func (f *flakyGet) Get(ctx context.Context, key string) ([]byte, error) {
 // that fails to return a history chunk fails the attempt and keeps the
 // checkpoint, instead of treating it as unusable and overwriting it.
 func TestCheckpointHistoryUpgradeAndStoreErrors(t *testing.T) {
-	spec := smallSpec()
-	spec.Train.Epochs, spec.Train.CheckpointEvery = 600, 1
-	trial := sweeps.Trial{Latent: 3, NG: 3, Seed: 1}
+	spec, trial, key, ckKey := historyFixture()
 	ctx := context.Background()
-	key := sweeps.StageKeys(spec, trial).Generators
-	ckKey := sweeps.ArtifactKey(sweeps.StageGenerators, key, "checkpoint.safetensors")
 	ref, _ := filestore.New(t.TempDir())
 	full, err := (&Runner{Store: ref}).RunTrial(ctx, spec, trial, Out{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want, _ := ref.Get(ctx, full.Artifacts[sweeps.StageGenerators])
-	stopAt := func(st sweeps.ArtifactStore, epoch int) {
-		cctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		(&Runner{Store: st, Progress: func(e Event) {
-			if e.Stage == sweeps.StageGenerators && e.Epoch == epoch && e.Message == "" {
-				cancel()
-			}
-		}}).RunTrial(cctx, spec, trial, Out{})
-	}
-
 	st, _ := filestore.New(t.TempDir())
-	stopAt(st, 300)
+	interruptAt(st, spec, trial, 300)
 	// rewrite the checkpoint as before the change: history inside, no chunks
 	like, _ := models.GeneratorParams(genConfig(spec, trial), 3)
 	b, _ := st.Get(ctx, ckKey)
@@ -525,7 +518,7 @@ func TestCheckpointHistoryUpgradeAndStoreErrors(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		st.Delete(ctx, historyKey(sweeps.StageGenerators, key, i))
 	}
-	stopAt(st, 400) // resumes the old checkpoint, stops again
+	interruptAt(st, spec, trial, 400) // resumes the old checkpoint, stops again
 	res, err := (&Runner{Store: st}).RunTrial(ctx, spec, trial, Out{})
 	if err != nil {
 		t.Fatal(err)
@@ -538,7 +531,7 @@ func TestCheckpointHistoryUpgradeAndStoreErrors(t *testing.T) {
 	}
 
 	st2, _ := filestore.New(t.TempDir())
-	stopAt(st2, 300)
+	interruptAt(st2, spec, trial, 300)
 	before, _ := st2.Get(ctx, ckKey)
 	flaky := &flakyGet{ArtifactStore: st2, part: "checkpoint.losses-"}
 	if _, err := (&Runner{Store: flaky}).RunTrial(ctx, spec, trial, Out{}); err == nil || !strings.Contains(err.Error(), "read timeout") {
