@@ -303,6 +303,22 @@ func interruptAt(st sweeps.ArtifactStore, spec *sweeps.Spec, trial sweeps.Trial,
 	return err
 }
 
+// resumeEquals runs the trial on st and checks that it resumed from epoch
+// from and stored the weights want (the uninterrupted run's).
+func resumeEquals(t *testing.T, st sweeps.ArtifactStore, spec *sweeps.Spec, trial sweeps.Trial, from int, want []byte) {
+	t.Helper()
+	res, err := (&Runner{Store: st}).RunTrial(context.Background(), spec, trial, Out{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := res.Stages[0].ResumedFrom; got != from {
+		t.Errorf("resumed from epoch %d, want %d", got, from)
+	}
+	if got, _ := st.Get(context.Background(), res.Artifacts[sweeps.StageGenerators]); string(got) != string(want) {
+		t.Error("the resumed run's weights (and history) differ from the uninterrupted run's")
+	}
+}
+
 // TestCheckpointHistoryIsAppended: with a checkpoint after every epoch, a
 // checkpoint writes the same bytes at epoch 600 as at epoch 10 (its loss
 // history goes to the chunk that epoch falls in, never to the chunks
@@ -345,16 +361,7 @@ func TestCheckpointHistoryIsAppended(t *testing.T) {
 	if err := interruptAt(st, spec, trial, 300); !errors.Is(err, context.Canceled) {
 		t.Fatalf("interrupted run: %v", err)
 	}
-	res, err := (&Runner{Store: st}).RunTrial(ctx, spec, trial, Out{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := res.Stages[0].ResumedFrom; got != 300 {
-		t.Errorf("resumed from epoch %d, want 300", got)
-	}
-	if got, _ := st.Get(ctx, res.Artifacts[sweeps.StageGenerators]); string(got) != string(want) {
-		t.Errorf("the resumed run's weights (and history) differ from the uninterrupted run's")
-	}
+	resumeEquals(t, st, spec, trial, 300, want)
 
 	// Another learning rate is another configuration: its checkpoint,
 	// copied to this one's key, must not be resumed.
@@ -371,7 +378,7 @@ func TestCheckpointHistoryIsAppended(t *testing.T) {
 		fst.Put(ctx, sweeps.ArtifactKey(sweeps.StageGenerators, key, name), b)
 	}
 	var events []string
-	res, err = (&Runner{Store: fst, Progress: func(e Event) {
+	res, err := (&Runner{Store: fst, Progress: func(e Event) {
 		if e.Message != "" {
 			events = append(events, e.Message)
 		}
@@ -519,16 +526,7 @@ func TestCheckpointHistoryUpgradeAndStoreErrors(t *testing.T) {
 		st.Delete(ctx, historyKey(sweeps.StageGenerators, key, i))
 	}
 	interruptAt(st, spec, trial, 400) // resumes the old checkpoint, stops again
-	res, err := (&Runner{Store: st}).RunTrial(ctx, spec, trial, Out{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := res.Stages[0].ResumedFrom; got != 400 {
-		t.Errorf("after an old-format checkpoint, the next resume started at epoch %d, want 400", got)
-	}
-	if got, _ := st.Get(ctx, res.Artifacts[sweeps.StageGenerators]); string(got) != string(want) {
-		t.Error("weights differ from the uninterrupted run's")
-	}
+	resumeEquals(t, st, spec, trial, 400, want)
 
 	st2, _ := filestore.New(t.TempDir())
 	interruptAt(st2, spec, trial, 300)
