@@ -127,19 +127,27 @@ func TestCorruptArtifactIsNotUsed(t *testing.T) {
 	}
 }
 
+// storedTrial runs smallSpec's N_g = 3 trial into a fresh store with its
+// result stored under sweep "s".
+func storedTrial(t *testing.T) (*sweeps.Spec, sweeps.Trial, *filestore.Store, Out, *sweeps.TrialResult) {
+	t.Helper()
+	spec := smallSpec()
+	trial := sweeps.Trial{Latent: 3, NG: 3, Seed: 1}
+	st, _ := filestore.New(t.TempDir())
+	out := Out{Sweep: "s", Key: sweeps.ResultKey("s", trial)}
+	first, err := (&Runner{Store: st}).RunTrial(context.Background(), spec, trial, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec, trial, st, out, first
+}
+
 // TestResultWrittenOnceAndReused: a result key receives the result once; a
 // second run finds it there and reuses it without reading the generators;
 // a result of another configuration at that key is recomputed.
 func TestResultWrittenOnceAndReused(t *testing.T) {
-	spec := smallSpec()
-	trial := sweeps.Trial{Latent: 3, NG: 3, Seed: 1}
+	spec, trial, st, out, first := storedTrial(t)
 	ctx := context.Background()
-	st, _ := filestore.New(t.TempDir())
-	out := Out{Sweep: "s", Key: sweeps.ResultKey("s", trial)}
-	first, err := (&Runner{Store: st}).RunTrial(ctx, spec, trial, out)
-	if err != nil {
-		t.Fatal(err)
-	}
 	keys, err := st.List(ctx, "")
 	if err != nil {
 		t.Fatal(err)
@@ -448,15 +456,8 @@ func TestDeterministicFailuresAreFailedTrials(t *testing.T) {
 // again): the trial trains again from its last checkpoint and stores the
 // same bytes.
 func TestGoneWeightsAreRecreated(t *testing.T) {
-	spec := smallSpec()
-	trial := sweeps.Trial{Latent: 3, NG: 3, Seed: 1}
+	spec, trial, st, out, first := storedTrial(t)
 	ctx := context.Background()
-	st, _ := filestore.New(t.TempDir())
-	out := Out{Sweep: "s", Key: sweeps.ResultKey("s", trial)}
-	first, err := (&Runner{Store: st}).RunTrial(ctx, spec, trial, out)
-	if err != nil {
-		t.Fatal(err)
-	}
 	wk := first.Artifacts[sweeps.StageGenerators]
 	want, _ := st.Get(ctx, wk)
 	if err := st.Delete(ctx, wk); err != nil {

@@ -215,8 +215,8 @@ generators any passing level must be within the trivial bound ℓ − rank ∂ψ
 			if err != nil {
 				return err
 			}
-			if fi, err := os.Stat(out); err == nil && !fi.IsDir() {
-				return usageError{fmt.Errorf("--out %s is a file, not a folder: name a folder (it is created when missing)", out)}
+			if err := checkOutDir(out); err != nil {
+				return err
 			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err

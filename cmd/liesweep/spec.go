@@ -82,13 +82,21 @@ func checkSpec(s *sweeps.Spec) error {
 	return errors.Join(errs...)
 }
 
-// outStore opens the --out folder as a store; a path that exists and is
-// not a folder is a mistake in the command line (exit 2).
+// outStore opens the --out folder as a store (checkOutDir).
 func outStore(out string) (*filestore.Store, error) {
-	if fi, err := os.Stat(out); err == nil && !fi.IsDir() {
-		return nil, usageError{fmt.Errorf("--out %s is a file, not a folder: name a folder (it is created when missing)", out)}
+	if err := checkOutDir(out); err != nil {
+		return nil, err
 	}
 	return filestore.New(out)
+}
+
+// checkOutDir refuses an --out that exists and is not a folder: a mistake
+// in the command line (exit 2).
+func checkOutDir(out string) error {
+	if fi, err := os.Stat(out); err == nil && !fi.IsDir() {
+		return usageError{fmt.Errorf("--out %s is a file, not a folder: name a folder (it is created when missing)", out)}
+	}
+	return nil
 }
 
 func loadSpecFile(path string) (*sweeps.Spec, error) {
